@@ -1,0 +1,213 @@
+/**
+ * Queueing policies: the decisions a user may want to change, each with the
+ * kernel's rule as the default.
+ *
+ * - which pending item a worker starts next (kernel: the oldest);
+ * - when a pool wakes another worker (kernel `need_more_worker`: work is
+ *   pending and no worker of the pool is running);
+ * - whether a worker that finished an item takes the next one (kernel
+ *   `keep_working`: work is pending and at most one worker runs);
+ * - whether a worker may start without a spare idle worker behind it (kernel
+ *   `may_start_working`);
+ * - how `maxActive` is applied (kernel: the workqueue's own limit);
+ * - whether workqueues share per-CPU pools (cmwq) or get dedicated ones
+ *   (the workqueues before 2.6.36).
+ *
+ * Besides the kernel's policy this module ships `priority` (items ordered by
+ * a priority function) and `legacy` (a dedicated worker per workqueue per
+ * CPU, no sharing, no concurrency management: the pre-cmwq baseline).
+ * `@cmwq/testing` shows how to property-test a policy of your own.
+ *
+ * See docs/concepts/policies.md.
+ *
+ * @since 0.1.0
+ */
+import * as List from "./internal/list.js"
+import { kernelPolicy, type PolicyImpl } from "./internal/policy.js"
+import type { WorkerPoolImpl } from "./internal/pool.js"
+import type { WorkImpl } from "./internal/work.js"
+import type { Work } from "./Work.js"
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export const TypeId: unique symbol = Symbol.for("@cmwq/core/Policy")
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * What a policy sees of a pool when it decides.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PoolView {
+  /** the pool's CPU, or -1 for an unbound pool */
+  readonly cpu: number
+  readonly highpri: boolean
+  /** workers counted as running (not blocked, not CPU-intensive, not idle) */
+  readonly nrRunning: number
+  readonly nrIdle: number
+  readonly nrWorkers: number
+  /** true iff the pool's worklist has items */
+  readonly hasPending: boolean
+  /** the worklist, oldest first */
+  readonly pending: () => Iterable<Work>
+}
+
+/**
+ * What a policy sees of a workqueue.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WorkqueueView {
+  readonly name: string
+  /** the workqueue's current max_active (0 while frozen) */
+  readonly maxActive: number
+}
+
+/**
+ * A queueing policy. Build one with `make`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Policy {
+  readonly [TypeId]: TypeId
+  readonly name: string
+}
+
+/**
+ * The decisions of a policy; each one left out keeps the kernel's rule.
+ *
+ * Obligations (the engine relies on them): `needMoreWorker` and `keepWorking`
+ * are false when nothing is pending; `selectNext` returns a pending item.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Decisions {
+  readonly name: string
+  readonly pools?: "shared" | "dedicated" | undefined
+  readonly needMoreWorker?: ((pool: PoolView) => boolean) | undefined
+  readonly keepWorking?: ((pool: PoolView) => boolean) | undefined
+  readonly mayStartWorking?: ((pool: PoolView) => boolean) | undefined
+  readonly selectNext?: ((pool: PoolView) => Work | null) | undefined
+  readonly maxActive?: ((workqueue: WorkqueueView) => number) | undefined
+}
+
+class PoolViewImpl implements PoolView {
+  pool!: WorkerPoolImpl
+  get cpu() {
+    return this.pool.cpu
+  }
+  get highpri() {
+    return this.pool.highpri
+  }
+  get nrRunning() {
+    return this.pool.nrRunning
+  }
+  get nrIdle() {
+    return this.pool.nrIdle
+  }
+  get nrWorkers() {
+    return this.pool.nrWorkers
+  }
+  get hasPending() {
+    return !List.isEmpty(this.pool.worklist)
+  }
+  readonly pending = (): Iterable<Work> => List.toArray<WorkImpl>(this.pool.worklist) as unknown as Iterable<Work>
+}
+
+const wrap = (impl: PolicyImpl): Policy => ({ ...impl, [TypeId]: TypeId }) as unknown as Policy
+
+/**
+ * Build a policy from decisions; what is left out keeps the kernel's rule.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (decisions: Decisions): Policy => {
+  const view = new PoolViewImpl()
+  const at = (pool: WorkerPoolImpl): PoolView => {
+    view.pool = pool
+    return view
+  }
+  const needMoreWorker = decisions.needMoreWorker
+  const keepWorking = decisions.keepWorking
+  const mayStartWorking = decisions.mayStartWorking
+  const selectNext = decisions.selectNext
+  const maxActive = decisions.maxActive
+  return wrap({
+    name: decisions.name,
+    pools: decisions.pools ?? "shared",
+    needMoreWorker: needMoreWorker === undefined
+      ? kernelPolicy.needMoreWorker
+      : (pool) => !List.isEmpty(pool.worklist) && needMoreWorker(at(pool)),
+    keepWorking: keepWorking === undefined
+      ? kernelPolicy.keepWorking
+      : (pool) => !List.isEmpty(pool.worklist) && keepWorking(at(pool)),
+    mayStartWorking: mayStartWorking === undefined ? kernelPolicy.mayStartWorking : (pool) => mayStartWorking(at(pool)),
+    selectNext: selectNext === undefined
+      ? kernelPolicy.selectNext
+      : (pool) => selectNext(at(pool)) as unknown as WorkImpl | null,
+    maxActive: maxActive === undefined ? kernelPolicy.maxActive : (wq) => maxActive(wq)
+  })
+}
+
+/**
+ * The kernel's policy (the default).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const kernel: Policy = wrap(kernelPolicy)
+
+/**
+ * Items start in order of `priorityOf` (highest first; ties in queue order),
+ * everything else as in the kernel. Picking scans the worklist: O(pending).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const priority = (priorityOf: (work: Work) => number): Policy =>
+  make({
+    name: "priority",
+    selectNext: (pool) => {
+      let best: Work | null = null
+      let bestPriority = -Infinity
+      for (const work of pool.pending()) {
+        const p = priorityOf(work)
+        if (p > bestPriority) {
+          best = work
+          bestPriority = p
+        }
+      }
+      return best
+    }
+  })
+
+/**
+ * The workqueues before 2.6.36 (seed 004's "vanilla"): every workqueue gets
+ * its own worker per CPU, which runs its items strictly one after another,
+ * even while one sleeps. No sharing, no concurrency management: the
+ * benchmarks' baseline.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const legacy: Policy = make({
+  name: "legacy",
+  pools: "dedicated",
+  keepWorking: () => true,
+  mayStartWorking: () => true
+})
+
+/** @internal */
+export const toImpl = (policy: Policy): PolicyImpl => policy as unknown as PolicyImpl

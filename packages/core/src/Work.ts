@@ -1,0 +1,262 @@
+/**
+ * Work items: an identity and an Effect to run (the kernel's `work_struct`).
+ *
+ * A work item is queued on a workqueue and run later by a worker of a shared
+ * pool. Its identity matters:
+ * - queueing an item that is already pending returns `false` and queues
+ *   nothing (the kernel's PENDING bit); the item becomes queueable again the
+ *   moment a worker starts running it, so an item may queue itself;
+ * - an item never runs on two workers at once: queued again while it runs, it
+ *   runs again on the same worker, after the current run (non-reentrancy);
+ * - `flush` waits for its last queueing only, `cancel` removes a pending
+ *   instance, `cancelSync` also waits for a running one, and `disable` keeps
+ *   it from being queued until `enable` was called as many times.
+ *
+ * A failing, dying or interrupted item never takes its worker or pool down:
+ * the failure is logged, counted in the workqueue's stats and reported to the
+ * pools' observer.
+ *
+ * See docs/concepts/workqueues-and-work.md.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { cancelWork, cancelWorkSync, enableWork } from "./internal/cancel.js"
+import { workersByFiber } from "./internal/detector.js"
+import * as Flags from "./internal/flags.js"
+import { flushWork } from "./internal/flush.js"
+import type { WorkerPoolImpl } from "./internal/pool.js"
+import type { PoolsImpl } from "./internal/pools.js"
+import type { PoolWorkqueueImpl } from "./internal/pwq.js"
+import { DelayedWorkImpl, disableDepthOf, WORK_PENDING, WORK_PWQ, WorkImpl, WorkTypeId } from "./internal/work.js"
+import type { FlushDeadlock } from "./WorkqueueError.js"
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export const TypeId: typeof WorkTypeId = WorkTypeId
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * A work item.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Work {
+  readonly [TypeId]: TypeId
+  /** a label for logs, traces and failure reports */
+  readonly name: string | undefined
+}
+
+/**
+ * What `busy` reports (kernel `work_busy`): advisory, a snapshot.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Busy {
+  /** queued, or its timer is armed */
+  readonly pending: boolean
+  /** a worker of its last pool is running it */
+  readonly running: boolean
+}
+
+/**
+ * Make a work item that runs `effect`. The effect's failures are contained:
+ * they are reported, never propagated.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * const work = Work.make(Effect.log("tick"), { name: "tick" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <E>(
+  effect: Effect.Effect<unknown, E>,
+  options?: { readonly name?: string | undefined }
+): Work => new WorkImpl(effect, options?.name)
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isWork = (u: unknown): u is Work => typeof u === "object" && u !== null && WorkTypeId in u
+
+const impl = (work: Work): WorkImpl => work as unknown as WorkImpl
+
+const poolsOf = (work: WorkImpl): PoolsImpl | null => {
+  const link = work.link
+  if (link === null) return null
+  return link.kind === "pwq" ? (link as PoolWorkqueueImpl).pool.pools : (link as WorkerPoolImpl).pools
+}
+
+/**
+ * Is the item pending (queued, or its timer armed)? Kernel `work_pending`.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const isPending = (work: Work): boolean => (impl(work).data & WORK_PENDING) !== 0
+
+/**
+ * `isPending` as an Effect.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const pending = (work: Work): Effect.Effect<boolean> => Effect.sync(() => isPending(work))
+
+/**
+ * Is the item pending, running, both or neither? Kernel `work_busy`.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const busy = (work: Work): Effect.Effect<Busy> =>
+  Effect.sync(() => {
+    const w = impl(work)
+    const link = w.link
+    let running = false
+    if (link !== null) {
+      const pool = (w.data & WORK_PWQ) !== 0 ? (link as PoolWorkqueueImpl).pool : (link as WorkerPoolImpl)
+      running = pool.busy.has(w)
+    }
+    return { pending: (w.data & WORK_PENDING) !== 0, running }
+  })
+
+/**
+ * The work item the current fiber is running as a worker (kernel
+ * `current_work`), or none outside workers. Fibers an item forks are not
+ * workers.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const current: Effect.Effect<Option.Option<Work>> = Effect.withFiberRuntime((fiber) => {
+  const worker = workersByFiber.get(fiber)
+  const work = worker?.currentWork
+  return Effect.succeed(work === null || work === undefined ? Option.none() : Option.some(work as unknown as Work))
+})
+
+const cancelFlags = (work: WorkImpl, flags: number): number =>
+  work instanceof DelayedWorkImpl ? flags | Flags.WORK_CANCEL_DELAYED : flags
+
+/**
+ * Remove a pending instance (from its queue, or its timer for a delayed
+ * item). Does not wait for a running one. Returns whether it was pending.
+ * Kernel `cancel_work` / `cancel_delayed_work`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const cancel = (work: Work): Effect.Effect<boolean> =>
+  Effect.sync(() => cancelWork(impl(work), cancelFlags(impl(work), 0)))
+
+/**
+ * Cancel and wait for a running instance: afterwards the item is neither
+ * pending nor running (unless queued again meanwhile by someone else). Works
+ * even if the item queues itself. Returns whether it was pending. Kernel
+ * `cancel_work_sync` / `cancel_delayed_work_sync`.
+ *
+ * Fails with `FlushDeadlock` when called from the item itself.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const cancelSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> =>
+  Effect.suspend(() => {
+    const w = impl(work)
+    const pools = poolsOf(w)
+    if (pools === null) return Effect.sync(() => cancelWork(w, cancelFlags(w, 0)))
+    return cancelWorkSync(pools, w, cancelFlags(w, 0))
+  })
+
+/**
+ * Add one to the disable depth and cancel a pending instance. While the depth
+ * is above 0 every queue attempt returns `false`. Returns whether it was
+ * pending. Kernel `disable_work` (saturates at 65535).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const disable = (work: Work): Effect.Effect<boolean> =>
+  Effect.sync(() => cancelWork(impl(work), cancelFlags(impl(work), Flags.WORK_CANCEL_DISABLE)))
+
+/**
+ * `disable`, then wait for a running instance. Kernel `disable_work_sync`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const disableSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> =>
+  Effect.suspend(() => {
+    const w = impl(work)
+    const pools = poolsOf(w)
+    const flags = cancelFlags(w, Flags.WORK_CANCEL_DISABLE)
+    if (pools === null) return Effect.sync(() => cancelWork(w, flags))
+    return cancelWorkSync(pools, w, flags)
+  })
+
+/**
+ * Take one off the disable depth. Returns whether it reached 0 (the item can
+ * be queued again). An extra enable keeps the depth at 0, changes nothing and
+ * logs a warning, as the kernel WARNs. Kernel `enable_work` (which, on an
+ * extra enable, would also steal a pending instance; we leave it queued).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const enable = (work: Work): Effect.Effect<boolean> =>
+  Effect.suspend(() => {
+    const w = impl(work)
+    if (disableDepth(work) === 0) {
+      return Effect.as(
+        Effect.logWarning(`workqueue: work disable count underflowed (${w.name ?? "anonymous work"})`),
+        true
+      )
+    }
+    return Effect.succeed(enableWork(w))
+  })
+
+/**
+ * The current disable depth (0: enabled).
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const disableDepth = (work: Work): number => {
+  const data = impl(work).data
+  return (data & WORK_PWQ) !== 0 ? 0 : disableDepthOf(data)
+}
+
+/**
+ * Wait until the last queueing of the item has finished; returns whether it
+ * had to wait (false: the item was idle). Never waits for unrelated work: a
+ * barrier is inserted right behind the item. A delayed item whose timer is
+ * armed is not waited for (use `DelayedWork.flush`). Kernel `flush_work`.
+ *
+ * Fails with `FlushDeadlock` when the wait could never end (the item flushes
+ * itself, or waits for an item that waits for it).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const flush = (work: Work): Effect.Effect<boolean, FlushDeadlock> =>
+  Effect.suspend(() => {
+    const w = impl(work)
+    const pools = poolsOf(w)
+    return pools === null ? Effect.succeed(false) : flushWork(pools, w, false)
+  })

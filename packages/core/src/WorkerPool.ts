@@ -1,0 +1,305 @@
+/**
+ * The shared worker pools: for each logical CPU a normal pool and a
+ * high-priority pool (plus unbound pools keyed by attributes), served by
+ * worker fibers that the pools own. Every bound workqueue on a CPU shares
+ * that CPU's pools; none has threads of its own.
+ *
+ * Concurrency management: a pool counts its running workers. As long as one
+ * runs, it starts no other; when the last running worker blocks on async and
+ * work is pending, it wakes (or creates) another at once, so the CPU never
+ * sits idle while work waits. A worker that finishes an item without
+ * blocking takes the next one itself, so CPU-bound items run one after
+ * another on one worker. Idle workers are kept, then reaped after
+ * `idleTimeout` (kernel `too_many_workers`: 2 idle plus a quarter of the busy
+ * ones always stay).
+ *
+ * Event-loop fairness: on one JS thread nothing preempts a worker. A worker
+ * that has kept the thread for `fairnessBudget` hands it back to the event
+ * loop (a macrotask) before its next item, so timers and I/O keep turning
+ * under any load; that hand-back does not count as blocking.
+ *
+ * See docs/concepts/concurrency-management.md.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import type { PoolEvent } from "./internal/events.js"
+import { detector, workersByFiber } from "./internal/detector.js"
+import * as List from "./internal/list.js"
+import type { WorkerPoolImpl } from "./internal/pool.js"
+import { currentCpu, defaultPlatform, type PlatformImpl, PoolsImpl, resolveConfig } from "./internal/pools.js"
+import { kernelPolicy } from "./internal/policy.js"
+import type { Policy } from "./Policy.js"
+import { InvalidCpu, InvalidPoolOptions } from "./WorkqueueError.js"
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export const TypeId: unique symbol = Symbol.for("@cmwq/core/WorkerPools")
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * The pools service: what `Workqueue.alloc` needs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WorkerPools {
+  readonly [TypeId]: TypeId
+  /** the number of logical CPUs (each has a normal and a high-priority pool) */
+  readonly cpus: number
+}
+
+/**
+ * The pools service tag.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const WorkerPools: Context.Tag<WorkerPools, WorkerPools> = Context.GenericTag<WorkerPools>(
+  "@cmwq/core/WorkerPools"
+)
+
+/**
+ * What the engine reports to an observer: a failed work item, a refused queue
+ * attempt, a mayday, a CPU hog, a watchdog stall, a flush dependency warning.
+ * Switch on `_tag`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Event = PoolEvent
+
+/**
+ * A clock and a macrotask: how the engine measures the fairness budget and
+ * hands the JS thread back to the event loop. The default uses
+ * `performance.now()` and `setImmediate` (or `setTimeout(0)` where there is
+ * no `setImmediate`). The simulation in `@cmwq/testing` replaces it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Platform {
+  readonly now: () => number
+  readonly macrotask: (callback: () => void) => void
+}
+
+/**
+ * Options of `layer`. Every tunable defaults to the kernel's value.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** logical CPUs; each gets a normal and a high-priority pool (default 1: one JS thread is one CPU) */
+  readonly cpus?: number | undefined
+  /** kernel IDLE_WORKER_TIMEOUT: idle workers above the floor are reaped after this (default 5 minutes) */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  /** hand the JS thread back to the event loop after this much continuous running (default 2 ms; 0 disables) */
+  readonly fairnessBudget?: Duration.DurationInput | undefined
+  /** kernel wq_cpu_intensive_thresh_us: an item holding the thread this long is CPU-intensive for the rest of its run (default 10 ms; 0 disables) */
+  readonly cpuIntensiveThreshold?: Duration.DurationInput | undefined
+  /** kernel MAYDAY_INITIAL_TIMEOUT (default 10 ms) */
+  readonly maydayInitialTimeout?: Duration.DurationInput | undefined
+  /** kernel MAYDAY_INTERVAL (default 100 ms) */
+  readonly maydayInterval?: Duration.DurationInput | undefined
+  /** kernel CREATE_COOLDOWN: the manager's rest after a failed worker creation (default 1 s) */
+  readonly createCooldown?: Duration.DurationInput | undefined
+  /** kernel wq_watchdog_thresh (default 30 s; 0 disables) */
+  readonly watchdogThreshold?: Duration.DurationInput | undefined
+  /** kernel workqueue.power_efficient: POWER_EFFICIENT workqueues become unbound (default false) */
+  readonly powerEfficient?: boolean | undefined
+  /** called synchronously for every engine event (keep it cheap) */
+  readonly observer?: ((event: Event) => void) | undefined
+  /** the queueing policy (default: the kernel's) */
+  readonly policy?: Policy | undefined
+  /** the clock and macrotask used for event-loop fairness (default: performance.now and setImmediate) */
+  readonly platform?: Platform | undefined
+}
+
+const validate = (options: Options): Effect.Effect<void, InvalidPoolOptions> => {
+  const cpus = options.cpus
+  if (cpus !== undefined && (!Number.isInteger(cpus) || cpus < 1 || cpus > 4096)) {
+    return Effect.fail(
+      new InvalidPoolOptions({ option: "cpus", value: String(cpus), reason: "an integer in 1..4096" })
+    )
+  }
+  return Effect.void
+}
+
+/**
+ * Build the pools (scoped): the per-CPU pools with one idle worker each. When
+ * the scope closes, every worker and timer is interrupted; close workqueues
+ * first (a `Workqueue.alloc` in the same scope does, as finalizers run in
+ * reverse order).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<WorkerPools, InvalidPoolOptions, Scope.Scope> =>
+  Effect.gen(function*() {
+    yield* validate(options)
+    const config = resolveConfig(options)
+    for (const [option, value] of [
+      ["idleTimeout", config.idleTimeoutMs],
+      ["fairnessBudget", config.fairnessBudgetMs],
+      ["cpuIntensiveThreshold", config.cpuIntensiveThresholdMs],
+      ["maydayInitialTimeout", config.maydayInitialTimeoutMs],
+      ["maydayInterval", config.maydayIntervalMs],
+      ["createCooldown", config.createCooldownMs],
+      ["watchdogThreshold", config.watchdogThresholdMs]
+    ] as const) {
+      if (!Number.isFinite(value) || value < 0) {
+        return yield* new InvalidPoolOptions({ option, value: String(value), reason: "a finite duration, 0 or more" })
+      }
+    }
+    const runtime = yield* Effect.runtime<never>()
+    const workerRuntime = yield* Effect.supervised(detector)(Effect.runtime<never>())
+    const clock = yield* Effect.clock
+    const policy = options.policy === undefined ? kernelPolicy : (options.policy as unknown as typeof kernelPolicy)
+    const pools = new PoolsImpl(
+      config,
+      policy,
+      (options.platform as PlatformImpl | undefined) ?? defaultPlatform,
+      runtime,
+      workerRuntime,
+      clock,
+      options.observer
+    )
+    yield* Effect.addFinalizer(() => pools.shutdown())
+    return pools as unknown as WorkerPools
+  })
+
+/**
+ * The pools as a layer.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue, WorkerPool } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("example")
+ *   yield* Workqueue.queue(wq, Work.make(Effect.log("hello from a worker")))
+ *   yield* Workqueue.flush(wq)
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(WorkerPool.layer({ cpus: 2 }))))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<WorkerPools, InvalidPoolOptions> =>
+  Layer.scoped(WorkerPools, make(options))
+
+/** @internal */
+export const impl = (pools: WorkerPools): PoolsImpl => pools as unknown as PoolsImpl
+
+/**
+ * Run `effect` as if on logical CPU `cpu`: work it queues without naming a
+ * CPU goes to that CPU's pools (kernel: the issuing CPU). Inside a worker the
+ * worker's own CPU wins, as in the kernel.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withCpu: {
+  (cpu: number): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | InvalidCpu, R | WorkerPools>
+  <A, E, R>(effect: Effect.Effect<A, E, R>, cpu: number): Effect.Effect<A, E | InvalidCpu, R | WorkerPools>
+} = dual(
+  2,
+  <A, E, R>(effect: Effect.Effect<A, E, R>, cpu: number): Effect.Effect<A, E | InvalidCpu, R | WorkerPools> =>
+    Effect.flatMap(WorkerPools, (pools): Effect.Effect<A, E | InvalidCpu, R> =>
+      Number.isInteger(cpu) && cpu >= 0 && cpu < pools.cpus
+        ? Effect.locally(effect, currentCpu, cpu)
+        : Effect.fail(new InvalidCpu({ cpu, cpus: pools.cpus })))
+)
+
+/**
+ * The logical CPU the current fiber runs on: a worker's pool CPU, else the
+ * CPU set by `withCpu` (default 0).
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const currentCpuNumber: Effect.Effect<number, never, WorkerPools> = Effect.map(
+  WorkerPools,
+  (pools) => impl(pools).localCpu(impl(pools).currentWorker())
+)
+
+/**
+ * Run `effect` on the current worker without counting its suspensions as
+ * blocking: the worker stays in the pool's running count, as a task waiting
+ * for its CPU does. The simulation uses it for `burn`; production code has
+ * little reason to. Outside a worker it just runs `effect`.
+ *
+ * @since 0.1.0
+ * @category unsafe
+ */
+export const unsafeRunnable = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    const worker = workersByFiber.get(fiber)
+    if (worker === undefined) return effect
+    worker.nonBlocking++
+    return Effect.ensuring(effect, Effect.sync(() => {
+      worker.nonBlocking--
+    }))
+  })
+
+/**
+ * A pool's state at one moment (kernel `wq_dump.py`'s pool lines).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PoolSnapshot {
+  readonly id: number
+  readonly name: string
+  /** the CPU, or -1 for an unbound pool */
+  readonly cpu: number
+  readonly highpri: boolean
+  readonly bh: boolean
+  readonly workers: number
+  readonly idle: number
+  readonly running: number
+  /** items on the worklist (active, not yet started) */
+  readonly pending: number
+  /** items being run */
+  readonly busy: number
+}
+
+const snapshotOf = (pool: WorkerPoolImpl): PoolSnapshot => ({
+  id: pool.id,
+  name: pool.name,
+  cpu: pool.cpu,
+  highpri: pool.highpri,
+  bh: pool.bh,
+  workers: pool.nrWorkers,
+  idle: pool.nrIdle,
+  running: pool.nrRunning,
+  pending: List.size(pool.worklist),
+  busy: pool.busy.size
+})
+
+/**
+ * Every pool's state (diagnostics; O(pending items)).
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const snapshot: Effect.Effect<ReadonlyArray<PoolSnapshot>, never, WorkerPools> = Effect.map(
+  WorkerPools,
+  (pools) => impl(pools).allPools().map(snapshotOf)
+)

@@ -1,0 +1,638 @@
+/**
+ * Workqueues: where work items are queued (the kernel's `workqueue_struct`).
+ *
+ * A workqueue owns no workers. It relays items to the shared pools of the
+ * logical CPU they are queued on (or to an unbound pool), and it is the domain
+ * for the guarantees that concern a group of items:
+ * - `maxActive`: at most that many of its items run at once per CPU (per
+ *   workqueue for unbound ones); the rest wait, in queue order;
+ * - ordered workqueues (`allocOrdered`) run one item at a time, in queue
+ *   order;
+ * - `flush` waits for every item queued before it (and not for later ones),
+ *   `drain` until the workqueue is empty, and closing its scope destroys it:
+ *   drain, then release; queueing afterwards is a typed error.
+ *
+ * Completion, three ways (compare p-queue's onEmpty/onIdle):
+ * - `flush(wq)`: items queued before the call have finished (kernel colors);
+ * - `drain(wq)`: nothing is queued or running, chained requeues included;
+ * - `Work.flush(work)`: that one item's last queueing has finished.
+ *
+ * See docs/concepts/workqueues-and-work.md and docs/concepts/flushing.md.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import { dual } from "effect/Function"
+import type * as Scope from "effect/Scope"
+import { modDelayedWorkOn, queueDelayedWorkOn } from "./internal/cancel.js"
+import * as C from "./internal/constants.js"
+import * as Flags from "./internal/flags.js"
+import { drainWorkqueue, flushWorkqueue } from "./internal/flush.js"
+import { workersByFiber } from "./internal/detector.js"
+import type { PoolsImpl } from "./internal/pools.js"
+import { currentCpu } from "./internal/pools.js"
+import type { DelayedWorkImpl, WorkImpl } from "./internal/work.js"
+import * as internal from "./internal/workqueue.js"
+import type { WorkerImpl } from "./internal/pool.js"
+import * as List from "./internal/list.js"
+import type { DelayedWork } from "./DelayedWork.js"
+import type { FlushColor } from "./FlushColor.js"
+import type { Work } from "./Work.js"
+import { WorkerPools } from "./WorkerPool.js"
+import {
+  type FlushDeadlock,
+  InvalidCpu,
+  InvalidDelay,
+  InvalidFlags,
+  InvalidMaxActive,
+  InvalidOperation,
+  UnsupportedFlag,
+  type WorkqueueDestroyed,
+  type WorkqueueDraining
+} from "./WorkqueueError.js"
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export const TypeId: typeof internal.WorkqueueTypeId = internal.WorkqueueTypeId
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * A workqueue.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Workqueue {
+  readonly [TypeId]: TypeId
+  readonly name: string
+}
+
+/**
+ * The kernel's workqueue flags, named without the `WQ_` prefix:
+ * - `HIGHPRI`: use the CPU's high-priority pool;
+ * - `CPU_INTENSIVE`: running items do not count toward the pool's
+ *   concurrency, so they never hold back other items;
+ * - `UNBOUND`: served by unbound pools (no concurrency management; items start
+ *   as soon as `maxActive` allows);
+ * - `FREEZABLE`, `MEM_RECLAIM`, `BH`: see the README's status table;
+ * - `SYSFS`: listed by `WorkerPool.snapshot`-style registries;
+ * - `POWER_EFFICIENT`: per-cpu unless the pools' `powerEfficient` is on;
+ * - `PERCPU`: explicitly per-cpu (the default).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Flag = Flags.FlagName
+
+/**
+ * Every flag name, in the kernel's bit order.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const FLAGS: ReadonlyArray<Flag> = Flags.FLAG_NAMES
+
+/**
+ * The largest `maxActive` (kernel `WQ_MAX_ACTIVE`, current kernels).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const WQ_MAX_ACTIVE: number = C.WQ_MAX_ACTIVE
+
+/**
+ * The `maxActive` used when 0 is given (kernel `WQ_DFL_ACTIVE` = 1024).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const WQ_DFL_ACTIVE: number = C.WQ_DFL_ACTIVE
+
+/**
+ * The largest `maxActive` of an unbound workqueue (kernel
+ * `WQ_UNBOUND_MAX_ACTIVE` = `WQ_MAX_ACTIVE`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const WQ_UNBOUND_MAX_ACTIVE: number = C.WQ_UNBOUND_MAX_ACTIVE
+
+/**
+ * The per-node floor of an unbound workqueue's `maxActive` (kernel
+ * `WQ_DFL_MIN_ACTIVE` = 8).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const WQ_DFL_MIN_ACTIVE: number = C.WQ_DFL_MIN_ACTIVE
+
+/**
+ * Options of `alloc`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly flags?: ReadonlyArray<Flag> | undefined
+  /** 0 (the default) means `WQ_DFL_ACTIVE`; otherwise an integer in 1..`WQ_MAX_ACTIVE` */
+  readonly maxActive?: number | undefined
+}
+
+/** flags whose behaviour is built; any other fails `alloc` with `UnsupportedFlag` */
+const SUPPORTED = Flags.WQ_UNBOUND | Flags.WQ_HIGHPRI | Flags.WQ_CPU_INTENSIVE | Flags.WQ_SYSFS |
+  Flags.WQ_POWER_EFFICIENT | Flags.WQ_PERCPU
+
+const impl = (wq: Workqueue): internal.WorkqueueImpl => wq as unknown as internal.WorkqueueImpl
+
+const allocWith = (
+  name: string,
+  flagNames: ReadonlyArray<Flag>,
+  maxActive: number,
+  ordered: boolean,
+  legacy: boolean
+): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
+  Effect.gen(function*() {
+    const pools = (yield* WorkerPools) as unknown as PoolsImpl
+    let bits = 0
+    for (const flag of flagNames) {
+      if (!Flags.FLAG_NAMES.includes(flag)) {
+        return yield* new InvalidFlags({ workqueue: name, flags: [...flagNames], reason: `unknown flag ${flag}` })
+      }
+      bits |= Flags.flagBit(flag)
+    }
+    yield* internal.checkMaxActive(name, maxActive)
+    yield* internal.checkFlags(name, bits, maxActive, ordered)
+    for (const flag of Flags.flagNames(bits & ~SUPPORTED)) {
+      return yield* new UnsupportedFlag({ workqueue: name, flag })
+    }
+    return yield* Effect.acquireRelease(
+      Effect.sync(() => internal.allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs: undefined })),
+      (wq) => Effect.orDie(destroyImpl(wq))
+    ) as Effect.Effect<internal.WorkqueueImpl, never, Scope.Scope> as unknown as Effect.Effect<Workqueue, never, Scope.Scope>
+  })
+
+/**
+ * Allocate a workqueue (kernel `alloc_workqueue`), as a scoped resource:
+ * closing the scope destroys it (drain, then release).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const wq = Workqueue.alloc("disk-io", { flags: ["HIGHPRI"], maxActive: 16 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const alloc = (
+  name: string,
+  options: Options = {}
+): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
+  allocWith(name, options.flags ?? [], options.maxActive ?? 0, false, false)
+
+/**
+ * Allocate an ordered workqueue (kernel `alloc_ordered_workqueue`): one item
+ * at a time, in queue order. Only `FREEZABLE` and `MEM_RECLAIM` are
+ * meaningful extra flags.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const allocOrdered = (
+  name: string,
+  options: { readonly flags?: ReadonlyArray<Flag> | undefined } = {}
+): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
+  allocWith(name, options.flags ?? [], 0, true, false)
+
+/** @internal the legacy `create*_workqueue` path (sets __WQ_LEGACY) */
+export const allocLegacy = (
+  name: string,
+  flags: ReadonlyArray<Flag>,
+  maxActive: number,
+  ordered: boolean
+): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
+  allocWith(name, flags, maxActive, ordered, true)
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isWorkqueue = (u: unknown): u is Workqueue => u instanceof internal.WorkqueueImpl
+
+/**
+ * The workqueue's flags (what was asked for, plus `UNBOUND`/`PERCPU` as the
+ * kernel sets them).
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const flags = (wq: Workqueue): ReadonlyArray<Flag> => Flags.flagNames(impl(wq).flags)
+
+/**
+ * The workqueue's `maxActive` as set by the user (ordered: 1).
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const maxActive = (wq: Workqueue): number => impl(wq).savedMaxActive
+
+/**
+ * @since 0.1.0
+ * @category getters
+ */
+export const isOrdered = (wq: Workqueue): boolean => impl(wq).ordered
+
+/**
+ * @since 0.1.0
+ * @category getters
+ */
+export const isDestroyed = (wq: Workqueue): boolean => impl(wq).destroyed
+
+// -----------------------------------------------------------------------------
+// Queueing
+// -----------------------------------------------------------------------------
+
+const TRUE = Effect.succeed(true)
+const FALSE = Effect.succeed(false)
+
+const queueResult = (
+  wq: internal.WorkqueueImpl,
+  result: boolean | "destroyed" | "draining"
+): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> =>
+  result === true ? TRUE : result === false ? FALSE : Effect.fail(internal.refusalError(wq, result))
+
+const localCpuOf = (pools: PoolsImpl, worker: WorkerImpl | undefined, fiberCpu: number): number =>
+  worker !== undefined && worker.pool.cpu >= 0 ? worker.pool.cpu : fiberCpu < pools.config.cpus ? fiberCpu : 0
+
+const queueOnImpl = (
+  wq: internal.WorkqueueImpl,
+  cpu: number,
+  work: WorkImpl
+): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> =>
+  Effect.withFiberRuntime((fiber) => {
+    const worker = workersByFiber.get(fiber)
+    const local = localCpuOf(wq.pools, worker, fiber.getFiberRef(currentCpu))
+    return queueResult(wq, internal.queueWorkOn(cpu, wq, work, worker ?? null, local))
+  })
+
+const checkCpu = (wq: internal.WorkqueueImpl, cpu: number): InvalidCpu | null =>
+  Number.isInteger(cpu) && cpu >= 0 && cpu < wq.pools.config.cpus
+    ? null
+    : new InvalidCpu({ cpu, cpus: wq.pools.config.cpus })
+
+/**
+ * Queue `work` on the current CPU (kernel `queue_work`). Returns `true` if it
+ * was queued, `false` if it was already pending or is disabled. Fails if the
+ * workqueue is destroyed, or draining and the caller is not one of its items.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const queue: {
+  (work: Work): (wq: Workqueue) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining>
+  (wq: Workqueue, work: Work): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining>
+} = dual(2, (wq: Workqueue, work: Work) => queueOnImpl(impl(wq), -1, work as unknown as WorkImpl))
+
+/**
+ * Queue `work` on logical CPU `cpu` (kernel `queue_work_on`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const queueOn: {
+  (cpu: number, work: Work): (wq: Workqueue) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu>
+  (wq: Workqueue, cpu: number, work: Work): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu>
+} = dual(3, (wq: Workqueue, cpu: number, work: Work) => {
+  const error = checkCpu(impl(wq), cpu)
+  return error !== null ? Effect.fail(error) : queueOnImpl(impl(wq), cpu, work as unknown as WorkImpl)
+})
+
+/**
+ * `queue` without an Effect, for callbacks outside Effect (event emitters,
+ * timers). Queues on CPU 0 unless called from a worker. Throws the typed
+ * error (`WorkqueueDestroyed`, `WorkqueueDraining`) instead of failing.
+ *
+ * @since 0.1.0
+ * @category unsafe
+ */
+export const unsafeQueue = (wq: Workqueue, work: Work): boolean => {
+  const w = impl(wq)
+  const worker = w.pools.currentWorker()
+  const result = internal.queueWorkOn(-1, w, work as unknown as WorkImpl, worker, w.pools.localCpu(worker))
+  if (result === true || result === false) return result
+  throw internal.refusalError(w, result)
+}
+
+const delayMillis = (delay: Duration.DurationInput): number | InvalidDelay => {
+  const ms = typeof delay === "number" ? delay : Duration.toMillis(Duration.decode(delay))
+  return Number.isFinite(ms) && ms >= 0 ? ms : new InvalidDelay({ delay: ms })
+}
+
+const delayedImpl = (
+  wq: internal.WorkqueueImpl,
+  cpu: number,
+  dwork: DelayedWorkImpl,
+  delay: Duration.DurationInput,
+  mod: boolean
+): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
+  Effect.withFiberRuntime((fiber) => {
+    const ms = delayMillis(delay)
+    if (typeof ms !== "number") return Effect.fail(ms)
+    if (cpu >= 0) {
+      const error = checkCpu(wq, cpu)
+      if (error !== null) return Effect.fail(error)
+    }
+    const worker = workersByFiber.get(fiber) ?? null
+    const refusal = internal.queueRefusal(wq, worker)
+    if (refusal !== null) return Effect.fail(internal.refusalError(wq, refusal))
+    const local = localCpuOf(wq.pools, worker ?? undefined, fiber.getFiberRef(currentCpu))
+    return Effect.succeed(
+      mod ? modDelayedWorkOn(cpu, wq, dwork, ms, local) : queueDelayedWorkOn(cpu, wq, dwork, ms, local)
+    )
+  })
+
+/**
+ * Queue `dwork` after `delay` (a number of milliseconds or a `Duration`) on
+ * the pools' `Clock` (kernel `queue_delayed_work`). A delay of 0 queues at
+ * once. Returns `false` (and leaves the timer alone) if it was already
+ * pending.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const queueDelayed: {
+  (dwork: DelayedWork, delay: Duration.DurationInput): (
+    wq: Workqueue
+  ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay>
+  (
+    wq: Workqueue,
+    dwork: DelayedWork,
+    delay: Duration.DurationInput
+  ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay>
+} = dual(
+  3,
+  (wq: Workqueue, dwork: DelayedWork, delay: Duration.DurationInput) =>
+    delayedImpl(impl(wq), -1, dwork as unknown as DelayedWorkImpl, delay, false) as Effect.Effect<
+      boolean,
+      WorkqueueDestroyed | WorkqueueDraining | InvalidDelay
+    >
+)
+
+/**
+ * `queueDelayed` on logical CPU `cpu` (kernel `queue_delayed_work_on`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const queueDelayedOn = (
+  wq: Workqueue,
+  cpu: number,
+  dwork: DelayedWork,
+  delay: Duration.DurationInput
+): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
+  delayedImpl(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, false)
+
+/**
+ * Queue `dwork` after `delay`, or move its deadline to now + `delay` if it is
+ * already pending (kernel `mod_delayed_work`). A delay of 0 queues it at once
+ * whatever its state. Returns `true` if it was pending, `false` if it was
+ * idle and got queued.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const modDelayed: {
+  (dwork: DelayedWork, delay: Duration.DurationInput): (
+    wq: Workqueue
+  ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay>
+  (
+    wq: Workqueue,
+    dwork: DelayedWork,
+    delay: Duration.DurationInput
+  ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay>
+} = dual(
+  3,
+  (wq: Workqueue, dwork: DelayedWork, delay: Duration.DurationInput) =>
+    delayedImpl(impl(wq), -1, dwork as unknown as DelayedWorkImpl, delay, true) as Effect.Effect<
+      boolean,
+      WorkqueueDestroyed | WorkqueueDraining | InvalidDelay
+    >
+)
+
+/**
+ * `modDelayed` on logical CPU `cpu` (kernel `mod_delayed_work_on`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const modDelayedOn = (
+  wq: Workqueue,
+  cpu: number,
+  dwork: DelayedWork,
+  delay: Duration.DurationInput
+): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
+  delayedImpl(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, true)
+
+// -----------------------------------------------------------------------------
+// Flush, drain, destroy
+// -----------------------------------------------------------------------------
+
+/**
+ * Wait until every item queued on `wq` before this call has finished
+ * (kernel `flush_workqueue`). Items queued afterwards are not waited for, so
+ * a steady stream of new items never holds a flush up. Concurrent flushes
+ * each get exactly that guarantee and return in the order they were called.
+ *
+ * Fails with `FlushDeadlock` when called from one of the items it would wait
+ * for (an item flushing its own workqueue).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const flush = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => flushWorkqueue(impl(wq))
+
+/**
+ * Flush until the workqueue is empty, including items its items queue while
+ * it drains (kernel `drain_workqueue`). While draining, queueing from outside
+ * the workqueue's own items fails with `WorkqueueDraining`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const drain = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => drainWorkqueue(impl(wq))
+
+const destroyImpl = (wq: internal.WorkqueueImpl): Effect.Effect<void, FlushDeadlock> =>
+  Effect.suspend(() => {
+    if (wq.destroyed || (wq.flags & Flags.__WQ_DESTROYING) !== 0) return Effect.void
+    wq.flags |= Flags.__WQ_DESTROYING
+    return Effect.flatMap(drainWorkqueue(wq, "destroy"), () => internal.release(wq))
+  })
+
+/**
+ * Destroy `wq` now (kernel `destroy_workqueue`): drain it, then release it.
+ * Closing the workqueue's scope does the same; destroying twice is a no-op.
+ * Delayed items whose timer has not fired are not waited for: cancel them
+ * first, as the kernel documents. Later queue attempts fail with
+ * `WorkqueueDestroyed`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const destroy = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => destroyImpl(impl(wq))
+
+/**
+ * Change `maxActive` on a live workqueue (kernel `workqueue_set_max_active`).
+ * Raising it starts waiting items at once, in queue order; lowering it never
+ * stops running items. Refused for ordered and BH workqueues.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const setMaxActive: {
+  (n: number): (wq: Workqueue) => Effect.Effect<void, InvalidMaxActive | InvalidOperation>
+  (wq: Workqueue, n: number): Effect.Effect<void, InvalidMaxActive | InvalidOperation>
+} = dual(2, (wq: Workqueue, n: number) =>
+  Effect.suspend((): Effect.Effect<void, InvalidMaxActive | InvalidOperation> => {
+    const w = impl(wq)
+    if (w.ordered || (w.flags & Flags.WQ_BH) !== 0) {
+      return Effect.fail(
+        new InvalidOperation({
+          operation: "setMaxActive",
+          workqueue: w.name,
+          reason: w.ordered ? "an ordered workqueue runs one item at a time" : "BH workqueues have no max_active"
+        })
+      )
+    }
+    return Effect.map(internal.checkMaxActive(w.name, n), (checked) => {
+      const value = checked === 0 ? C.WQ_DFL_ACTIVE : checked
+      w.savedMaxActive = value
+      if (w.unbound) w.savedMinActive = Math.min(w.savedMinActive, value)
+      internal.adjustMaxActive(w)
+    })
+  }))
+
+/**
+ * Change the per-node floor of an unbound workqueue's `maxActive` (kernel
+ * `workqueue_set_min_active`); clamped to 0..maxActive.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const setMinActive: {
+  (n: number): (wq: Workqueue) => Effect.Effect<void, InvalidMaxActive | InvalidOperation>
+  (wq: Workqueue, n: number): Effect.Effect<void, InvalidMaxActive | InvalidOperation>
+} = dual(2, (wq: Workqueue, n: number) =>
+  Effect.suspend((): Effect.Effect<void, InvalidMaxActive | InvalidOperation> => {
+    const w = impl(wq)
+    if (!w.unbound || w.ordered) {
+      return Effect.fail(
+        new InvalidOperation({
+          operation: "setMinActive",
+          workqueue: w.name,
+          reason: "only non-ordered unbound workqueues have min_active"
+        })
+      )
+    }
+    return Effect.map(internal.checkMaxActive(w.name, n), (checked) => {
+      w.savedMinActive = Math.min(checked, w.savedMaxActive)
+      internal.adjustMaxActive(w)
+    })
+  }))
+
+// -----------------------------------------------------------------------------
+// Introspection
+// -----------------------------------------------------------------------------
+
+/**
+ * A workqueue's counters, as the kernel's `wq_monitor.py` shows them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Stats {
+  readonly name: string
+  /** items started (`total`) */
+  readonly started: number
+  readonly completed: number
+  /** items whose effect failed, died or was interrupted */
+  readonly failed: number
+  /** items queued or running, barriers included (`infl`, by colors) */
+  readonly inFlight: number
+  /** items running now */
+  readonly running: number
+  /** the most items of this workqueue ever running at once */
+  readonly peakRunning: number
+  /** times an item held the thread longer than the CPU-intensive threshold (`CPUitsv`) */
+  readonly cpuIntensive: number
+  /** concurrency-management wakeups while running its items (`CMW`) */
+  readonly cmWakeup: number
+  readonly mayday: number
+  readonly rescued: number
+}
+
+/**
+ * The workqueue's counters now.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const stats = (wq: Workqueue): Effect.Effect<Stats> => Effect.sync(() => internal.statsOf(impl(wq)))
+
+/**
+ * The flush-color state of a workqueue (kernel `work_color`, `flush_color`,
+ * per-pwq `nr_in_flight[]`): what `flush` waits on. For tests and diagnostics.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FlushState {
+  /** color given to newly queued items */
+  readonly workColor: FlushColor
+  /** oldest color still being flushed (equal to `workColor` when no flush runs) */
+  readonly flushColor: FlushColor
+  /** flushers waiting (queued, plus overflowed when all colors are in use) */
+  readonly flushers: number
+  /** per pool link: in-flight items of each color */
+  readonly links: ReadonlyArray<{ readonly pool: string; readonly inFlight: ReadonlyArray<number> }>
+}
+
+/**
+ * The workqueue's flush colors now.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const flushState = (wq: Workqueue): Effect.Effect<FlushState> =>
+  Effect.sync(() => {
+    const w = impl(wq)
+    return {
+      workColor: w.workColor as FlushColor,
+      flushColor: w.flushColor as FlushColor,
+      flushers: (w.firstFlusher === null ? 0 : 1) + w.flusherQueue.length + w.flusherOverflow.length,
+      links: w.pwqs.map((pwq) => ({ pool: pwq.pool.name, inFlight: Array.from(pwq.nrInFlight) }))
+    }
+  })
+
+/**
+ * Items queued (active or held back by `maxActive`) and running on `wq`,
+ * barriers excluded: 0 means idle.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const pendingCount = (wq: Workqueue): Effect.Effect<number> =>
+  Effect.sync(() => {
+    let n = 0
+    for (const pwq of impl(wq).pwqs) n += pwq.nrActive + List.size(pwq.inactive)
+    return n
+  })

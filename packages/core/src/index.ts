@@ -1,0 +1,59 @@
+/**
+ * @cmwq/core: the Linux kernel's Concurrency Managed Workqueue for Effect.
+ *
+ * Start with `Workqueue` (allocate, queue, flush), `Work` (the items), and
+ * `WorkerPool` (the shared pools every workqueue runs on).
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * Delayed work items: a work item plus a timer on Effect's `Clock`.
+ *
+ * @since 0.1.0
+ */
+export * as DelayedWork from "./DelayedWork.js"
+
+/**
+ * Flush colors: the 4-bit tag that lets `flush` wait for exactly the items
+ * queued before it.
+ *
+ * @since 0.1.0
+ */
+export * as FlushColor from "./FlushColor.js"
+
+/**
+ * Queueing policies: the kernel's, a priority policy, and the pre-cmwq
+ * "legacy" baseline.
+ *
+ * @since 0.1.0
+ */
+export * as Policy from "./Policy.js"
+
+/**
+ * Work items: an identity and an Effect to run.
+ *
+ * @since 0.1.0
+ */
+export * as Work from "./Work.js"
+
+/**
+ * The shared per-CPU worker pools and concurrency management.
+ *
+ * @since 0.1.0
+ */
+export * as WorkerPool from "./WorkerPool.js"
+
+/**
+ * Workqueues: allocate, queue, flush, drain, destroy.
+ *
+ * @since 0.1.0
+ */
+export * as Workqueue from "./Workqueue.js"
+
+/**
+ * The typed errors.
+ *
+ * @since 0.1.0
+ */
+export * as WorkqueueError from "./WorkqueueError.js"

@@ -1,0 +1,226 @@
+/**
+ * Cancel, disable, enable and delayed work: the kernel's
+ * `try_to_grab_pending`, `__cancel_work`, `__cancel_work_sync`,
+ * `enable_work`, `__queue_delayed_work`, `mod_delayed_work_on` and
+ * `flush_delayed_work`.
+ *
+ * Invariants:
+ * - whoever holds PENDING owns the item's data word: grabbing PENDING (by
+ *   stealing it from a list or a timer, or by setting it on an idle item) is
+ *   the only way to rewrite it;
+ * - an item stolen from a list is retired with `pwqDecNrInFlight` (so flushes
+ *   and max_active stay exact) and its linked barriers stay on the worklist
+ *   (a queued barrier cannot be cancelled);
+ * - a timer whose sequence number is stale does nothing when it fires, so a
+ *   cancelled or re-armed delayed item is never queued by an old timer.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import { WORK_OFFQ_DISABLE_MAX } from "./constants.js"
+import * as Errors from "./errors.js"
+import * as Flags from "./flags.js"
+import { flushWork } from "./flush.js"
+import * as List from "./list.js"
+import { PoolEvent } from "./events.js"
+import { kickPool, moveLinkedWorks, workName } from "./pool.js"
+import type { PoolsImpl } from "./pools.js"
+import { pwqDecNrInFlight, type PoolWorkqueueImpl } from "./pwq.js"
+import {
+  DelayedWorkImpl,
+  disableDepthOf,
+  WORK_DISABLE_SHIFT,
+  WORK_INACTIVE,
+  WORK_LINKED,
+  WORK_PENDING,
+  WORK_PWQ,
+  type WorkImpl
+} from "./work.js"
+import { queueRefusal, queueWorkOnPwq, type WorkqueueImpl } from "./workqueue.js"
+
+const cancelTimer = (dwork: DelayedWorkImpl): void => {
+  dwork.timerSeq++
+  const timer = dwork.timer
+  dwork.timer = null
+  if (timer !== null) timer.cancel()
+}
+
+/**
+ * @internal kernel `try_to_grab_pending`: take PENDING from any stable state.
+ * Returns true if the item was pending (we stole it), false if it was idle
+ * (we set PENDING). Either way the caller owns PENDING afterwards.
+ */
+export const grabPending = (work: WorkImpl, cflags: number): boolean => {
+  // steal the timer if there is one
+  if (work instanceof DelayedWorkImpl && work.timer !== null && (cflags & Flags.WORK_CANCEL_DELAYED) !== 0) {
+    cancelTimer(work)
+    return true
+  }
+  const data = work.data
+  if ((data & WORK_PENDING) === 0) {
+    work.data = data | WORK_PENDING
+    return false
+  }
+  if ((data & WORK_PWQ) !== 0) {
+    const pwq = work.link as PoolWorkqueueImpl
+    const pool = pwq.pool
+    // an inactive item may carry linked barriers: leave them on the worklist
+    if ((data & WORK_INACTIVE) !== 0 && (data & WORK_LINKED) !== 0) {
+      moveLinkedWorks(work, pool.worklist)
+      kickPool(pool)
+    }
+    List.remove(work)
+    work.data = WORK_PENDING
+    work.link = pool
+    // must be the last step
+    pwqDecNrInFlight(pwq, data)
+    return true
+  }
+  // PENDING and on no list: a delayed item whose timer was not asked for (the kernel
+  // would spin here; `cancel` on a delayed item's plain form steals the timer instead)
+  if (work instanceof DelayedWorkImpl) cancelTimer(work)
+  return true
+}
+
+/** @internal kernel `__cancel_work`: grab, optionally disable, clear PENDING. Returns was-pending. */
+export const cancelWork = (work: WorkImpl, cflags: number): boolean => {
+  const wasPending = grabPending(work, cflags)
+  let depth = disableDepthOf(work.data)
+  if ((cflags & Flags.WORK_CANCEL_DISABLE) !== 0) {
+    if (depth < WORK_OFFQ_DISABLE_MAX) depth++
+  }
+  work.data = depth << WORK_DISABLE_SHIFT
+  return wasPending
+}
+
+/** @internal kernel `enable_work`: returns whether the disable depth reached 0 */
+export const enableWork = (work: WorkImpl): boolean => {
+  grabPending(work, 0)
+  let depth = disableDepthOf(work.data)
+  if (depth > 0) depth--
+  work.data = depth << WORK_DISABLE_SHIFT
+  return depth === 0
+}
+
+/** @internal whether `enableWork` would underflow (the kernel WARNs) */
+export const isDisabled = (work: WorkImpl): boolean => (work.data & WORK_PENDING) === 0 && disableDepthOf(work.data) > 0
+
+/**
+ * @internal kernel `__cancel_work_sync`: cancel with the item disabled for the
+ * moment (so it cannot requeue itself), wait for a running instance, then
+ * re-enable unless asked to disable. Returns was-pending.
+ */
+export const cancelWorkSync = (
+  pools: PoolsImpl,
+  work: WorkImpl,
+  cflags: number
+): Effect.Effect<boolean, Errors.FlushDeadlock> =>
+  Effect.suspend(() => {
+    const wasPending = cancelWork(work, cflags | Flags.WORK_CANCEL_DISABLE)
+    const wait = Effect.as(flushWork(pools, work, true), wasPending)
+    if ((cflags & Flags.WORK_CANCEL_DISABLE) !== 0) return wait
+    return Effect.ensuring(wait, Effect.sync(() => enableWork(work)))
+  })
+
+// -----------------------------------------------------------------------------
+// Delayed work
+// -----------------------------------------------------------------------------
+
+/** @internal kernel `delayed_work_timer_fn` */
+const timerFired = (dwork: DelayedWorkImpl, seq: number): void => {
+  if (dwork.timerSeq !== seq) return
+  dwork.timer = null
+  const wq = dwork.wq!
+  const refusal = queueRefusal(wq, null)
+  if (refusal !== null) {
+    // the kernel warns and drops it; we also give PENDING back so that nothing is stuck
+    dwork.data = dwork.data & ~WORK_PENDING
+    wq.pools.emit(PoolEvent.QueueRejected({ workqueue: wq.name, work: workName(dwork), reason: refusal }))
+    return
+  }
+  queueWorkOnPwq(dwork.cpu, wq, dwork, wq.pools.localCpu(null))
+}
+
+/**
+ * @internal kernel `__queue_delayed_work`: the caller owns PENDING. A delay of
+ * 0 queues at once; otherwise a timer on the pools' clock queues it later.
+ */
+export const queueDelayed = (
+  cpu: number,
+  wq: WorkqueueImpl,
+  dwork: DelayedWorkImpl,
+  delayMs: number,
+  localCpu: number
+): void => {
+  if (delayMs <= 0) {
+    queueWorkOnPwq(cpu, wq, dwork, localCpu)
+    return
+  }
+  dwork.wq = wq
+  dwork.cpu = cpu < 0 ? (wq.unbound ? -1 : localCpu) : cpu
+  const seq = ++dwork.timerSeq
+  dwork.expires = wq.pools.clockNow() + delayMs
+  dwork.timer = wq.pools.timer(delayMs, () => timerFired(dwork, seq))
+}
+
+/** @internal kernel `queue_delayed_work_on`: returns whether newly queued */
+export const queueDelayedWorkOn = (
+  cpu: number,
+  wq: WorkqueueImpl,
+  dwork: DelayedWorkImpl,
+  delayMs: number,
+  localCpu: number
+): boolean => {
+  const data = dwork.data
+  if ((data & WORK_PENDING) !== 0 || disableDepthOf(data) !== 0) return false
+  dwork.data = data | WORK_PENDING
+  queueDelayed(cpu, wq, dwork, delayMs, localCpu)
+  return true
+}
+
+/**
+ * @internal kernel `mod_delayed_work_on`: steal PENDING whatever the state and
+ * re-arm with the new delay. Returns true if it was pending.
+ */
+export const modDelayedWorkOn = (
+  cpu: number,
+  wq: WorkqueueImpl,
+  dwork: DelayedWorkImpl,
+  delayMs: number,
+  localCpu: number
+): boolean => {
+  const wasPending = grabPending(dwork, Flags.WORK_CANCEL_DELAYED)
+  if (disableDepthOf(dwork.data) !== 0) {
+    // kernel clear_pending_if_disabled: stays disabled, not armed
+    dwork.data &= ~WORK_PENDING
+    return wasPending
+  }
+  queueDelayed(cpu, wq, dwork, delayMs, localCpu)
+  return wasPending
+}
+
+/**
+ * @internal kernel `flush_delayed_work`: if the timer is armed, fire it now,
+ * then flush the item.
+ */
+export const flushDelayedWork = (
+  pools: PoolsImpl,
+  dwork: DelayedWorkImpl
+): Effect.Effect<boolean, Errors.FlushDeadlock | Errors.WorkqueueDestroyed | Errors.WorkqueueDraining> =>
+  Effect.suspend((): Effect.Effect<boolean, Errors.FlushDeadlock | Errors.WorkqueueDestroyed | Errors.WorkqueueDraining> => {
+    if (dwork.timer !== null) {
+      const wq = dwork.wq!
+      const refusal = queueRefusal(wq, pools.currentWorker())
+      cancelTimer(dwork)
+      if (refusal !== null) {
+        dwork.data &= ~WORK_PENDING
+        return Effect.fail(
+          refusal === "destroyed"
+            ? new Errors.WorkqueueDestroyed({ workqueue: wq.name })
+            : new Errors.WorkqueueDraining({ workqueue: wq.name })
+        )
+      }
+      queueWorkOnPwq(dwork.cpu, wq, dwork, pools.localCpu(null))
+    }
+    return flushWork(pools, dwork, false)
+  })

@@ -1,0 +1,7 @@
+/**
+ * The typed errors live in the public module `WorkqueueError.ts`; the engine
+ * imports them from here.
+ *
+ * @internal
+ */
+export * from "../WorkqueueError.js"

@@ -1,0 +1,355 @@
+/**
+ * The pools service: everything the kernel keeps in globals. Per-CPU pools
+ * (normal and highpri, plus BH), the unbound pool table, the list of
+ * workqueues, the runtime worker fibers run on, timers on Effect's `Clock`,
+ * the event-loop fairness budget, and the observer.
+ *
+ * Invariants:
+ * - worker fibers run on `workerRuntime`, which carries the blocking detector;
+ *   timers run on `runtime`, which does not;
+ * - every timer and worker fiber is interrupted when the service's scope
+ *   closes (after the workqueues it served have been destroyed);
+ * - the fairness slice is shared by all pools: they share the one JS thread.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as FiberRef from "effect/FiberRef"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import * as C from "./constants.js"
+import { workersByFiber } from "./detector.js"
+import { PoolEvent } from "./events.js"
+import * as Flags from "./flags.js"
+import type { PolicyImpl } from "./policy.js"
+import { createWorker, type WorkerImpl, WorkerPoolImpl } from "./pool.js"
+import { PoolWorkqueueImpl } from "./pwq.js"
+import type { UnboundAttrs, WorkqueueImpl } from "./workqueue.js"
+
+/** @internal resolved configuration (all times in milliseconds) */
+export interface PoolsConfig {
+  readonly cpus: number
+  readonly idleTimeoutMs: number
+  readonly maxIdleWorkersRatio: number
+  readonly maydayInitialTimeoutMs: number
+  readonly maydayIntervalMs: number
+  readonly createCooldownMs: number
+  readonly cpuIntensiveThresholdMs: number
+  readonly watchdogThresholdMs: number
+  readonly fairnessBudgetMs: number
+  readonly powerEfficient: boolean
+}
+
+/** @internal what the platform provides: a monotonic clock and a macrotask (see Platform.ts) */
+export interface PlatformImpl {
+  readonly now: () => number
+  readonly macrotask: (callback: () => void) => void
+}
+
+/** @internal the default platform: `performance.now()` and `setImmediate` (or `setTimeout(0)`) */
+export const defaultPlatform: PlatformImpl = {
+  now: () => performance.now(),
+  macrotask: typeof (globalThis as any).setImmediate === "function"
+    ? (callback) => (globalThis as any).setImmediate(callback)
+    : (callback) => setTimeout(callback, 0)
+}
+
+/** @internal the fiber-local "current CPU" of code that is not a worker (kernel `raw_smp_processor_id`) */
+export const currentCpu: FiberRef.FiberRef<number> = FiberRef.unsafeMake(0)
+
+/** @internal creates a worker for a pool; may fail (false) or take time (memory pressure in tests) */
+export type WorkerFactory = (pool: WorkerPoolImpl) => Effect.Effect<boolean>
+
+/** @internal a cancellable timer */
+export interface Timer {
+  readonly cancel: () => void
+}
+
+/** @internal the pools service implementation */
+export class PoolsImpl {
+  readonly cpuPools: Array<ReadonlyArray<WorkerPoolImpl>> = [] // I: per CPU: [normal, highpri, bh, bh-highpri]
+  readonly unboundPools = new Map<string, WorkerPoolImpl>() // P: shared by attributes
+  readonly dedicatedPools = new Map<WorkqueueImpl, Array<WorkerPoolImpl>>() // P: "dedicated" policies only
+  readonly workqueues = new Set<WorkqueueImpl>() // P: live workqueues
+  readonly timers = new Set<Fiber.RuntimeFiber<unknown, unknown>>() // P: armed timer fibers
+  readonly allCpus: ReadonlyArray<number>
+  nextWorkerId = 0 // P
+  nextPoolId = 0 // P
+  freezing = false // P: kernel workqueue_freezing
+  shuttingDown = false // P
+  sliceStart: number // P: platform millis of the last known event-loop turn
+  markerPending = false // P: a macrotask that will refresh sliceStart is scheduled
+  readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency
+  factory: WorkerFactory // P: replaceable (tests make "memory pressure" with it)
+  readonly markerCallback: () => void
+
+  constructor(
+    readonly config: PoolsConfig,
+    readonly policy: PolicyImpl,
+    readonly platform: PlatformImpl,
+    /** I: the runtime timers run on (the layer's context: its Clock, logger, scheduler) */
+    readonly runtime: Runtime.Runtime<never>,
+    /** I: the same runtime with the blocking detector installed, for worker fibers */
+    readonly workerRuntime: Runtime.Runtime<never>,
+    readonly clock: Clock.Clock,
+    readonly observer: ((event: PoolEvent) => void) | undefined
+  ) {
+    this.allCpus = Array.from({ length: config.cpus }, (_, i) => i)
+    this.sliceStart = platform.now()
+    this.factory = (pool) =>
+      Effect.sync(() => {
+        createWorker(pool)
+        return true
+      })
+    this.markerCallback = () => {
+      this.markerPending = false
+      this.sliceStart = this.platform.now()
+    }
+    for (let cpu = 0; cpu < config.cpus; cpu++) {
+      this.cpuPools.push([
+        this.newPool(cpu, false, false, "", [cpu]),
+        this.newPool(cpu, true, false, "", [cpu]),
+        this.newPool(cpu, false, true, "", [cpu]),
+        this.newPool(cpu, true, true, "", [cpu])
+      ])
+    }
+  }
+
+  /** kernel `init_worker_pool` + the first `create_worker` */
+  newPool(cpu: number, highpri: boolean, bh: boolean, key: string, cpumask: ReadonlyArray<number>): WorkerPoolImpl {
+    const pool = new WorkerPoolImpl(this, this.nextPoolId++, cpu, highpri, bh, key, cpumask)
+    createWorker(pool)
+    return pool
+  }
+
+  /** the bound pool a per-cpu workqueue uses on `cpu` (or a dedicated one, for "dedicated" policies) */
+  cpuPool(cpu: number, highpri: boolean, bh: boolean, wq: WorkqueueImpl): WorkerPoolImpl {
+    if (this.policy.pools === "dedicated" && !bh) {
+      let own = this.dedicatedPools.get(wq)
+      if (own === undefined) {
+        own = []
+        this.dedicatedPools.set(wq, own)
+      }
+      const pool = this.newPool(cpu, highpri, false, `dedicated:${wq.name}`, [cpu])
+      own.push(pool)
+      return pool
+    }
+    return this.cpuPools[cpu][(highpri ? 1 : 0) + (bh ? 2 : 0)]
+  }
+
+  /**
+   * Link an unbound workqueue to its pool (kernel `apply_wqattrs_prepare` /
+   * `commit`, with one pod: the whole cpumask). Ordered workqueues share one
+   * pwq across CPUs.
+   */
+  installUnboundPwqs(wq: WorkqueueImpl, attrs: UnboundAttrs): void {
+    const pool = this.getUnboundPool(attrs, wq)
+    const pwq = new PoolWorkqueueImpl(wq, pool)
+    if (wq.ordered && wq.pwqs.length > 0) pwq.plugged = true
+    wq.dflPwq = pwq
+    wq.pwqs.push(pwq)
+    wq.cpuPwq = this.allCpus.map(() => pwq)
+  }
+
+  /** kernel `get_unbound_pool`: pools are shared by equal attributes */
+  getUnboundPool(attrs: UnboundAttrs, wq: WorkqueueImpl): WorkerPoolImpl {
+    const cpumask = [...attrs.cpumask].sort((a, b) => a - b)
+    const dedicated = this.policy.pools === "dedicated" ? `:${wq.name}` : ""
+    const key = `${attrs.highpri ? -20 : 0}|${attrs.affinityStrict ? "strict" : ""}|${cpumask.join(",")}${dedicated}`
+    const existing = this.unboundPools.get(key)
+    if (existing !== undefined) {
+      existing.refcnt++
+      return existing
+    }
+    const pool = this.newPool(-1, attrs.highpri, false, key, cpumask)
+    this.unboundPools.set(key, pool)
+    return pool
+  }
+
+  /** kernel `put_unbound_pool`: the last user releases the pool and its workers */
+  putUnboundPool(pool: WorkerPoolImpl): void {
+    if (--pool.refcnt > 0) return
+    this.unboundPools.delete(pool.attrsKey)
+    this.releasePool(pool)
+  }
+
+  /** stop a released pool's workers and timers */
+  releasePool(pool: WorkerPoolImpl): void {
+    pool.idleTimer?.cancel()
+    pool.maydayTimer?.cancel()
+    for (const worker of pool.workers) {
+      worker.flags |= Flags.WORKER_DIE
+      if (worker.fiber !== null) worker.fiber.unsafeInterruptAsFork(FiberId.none)
+    }
+    pool.workers.clear()
+  }
+
+  /** kernel `wq_select_unbound_cpu` / `raw_smp_processor_id`: the CPU a queue without a CPU uses */
+  selectCpu(_wq: WorkqueueImpl, localCpu: number): number {
+    return localCpu
+  }
+
+  /** the current CPU of `worker`, or of the calling fiber */
+  localCpu(worker: WorkerImpl | null): number {
+    if (worker !== null && worker.pool.cpu >= 0) return worker.pool.cpu
+    const fiber = Fiber.getCurrentFiber()
+    if (Option.isNone(fiber)) return 0
+    const cpu = fiber.value.getFiberRef(currentCpu)
+    return cpu < this.config.cpus ? cpu : 0
+  }
+
+  /** the worker the current fiber is, if it is one */
+  currentWorker(): WorkerImpl | null {
+    const fiber = Fiber.getCurrentFiber()
+    return Option.isSome(fiber) ? this.workerOf(fiber.value) : null
+  }
+
+  workerOf(fiber: Fiber.RuntimeFiber<unknown, unknown>): WorkerImpl | null {
+    const worker = workersByFiber.get(fiber)
+    return worker !== undefined && worker.pool.pools === this ? worker : null
+  }
+
+  startWorkerFiber(worker: WorkerImpl, main: Effect.Effect<void>): void {
+    // not immediate: the fiber must be registered before its first slice runs, and a
+    // worker created by a manager must not run inside the manager's own slice
+    const fiber = Runtime.runFork(this.workerRuntime)(main, { immediate: false })
+    worker.fiber = fiber
+    workersByFiber.set(fiber, worker)
+  }
+
+  /** milliseconds on the pools' `Clock` (TestClock in tests) */
+  clockNow(): number {
+    return this.clock.unsafeCurrentTimeMillis()
+  }
+
+  /** `Effect.sleep` on the pools' clock */
+  sleep(ms: number): Effect.Effect<void> {
+    return Effect.sleep(Duration.millis(ms))
+  }
+
+  /** run `callback` after `ms` milliseconds of the pools' clock, unless cancelled */
+  timer(ms: number, callback: () => void): Timer {
+    const fiber = Runtime.runFork(this.runtime)(
+      Effect.flatMap(Effect.sleep(Duration.millis(ms)), () => Effect.sync(callback)),
+      { immediate: false }
+    )
+    this.timers.add(fiber)
+    fiber.addObserver(() => this.timers.delete(fiber))
+    return {
+      cancel: () => {
+        if (this.timers.delete(fiber)) fiber.unsafeInterruptAsFork(FiberId.none)
+      }
+    }
+  }
+
+  /**
+   * Has the JS thread been ours for longer than the fairness budget? Also makes
+   * sure a marker macrotask is scheduled, which refreshes the slice start when
+   * the event loop turns on its own.
+   */
+  fairnessDue(): boolean {
+    const budget = this.config.fairnessBudgetMs
+    if (budget <= 0) return false
+    if (!this.markerPending) {
+      this.markerPending = true
+      this.platform.macrotask(this.markerCallback)
+    }
+    return this.platform.now() - this.sliceStart >= budget
+  }
+
+  /** hand the JS thread back to the event loop; the worker stays running (not a block) */
+  yieldToEventLoop(worker: WorkerImpl): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      worker.nonBlocking++
+      this.platform.macrotask(() => {
+        this.sliceStart = this.platform.now()
+        worker.nonBlocking--
+        resume(Effect.void)
+      })
+    })
+  }
+
+  emit(event: PoolEvent): void {
+    if (this.observer !== undefined) this.observer(event)
+  }
+
+  /** a work item failed: log it, count it (the caller did), tell the observer */
+  reportFailure(workqueue: string, work: string, cause: Cause.Cause<unknown>): void {
+    this.emit(PoolEvent.WorkFailed({ workqueue, work, cause }))
+    const interrupted = Cause.isInterruptedOnly(cause)
+    Runtime.runFork(this.runtime)(
+      Effect.logError(
+        `workqueue ${workqueue}: ${work} ${interrupted ? "was interrupted" : "failed"}; its worker carries on`,
+        cause
+      )
+    )
+  }
+
+  warnFlushDependency(flusher: string, target: string): void {
+    const key = `${flusher}\u0000${target}`
+    if (this.warnedFlushDeps.has(key)) return
+    this.warnedFlushDeps.add(key)
+    this.emit(PoolEvent.FlushDependency({ flusher, target }))
+    Runtime.runFork(this.runtime)(
+      Effect.logWarning(`workqueue: WQ_MEM_RECLAIM ${flusher} is flushing !WQ_MEM_RECLAIM ${target}`)
+    )
+  }
+
+  /** kernel `pool_mayday_timeout` (the rescuer lives in rescuer.ts; none yet) */
+  maydayTimeout(_pool: WorkerPoolImpl): void {}
+
+  /** every pool, bound and unbound */
+  allPools(): Array<WorkerPoolImpl> {
+    const out: Array<WorkerPoolImpl> = []
+    for (const pools of this.cpuPools) out.push(...pools)
+    for (const pools of this.dedicatedPools.values()) out.push(...pools)
+    out.push(...this.unboundPools.values())
+    return out
+  }
+
+  /** interrupt every worker and timer (the service's scope is closing) */
+  shutdown(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.shuttingDown = true
+      const fibers: Array<Fiber.RuntimeFiber<unknown, unknown>> = [...this.timers]
+      for (const pool of this.allPools()) {
+        for (const worker of pool.workers) if (worker.fiber !== null) fibers.push(worker.fiber)
+      }
+      for (const wq of this.workqueues) if (wq.rescuer?.fiber) fibers.push(wq.rescuer.fiber)
+      return Fiber.interruptAll(fibers)
+    })
+  }
+}
+
+/** @internal resolve user options into a config */
+export const resolveConfig = (options: {
+  readonly cpus?: number | undefined
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  readonly maydayInitialTimeout?: Duration.DurationInput | undefined
+  readonly maydayInterval?: Duration.DurationInput | undefined
+  readonly createCooldown?: Duration.DurationInput | undefined
+  readonly cpuIntensiveThreshold?: Duration.DurationInput | undefined
+  readonly watchdogThreshold?: Duration.DurationInput | undefined
+  readonly fairnessBudget?: Duration.DurationInput | undefined
+  readonly powerEfficient?: boolean | undefined
+}): PoolsConfig => {
+  const ms = (input: Duration.DurationInput | undefined, fallback: number): number =>
+    input === undefined ? fallback : Duration.toMillis(Duration.decode(input))
+  return {
+    cpus: options.cpus ?? 1,
+    idleTimeoutMs: ms(options.idleTimeout, C.IDLE_WORKER_TIMEOUT_MS),
+    maxIdleWorkersRatio: C.MAX_IDLE_WORKERS_RATIO,
+    maydayInitialTimeoutMs: ms(options.maydayInitialTimeout, C.MAYDAY_INITIAL_TIMEOUT_MS),
+    maydayIntervalMs: ms(options.maydayInterval, C.MAYDAY_INTERVAL_MS),
+    createCooldownMs: ms(options.createCooldown, C.CREATE_COOLDOWN_MS),
+    cpuIntensiveThresholdMs: ms(options.cpuIntensiveThreshold, C.CPU_INTENSIVE_THRESH_MS),
+    watchdogThresholdMs: ms(options.watchdogThreshold, C.WATCHDOG_THRESH_MS),
+    fairnessBudgetMs: ms(options.fairnessBudget, C.FAIRNESS_BUDGET_MS),
+    powerEfficient: options.powerEfficient ?? false
+  }
+}

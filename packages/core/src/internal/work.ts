@@ -1,0 +1,124 @@
+/**
+ * Work items: the kernel's `work_struct`, `delayed_work` and the flush
+ * barrier (`wq_barrier`).
+ *
+ * A work item is an intrusive list node plus one packed integer (`data`, the
+ * kernel's `work->data`) and one reference (`link`):
+ *
+ * | bit(s)  | meaning                                                          |
+ * | ------- | ---------------------------------------------------------------- |
+ * | 0       | PENDING: queued, or its timer is armed                           |
+ * | 1       | INACTIVE: held back by max_active (or a barrier: never counted)  |
+ * | 2       | PWQ: `link` is the pool_workqueue it is queued on                |
+ * | 3       | LINKED: the next node on its list must move with it (barriers)   |
+ * | 4..7    | flush color, while PWQ                                           |
+ * | 8..23   | disable depth, while off queue                                   |
+ *
+ * Invariants:
+ * - PWQ is set iff the item is on a list (a pool worklist, a pwq's inactive
+ *   list or a worker's scheduled list), and then `link` is that pwq;
+ * - off queue, `link` is the pool that last ran or held it (or `null`: never
+ *   queued): that is how queueing finds a worker still running it;
+ * - PENDING is owned by whoever set it; it is cleared just before the item's
+ *   effect starts, so the item may be queued again from inside itself;
+ * - the disable depth is only meaningful off queue, and while it is above 0
+ *   every queue attempt fails.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import { ListNode } from "./list.js"
+
+/** @internal */
+export const WORK_PENDING = 1 << 0
+/** @internal */
+export const WORK_INACTIVE = 1 << 1
+/** @internal */
+export const WORK_PWQ = 1 << 2
+/** @internal */
+export const WORK_LINKED = 1 << 3
+/** @internal */
+export const WORK_COLOR_SHIFT = 4
+/** @internal */
+export const WORK_COLOR_MASK = 0xf << WORK_COLOR_SHIFT
+/** @internal */
+export const WORK_DISABLE_SHIFT = 8
+/** @internal */
+export const WORK_DISABLE_MASK = 0xffff << WORK_DISABLE_SHIFT
+
+/** @internal */
+export const colorOf = (data: number): number => (data & WORK_COLOR_MASK) >>> WORK_COLOR_SHIFT
+/** @internal */
+export const disableDepthOf = (data: number): number => (data & WORK_DISABLE_MASK) >>> WORK_DISABLE_SHIFT
+
+/** @internal symbol tagging work values (public `Work.TypeId`) */
+export const WorkTypeId: unique symbol = Symbol.for("@cmwq/core/Work")
+/** @internal */
+export type WorkTypeId = typeof WorkTypeId
+
+/**
+ * @internal The engine's view of a pool and a pwq, as far as a work item needs
+ * to know. Declared structurally here so that `work.ts` stays at the bottom of
+ * the import graph.
+ */
+export interface WorkLink {
+  readonly kind: "pool" | "pwq"
+}
+
+/** @internal a work item (kernel `work_struct`) */
+export class WorkImpl extends ListNode {
+  readonly [WorkTypeId]: WorkTypeId = WorkTypeId
+  /** P: packed flags, color and disable depth (see the module header) */
+  data = 0
+  /** P: the pwq while queued, else the last pool (or null: never queued) */
+  link: WorkLink | null = null
+  constructor(
+    /** I: what the item runs (set once; a barrier sets its own right after construction) */
+    public effect: Effect.Effect<unknown, unknown>,
+    /** I: a label for logs and traces */
+    readonly name: string | undefined
+  ) {
+    super()
+  }
+  override toString(): string {
+    return `Work(${this.name ?? "anonymous"})`
+  }
+  toJSON(): unknown {
+    return { _id: "Work", name: this.name, pending: (this.data & WORK_PENDING) !== 0 }
+  }
+}
+
+/**
+ * @internal a work item with a timer (kernel `delayed_work`). While the timer
+ * is armed the item is PENDING but on no list; `timer` is then non-null.
+ */
+export class DelayedWorkImpl extends WorkImpl {
+  /** P: the armed timer, cancelled by bumping `timerSeq` */
+  timer: { readonly cancel: () => void } | null = null
+  /** P: incremented on every arm and every cancel; a firing timer whose seq is stale does nothing */
+  timerSeq = 0
+  /** P: target workqueue and CPU for when the timer fires (kernel `dwork->wq`, `dwork->cpu`) */
+  wq: import("./workqueue.js").WorkqueueImpl | null = null
+  cpu = -1
+  /** P: clock millis at which the armed timer fires (for tests and diagnostics) */
+  expires = 0
+}
+
+/**
+ * @internal a flush barrier (kernel `wq_barrier`): a work item whose effect
+ * completes the waiting flusher. Always INACTIVE, so it never counts toward
+ * max_active, and it cannot be cancelled.
+ */
+export class BarrierImpl extends WorkImpl {
+  done = false // P: the target's instance has finished
+  waiter: (() => void) | null = null // P: resumes the flusher, if one still waits
+  constructor(readonly target: WorkImpl) {
+    super(Effect.void, undefined)
+    this.effect = Effect.sync(() => {
+      this.done = true
+      const waiter = this.waiter
+      this.waiter = null
+      if (waiter !== null) waiter()
+    })
+  }
+}
