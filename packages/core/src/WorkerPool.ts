@@ -27,6 +27,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { PoolEvent } from "./internal/events.js"
 import { detector, workersByFiber } from "./internal/detector.js"
@@ -301,5 +302,47 @@ const snapshotOf = (pool: WorkerPoolImpl): PoolSnapshot => ({
  */
 export const snapshot: Effect.Effect<ReadonlyArray<PoolSnapshot>, never, WorkerPools> = Effect.map(
   WorkerPools,
-  (pools) => impl(pools).allPools().map(snapshotOf)
+  (pools) => unsafeSnapshot(pools)
 )
+
+/**
+ * `snapshot` without an Effect (for invariant checks from outside a run).
+ *
+ * @since 0.1.0
+ * @category unsafe
+ */
+export const unsafeSnapshot = (pools: WorkerPools): ReadonlyArray<PoolSnapshot> =>
+  impl(pools).allPools().map(snapshotOf)
+
+/**
+ * Who a worker is (kernel `kworker/<cpu>:<id>[H]`, `kworker/u<pool>:<id>`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WorkerInfo {
+  /** unique among the workers of one `WorkerPools` */
+  readonly id: number
+  /** the kernel-style name, e.g. `kworker/0:1H` */
+  readonly name: string
+  /** the pool's id (as in `snapshot`) */
+  readonly pool: number
+  /** the pool's CPU, or -1 for an unbound pool */
+  readonly cpu: number
+}
+
+/**
+ * The worker the current fiber is (kernel `current_wq_worker`), or none
+ * outside workers. Fibers a work item forks are not workers.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const currentWorker: Effect.Effect<Option.Option<WorkerInfo>> = Effect.withFiberRuntime((fiber) => {
+  const worker = workersByFiber.get(fiber)
+  return Effect.succeed(
+    worker === undefined
+      ? Option.none()
+      : Option.some({ id: worker.id, name: worker.name, pool: worker.pool.id, cpu: worker.pool.cpu })
+  )
+})

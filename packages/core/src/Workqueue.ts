@@ -589,39 +589,75 @@ export interface Stats {
 export const stats = (wq: Workqueue): Effect.Effect<Stats> => Effect.sync(() => internal.statsOf(impl(wq)))
 
 /**
- * The flush-color state of a workqueue (kernel `work_color`, `flush_color`,
- * per-pwq `nr_in_flight[]`): what `flush` waits on. For tests and diagnostics.
+ * The state of one link of a workqueue to a pool (kernel `pool_workqueue`).
  *
  * @since 0.1.0
  * @category models
  */
-export interface FlushState {
+export interface LinkState {
+  /** the pool's id and name (as in `WorkerPool.snapshot`) */
+  readonly poolId: number
+  readonly pool: string
+  /** items counted against max_active (on the worklist, assigned, or running) */
+  readonly active: number
+  /** items held back by max_active (or a freeze), in queue order */
+  readonly inactive: number
+  /** items and barriers in flight, per flush color */
+  readonly inFlight: ReadonlyArray<number>
+  /** the color being flushed on this link, or `FlushColor.noColor` */
+  readonly flushColor: FlushColor
+}
+
+/**
+ * The state of a workqueue (kernel `work_color`, `flush_color`, its pwqs):
+ * what `flush` and `maxActive` work on. For tests and diagnostics.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface State {
   /** color given to newly queued items */
   readonly workColor: FlushColor
   /** oldest color still being flushed (equal to `workColor` when no flush runs) */
   readonly flushColor: FlushColor
-  /** flushers waiting (queued, plus overflowed when all colors are in use) */
+  /** flushes waiting (first flusher, queued, and overflowed when all colors are in use) */
   readonly flushers: number
-  /** per pool link: in-flight items of each color */
-  readonly links: ReadonlyArray<{ readonly pool: string; readonly inFlight: ReadonlyArray<number> }>
+  /** the max_active applied now (0 while frozen) */
+  readonly maxActive: number
+  readonly links: ReadonlyArray<LinkState>
 }
 
 /**
- * The workqueue's flush colors now.
+ * The workqueue's state now, synchronously.
+ *
+ * @since 0.1.0
+ * @category unsafe
+ */
+export const unsafeInspect = (wq: Workqueue): State => {
+  const w = impl(wq)
+  return {
+    workColor: w.workColor as FlushColor,
+    flushColor: w.flushColor as FlushColor,
+    flushers: (w.firstFlusher === null ? 0 : 1) + w.flusherQueue.length + w.flusherOverflow.length,
+    maxActive: w.maxActive,
+    links: w.pwqs.map((pwq) => ({
+      poolId: pwq.pool.id,
+      pool: pwq.pool.name,
+      active: pwq.nrActive,
+      inactive: List.size(pwq.inactive),
+      inFlight: Array.from(pwq.nrInFlight),
+      flushColor: pwq.flushColor as FlushColor
+    }))
+  }
+}
+
+/**
+ * The workqueue's state now.
  *
  * @since 0.1.0
  * @category getters
  */
-export const flushState = (wq: Workqueue): Effect.Effect<FlushState> =>
-  Effect.sync(() => {
-    const w = impl(wq)
-    return {
-      workColor: w.workColor as FlushColor,
-      flushColor: w.flushColor as FlushColor,
-      flushers: (w.firstFlusher === null ? 0 : 1) + w.flusherQueue.length + w.flusherOverflow.length,
-      links: w.pwqs.map((pwq) => ({ pool: pwq.pool.name, inFlight: Array.from(pwq.nrInFlight) }))
-    }
-  })
+export const inspect = (wq: Workqueue): Effect.Effect<State> => Effect.sync(() => unsafeInspect(wq))
 
 /**
  * Items queued (active or held back by `maxActive`) and running on `wq`,

@@ -120,6 +120,11 @@ export class PoolsImpl {
     }
   }
 
+  /** the number of logical CPUs (public `WorkerPools.cpus`) */
+  get cpus(): number {
+    return this.config.cpus
+  }
+
   /** kernel `init_worker_pool` + the first `create_worker` */
   newPool(cpu: number, highpri: boolean, bh: boolean, key: string, cpumask: ReadonlyArray<number>): WorkerPoolImpl {
     const pool = new WorkerPoolImpl(this, this.nextPoolId++, cpu, highpri, bh, key, cpumask)
@@ -234,9 +239,10 @@ export class PoolsImpl {
 
   /** run `callback` after `ms` milliseconds of the pools' clock, unless cancelled */
   timer(ms: number, callback: () => void): Timer {
+    // started at once: the timer is armed now, in call order (timers due at the same
+    // instant fire in the order they were armed)
     const fiber = Runtime.runFork(this.runtime)(
-      Effect.flatMap(Effect.sleep(Duration.millis(ms)), () => Effect.sync(callback)),
-      { immediate: false }
+      Effect.flatMap(Effect.sleep(Duration.millis(ms)), () => Effect.sync(callback))
     )
     this.timers.add(fiber)
     fiber.addObserver(() => this.timers.delete(fiber))
@@ -338,8 +344,9 @@ export const resolveConfig = (options: {
   readonly fairnessBudget?: Duration.DurationInput | undefined
   readonly powerEfficient?: boolean | undefined
 }): PoolsConfig => {
+  // numbers are taken as given so that a negative one reaches validation (Duration clamps it to 0)
   const ms = (input: Duration.DurationInput | undefined, fallback: number): number =>
-    input === undefined ? fallback : Duration.toMillis(Duration.decode(input))
+    input === undefined ? fallback : typeof input === "number" ? input : Duration.toMillis(Duration.decode(input))
   return {
     cpus: options.cpus ?? 1,
     idleTimeoutMs: ms(options.idleTimeout, C.IDLE_WORKER_TIMEOUT_MS),

@@ -1,0 +1,236 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
+import { Work, WorkerPool, Workqueue, WorkqueueError } from "@cmwq/core"
+import { assertFiberInternals, isBlocked } from "../src/internal/detector.js"
+import { runVirtualSync, testPools } from "./helpers.js"
+
+const cpu0 = (snapshot: ReadonlyArray<WorkerPool.PoolSnapshot>) => snapshot.find((p) => p.name === "cpu0")!
+
+describe("blocking detector", () => {
+  it.effect("reads the runtime fiber's private state that Effect upgrades could change", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.never)
+      yield* Effect.yieldNow()
+      assertFiberInternals(fiber)
+      expect(isBlocked(fiber)).toBe(true)
+      yield* Fiber.interrupt(fiber)
+      expect(isBlocked(fiber)).toBe(false)
+      expect(() => assertFiberInternals({} as never)).toThrow(/must be ported/)
+    }))
+
+  it("tells a cooperative yield from a real block", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("yield")
+      const workersSeen = new Set<number>()
+      const note = Effect.flatMap(WorkerPool.currentWorker, (w) => Effect.sync(() => workersSeen.add(Option.getOrThrow(w).id)))
+      // yieldNow and a long synchronous loop (op-budget yields) are not blocks: one worker
+      for (let i = 0; i < 4; i++) {
+        yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
+          yield* note
+          for (let j = 0; j < 5000; j++) yield* Effect.yieldNow()
+        })))
+      }
+      yield* Workqueue.flush(wq)
+      const yielding = workersSeen.size
+      workersSeen.clear()
+      // a sleep is a block: every item gets a worker at once
+      for (let i = 0; i < 4; i++) {
+        yield* Workqueue.queue(wq, Work.make(Effect.zipRight(note, Effect.sleep(5))))
+      }
+      yield* Workqueue.flush(wq)
+      return { yielding, blocking: workersSeen.size }
+    }))
+    expect(result).toEqual({ yielding: 1, blocking: 4 })
+  })
+})
+
+describe("concurrency management", () => {
+  it("wakes a worker when the last running one blocks, and no more", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("cm")
+      for (let i = 0; i < 5; i++) yield* Workqueue.queue(wq, Work.make(Effect.sleep(10)))
+      yield* Effect.sleep(1)
+      const during = cpu0(yield* WorkerPool.snapshot)
+      yield* Workqueue.flush(wq)
+      const stats = yield* Workqueue.stats(wq)
+      return { during, peak: stats.peakRunning, cmWakeup: stats.cmWakeup }
+    }))
+    // five blocked workers and one spare idle worker behind them
+    expect(result.during).toMatchObject({ workers: 6, idle: 1, running: 0, busy: 5, pending: 0 })
+    expect(result.peak).toBe(5)
+    expect(result.cmWakeup).toBe(4)
+  })
+
+  it("CPU_INTENSIVE items do not hold back other items of the pool", () => {
+    const log = runVirtualSync(Effect.gen(function*() {
+      const normal = yield* Workqueue.alloc("normal")
+      const intensive = yield* Workqueue.alloc("intensive", { flags: ["CPU_INTENSIVE"] })
+      const log: Array<string> = []
+      const item = (name: string) =>
+        Work.make(Effect.gen(function*() {
+          log.push(`${name}@${yield* Effect.clockWith((c) => c.currentTimeMillis)}`)
+          yield* WorkerPool.unsafeRunnable(Effect.sleep(5)) // holds its CPU, like a burn
+        }))
+      yield* Workqueue.queue(intensive, item("i0"))
+      yield* Workqueue.queue(normal, item("n0"))
+      yield* Workqueue.queue(normal, item("n1"))
+      yield* Workqueue.flush(normal)
+      yield* Workqueue.flush(intensive)
+      return log
+    }))
+    // i0 runs outside concurrency management, so n0 starts beside it; n1 waits for n0
+    expect(log).toEqual(["i0@0", "n0@0", "n1@5"])
+  })
+
+  it("HIGHPRI workqueues use the CPU's high-priority pool", () => {
+    const pools = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("hi", { flags: ["HIGHPRI"] })
+      const seen: Array<string> = []
+      yield* Workqueue.queue(wq, Work.make(Effect.flatMap(WorkerPool.currentWorker, (w) =>
+        Effect.sync(() => {
+          seen.push(Option.getOrThrow(w).name)
+        }))))
+      yield* Workqueue.flush(wq)
+      return seen
+    }))
+    expect(pools[0]).toMatch(/^kworker\/0:\d+H$/)
+  })
+
+  it("withCpu sets the CPU that queueing without a CPU uses", () => {
+    const cpus = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("local")
+      const seen: Array<number> = []
+      const work = Work.make(Effect.flatMap(WorkerPool.currentWorker, (w) =>
+        Effect.sync(() => {
+          seen.push(Option.getOrThrow(w).cpu)
+        })))
+      yield* WorkerPool.withCpu(Workqueue.queue(wq, work), 2)
+      yield* Workqueue.flush(wq)
+      const bad = yield* Effect.exit(WorkerPool.withCpu(Effect.void, 7))
+      return { seen, bad }
+    }), { cpus: 3 })
+    expect(cpus.seen).toEqual([2])
+    expect(Exit.isFailure(cpus.bad) && Cause.failureOption(cpus.bad.cause)).toEqual(
+      Option.some(new WorkqueueError.InvalidCpu({ cpu: 7, cpus: 3 }))
+    )
+  })
+
+  it("current work and current worker are visible inside an item, and only there", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("current")
+      let inside: Option.Option<Work.Work> = Option.none()
+      let child: Option.Option<Work.Work> = Option.some(null as never)
+      const work: Work.Work = Work.make(Effect.gen(function*() {
+        inside = yield* Work.current
+        child = yield* Effect.flatMap(Effect.fork(Work.current), Fiber.join)
+      }))
+      yield* Workqueue.queue(wq, work)
+      yield* Workqueue.flush(wq)
+      return { same: Option.getOrNull(inside) === work, child, outside: yield* Work.current, worker: yield* WorkerPool.currentWorker }
+    }))
+    expect(result.same).toBe(true)
+    expect(result.child).toEqual(Option.none())
+    expect(result.outside).toEqual(Option.none())
+    expect(result.worker).toEqual(Option.none())
+  })
+})
+
+describe("idle workers", () => {
+  it.effect("are kept, then reaped after IDLE_WORKER_TIMEOUT down to the kernel's floor (TestClock)", () =>
+    Effect.gen(function*() {
+      const result = yield* Effect.scoped(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("reap")
+        for (let i = 0; i < 10; i++) yield* Workqueue.queue(wq, Work.make(Effect.sleep(1000)))
+        const flushed = yield* Effect.fork(Workqueue.flush(wq))
+        yield* TestClock.adjust(1000)
+        yield* Fiber.join(flushed)
+        const afterRun = cpu0(yield* WorkerPool.snapshot)
+        yield* TestClock.adjust(299_000)
+        const justBefore = cpu0(yield* WorkerPool.snapshot)
+        yield* TestClock.adjust(1_000)
+        yield* Effect.yieldNow()
+        const afterTimeout = cpu0(yield* WorkerPool.snapshot)
+        return { afterRun, justBefore, afterTimeout }
+      })).pipe(Effect.provide(testPools()))
+      expect(result.afterRun).toMatchObject({ workers: 11, idle: 11 })
+      expect(result.justBefore).toMatchObject({ workers: 11, idle: 11 })
+      // too_many_workers keeps 2 idle workers when none is busy
+      expect(result.afterTimeout).toMatchObject({ workers: 2, idle: 2 })
+    }))
+})
+
+describe("faults", () => {
+  it("a failing, dying or interrupted item never takes down its worker, pool or other items", () => {
+    const events: Array<WorkerPool.Event> = []
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("faults", { maxActive: 1 })
+      let ok = 0
+      yield* Workqueue.queue(wq, Work.make(Effect.fail("boom"), { name: "fails" }))
+      yield* Workqueue.queue(wq, Work.make(Effect.die(new Error("defect")), { name: "dies" }))
+      yield* Workqueue.queue(wq, Work.make(Effect.interrupt, { name: "interrupted" }))
+      yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++), { name: "fine" }))
+      yield* Workqueue.flush(wq)
+      return { ok, stats: yield* Workqueue.stats(wq) }
+    }), { observer: (event) => events.push(event) })
+    expect(result.ok).toBe(1)
+    expect(result.stats).toMatchObject({ started: 4, completed: 4, failed: 3, inFlight: 0 })
+    const failed = events.filter((e) => e._tag === "WorkFailed")
+    expect(failed.map((e) => e._tag === "WorkFailed" && e.work)).toEqual(["fails", "dies", "interrupted"])
+    expect(failed.map((e) => e._tag === "WorkFailed" && Cause.isInterruptedOnly(e.cause))).toEqual([false, false, true])
+  })
+
+  it("refuses invalid pool options with InvalidPoolOptions", () => {
+    for (const options of [{ cpus: 0 }, { cpus: 1.5 }, { idleTimeout: -1 }]) {
+      const exit = Effect.runSyncExit(Effect.scoped(WorkerPool.make(options)))
+      expect(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.getOrNull)).toBeInstanceOf(
+        WorkqueueError.InvalidPoolOptions
+      )
+    }
+  })
+})
+
+describe("event-loop fairness", () => {
+  const burnMicros = (us: number) => {
+    const end = performance.now() + us / 1000
+    while (performance.now() < end) {
+      // spin
+    }
+  }
+  const run = (fairnessBudget: number) =>
+    Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("cpu-bound")
+      const items = 2000
+      let done = 0
+      let doneWhenImmediateRan = -1
+      setImmediate(() => {
+        doneWhenImmediateRan = done
+      })
+      for (let i = 0; i < items; i++) {
+        Workqueue.unsafeQueue(wq, Work.make(Effect.sync(() => {
+          burnMicros(20)
+          done++
+        })))
+      }
+      yield* Workqueue.flush(wq)
+      return { items, doneWhenImmediateRan }
+    }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer({ fairnessBudget })))
+
+  it.live("a setImmediate scheduled at the start runs before a long CPU-bound run ends", () =>
+    Effect.gen(function*() {
+      const { doneWhenImmediateRan, items } = yield* run(2)
+      expect(doneWhenImmediateRan).toBeGreaterThanOrEqual(0)
+      expect(doneWhenImmediateRan).toBeLessThan(items)
+    }))
+
+  it.live("without the budget the same run starves the event loop (control)", () =>
+    Effect.gen(function*() {
+      const { doneWhenImmediateRan } = yield* run(0)
+      // the callback had not run when the whole run (and the flush) finished
+      expect(doneWhenImmediateRan).toBe(-1)
+    }))
+})

@@ -1,0 +1,31 @@
+/**
+ * Test helpers: run a program on fresh pools under deterministic virtual time.
+ */
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import type * as Scope from "effect/Scope"
+import { WorkerPool } from "@cmwq/core"
+import { VirtualTime } from "@cmwq/testing"
+
+/**
+ * pools for tests: virtual time needs the fairness hand-back off, and the
+ * CPU-intensive auto-detection off (it measures real time, which would make
+ * runs depend on the machine's speed); tests of those turn them on
+ */
+export const testPools = (options: WorkerPool.Options = {}) =>
+  WorkerPool.layer({ fairnessBudget: 0, cpuIntensiveThreshold: 0, ...options })
+
+/** run `program` with fresh pools under virtual time; returns its exit */
+export const runVirtual = <A, E>(
+  program: Effect.Effect<A, E, WorkerPool.WorkerPools | Scope.Scope>,
+  options: WorkerPool.Options = {},
+  runOptions: VirtualTime.RunOptions = {}
+): Exit.Exit<A, unknown> =>
+  VirtualTime.runExit(program.pipe(Effect.scoped, Effect.provide(testPools(options))), runOptions)
+
+/** run `program` with fresh pools under virtual time; returns its value or throws */
+export const runVirtualSync = <A, E>(
+  program: Effect.Effect<A, E, WorkerPool.WorkerPools | Scope.Scope>,
+  options: WorkerPool.Options = {},
+  runOptions: VirtualTime.RunOptions = {}
+): A => VirtualTime.runSync(program.pipe(Effect.scoped, Effect.provide(testPools(options))), runOptions)

@@ -1,0 +1,237 @@
+/**
+ * Generated workloads for property tests: workqueues with random limits and
+ * flags, work items whose bodies burn, sleep, yield, requeue themselves, fail
+ * or die, and queue attempts at random virtual times. A run records every
+ * queue attempt, start and end with a global sequence number, and checks the
+ * pools at every quiescent point.
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import fc from "fast-check"
+import { Policy, Work, Workqueue, WorkerPool } from "@cmwq/core"
+import { runVirtual } from "./helpers.js"
+
+export type Step =
+  | { readonly _tag: "burn" }
+  | { readonly _tag: "sleep"; readonly ms: number }
+  | { readonly _tag: "yield" }
+  | { readonly _tag: "requeue" }
+  | { readonly _tag: "fail" }
+  | { readonly _tag: "die" }
+
+export interface WqSpec {
+  readonly maxActive: number
+  readonly ordered: boolean
+  readonly flags: ReadonlyArray<Workqueue.Flag>
+}
+
+export interface WorkSpec {
+  readonly wq: number
+  readonly steps: ReadonlyArray<Step>
+}
+
+export interface Op {
+  readonly at: number
+  readonly work: number
+  readonly cpu: number | null
+}
+
+export interface Workload {
+  readonly cpus: number
+  readonly wqs: ReadonlyArray<WqSpec>
+  readonly works: ReadonlyArray<WorkSpec>
+  readonly ops: ReadonlyArray<Op>
+}
+
+export interface Knobs {
+  readonly maxCpus?: number
+  readonly flags?: ReadonlyArray<Workqueue.Flag>
+  readonly steps?: ReadonlyArray<Step["_tag"]>
+  readonly ordered?: boolean
+  readonly maxWorks?: number
+  readonly maxOps?: number
+}
+
+export const stepArb = (tags: ReadonlyArray<Step["_tag"]>): fc.Arbitrary<Step> =>
+  fc.oneof(
+    ...tags.map((tag): fc.WeightedArbitrary<Step> => {
+      switch (tag) {
+        case "sleep":
+          return { weight: 4, arbitrary: fc.integer({ min: 0, max: 6 }).map((ms) => ({ _tag: "sleep", ms })) }
+        case "burn":
+          return { weight: 4, arbitrary: fc.constant({ _tag: "burn" }) }
+        default:
+          return { weight: 1, arbitrary: fc.constant({ _tag: tag } as Step) }
+      }
+    })
+  )
+
+export const workloadArb = (knobs: Knobs = {}): fc.Arbitrary<Workload> => {
+  const flags = knobs.flags ?? ["HIGHPRI", "CPU_INTENSIVE", "UNBOUND"]
+  const tags = knobs.steps ?? ["burn", "sleep", "yield", "requeue", "fail", "die"]
+  return fc.integer({ min: 1, max: knobs.maxCpus ?? 3 }).chain((cpus) =>
+    fc.array(
+      fc.record({
+        maxActive: fc.constantFrom(0, 1, 2, 3),
+        ordered: knobs.ordered === false ? fc.constant(false) : fc.boolean(),
+        flags: fc.subarray([...flags])
+      }).map((spec): WqSpec =>
+        spec.ordered
+          ? { maxActive: 1, ordered: true, flags: spec.flags.filter((f) => f !== "UNBOUND" && f !== "CPU_INTENSIVE") }
+          : spec
+      ),
+      { minLength: 1, maxLength: 3 }
+    ).chain((wqs) =>
+      fc.array(
+        fc.record({
+          wq: fc.integer({ min: 0, max: wqs.length - 1 }),
+          steps: fc.array(stepArb(tags), { maxLength: 4 })
+        }),
+        { minLength: 1, maxLength: knobs.maxWorks ?? 6 }
+      ).chain((works) =>
+        fc.array(
+          fc.record({
+            at: fc.integer({ min: 0, max: 12 }),
+            work: fc.integer({ min: 0, max: works.length - 1 }),
+            cpu: fc.option(fc.integer({ min: 0, max: cpus - 1 }), { nil: null })
+          }),
+          { minLength: 1, maxLength: knobs.maxOps ?? 14 }
+        ).map((ops): Workload => ({ cpus, wqs, works, ops: [...ops].sort((a, b) => a.at - b.at) }))
+      )
+    )
+  )
+}
+
+export type Event =
+  | {
+    readonly _tag: "queue"
+    readonly seq: number
+    readonly t: number
+    readonly work: number
+    readonly pendingBefore: boolean
+    readonly result: boolean
+    readonly fromWork: number | null
+  }
+  | {
+    readonly _tag: "start"
+    readonly seq: number
+    readonly t: number
+    readonly work: number
+    readonly worker: number
+    readonly pool: number
+    readonly cpu: number
+  }
+  | { readonly _tag: "end"; readonly seq: number; readonly t: number; readonly work: number }
+
+export interface QuiescentState {
+  readonly t: number
+  readonly pools: ReadonlyArray<WorkerPool.PoolSnapshot>
+  readonly wqs: ReadonlyArray<Workqueue.State>
+}
+
+export interface RunResult {
+  readonly events: ReadonlyArray<Event>
+  readonly quiescent: ReadonlyArray<QuiescentState>
+  readonly stats: ReadonlyArray<Workqueue.Stats>
+  readonly exit: string
+}
+
+/** the most times one item may requeue itself (keeps self-requeueing items finite) */
+const MAX_REQUEUES = 2
+
+export const runWorkload = (wl: Workload, policy?: Policy.Policy): RunResult => {
+  const events: Array<Event> = []
+  const quiescent: Array<QuiescentState> = []
+  let seq = 0
+  let pools: WorkerPool.WorkerPools | undefined
+  let wqs: Array<Workqueue.Workqueue> = []
+  const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+  const program = Effect.gen(function*() {
+    pools = yield* WorkerPool.WorkerPools
+    wqs = []
+    for (let i = 0; i < wl.wqs.length; i++) {
+      const spec = wl.wqs[i]
+      wqs.push(
+        spec.ordered
+          ? yield* Workqueue.allocOrdered(`wq${i}`, { flags: spec.flags })
+          : yield* Workqueue.alloc(`wq${i}`, { flags: spec.flags, maxActive: spec.maxActive })
+      )
+    }
+    const works: Array<Work.Work> = []
+    const requeues = wl.works.map(() => 0)
+    const queueAttempt = (i: number, cpu: number | null, fromWork: number | null) =>
+      Effect.gen(function*() {
+        const wq = wqs[wl.works[i].wq]
+        const pendingBefore = Work.isPending(works[i])
+        const result = cpu === null
+          ? yield* Workqueue.queue(wq, works[i])
+          : yield* Workqueue.queueOn(wq, cpu, works[i])
+        events.push({ _tag: "queue", seq: seq++, t: yield* now, work: i, pendingBefore, result, fromWork })
+      })
+    for (let i = 0; i < wl.works.length; i++) {
+      const steps = wl.works[i].steps
+      works.push(Work.make(
+        Effect.gen(function*() {
+          const me = Option.getOrThrow(yield* WorkerPool.currentWorker)
+          events.push({ _tag: "start", seq: seq++, t: yield* now, work: i, worker: me.id, pool: me.pool, cpu: me.cpu })
+          for (const step of steps) {
+            switch (step._tag) {
+              case "burn":
+                break
+              case "sleep":
+                yield* Effect.sleep(step.ms)
+                break
+              case "yield":
+                yield* Effect.yieldNow()
+                break
+              case "requeue":
+                if (requeues[i] < MAX_REQUEUES) {
+                  requeues[i]++
+                  yield* queueAttempt(i, null, i)
+                }
+                break
+              case "fail":
+                return yield* Effect.fail("planned failure")
+              case "die":
+                return yield* Effect.die("planned defect")
+            }
+          }
+        }).pipe(Effect.ensuring(Effect.flatMap(now, (t) =>
+          Effect.sync(() => {
+            events.push({ _tag: "end", seq: seq++, t, work: i })
+          })
+        ))),
+        { name: `w${i}` }
+      ))
+    }
+    let clock = 0
+    for (const op of wl.ops) {
+      if (op.at > clock) {
+        yield* Effect.sleep(op.at - clock)
+        clock = op.at
+      }
+      yield* queueAttempt(op.work, op.cpu, null)
+    }
+    for (const wq of wqs) yield* Workqueue.drain(wq)
+    // drain each again: an item of one workqueue may have queued on another (not here, but cheap)
+    for (const wq of wqs) yield* Workqueue.drain(wq)
+    return yield* Effect.forEach(wqs, Workqueue.stats)
+  }).pipe(Effect.orDie)
+  const exit = runVirtual(program, { cpus: wl.cpus, ...(policy ? { policy } : {}) }, {
+    maxSteps: 2_000_000,
+    onQuiescent: (t) => {
+      if (pools === undefined) return
+      quiescent.push({ t, pools: WorkerPool.unsafeSnapshot(pools), wqs: wqs.map(Workqueue.unsafeInspect) })
+    }
+  })
+  return {
+    events,
+    quiescent,
+    stats: exit._tag === "Success" ? exit.value : [],
+    exit: exit._tag === "Success" ? "success" : String(exit.cause)
+  }
+}
+
+/** the effective max_active of a workqueue spec */
+export const effectiveMaxActive = (spec: WqSpec): number =>
+  spec.ordered ? 1 : spec.maxActive === 0 ? Workqueue.WQ_DFL_ACTIVE : spec.maxActive
