@@ -148,7 +148,7 @@ export interface Options {
 
 /** flags whose behaviour is built; any other fails `alloc` with `UnsupportedFlag` */
 const SUPPORTED = Flags.WQ_UNBOUND | Flags.WQ_HIGHPRI | Flags.WQ_CPU_INTENSIVE | Flags.WQ_SYSFS |
-  Flags.WQ_POWER_EFFICIENT | Flags.WQ_PERCPU
+  Flags.WQ_POWER_EFFICIENT | Flags.WQ_PERCPU | Flags.WQ_FREEZABLE
 
 const impl = (wq: Workqueue): internal.WorkqueueImpl => wq as unknown as internal.WorkqueueImpl
 

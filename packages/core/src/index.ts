@@ -23,12 +23,26 @@ export * as DelayedWork from "./DelayedWork.js"
 export * as FlushColor from "./FlushColor.js"
 
 /**
+ * The freezer: stop freezable workqueues, check they are quiet, thaw them.
+ *
+ * @since 0.1.0
+ */
+export * as Freezer from "./Freezer.js"
+
+/**
  * Queueing policies: the kernel's, a priority policy, and the pre-cmwq
  * "legacy" baseline.
  *
  * @since 0.1.0
  */
 export * as Policy from "./Policy.js"
+
+/**
+ * The kernel's system workqueues as one Layer, and `schedule`.
+ *
+ * @since 0.1.0
+ */
+export * as SystemWorkqueues from "./SystemWorkqueues.js"
 
 /**
  * Work items: an identity and an Effect to run.
