@@ -3,10 +3,12 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import { Work, WorkerPool, Workqueue, WorkqueueError } from "@cmwq/core"
 import { assertFiberInternals, isBlocked } from "../src/internal/detector.js"
+import { VirtualTime } from "@cmwq/testing"
 import { runVirtualSync, testPools } from "./helpers.js"
 
 const cpu0 = (snapshot: ReadonlyArray<WorkerPool.PoolSnapshot>) => snapshot.find((p) => p.name === "cpu0")!
@@ -167,7 +169,12 @@ describe("idle workers", () => {
 describe("faults", () => {
   it("a failing, dying or interrupted item never takes down its worker, pool or other items", () => {
     const events: Array<WorkerPool.Event> = []
-    const result = runVirtualSync(Effect.gen(function*() {
+    const logged: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      logged.push(`${logLevel.label}: ${Array.isArray(message) ? message.join(" ") : String(message)}`)
+    })
+    // the pools log through the logger of the context they are built in
+    const result = VirtualTime.runSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("faults", { maxActive: 1 })
       let ok = 0
       yield* Workqueue.queue(wq, Work.make(Effect.fail("boom"), { name: "fails" }))
@@ -176,7 +183,16 @@ describe("faults", () => {
       yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++), { name: "fine" }))
       yield* Workqueue.flush(wq)
       return { ok, stats: yield* Workqueue.stats(wq) }
-    }), { observer: (event) => events.push(event) })
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(testPools({ observer: (event) => events.push(event) })),
+      Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+    ))
+    expect(logged).toEqual([
+      "ERROR: workqueue faults: fails failed; its worker carries on",
+      "ERROR: workqueue faults: dies failed; its worker carries on",
+      "ERROR: workqueue faults: interrupted was interrupted; its worker carries on"
+    ])
     expect(result.ok).toBe(1)
     expect(result.stats).toMatchObject({ started: 4, completed: 4, failed: 3, inFlight: 0 })
     const failed = events.filter((e) => e._tag === "WorkFailed")

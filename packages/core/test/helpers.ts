@@ -3,6 +3,8 @@
  */
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import type * as Scope from "effect/Scope"
 import { WorkerPool } from "@cmwq/core"
 import { VirtualTime } from "@cmwq/testing"
@@ -21,11 +23,18 @@ export const runVirtual = <A, E>(
   options: WorkerPool.Options = {},
   runOptions: VirtualTime.RunOptions = {}
 ): Exit.Exit<A, unknown> =>
-  VirtualTime.runExit(program.pipe(Effect.scoped, Effect.provide(testPools(options))), runOptions)
+  VirtualTime.runExit(quiet(program.pipe(Effect.scoped, Effect.provide(testPools(options)))), runOptions)
+
+/**
+ * planned failures are logged by the pools; tests that check logging install
+ * their own logger, the others run without log output
+ */
+export const quiet = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Logger.withMinimumLogLevel(effect, LogLevel.None)
 
 /** run `program` with fresh pools under virtual time; returns its value or throws */
 export const runVirtualSync = <A, E>(
   program: Effect.Effect<A, E, WorkerPool.WorkerPools | Scope.Scope>,
   options: WorkerPool.Options = {},
   runOptions: VirtualTime.RunOptions = {}
-): A => VirtualTime.runSync(program.pipe(Effect.scoped, Effect.provide(testPools(options))), runOptions)
+): A => VirtualTime.runSync(quiet(program.pipe(Effect.scoped, Effect.provide(testPools(options)))), runOptions)
