@@ -11,3 +11,24 @@
  * @since 0.1.0
  */
 export * as VirtualTime from "./VirtualTime.js"
+
+/**
+ * Simulation scenarios and their schema.
+ *
+ * @since 0.1.0
+ */
+export * as Scenario from "./Scenario.js"
+
+/**
+ * The deterministic simulation of @cmwq/core's pools on virtual CPUs.
+ *
+ * @since 0.1.0
+ */
+export * as Simulation from "./Simulation.js"
+
+/**
+ * Simulation traces and their timeline format.
+ *
+ * @since 0.1.0
+ */
+export * as Trace from "./Trace.js"

@@ -1,0 +1,298 @@
+/**
+ * The deterministic simulation: runs a scenario on the real `@cmwq/core`
+ * pools (not a model of them) under virtual time, with simulated CPUs.
+ *
+ * Semantics:
+ * - virtual time in milliseconds (`VirtualTime`); identical input gives an
+ *   identical trace;
+ * - each logical CPU runs one burning worker at a time, first come first
+ *   served, no preemption (a high-priority pool's worker goes ahead of normal
+ *   ones in the CPU's queue, as nice -20 would);
+ * - `burn` holds the CPU for that long; a worker keeps its CPU across
+ *   consecutive burns and gives it up when it sleeps or its item finishes;
+ * - `sleep` blocks without the CPU: the pools' blocking detector sees it, as
+ *   it sees any async wait, and the pool may start another worker; when the
+ *   sleep ends the worker runs again (it counts as running at once) and
+ *   queues for its CPU; `wake` is when it gets it;
+ * - waiting for a CPU or holding it is not blocking (`WorkerPool.unsafeRunnable`).
+ *
+ * With these rules the kernel documentation's example execution scenarios
+ * come out event for event (see the tests).
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import { type Policy, Work, WorkerPool, Workqueue } from "@cmwq/core"
+import * as ScenarioModule from "./Scenario.js"
+import type { Event, Trace } from "./Trace.js"
+import * as VirtualTime from "./VirtualTime.js"
+
+/**
+ * Options of a simulation run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** the queueing policy of the pools (default: the kernel's) */
+  readonly policy?: Policy.Policy | undefined
+  /** give up after this many scheduler steps (default 2 million) */
+  readonly maxSteps?: number | undefined
+}
+
+/**
+ * A worker picked an item up: what the pool looked like at that moment.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StartRecord {
+  readonly t: number
+  readonly work: string
+  readonly workqueue: string
+  readonly worker: number
+  readonly pool: number
+  readonly cpu: number
+  /** workers of the pool counted as running, this one included */
+  readonly running: number
+  /** the same worker finished an item at this very moment and took the next one itself */
+  readonly continued: boolean
+}
+
+/**
+ * The state at a quiescent point (nothing can run until time advances).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface QuiescentRecord {
+  readonly t: number
+  readonly pools: ReadonlyArray<WorkerPool.PoolSnapshot>
+  readonly workqueues: ReadonlyArray<{ readonly name: string; readonly state: Workqueue.State }>
+  /** per CPU: is some worker holding it */
+  readonly cpuBusy: ReadonlyArray<boolean>
+}
+
+/**
+ * A trace plus the engine's own log, for checks a trace cannot answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Detailed {
+  readonly trace: Trace
+  readonly starts: ReadonlyArray<StartRecord>
+  readonly quiescent: ReadonlyArray<QuiescentRecord>
+  /** the simulation's scenario, decoded */
+  readonly scenario: ScenarioModule.Scenario
+}
+
+/** a simulated CPU: who holds it, and who waits (highpri first, then FIFO) */
+class Cpu {
+  holder: number | null = null
+  readonly waiting: Array<{ readonly worker: number; readonly highpri: boolean; readonly resume: () => void }> = []
+
+  acquire(worker: number, highpri: boolean): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      if (this.holder === null) {
+        this.holder = worker
+        resume(Effect.void)
+        return
+      }
+      const entry = { worker, highpri, resume: () => resume(Effect.void) }
+      if (highpri) {
+        const firstNormal = this.waiting.findIndex((w) => !w.highpri)
+        if (firstNormal < 0) this.waiting.push(entry)
+        else this.waiting.splice(firstNormal, 0, entry)
+      } else {
+        this.waiting.push(entry)
+      }
+    })
+  }
+
+  release(): void {
+    const next = this.waiting.shift()
+    if (next === undefined) {
+      this.holder = null
+      return
+    }
+    this.holder = next.worker
+    next.resume()
+  }
+}
+
+const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
+  readonly trace: Array<Event>
+  readonly starts: Array<StartRecord>
+  pools: WorkerPool.WorkerPools | undefined
+  wqs: Array<Workqueue.Workqueue>
+  cpus: Array<Cpu>
+}) =>
+  Effect.gen(function*() {
+    const pools = yield* WorkerPool.WorkerPools
+    log.pools = pools
+    const clock = yield* Effect.clock
+    const now = () => clock.unsafeCurrentTimeMillis()
+    const cpus = Array.from({ length: scenario.cpus }, () => new Cpu())
+    log.cpus = cpus
+    const wqByName = new Map<string, Workqueue.Workqueue>()
+    for (const spec of scenario.workqueues) {
+      const flags = (spec.flags ?? []).filter((f): f is Workqueue.Flag => f !== "ORDERED")
+      const wq = (spec.flags ?? []).includes("ORDERED")
+        ? yield* Workqueue.allocOrdered(spec.name, { flags })
+        : yield* Workqueue.alloc(spec.name, { flags, maxActive: spec.maxActive ?? 0 })
+      wqByName.set(spec.name, wq)
+      log.wqs.push(wq)
+    }
+    const lastFinish = new Map<number, number>() // worker -> t of its last finish
+    const works = scenario.works.map((spec) => {
+      const homeCpu = spec.cpu ?? 0
+      const body = Effect.gen(function*() {
+        const me = Option.getOrThrow(yield* WorkerPool.currentWorker)
+        // a bound worker burns on its pool's CPU; an unbound one on the CPU the work was queued from
+        const cpuIndex = me.cpu >= 0 ? me.cpu : homeCpu
+        const cpu = cpus[cpuIndex]
+        const snapshot = WorkerPool.unsafeSnapshot(pools).find((p) => p.id === me.pool)!
+        const emit = (event: Event["event"]) => {
+          log.trace.push({ t: now(), cpu: cpuIndex, worker: me.id, work: spec.name, event })
+        }
+        const t0 = now()
+        emit("start")
+        log.starts.push({
+          t: t0,
+          work: spec.name,
+          workqueue: spec.workqueue,
+          worker: me.id,
+          pool: me.pool,
+          cpu: me.cpu,
+          running: snapshot.running,
+          continued: lastFinish.get(me.id) === t0
+        })
+        let holding = false
+        const release = () => {
+          if (holding) {
+            holding = false
+            cpu.release()
+          }
+        }
+        try {
+          for (const step of spec.steps) {
+            if ("burn" in step) {
+              if (!holding) {
+                yield* WorkerPool.unsafeRunnable(cpu.acquire(me.id, snapshot.highpri))
+                holding = true
+              }
+              if (step.burn > 0) yield* WorkerPool.unsafeRunnable(Effect.sleep(step.burn))
+            } else {
+              release()
+              emit("sleep")
+              yield* Effect.sleep(step.sleep)
+              yield* WorkerPool.unsafeRunnable(cpu.acquire(me.id, snapshot.highpri))
+              holding = true
+              emit("wake")
+            }
+          }
+          emit("finish")
+          lastFinish.set(me.id, now())
+        } finally {
+          release()
+        }
+      })
+      return { spec, work: Work.make(body, { name: spec.name }) }
+    })
+    // queue each work at its time, in array order within one time
+    const order = works.map((w, i) => ({ ...w, i })).sort((a, b) => (a.spec.at ?? 0) - (b.spec.at ?? 0) || a.i - b.i)
+    for (const { spec, work } of order) {
+      const at = spec.at ?? 0
+      if (at > now()) yield* Effect.sleep(at - now())
+      const cpu = spec.cpu ?? 0
+      yield* Workqueue.queueOn(wqByName.get(spec.workqueue)!, cpu, work)
+      log.trace.push({ t: now(), cpu, worker: -1, work: spec.name, event: "queue" })
+    }
+    for (const wq of log.wqs) yield* Workqueue.drain(wq)
+  })
+
+/**
+ * Run a scenario and return its trace plus the engine's log.
+ *
+ * @since 0.1.0
+ * @category runners
+ */
+export const runDetailed = (
+  input: ScenarioModule.Scenario | unknown,
+  options: Options = {}
+): Effect.Effect<Detailed, ScenarioModule.InvalidScenario | VirtualTime.Deadlock | VirtualTime.StepLimit> =>
+  Effect.flatMap(ScenarioModule.decode(input), (scenario) =>
+    Effect.suspend(() => {
+      const log = {
+        trace: [] as Array<Event>,
+        starts: [] as Array<StartRecord>,
+        pools: undefined as WorkerPool.WorkerPools | undefined,
+        wqs: [] as Array<Workqueue.Workqueue>,
+        cpus: [] as Array<Cpu>
+      }
+      const quiescent: Array<QuiescentRecord> = []
+      const program = scenarioProgram(scenario, log).pipe(
+        Effect.scoped,
+        Effect.provide(WorkerPool.layer({
+          cpus: scenario.cpus,
+          fairnessBudget: 0,
+          cpuIntensiveThreshold: 0,
+          ...(options.policy !== undefined ? { policy: options.policy } : {})
+        })),
+        Logger.withMinimumLogLevel(LogLevel.None),
+        Effect.orDie
+      )
+      const exit = VirtualTime.runExit(program, {
+        maxSteps: options.maxSteps ?? 2_000_000,
+        onQuiescent: (t) => {
+          if (log.pools === undefined) return
+          quiescent.push({
+            t,
+            pools: WorkerPool.unsafeSnapshot(log.pools),
+            workqueues: log.wqs.map((wq) => ({ name: wq.name, state: Workqueue.unsafeInspect(wq) })),
+            cpuBusy: log.cpus.map((c) => c.holder !== null)
+          })
+        }
+      })
+      if (Exit.isFailure(exit)) return exit as Exit.Exit<never, VirtualTime.Deadlock | VirtualTime.StepLimit>
+      return Effect.succeed({ trace: log.trace, starts: log.starts, quiescent, scenario })
+    }))
+
+/**
+ * Run a scenario and return its trace.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Simulation, Trace } from "@cmwq/testing"
+ *
+ * const trace = await Simulation.runPromise({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0", maxActive: 3 }],
+ *   works: ["w0", "w1", "w2"].map((name) => ({ name, workqueue: "q0", steps: [{ burn: 5 }, { sleep: 10 }] }))
+ * })
+ * console.log(Trace.format(trace))
+ * ```
+ *
+ * @since 0.1.0
+ * @category runners
+ */
+export const run = (
+  input: ScenarioModule.Scenario | unknown,
+  options: Options = {}
+): Effect.Effect<Trace, ScenarioModule.InvalidScenario | VirtualTime.Deadlock | VirtualTime.StepLimit> =>
+  Effect.map(runDetailed(input, options), (d) => d.trace)
+
+/**
+ * `run` as a Promise.
+ *
+ * @since 0.1.0
+ * @category runners
+ */
+export const runPromise = (input: ScenarioModule.Scenario | unknown, options: Options = {}): Promise<Trace> =>
+  Effect.runPromise(run(input, options))

@@ -1,0 +1,90 @@
+/**
+ * Simulation traces: what happened, when, on which CPU and worker.
+ *
+ * A trace is an array of events sorted by `t` (virtual milliseconds), in the
+ * order things happened within one `t`. Identical input gives an identical
+ * trace.
+ *
+ * - `queue`: the work was queued (`worker` is -1: no worker yet);
+ * - `start`: a worker picked it up (it may still wait for its CPU);
+ * - `sleep`: it blocked (released its CPU);
+ * - `wake`: it got its CPU back after a sleep;
+ * - `finish`: its effect completed.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type EventKind = "queue" | "start" | "sleep" | "wake" | "finish"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Event {
+  readonly t: number
+  readonly cpu: number
+  readonly worker: number
+  readonly work: string
+  readonly event: EventKind
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Trace = ReadonlyArray<Event>
+
+const phrase: Record<EventKind, string> = {
+  queue: "is queued",
+  start: "starts",
+  sleep: "sleeps",
+  wake: "wakes up",
+  finish: "finishes"
+}
+
+/**
+ * Render a trace as a timeline table like the kernel documentation's
+ * execution scenarios (`TIME IN MSECS  EVENT`). A wake and a finish of the
+ * same work at the same time read "wakes up and finishes", as in the
+ * documentation. `queue` events are left out unless `queues` is set.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const format = (trace: Trace, options: { readonly queues?: boolean } = {}): string => {
+  const lines: Array<string> = [" TIME IN MSECS  EVENT"]
+  const events = options.queues === true ? trace : trace.filter((e) => e.event !== "queue")
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]
+    const next = events[i + 1]
+    let text = `${e.work} ${phrase[e.event]}`
+    if (e.event === "wake" && next !== undefined && next.event === "finish" && next.work === e.work && next.t === e.t) {
+      text = `${e.work} wakes up and finishes`
+      i++
+    }
+    const where = e.worker >= 0 ? `  (cpu ${e.cpu}, worker ${e.worker})` : `  (cpu ${e.cpu})`
+    lines.push(`${String(e.t).padStart(14)}  ${text}${where}`)
+  }
+  return lines.join("\n")
+}
+
+/**
+ * The events of one work, in order.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const ofWork = (trace: Trace, work: string): Trace => trace.filter((e) => e.work === work)
+
+/**
+ * A compact one-line-per-event form (`t work event`), handy in assertions.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const lines = (trace: Trace, options: { readonly queues?: boolean } = {}): Array<string> =>
+  (options.queues === true ? trace : trace.filter((e) => e.event !== "queue")).map((e) => `${e.t} ${e.work} ${e.event}`)
