@@ -2,7 +2,8 @@
  * The kernel's system workqueues (created in `workqueue_init_early`), as one
  * Layer: an Effect app that provides `SystemWorkqueues.layer` gets `events`,
  * `events_highpri`, `events_long`, `events_unbound`, `events_freezable`,
- * `events_power_efficient` and `events_freezable_pwr_efficient` (plus the
+ * `events_power_efficient`, `events_freezable_pwr_efficient`, `events_bh`
+ * and `events_bh_highpri` (plus the
  * newer names `system_percpu_wq` and `system_dfl_wq`, which are the same
  * workqueues as `system_wq` and `system_unbound_wq`), and `schedule` queues
  * on `system_wq` as the kernel's `schedule_work` does.
@@ -57,6 +58,10 @@ export interface SystemWorkqueues {
   readonly system_power_efficient_wq: Workqueue.Workqueue
   /** `events_freezable_pwr_efficient` */
   readonly system_freezable_power_efficient_wq: Workqueue.Workqueue
+  /** `events_bh`: the CPUs' BH pools (items run synchronously, must not block) */
+  readonly system_bh_wq: Workqueue.Workqueue
+  /** `events_bh_highpri`: the CPUs' high-priority BH pools */
+  readonly system_bh_highpri_wq: Workqueue.Workqueue
 }
 
 /**
@@ -96,7 +101,9 @@ export const make: Effect.Effect<SystemWorkqueues, never, WorkerPools | Scope.Sc
       }),
       system_freezable_power_efficient_wq: yield* Workqueue.alloc("events_freezable_pwr_efficient", {
         flags: ["FREEZABLE", "POWER_EFFICIENT", "PERCPU"]
-      })
+      }),
+      system_bh_wq: yield* Workqueue.alloc("events_bh", { flags: ["BH", "PERCPU"] }),
+      system_bh_highpri_wq: yield* Workqueue.alloc("events_bh_highpri", { flags: ["BH", "HIGHPRI", "PERCPU"] })
     }
   }
 ).pipe(Effect.orDie)

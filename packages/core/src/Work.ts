@@ -23,7 +23,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { cancelWork, cancelWorkSync, enableWork } from "./internal/cancel.js"
-import { workersByFiber } from "./internal/detector.js"
+import { workerOf } from "./internal/detector.js"
 import * as Flags from "./internal/flags.js"
 import { flushWork } from "./internal/flush.js"
 import type { WorkerPoolImpl } from "./internal/pool.js"
@@ -146,7 +146,7 @@ export const busy = (work: Work): Effect.Effect<Busy> =>
  * @category getters
  */
 export const current: Effect.Effect<Option.Option<Work>> = Effect.withFiberRuntime((fiber) => {
-  const worker = workersByFiber.get(fiber)
+  const worker = workerOf(fiber)
   const work = worker?.currentWork
   return Effect.succeed(work === null || work === undefined ? Option.none() : Option.some(work as unknown as Work))
 })

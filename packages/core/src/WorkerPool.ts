@@ -30,7 +30,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { PoolEvent } from "./internal/events.js"
-import { detector, workersByFiber } from "./internal/detector.js"
+import { detector, workerOf } from "./internal/detector.js"
 import * as List from "./internal/list.js"
 import type { WorkerPoolImpl } from "./internal/pool.js"
 import { currentCpu, defaultPlatform, type PlatformImpl, PoolsImpl, resolveConfig } from "./internal/pools.js"
@@ -127,6 +127,14 @@ export interface Options {
   readonly policy?: Policy | undefined
   /** the clock and macrotask used for event-loop fairness (default: performance.now and setImmediate) */
   readonly platform?: Platform | undefined
+  /**
+   * The worker-creation service (kernel `create_worker`): asked each time a
+   * pool's manager needs a worker; `false` means creation failed (the manager
+   * retries after `createCooldown`), and the effect may take time (a stall).
+   * Tests make memory pressure with it; the default always succeeds at once.
+   * Each pool's first worker is created when the pools are built, as at boot.
+   */
+  readonly workerCreation?: ((pool: { readonly name: string; readonly cpu: number }) => Effect.Effect<boolean>) | undefined
 }
 
 const validate = (options: Options): Effect.Effect<void, InvalidPoolOptions> => {
@@ -176,7 +184,8 @@ export const make = (options: Options = {}): Effect.Effect<WorkerPools, InvalidP
       runtime,
       workerRuntime,
       clock,
-      options.observer
+      options.observer,
+      options.workerCreation
     )
     yield* Effect.addFinalizer(() => pools.shutdown())
     return pools as unknown as WorkerPools
@@ -251,7 +260,7 @@ export const currentCpuNumber: Effect.Effect<number, never, WorkerPools> = Effec
  */
 export const unsafeRunnable = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.withFiberRuntime((fiber) => {
-    const worker = workersByFiber.get(fiber)
+    const worker = workerOf(fiber)
     if (worker === undefined) return effect
     worker.nonBlocking++
     return Effect.ensuring(effect, Effect.sync(() => {
@@ -339,7 +348,7 @@ export interface WorkerInfo {
  * @category getters
  */
 export const currentWorker: Effect.Effect<Option.Option<WorkerInfo>> = Effect.withFiberRuntime((fiber) => {
-  const worker = workersByFiber.get(fiber)
+  const worker = workerOf(fiber)
   return Effect.succeed(
     worker === undefined
       ? Option.none()

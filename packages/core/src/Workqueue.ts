@@ -29,7 +29,7 @@ import { modDelayedWorkOn, queueDelayedWorkOn } from "./internal/cancel.js"
 import * as C from "./internal/constants.js"
 import * as Flags from "./internal/flags.js"
 import { drainWorkqueue, flushWorkqueue } from "./internal/flush.js"
-import { workersByFiber } from "./internal/detector.js"
+import { workerOf } from "./internal/detector.js"
 import type { PoolsImpl } from "./internal/pools.js"
 import { currentCpu } from "./internal/pools.js"
 import type { DelayedWorkImpl, WorkImpl } from "./internal/work.js"
@@ -148,7 +148,7 @@ export interface Options {
 
 /** flags whose behaviour is built; any other fails `alloc` with `UnsupportedFlag` */
 const SUPPORTED = Flags.WQ_UNBOUND | Flags.WQ_HIGHPRI | Flags.WQ_CPU_INTENSIVE | Flags.WQ_SYSFS |
-  Flags.WQ_POWER_EFFICIENT | Flags.WQ_PERCPU | Flags.WQ_FREEZABLE
+  Flags.WQ_POWER_EFFICIENT | Flags.WQ_PERCPU | Flags.WQ_FREEZABLE | Flags.WQ_BH | Flags.WQ_MEM_RECLAIM
 
 const impl = (wq: Workqueue): internal.WorkqueueImpl => wq as unknown as internal.WorkqueueImpl
 
@@ -280,7 +280,7 @@ const queueOnImpl = (
   work: WorkImpl
 ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> =>
   Effect.withFiberRuntime((fiber) => {
-    const worker = workersByFiber.get(fiber)
+    const worker = workerOf(fiber)
     const local = localCpuOf(wq.pools, worker, fiber.getFiberRef(currentCpu))
     return queueResult(wq, internal.queueWorkOn(cpu, wq, work, worker ?? null, local))
   })
@@ -352,7 +352,7 @@ const delayedImpl = (
       const error = checkCpu(wq, cpu)
       if (error !== null) return Effect.fail(error)
     }
-    const worker = workersByFiber.get(fiber) ?? null
+    const worker = workerOf(fiber) ?? null
     const refusal = internal.queueRefusal(wq, worker)
     if (refusal !== null) return Effect.fail(internal.refusalError(wq, refusal))
     const local = localCpuOf(wq.pools, worker ?? undefined, fiber.getFiberRef(currentCpu))

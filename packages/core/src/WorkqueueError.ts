@@ -168,6 +168,24 @@ export class InvalidPoolOptions extends Schema.TaggedError<InvalidPoolOptions>("
 }
 
 /**
+ * A defect, not a failure: an item of a `BH` workqueue suspended on async.
+ * BH items run synchronously, as in the kernel's softirq context where
+ * sleeping is a bug; the item was stopped so that its CPU's BH pool does not
+ * hang, and this defect is what its worker reports.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class BhWorkBlocked extends Schema.TaggedError<BhWorkBlocked>("@cmwq/BhWorkBlocked")(
+  "BhWorkBlocked",
+  { workqueue: Schema.String, work: Schema.String }
+) {
+  override get message(): string {
+    return `BH workqueue ${this.workqueue}: ${this.work} blocked on async; BH items must not sleep, so it was stopped`
+  }
+}
+
+/**
  * Any error of `@cmwq/core`.
  *
  * @since 0.1.0

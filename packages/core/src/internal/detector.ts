@@ -33,6 +33,19 @@ import { workerRunning, workerSleeping, workerTick, type WorkerImpl } from "./po
 /** @internal worker fibers and their workers */
 export const workersByFiber = new WeakMap<Fiber.RuntimeFiber<unknown, unknown>, WorkerImpl>()
 
+/**
+ * @internal the BH worker whose item is running synchronously right now (BH
+ * items run to completion on the spot, in a fiber of their own)
+ */
+export const bhContext: { worker: WorkerImpl | null } = { worker: null }
+
+/**
+ * @internal the worker a fiber is: a worker fiber, or any code running inside
+ * a BH item (kernel `current_wq_worker`)
+ */
+export const workerOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): WorkerImpl | undefined =>
+  workersByFiber.get(fiber) ?? bhContext.worker ?? undefined
+
 interface FiberInternals {
   readonly _asyncBlockingOn: unknown
   readonly _queue: { readonly length: number }

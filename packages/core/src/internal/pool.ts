@@ -42,11 +42,16 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import { bhContext } from "./detector.js"
+import { BhWorkBlocked } from "./errors.js"
 import * as Flags from "./flags.js"
 import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
-import type { PolicyImpl } from "./policy.js"
+import { kernelPolicy, type PolicyImpl } from "./policy.js"
 import type { PoolsImpl } from "./pools.js"
 import { pwqDecNrInFlight, type PoolWorkqueueImpl } from "./pwq.js"
 import { BarrierImpl, colorOf, type WorkImpl, WORK_LINKED } from "./work.js"
@@ -73,6 +78,8 @@ export class WorkerImpl extends List.ListNode {
   nonBlocking = 0 // W: > 0 while a suspension must not count as sleeping (fairness yield, simulated CPU)
   waitingOn: WaitTarget | null = null // W: the flush this worker is blocked in, if any
   fetched = false // W: the first item of the current batch has been taken (kernel's do/while)
+  bhRestarts = 0 // W: BH pseudo-worker: items left in this softirq round (kernel BH_WORKER_RESTARTS)
+  bhEnd = 0 // W: BH pseudo-worker: platform millis when this round's budget ends (kernel BH_WORKER_JIFFIES)
   rescueWq: PoolWorkqueueImpl["wq"] | null = null // I: the workqueue this worker rescues (rescuers only)
   // W: continuations, allocated once per worker so that running an item allocates nothing of ours
   readonly onSuccess: () => Effect.Effect<void>
@@ -140,7 +147,9 @@ export class WorkerPoolImpl {
     /** I: CPUs an unbound pool may run on (informational on one JS thread) */
     readonly cpumask: ReadonlyArray<number>
   ) {
-    this.policy = pools.policy
+    // BH pools follow the kernel's bh_worker whatever the user's policy: one pseudo
+    // worker, never a second one (it never manages)
+    this.policy = bh ? bhPolicy : pools.policy
   }
 
   /** kernel `POOL_DISASSOCIATED`: unbound and BH pools are never concurrency managed */
@@ -159,6 +168,9 @@ export class WorkerPoolImpl {
 // -----------------------------------------------------------------------------
 // Policy predicates (kernel §4.1), all through the policy seam
 // -----------------------------------------------------------------------------
+
+/** @internal a BH pool's rules: the kernel's, with the one pseudo worker never asking for a spare */
+const bhPolicy: PolicyImpl = { ...kernelPolicy, name: "bh", mayStartWorking: () => true }
 
 /** @internal kernel `need_more_worker` */
 export const needMoreWorker = (pool: WorkerPoolImpl): boolean => pool.policy.needMoreWorker(pool)
@@ -251,7 +263,8 @@ export const workerTick = (worker: WorkerImpl): void => {
 // Waking, idling, creating and reaping workers (kernel §4.4, §4.9)
 // -----------------------------------------------------------------------------
 
-const wake = (worker: WorkerImpl): void => {
+/** @internal wake a worker waiting in `waitForWakeup` */
+export const wake = (worker: WorkerImpl): void => {
   worker.woken = true
   const resume = worker.resume
   if (resume !== null) {
@@ -427,7 +440,7 @@ export const assignWork = (work: WorkImpl, worker: WorkerImpl): boolean => {
 }
 
 /** @internal kernel `process_one_work`, the part before the item's function runs */
-const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
+export const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
   const pool = worker.pool
   const pwq = work.link as PoolWorkqueueImpl
   const data = work.data
@@ -452,7 +465,7 @@ const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
 }
 
 /** @internal kernel `process_one_work`, the part after the item's function returned */
-const finishWork = (worker: WorkerImpl): void => {
+export const finishWork = (worker: WorkerImpl): void => {
   const pwq = worker.currentPwq!
   const work = worker.currentWork!
   pwq.stats.completed++
@@ -466,7 +479,8 @@ const finishWork = (worker: WorkerImpl): void => {
   pwqDecNrInFlight(pwq, worker.currentData)
 }
 
-const reportFailure = (
+/** @internal count, log and report a failed item */
+export const reportFailure = (
   pools: PoolsImpl,
   pwq: PoolWorkqueueImpl,
   work: WorkImpl,
@@ -502,9 +516,11 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
     const work = List.first<WorkImpl>(worker.scheduled)
     if (work !== null) {
       startWork(worker, work)
-      return Effect.matchCauseEffect(work.effect, worker)
+      return Effect.matchCauseEffect(pool.bh ? runBhItem(worker, work) : work.effect, worker)
     }
     if (worker.fetched && !pool.policy.keepWorking(pool)) break
+    // kernel bh_worker: a softirq round ends after BH_WORKER_RESTARTS items or BH_WORKER_JIFFIES
+    if (pool.bh && worker.fetched && (--worker.bhRestarts <= 0 || pool.pools.platform.now() >= worker.bhEnd)) break
     worker.fetched = true
     const head = pool.policy.selectNext(pool)
     if (head === null) break
@@ -514,13 +530,18 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
   return goIdle(worker)
 }
 
-/** @internal kernel `worker_thread`'s `sleep:` label */
+/** @internal kernel `worker_thread`'s `sleep:` label (and `bh_worker`'s `done:`) */
 const goIdle = (worker: WorkerImpl): Effect.Effect<void> => {
   enterIdle(worker)
+  if (worker.pool.bh && kickPool(worker.pool)) {
+    // work remains after a softirq round: raise it again, after letting others run
+    return Effect.flatMap(Effect.yieldNow(), worker.wokeUpThunk)
+  }
   return wokeUp(worker)
 }
 
-const waitForWakeup = (worker: WorkerImpl): Effect.Effect<void> =>
+/** @internal wait until `wake` (at once if a wakeup is pending) */
+export const waitForWakeup = (worker: WorkerImpl): Effect.Effect<void> =>
   Effect.async<void>((resume) => {
     if (worker.woken) resume(Effect.void)
     else worker.resume = resume
@@ -544,8 +565,40 @@ const recheck = (worker: WorkerImpl): Effect.Effect<void> => {
   }
   clearFlags(worker, Flags.WORKER_PREP | Flags.WORKER_REBOUND)
   worker.fetched = false
+  if (pool.bh) {
+    worker.bhRestarts = pool.pools.config.bhRestarts
+    worker.bhEnd = pool.pools.platform.now() + pool.pools.config.bhBudgetMs
+  }
   return nextWork(worker)
 }
+
+/**
+ * @internal a BH item runs synchronously to completion, as in softirq context.
+ * One that suspends on async would hang its CPU's BH pool: it is stopped and
+ * reported as a typed defect (`BhWorkBlocked`), and the pool carries on.
+ */
+const runBhItem = (worker: WorkerImpl, work: WorkImpl): Effect.Effect<unknown, unknown> =>
+  Effect.suspend(() => {
+    const pools = worker.pool.pools
+    const previous = bhContext.worker
+    bhContext.worker = worker
+    let exit: Exit.Exit<unknown, unknown>
+    try {
+      exit = Runtime.runSyncExit(pools.runtime)(work.effect)
+    } finally {
+      bhContext.worker = previous
+    }
+    if (Exit.isFailure(exit)) {
+      const defect = Cause.dieOption(exit.cause)
+      if (Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)) {
+        defect.value.fiber.unsafeInterruptAsFork(defect.value.fiber.id())
+        return Effect.die(
+          new BhWorkBlocked({ workqueue: worker.currentPwq!.wq.name, work: workName(work) })
+        )
+      }
+    }
+    return exit
+  })
 
 /** @internal the whole life of a worker fiber */
 export const workerMain = (worker: WorkerImpl): Effect.Effect<void> =>

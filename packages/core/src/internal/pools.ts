@@ -23,12 +23,13 @@ import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as C from "./constants.js"
-import { workersByFiber } from "./detector.js"
+import { workerOf, workersByFiber } from "./detector.js"
 import { PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
 import type { PolicyImpl } from "./policy.js"
 import { createWorker, type WorkerImpl, WorkerPoolImpl } from "./pool.js"
 import { PoolWorkqueueImpl } from "./pwq.js"
+import { maydayTimeout } from "./rescuer.js"
 import type { UnboundAttrs, WorkqueueImpl } from "./workqueue.js"
 
 /** @internal resolved configuration (all times in milliseconds) */
@@ -43,6 +44,8 @@ export interface PoolsConfig {
   readonly watchdogThresholdMs: number
   readonly fairnessBudgetMs: number
   readonly powerEfficient: boolean
+  readonly bhRestarts: number
+  readonly bhBudgetMs: number
 }
 
 /** @internal what the platform provides: a monotonic clock and a macrotask (see Platform.ts) */
@@ -85,7 +88,7 @@ export class PoolsImpl {
   sliceStart: number // P: platform millis of the last known event-loop turn
   markerPending = false // P: a macrotask that will refresh sliceStart is scheduled
   readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency
-  factory: WorkerFactory // P: replaceable (tests make "memory pressure" with it)
+  factory: WorkerFactory // P: kernel create_worker through the worker-creation service
   readonly markerCallback: () => void
 
   constructor(
@@ -97,15 +100,22 @@ export class PoolsImpl {
     /** I: the same runtime with the blocking detector installed, for worker fibers */
     readonly workerRuntime: Runtime.Runtime<never>,
     readonly clock: Clock.Clock,
-    readonly observer: ((event: PoolEvent) => void) | undefined
+    readonly observer: ((event: PoolEvent) => void) | undefined,
+    workerCreation: ((pool: { readonly name: string; readonly cpu: number }) => Effect.Effect<boolean>) | undefined
   ) {
     this.allCpus = Array.from({ length: config.cpus }, (_, i) => i)
     this.sliceStart = platform.now()
-    this.factory = (pool) =>
-      Effect.sync(() => {
-        createWorker(pool)
-        return true
-      })
+    this.factory = workerCreation === undefined
+      ? (pool) =>
+        Effect.sync(() => {
+          createWorker(pool)
+          return true
+        })
+      : (pool) =>
+        Effect.map(workerCreation({ name: pool.name, cpu: pool.cpu }), (ok) => {
+          if (ok) createWorker(pool)
+          return ok
+        })
     this.markerCallback = () => {
       this.markerPending = false
       this.sliceStart = this.platform.now()
@@ -215,7 +225,7 @@ export class PoolsImpl {
   }
 
   workerOf(fiber: Fiber.RuntimeFiber<unknown, unknown>): WorkerImpl | null {
-    const worker = workersByFiber.get(fiber)
+    const worker = workerOf(fiber)
     return worker !== undefined && worker.pool.pools === this ? worker : null
   }
 
@@ -306,8 +316,10 @@ export class PoolsImpl {
     )
   }
 
-  /** kernel `pool_mayday_timeout` (the rescuer lives in rescuer.ts; none yet) */
-  maydayTimeout(_pool: WorkerPoolImpl): void {}
+  /** kernel `pool_mayday_timeout` (see rescuer.ts) */
+  maydayTimeout(pool: WorkerPoolImpl): void {
+    maydayTimeout(this, pool)
+  }
 
   /** every pool, bound and unbound */
   allPools(): Array<WorkerPoolImpl> {
@@ -357,6 +369,8 @@ export const resolveConfig = (options: {
     cpuIntensiveThresholdMs: ms(options.cpuIntensiveThreshold, C.CPU_INTENSIVE_THRESH_MS),
     watchdogThresholdMs: ms(options.watchdogThreshold, C.WATCHDOG_THRESH_MS),
     fairnessBudgetMs: ms(options.fairnessBudget, C.FAIRNESS_BUDGET_MS),
-    powerEfficient: options.powerEfficient ?? false
+    powerEfficient: options.powerEfficient ?? false,
+    bhRestarts: C.BH_WORKER_RESTARTS,
+    bhBudgetMs: C.BH_WORKER_MS
   }
 }

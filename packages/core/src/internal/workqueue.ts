@@ -30,6 +30,7 @@ import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
 import { kickPool, workName, type WorkerImpl, type WorkerPoolImpl } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
+import { initRescuer } from "./rescuer.js"
 import {
   getPwq,
   NodeNrActive,
@@ -245,6 +246,7 @@ export const allocWorkqueue = (pools: PoolsImpl, name: string, options: AllocOpt
   }
   wq.maxActive = pools.freezing && (flags & Flags.WQ_FREEZABLE) !== 0 ? 0 : wq.maxActive
   if (wq.nna !== null) updateNodeMaxActive(wq)
+  if ((flags & Flags.WQ_MEM_RECLAIM) !== 0) initRescuer(pools, wq)
   pools.workqueues.add(wq)
   return wq
 }

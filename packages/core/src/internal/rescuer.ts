@@ -1,0 +1,132 @@
+/**
+ * The forward-progress guarantee of `WQ_MEM_RECLAIM` workqueues: a rescuer
+ * worker reserved at creation, and the mayday protocol (kernel
+ * `pool_mayday_timeout`, `send_mayday`, `rescuer_thread`, v6.15's "slurp"
+ * form).
+ *
+ * Protocol (KERNEL.md §4.10):
+ * 1. A pool's manager that cannot create a worker arms the mayday timer
+ *    (MAYDAY_INITIAL_TIMEOUT, then every MAYDAY_INTERVAL).
+ * 2. When it fires and the pool still needs a worker, every item on the
+ *    worklist whose workqueue has a rescuer puts its pwq on that workqueue's
+ *    `maydays` (once) and wakes the rescuer (MAYDAY++).
+ * 3. The rescuer takes pwqs off `maydays` one by one, attaches to the pwq's
+ *    pool, takes every worklist item of that pwq (RESCUED++), runs them, and
+ *    puts the pwq back on `maydays` at once if it still has active items and
+ *    the pool still cannot get a worker. Then it kicks the pool so that normal
+ *    workers resume, and detaches.
+ * Correctness: the rescuer needs no allocation to run, so the items of a
+ * MEM_RECLAIM workqueue progress even when no worker can ever be created.
+ *
+ * Invariants:
+ * - the rescuer never counts in `nrRunning` (it keeps WORKER_PREP for good);
+ * - a pwq is on `maydays` at most once (`onMayday`) and holds a reference
+ *   while it is.
+ *
+ * @internal
+ */
+import type * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import { PoolEvent } from "./events.js"
+import * as Flags from "./flags.js"
+import * as List from "./list.js"
+import {
+  assignWork,
+  finishWork,
+  kickPool,
+  needToCreateWorker,
+  reportFailure,
+  startWork,
+  wake,
+  waitForWakeup,
+  WorkerImpl,
+  type WorkerPoolImpl
+} from "./pool.js"
+import type { PoolsImpl } from "./pools.js"
+import { getPwq, putPwq, type PoolWorkqueueImpl } from "./pwq.js"
+import type { WorkImpl } from "./work.js"
+import type { WorkqueueImpl } from "./workqueue.js"
+
+/** @internal kernel `send_mayday` */
+const sendMayday = (pools: PoolsImpl, pool: WorkerPoolImpl, work: WorkImpl): void => {
+  const pwq = work.link as PoolWorkqueueImpl
+  const wq = pwq.wq
+  if (wq.rescuer === null || pwq.onMayday) return
+  pwq.onMayday = true
+  getPwq(pwq)
+  wq.maydays.push(pwq)
+  wake(wq.rescuer)
+  pwq.stats.mayday++
+  pools.emit(PoolEvent.Mayday({ pool: pool.name, workqueue: wq.name }))
+}
+
+/** @internal kernel `pool_mayday_timeout`: the manager has been failing to create a worker */
+export const maydayTimeout = (pools: PoolsImpl, pool: WorkerPoolImpl): void => {
+  if (!needToCreateWorker(pool)) return
+  for (const work of List.toArray<WorkImpl>(pool.worklist)) sendMayday(pools, pool, work)
+}
+
+/** run the rescuer's scheduled list front to back */
+const processScheduled = (rescuer: WorkerImpl): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const work = List.first<WorkImpl>(rescuer.scheduled)
+    if (work === null) return Effect.void
+    startWork(rescuer, work)
+    return Effect.matchCauseEffect(work.effect, {
+      onSuccess: () => {
+        finishWork(rescuer)
+        return processScheduled(rescuer)
+      },
+      onFailure: (cause: Cause.Cause<unknown>) => {
+        const pwq = rescuer.currentPwq!
+        finishWork(rescuer)
+        reportFailure(rescuer.pool.pools, pwq, work, cause)
+        return processScheduled(rescuer)
+      }
+    })
+  })
+
+/** one turn of kernel `rescuer_thread`'s loop over `wq.maydays` */
+const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const pwq = wq.maydays.shift()
+    if (pwq === undefined) return Effect.void
+    pwq.onMayday = false
+    const pool = pwq.pool
+    rescuer.pool = pool // attach
+    // slurp in every item issued via this workqueue and process them
+    for (const work of List.toArray<WorkImpl>(pool.worklist)) {
+      if (work.link === pwq && assignWork(work, rescuer)) pwq.stats.rescued++
+    }
+    return Effect.flatMap(processScheduled(rescuer), () => {
+      // more to rescue (activated or chained meanwhile): no MAYDAY_INTERVAL gap
+      if (pwq.nrActive > 0 && needToCreateWorker(pool) && wq.rescuer !== null && !pwq.onMayday) {
+        pwq.onMayday = true
+        getPwq(pwq)
+        wq.maydays.push(pwq)
+      }
+      // leave the pool; let its regular workers resume
+      kickPool(pool)
+      putPwq(pwq)
+      return rescueOne(wq, rescuer)
+    })
+  })
+
+const rescuerMain = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> =>
+  Effect.flatMap(waitForWakeup(rescuer), () => {
+    rescuer.woken = false
+    return Effect.flatMap(rescueOne(wq, rescuer), () => rescuerMain(wq, rescuer))
+  })
+
+/**
+ * @internal kernel `init_rescuer`: a MEM_RECLAIM workqueue gets its rescuer at
+ * creation, so that it needs nothing later.
+ */
+export const initRescuer = (pools: PoolsImpl, wq: WorkqueueImpl): void => {
+  const home = wq.pwqs[0].pool
+  const rescuer = new WorkerImpl(pools.nextWorkerId++, home)
+  rescuer.rescueWq = wq
+  rescuer.flags = Flags.WORKER_PREP // never concurrency managed
+  wq.rescuer = rescuer
+  pools.startWorkerFiber(rescuer, rescuerMain(wq, rescuer))
+}
