@@ -572,6 +572,8 @@ export interface Stats {
   readonly running: number
   /** the most items of this workqueue ever running at once */
   readonly peakRunning: number
+  /** milliseconds its items held the JS thread (`CPUtime`; blocked time excluded) */
+  readonly cpuTimeMs: number
   /** times an item held the thread longer than the CPU-intensive threshold (`CPUitsv`) */
   readonly cpuIntensive: number
   /** concurrency-management wakeups while running its items (`CMW`) */

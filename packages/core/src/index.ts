@@ -66,6 +66,20 @@ export * as WorkerPool from "./WorkerPool.js"
 export * as Workqueue from "./Workqueue.js"
 
 /**
+ * The watchdog: stalled pools are reported; `touch` tells it about known-good stalls.
+ *
+ * @since 0.1.0
+ */
+export * as Watchdog from "./Watchdog.js"
+
+/**
+ * Workqueue statistics as Effect metrics (`wq_monitor.py`'s columns).
+ *
+ * @since 0.1.0
+ */
+export * as WorkqueueMetrics from "./WorkqueueMetrics.js"
+
+/**
  * The typed errors.
  *
  * @since 0.1.0

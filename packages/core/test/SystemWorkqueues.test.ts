@@ -6,7 +6,7 @@ import { VirtualTime } from "@cmwq/testing"
 import { quiet } from "./helpers.js"
 
 const live = SystemWorkqueues.layer.pipe(
-  Layer.provideMerge(WorkerPool.layer({ fairnessBudget: 0, cpuIntensiveThreshold: 0 }))
+  Layer.provideMerge(WorkerPool.layer({ fairnessBudget: 0, cpuIntensiveThreshold: 0, watchdogThreshold: 0 }))
 )
 
 describe("SystemWorkqueues", () => {

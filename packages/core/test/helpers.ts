@@ -12,10 +12,12 @@ import { VirtualTime } from "@cmwq/testing"
 /**
  * pools for tests: virtual time needs the fairness hand-back off, and the
  * CPU-intensive auto-detection off (it measures real time, which would make
- * runs depend on the machine's speed); tests of those turn them on
+ * runs depend on the machine's speed); the watchdog is off too (its periodic
+ * timer would keep a stuck program's virtual clock ticking); tests of those
+ * turn them on
  */
 export const testPools = (options: WorkerPool.Options = {}) =>
-  WorkerPool.layer({ fairnessBudget: 0, cpuIntensiveThreshold: 0, ...options })
+  WorkerPool.layer({ fairnessBudget: 0, cpuIntensiveThreshold: 0, watchdogThreshold: 0, ...options })
 
 /** run `program` with fresh pools under virtual time; returns its exit */
 export const runVirtual = <A, E>(

@@ -242,6 +242,7 @@ export const runDetailed = (
           cpus: scenario.cpus,
           fairnessBudget: 0,
           cpuIntensiveThreshold: 0,
+          watchdogThreshold: 0,
           ...(options.policy !== undefined ? { policy: options.policy } : {})
         })),
         Logger.withMinimumLogLevel(LogLevel.None),

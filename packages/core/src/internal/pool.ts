@@ -220,7 +220,9 @@ export const workerSleeping = (worker: WorkerImpl): void => {
   worker.sleeping = true
   const pool = worker.pool
   pool.nrRunning--
-  if (kickPool(pool) && worker.currentPwq !== null) worker.currentPwq.stats.cmWakeup++
+  const pwq = worker.currentPwq
+  if (pwq !== null) pwq.stats.cpuTimeMs += pool.pools.platform.now() - worker.currentAt
+  if (kickPool(pool) && pwq !== null) pwq.stats.cmWakeup++
 }
 
 /**
@@ -469,6 +471,7 @@ export const finishWork = (worker: WorkerImpl): void => {
   const pwq = worker.currentPwq!
   const work = worker.currentWork!
   pwq.stats.completed++
+  pwq.stats.cpuTimeMs += worker.pool.pools.platform.now() - worker.currentAt
   pwq.wq.running--
   clearFlags(worker, Flags.WORKER_CPU_INTENSIVE)
   worker.pool.busy.delete(work)
@@ -500,7 +503,12 @@ export const workName = (work: WorkImpl): string =>
  * the next item.
  */
 const afterWork = (worker: WorkerImpl): Effect.Effect<void> => {
-  const pools = worker.pool.pools
+  const pool = worker.pool
+  const pools = pool.pools
+  // HIGHPRI: the CPU's high-priority pool is served first whenever both have runnable work
+  if (pool.cpu >= 0 && !pool.highpri && !pool.bh && !List.isEmpty(pools.cpuPools[pool.cpu][1].worklist)) {
+    return Effect.flatMap(Effect.yieldNow(), worker.nextThunk)
+  }
   if (pools.fairnessDue()) return Effect.flatMap(pools.yieldToEventLoop(worker), worker.nextThunk)
   return nextWork(worker)
 }
@@ -565,6 +573,7 @@ const recheck = (worker: WorkerImpl): Effect.Effect<void> => {
   }
   clearFlags(worker, Flags.WORKER_PREP | Flags.WORKER_REBOUND)
   worker.fetched = false
+  pool.progress++
   if (pool.bh) {
     worker.bhRestarts = pool.pools.config.bhRestarts
     worker.bhEnd = pool.pools.platform.now() + pool.pools.config.bhBudgetMs

@@ -30,6 +30,7 @@ import type { PolicyImpl } from "./policy.js"
 import { createWorker, type WorkerImpl, WorkerPoolImpl } from "./pool.js"
 import { PoolWorkqueueImpl } from "./pwq.js"
 import { maydayTimeout } from "./rescuer.js"
+import { startWatchdog } from "./watchdog.js"
 import type { UnboundAttrs, WorkqueueImpl } from "./workqueue.js"
 
 /** @internal resolved configuration (all times in milliseconds) */
@@ -90,6 +91,9 @@ export class PoolsImpl {
   readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency
   factory: WorkerFactory // P: kernel create_worker through the worker-creation service
   readonly markerCallback: () => void
+  watchdogTimer: Timer | null = null // P
+  readonly touched: Array<number> // P: kernel wq_watchdog_touch stamps, per CPU (clock millis)
+  touchedGlobal = -Infinity // P: for unbound pools
 
   constructor(
     readonly config: PoolsConfig,
@@ -104,6 +108,7 @@ export class PoolsImpl {
     workerCreation: ((pool: { readonly name: string; readonly cpu: number }) => Effect.Effect<boolean>) | undefined
   ) {
     this.allCpus = Array.from({ length: config.cpus }, (_, i) => i)
+    this.touched = this.allCpus.map(() => -Infinity)
     this.sliceStart = platform.now()
     this.factory = workerCreation === undefined
       ? (pool) =>
@@ -116,6 +121,7 @@ export class PoolsImpl {
           if (ok) createWorker(pool)
           return ok
         })
+    startWatchdog(this)
     this.markerCallback = () => {
       this.markerPending = false
       this.sliceStart = this.platform.now()

@@ -111,6 +111,7 @@ export class WorkqueueImpl {
     r.completed += s.completed
     r.failed += s.failed
     r.cpuIntensive += s.cpuIntensive
+    r.cpuTimeMs += s.cpuTimeMs
     r.cmWakeup += s.cmWakeup
     r.mayday += s.mayday
     r.rescued += s.rescued
@@ -431,8 +432,10 @@ export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
 /** @internal the counters `Workqueue.stats` reports */
 export const statsOf = (wq: WorkqueueImpl) => {
   let started = 0, completed = 0, failed = 0, inFlight = 0, cpuIntensive = 0, cmWakeup = 0, mayday = 0, rescued = 0
+  let cpuTimeMs = 0
   for (const pwq of wq.pwqs) {
     const s = pwq.stats
+    cpuTimeMs += s.cpuTimeMs
     started += s.started
     completed += s.completed
     failed += s.failed
@@ -450,6 +453,7 @@ export const statsOf = (wq: WorkqueueImpl) => {
     inFlight,
     running: wq.running,
     peakRunning: wq.peakRunning,
+    cpuTimeMs: cpuTimeMs + wq.retiredStats.cpuTimeMs,
     cpuIntensive: cpuIntensive + wq.retiredStats.cpuIntensive,
     cmWakeup: cmWakeup + wq.retiredStats.cmWakeup,
     mayday: mayday + wq.retiredStats.mayday,

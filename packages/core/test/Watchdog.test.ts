@@ -1,0 +1,155 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import { Work, WorkerPool, Workqueue, WorkqueueMetrics } from "@cmwq/core"
+import { runVirtualSync } from "./helpers.js"
+
+describe("watchdog", () => {
+  it("reports a pool with pending work and no progress, once per threshold", () => {
+    const events: Array<WorkerPool.Event> = []
+    let canCreate = false
+    const at = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("stuck")
+      yield* Workqueue.queue(wq, Work.make(Effect.void))
+      yield* Effect.sleep(3_500)
+      canCreate = true
+      yield* Workqueue.flush(wq)
+      return yield* Effect.clockWith((c) => c.currentTimeMillis)
+    }), {
+      watchdogThreshold: 1_000,
+      workerCreation: () => Effect.sync(() => canCreate),
+      observer: (e) => events.push(e)
+    })
+    const stalls = events.filter((e) => e._tag === "WatchdogStall")
+    expect(stalls.length).toBeGreaterThanOrEqual(2)
+    expect(stalls.length).toBeLessThanOrEqual(3)
+    for (const s of stalls) {
+      if (s._tag !== "WatchdogStall") continue
+      expect(s.pool).toBe("cpu0")
+      expect(s.stuckMillis).toBeGreaterThan(1_000)
+      expect(s.pending).toBe(1)
+    }
+    expect(at).toBeLessThanOrEqual(4_500)
+  })
+
+  it("stays quiet on a busy, healthy pool", () => {
+    const events: Array<WorkerPool.Event> = []
+    runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("busy", { maxActive: 2 })
+      let rounds = 0
+      const works: Array<Work.Work> = []
+      for (let i = 0; i < 4; i++) {
+        const work: Work.Work = Work.make(Effect.gen(function*() {
+          yield* Effect.sleep(400)
+          if (++rounds < 40) yield* Workqueue.queue(wq, work)
+        }))
+        works.push(work)
+        yield* Workqueue.queue(wq, work)
+      }
+      yield* Workqueue.drain(wq)
+    }), { watchdogThreshold: 1_000, observer: (e) => events.push(e) })
+    expect(events.filter((e) => e._tag === "WatchdogStall")).toEqual([])
+  })
+})
+
+describe("HIGHPRI", () => {
+  it("a CPU's highpri pool is served before its normal pool whenever both have work", () => {
+    const log = runVirtualSync(Effect.gen(function*() {
+      const normal = yield* Workqueue.alloc("normal")
+      const urgent = yield* Workqueue.alloc("urgent", { flags: ["HIGHPRI"] })
+      const log: Array<string> = []
+      for (let i = 0; i < 5; i++) {
+        yield* Workqueue.queue(normal, Work.make(Effect.gen(function*() {
+          log.push(`n${i}`)
+          if (i === 1) {
+            // queued while the normal pool still has n2..n4 pending
+            for (let j = 0; j < 2; j++) {
+              yield* Workqueue.queue(urgent, Work.make(Effect.sync(() => log.push(`h${j}`))))
+            }
+          }
+        })))
+      }
+      yield* Workqueue.flush(normal)
+      yield* Workqueue.flush(urgent)
+      return log
+    }))
+    expect(log).toEqual(["n0", "n1", "h0", "h1", "n2", "n3", "n4"])
+  })
+})
+
+describe("CPU_INTENSIVE auto-detection", () => {
+  it.live("an item that holds the thread past the threshold leaves concurrency management for the rest of its run", () =>
+    Effect.gen(function*() {
+      const events: Array<WorkerPool.Event> = []
+      const result = yield* Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("hog")
+        const log: Array<string> = []
+        const spin = (ms: number) => {
+          const end = performance.now() + ms
+          while (performance.now() < end) {
+            // burn
+          }
+        }
+        yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
+          log.push("hog starts")
+          for (let i = 0; i < 30; i++) {
+            spin(1)
+            yield* Effect.yieldNow()
+          }
+          log.push("hog ends")
+        }), { name: "hog" }))
+        yield* Workqueue.queue(wq, Work.make(Effect.sync(() => log.push("other runs")), { name: "other" }))
+        yield* Workqueue.flush(wq)
+        return { log, stats: yield* Workqueue.stats(wq) }
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(WorkerPool.layer({ cpuIntensiveThreshold: 5, observer: (e) => events.push(e) }))
+      )
+      // the other item started while the hog was still running
+      expect(result.log).toEqual(["hog starts", "other runs", "hog ends"])
+      expect(result.stats.cpuIntensive).toBe(1)
+      const hog = events.find((e) => e._tag === "CpuHog")
+      expect(hog?._tag === "CpuHog" && hog.work).toBe("hog")
+    }))
+
+  it.live("is off with a threshold of 0: the same item holds back the other one", () =>
+    Effect.gen(function*() {
+      const log = yield* Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("hog")
+        const log: Array<string> = []
+        yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
+          log.push("hog starts")
+          for (let i = 0; i < 30; i++) {
+            const end = performance.now() + 1
+            while (performance.now() < end) {
+              // burn
+            }
+            yield* Effect.yieldNow()
+          }
+          log.push("hog ends")
+        })))
+        yield* Workqueue.queue(wq, Work.make(Effect.sync(() => log.push("other runs"))))
+        yield* Workqueue.flush(wq)
+        return log
+      }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer({ cpuIntensiveThreshold: 0 })))
+      expect(log).toEqual(["hog starts", "hog ends", "other runs"])
+    }))
+})
+
+describe("WorkqueueMetrics", () => {
+  it("publishes the stats as tagged metrics", () => {
+    const state = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("metered")
+      for (let i = 0; i < 3; i++) yield* Workqueue.queue(wq, Work.make(Effect.void))
+      yield* Workqueue.queue(wq, Work.make(Effect.fail("x")))
+      yield* Workqueue.flush(wq)
+      yield* WorkqueueMetrics.update
+      yield* WorkqueueMetrics.update // idempotent: only deltas are added
+      const started = yield* Metric.value(Metric.tagged(WorkqueueMetrics.metrics.started, "workqueue", "metered"))
+      const failed = yield* Metric.value(Metric.tagged(WorkqueueMetrics.metrics.failed, "workqueue", "metered"))
+      const inFlight = yield* Metric.value(Metric.tagged(WorkqueueMetrics.inFlight, "workqueue", "metered"))
+      return { started: started.count, failed: failed.count, inFlight: inFlight.value }
+    }))
+    expect(state).toEqual({ started: 4, failed: 1, inFlight: 0 })
+  })
+})
