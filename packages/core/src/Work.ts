@@ -26,7 +26,7 @@ import { cancelWork, cancelWorkSync, enableWork } from "./internal/cancel.js"
 import { workerOf } from "./internal/detector.js"
 import * as Flags from "./internal/flags.js"
 import { flushWork } from "./internal/flush.js"
-import type { WorkerPoolImpl } from "./internal/pool.js"
+import { findWorkerExecutingWork, type WorkerPoolImpl } from "./internal/pool.js"
 import type { PoolsImpl } from "./internal/pools.js"
 import type { PoolWorkqueueImpl } from "./internal/pwq.js"
 import { DelayedWorkImpl, disableDepthOf, WORK_PENDING, WORK_PWQ, WorkImpl, WorkTypeId } from "./internal/work.js"
@@ -132,7 +132,7 @@ export const busy = (work: Work): Effect.Effect<Busy> =>
     let running = false
     if (link !== null) {
       const pool = (w.data & WORK_PWQ) !== 0 ? (link as PoolWorkqueueImpl).pool : (link as WorkerPoolImpl)
-      running = pool.busy.has(w)
+      running = findWorkerExecutingWork(pool, w) !== undefined
     }
     return { pending: (w.data & WORK_PENDING) !== 0, running }
   })

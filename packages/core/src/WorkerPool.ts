@@ -32,7 +32,7 @@ import type * as Scope from "effect/Scope"
 import type { PoolEvent } from "./internal/events.js"
 import { detector, workerOf } from "./internal/detector.js"
 import * as List from "./internal/list.js"
-import type { WorkerPoolImpl } from "./internal/pool.js"
+import { busyWorkers, type WorkerPoolImpl } from "./internal/pool.js"
 import { currentCpu, defaultPlatform, type PlatformImpl, PoolsImpl, resolveConfig } from "./internal/pools.js"
 import { kernelPolicy } from "./internal/policy.js"
 import type { Policy } from "./Policy.js"
@@ -300,7 +300,7 @@ const snapshotOf = (pool: WorkerPoolImpl): PoolSnapshot => ({
   idle: pool.nrIdle,
   running: pool.nrRunning,
   pending: List.size(pool.worklist),
-  busy: pool.busy.size
+  busy: busyWorkers(pool).length
 })
 
 /**

@@ -34,6 +34,7 @@ import {
   WORK_LINKED,
   WORK_PENDING,
   WORK_PWQ,
+  WORK_RUNNING_MASK,
   type WorkImpl
 } from "./work.js"
 import { queueRefusal, queueWorkOnPwq, type WorkqueueImpl } from "./workqueue.js"
@@ -70,7 +71,7 @@ export const grabPending = (work: WorkImpl, cflags: number): boolean => {
       kickPool(pool)
     }
     List.remove(work)
-    work.data = WORK_PENDING
+    work.data = WORK_PENDING | (data & WORK_RUNNING_MASK)
     work.link = pool
     // must be the last step
     pwqDecNrInFlight(pwq, data)
@@ -89,7 +90,7 @@ export const cancelWork = (work: WorkImpl, cflags: number): boolean => {
   if ((cflags & Flags.WORK_CANCEL_DISABLE) !== 0) {
     if (depth < WORK_OFFQ_DISABLE_MAX) depth++
   }
-  work.data = depth << WORK_DISABLE_SHIFT
+  work.data = (depth << WORK_DISABLE_SHIFT) | (work.data & WORK_RUNNING_MASK)
   return wasPending
 }
 
@@ -98,7 +99,7 @@ export const enableWork = (work: WorkImpl): boolean => {
   grabPending(work, 0)
   let depth = disableDepthOf(work.data)
   if (depth > 0) depth--
-  work.data = depth << WORK_DISABLE_SHIFT
+  work.data = (depth << WORK_DISABLE_SHIFT) | (work.data & WORK_RUNNING_MASK)
   return depth === 0
 }
 

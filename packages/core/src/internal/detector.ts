@@ -52,6 +52,13 @@ interface FiberInternals {
   readonly _exitValue: unknown
 }
 
+/**
+ * @internal the fiber running right now, without allocating an Option (Effect
+ * keeps it in a global while a fiber runs; `Fiber.getCurrentFiber` wraps it)
+ */
+export const currentFiber = (): Fiber.RuntimeFiber<unknown, unknown> | undefined =>
+  (globalThis as Record<string, unknown>)["effect/FiberCurrent"] as Fiber.RuntimeFiber<unknown, unknown> | undefined
+
 /** @internal true iff the fiber's slice ended because it waits on async */
 export const isBlocked = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean => {
   const f = fiber as unknown as FiberInternals

@@ -33,7 +33,14 @@ import { WORK_NR_COLORS } from "./constants.js"
 import * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
 import * as List from "./list.js"
-import { type WaitTarget, workName, type WorkerImpl, type WorkerPoolImpl } from "./pool.js"
+import {
+  busyWorkers,
+  findWorkerExecutingWork,
+  type WaitTarget,
+  workName,
+  type WorkerImpl,
+  type WorkerPoolImpl
+} from "./pool.js"
 import { type PoolWorkqueueImpl, getPwq } from "./pwq.js"
 import {
   BarrierImpl,
@@ -190,7 +197,7 @@ const busyWorkersOf = (wq: WorkqueueImpl): Array<WorkerImpl> => {
   for (const pwq of wq.pwqs) {
     if (seen.has(pwq.pool)) continue
     seen.add(pwq.pool)
-    for (const worker of pwq.pool.busy.values()) if (worker.currentPwq?.wq === wq) out.push(worker)
+    for (const worker of busyWorkers(pwq.pool)) if (worker.currentPwq?.wq === wq) out.push(worker)
   }
   if (wq.rescuer !== null && wq.rescuer.currentWork !== null) out.push(wq.rescuer)
   return out
@@ -220,12 +227,12 @@ const flushWaitsFor = (wq: WorkqueueImpl, upTo: number, caller: WorkerImpl, visi
 const workWaitsFor = (work: WorkImpl, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean => {
   if ((work.data & WORK_PWQ) === 0) {
     const pool = work.link as WorkerPoolImpl | null
-    const runner = pool?.busy.get(work)
+    const runner = pool === null ? undefined : findWorkerExecutingWork(pool, work)
     return runner !== undefined && workerWaitsFor(runner, caller, visited)
   }
   const pwq = work.link as PoolWorkqueueImpl
   // on some worker's scheduled list: it runs after that worker's current item
-  for (const worker of pwq.pool.busy.values()) {
+  for (const worker of busyWorkers(pwq.pool)) {
     for (let node = worker.scheduled.next; node !== worker.scheduled; node = node.next) {
       if (node === work) return workerWaitsFor(worker, caller, visited)
     }
@@ -386,7 +393,7 @@ export const startFlushWork = (
   if ((work.data & WORK_PWQ) !== 0) {
     pwq = link as PoolWorkqueueImpl
   } else {
-    const found = (link as WorkerPoolImpl).busy.get(work)
+    const found = findWorkerExecutingWork(link as WorkerPoolImpl, work)
     if (found === undefined) return null
     runner = found
     pwq = found.currentPwq!

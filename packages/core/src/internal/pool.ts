@@ -20,8 +20,9 @@
  * - a new item is started only by a worker that was woken while
  *   `needMoreWorker` held, or by a worker that just finished an item while
  *   `keepWorking` holds (kernel invariant 25);
- * - a work item runs on at most one worker of a pool: `busy` maps it to its
- *   runner, and `assignWork` punts a second instance to that runner.
+ * - a work item runs on at most one worker of a pool: its RUNNING count says
+ *   that some worker runs it, `findWorkerExecutingWork` finds which, and
+ *   `assignWork` punts a second instance to that runner.
  *
  * Protocol: queue → activate → run → complete. Step numbers refer to
  * KERNEL.md §4.2–4.7.
@@ -54,7 +55,7 @@ import { PoolEvent } from "./events.js"
 import { kernelPolicy, type PolicyImpl } from "./policy.js"
 import type { PoolsImpl } from "./pools.js"
 import { pwqDecNrInFlight, type PoolWorkqueueImpl } from "./pwq.js"
-import { BarrierImpl, colorOf, type WorkImpl, WORK_LINKED } from "./work.js"
+import { BarrierImpl, colorOf, WORK_LINKED, WORK_RUNNING_MASK, WORK_RUNNING_ONE, type WorkImpl } from "./work.js"
 
 /** @internal where a worker is waiting, for flush deadlock detection */
 export type WaitTarget =
@@ -91,15 +92,17 @@ export class WorkerImpl extends List.ListNode {
   constructor(readonly id: number, public pool: WorkerPoolImpl) {
     super()
     this.onSuccess = () => {
-      finishWork(this)
-      return afterWork(this)
+      const now = this.pool.pools.platform.now()
+      finishWork(this, now)
+      return afterWork(this, now)
     }
     this.onFailure = (cause) => {
       const work = this.currentWork!
       const pwq = this.currentPwq!
-      finishWork(this)
+      const now = this.pool.pools.platform.now()
+      finishWork(this, now)
       reportFailure(this.pool.pools, pwq, work, cause)
-      return afterWork(this)
+      return afterWork(this, now)
     }
     this.nextThunk = () => nextWork(this)
     this.wokeUpThunk = () => wokeUp(this)
@@ -123,8 +126,8 @@ export class WorkerPoolImpl {
   nrWorkers = 0 // P: all workers of the pool
   nrIdle = 0 // P: workers on idleList
   readonly idleList = List.makeList() // P: idle workers, most recently idled first
-  readonly busy = new Map<WorkImpl, WorkerImpl>() // P: kernel busy_hash: item -> worker running it
-  readonly workers = new Set<WorkerImpl>() // P: every live worker (for shutdown and diagnostics)
+  readonly workers = new Set<WorkerImpl>() // P: every live worker; with `rescuers`, who may be running an item
+  readonly rescuers = new Set<WorkerImpl>() // P: rescuers attached to this pool right now
   managerActive = false // P: kernel POOL_MANAGER_ACTIVE
   manager: WorkerImpl | null = null // P: informational
   idleTimer: { readonly cancel: () => void } | null = null // P: kernel idle_timer
@@ -427,12 +430,32 @@ export const moveLinkedWorks = (work: WorkImpl, head: List.ListNode): void => {
 }
 
 /**
+ * @internal kernel `find_worker_executing_work`: the worker of `pool` running
+ * `work`, if any. O(1) unless the item runs somewhere (then a scan of the
+ * pool's workers, which is rare: the item was queued again while running).
+ */
+export const findWorkerExecutingWork = (pool: WorkerPoolImpl, work: WorkImpl): WorkerImpl | undefined => {
+  if ((work.data & WORK_RUNNING_MASK) === 0) return undefined
+  for (const worker of pool.workers) if (worker.currentWork === work) return worker
+  for (const worker of pool.rescuers) if (worker.currentWork === work) return worker
+  return undefined
+}
+
+/** @internal the workers of `pool` running an item now */
+export const busyWorkers = (pool: WorkerPoolImpl): Array<WorkerImpl> => {
+  const out: Array<WorkerImpl> = []
+  for (const worker of pool.workers) if (worker.currentWork !== null) out.push(worker)
+  for (const worker of pool.rescuers) if (worker.currentWork !== null) out.push(worker)
+  return out
+}
+
+/**
  * @internal kernel `assign_work`: give `work` (and its linked barriers) to
  * `worker`, unless another worker of the pool is already running it, in which
  * case it goes to that worker's scheduled list (non-reentrancy).
  */
 export const assignWork = (work: WorkImpl, worker: WorkerImpl): boolean => {
-  const collision = worker.pool.busy.get(work)
+  const collision = findWorkerExecutingWork(worker.pool, work)
   if (collision !== undefined) {
     moveLinkedWorks(work, collision.scheduled)
     return false
@@ -446,7 +469,6 @@ export const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
   const pool = worker.pool
   const pwq = work.link as PoolWorkqueueImpl
   const data = work.data
-  pool.busy.set(work, worker)
   worker.currentWork = work
   worker.currentPwq = pwq
   worker.currentData = data
@@ -457,24 +479,28 @@ export const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
   // a no-op for bound pools (nrRunning >= 1 here); chains NOT_RUNNING workers
   kickPool(pool)
   // record the last pool and clear PENDING: the last change made to the item
-  // (a queued item has disable depth 0, so its off-queue data word is all clear)
+  // (a queued item has disable depth 0: off queue, only its RUNNING count remains)
   work.link = pool
-  work.data = 0
+  work.data = (data & WORK_RUNNING_MASK) + WORK_RUNNING_ONE
   pwq.stats.started++
   pool.progress++
   const wq = pwq.wq
   if (++wq.running > wq.peakRunning) wq.peakRunning = wq.running
 }
 
-/** @internal kernel `process_one_work`, the part after the item's function returned */
-export const finishWork = (worker: WorkerImpl): void => {
+/**
+ * @internal kernel `process_one_work`, the part after the item's function
+ * returned. `now` is the platform time (one read per item serves the CPU-time
+ * count and the fairness check).
+ */
+export const finishWork = (worker: WorkerImpl, now: number = worker.pool.pools.platform.now()): void => {
   const pwq = worker.currentPwq!
   const work = worker.currentWork!
   pwq.stats.completed++
-  pwq.stats.cpuTimeMs += worker.pool.pools.platform.now() - worker.currentAt
+  pwq.stats.cpuTimeMs += now - worker.currentAt
   pwq.wq.running--
   clearFlags(worker, Flags.WORKER_CPU_INTENSIVE)
-  worker.pool.busy.delete(work)
+  work.data -= WORK_RUNNING_ONE
   worker.currentWork = null
   worker.currentPwq = null
   worker.currentColor = -1
@@ -502,14 +528,14 @@ export const workName = (work: WorkImpl): string =>
  * fairness budget is spent (not a block: the worker stays running), then take
  * the next item.
  */
-const afterWork = (worker: WorkerImpl): Effect.Effect<void> => {
+const afterWork = (worker: WorkerImpl, now: number): Effect.Effect<void> => {
   const pool = worker.pool
   const pools = pool.pools
   // HIGHPRI: the CPU's high-priority pool is served first whenever both have runnable work
   if (pool.cpu >= 0 && !pool.highpri && !pool.bh && !List.isEmpty(pools.cpuPools[pool.cpu][1].worklist)) {
     return Effect.flatMap(Effect.yieldNow(), worker.nextThunk)
   }
-  if (pools.fairnessDue()) return Effect.flatMap(pools.yieldToEventLoop(worker), worker.nextThunk)
+  if (pools.fairnessDue(now)) return Effect.flatMap(pools.yieldToEventLoop(worker), worker.nextThunk)
   return nextWork(worker)
 }
 
@@ -532,6 +558,12 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
     worker.fetched = true
     const head = pool.policy.selectNext(pool)
     if (head === null) break
+    // fast path of assign_work + process_scheduled_works: an item with no linked
+    // barrier that no worker of the pool is running starts straight from the worklist
+    if ((head.data & (WORK_LINKED | WORK_RUNNING_MASK)) === 0) {
+      startWork(worker, head)
+      return Effect.matchCauseEffect(pool.bh ? runBhItem(worker, head) : head.effect, worker)
+    }
     assignWork(head, worker)
   }
   setFlags(worker, Flags.WORKER_PREP)

@@ -20,10 +20,9 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
-import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as C from "./constants.js"
-import { workerOf, workersByFiber } from "./detector.js"
+import { bhContext, currentFiber, workerOf, workersByFiber } from "./detector.js"
 import { PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
 import type { PolicyImpl } from "./policy.js"
@@ -218,16 +217,16 @@ export class PoolsImpl {
   /** the current CPU of `worker`, or of the calling fiber */
   localCpu(worker: WorkerImpl | null): number {
     if (worker !== null && worker.pool.cpu >= 0) return worker.pool.cpu
-    const fiber = Fiber.getCurrentFiber()
-    if (Option.isNone(fiber)) return 0
-    const cpu = fiber.value.getFiberRef(currentCpu)
+    const fiber = currentFiber()
+    if (fiber === undefined) return 0
+    const cpu = fiber.getFiberRef(currentCpu)
     return cpu < this.config.cpus ? cpu : 0
   }
 
   /** the worker the current fiber is, if it is one */
   currentWorker(): WorkerImpl | null {
-    const fiber = Fiber.getCurrentFiber()
-    return Option.isSome(fiber) ? this.workerOf(fiber.value) : null
+    const fiber = currentFiber()
+    return fiber !== undefined ? this.workerOf(fiber) : bhContext.worker
   }
 
   workerOf(fiber: Fiber.RuntimeFiber<unknown, unknown>): WorkerImpl | null {
@@ -274,14 +273,14 @@ export class PoolsImpl {
    * sure a marker macrotask is scheduled, which refreshes the slice start when
    * the event loop turns on its own.
    */
-  fairnessDue(): boolean {
+  fairnessDue(now: number): boolean {
     const budget = this.config.fairnessBudgetMs
     if (budget <= 0) return false
     if (!this.markerPending) {
       this.markerPending = true
       this.platform.macrotask(this.markerCallback)
     }
-    return this.platform.now() - this.sliceStart >= budget
+    return now - this.sliceStart >= budget
   }
 
   /** hand the JS thread back to the event loop; the worker stays running (not a block) */

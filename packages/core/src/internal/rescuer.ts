@@ -94,6 +94,7 @@ const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> 
     pwq.onMayday = false
     const pool = pwq.pool
     rescuer.pool = pool // attach
+    pool.rescuers.add(rescuer)
     // slurp in every item issued via this workqueue and process them
     for (const work of List.toArray<WorkImpl>(pool.worklist)) {
       if (work.link === pwq && assignWork(work, rescuer)) pwq.stats.rescued++
@@ -107,6 +108,7 @@ const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> 
       }
       // leave the pool; let its regular workers resume
       kickPool(pool)
+      pool.rescuers.delete(rescuer)
       putPwq(pwq)
       return rescueOne(wq, rescuer)
     })

@@ -13,6 +13,7 @@
  * | 3       | LINKED: the next node on its list must move with it (barriers)   |
  * | 4..7    | flush color, while PWQ                                           |
  * | 8..23   | disable depth, while off queue                                   |
+ * | 24..27  | RUNNING: how many workers run it now (normally 0 or 1)            |
  *
  * Invariants:
  * - PWQ is set iff the item is on a list (a pool worklist, a pwq's inactive
@@ -22,7 +23,10 @@
  * - PENDING is owned by whoever set it; it is cleared just before the item's
  *   effect starts, so the item may be queued again from inside itself;
  * - the disable depth is only meaningful off queue, and while it is above 0
- *   every queue attempt fails.
+ *   every queue attempt fails;
+ * - the RUNNING count survives every rewrite of the data word (it is the
+ *   kernel's busy_hash membership, kept in the item: a hash insert and delete
+ *   per item cost more than the rest of dispatch, measured in bench/).
  *
  * @internal
  */
@@ -45,6 +49,11 @@ export const WORK_COLOR_MASK = 0xf << WORK_COLOR_SHIFT
 export const WORK_DISABLE_SHIFT = 8
 /** @internal */
 export const WORK_DISABLE_MASK = 0xffff << WORK_DISABLE_SHIFT
+
+/** @internal one unit of the RUNNING count */
+export const WORK_RUNNING_ONE = 1 << 24
+/** @internal */
+export const WORK_RUNNING_MASK = 0xf << 24
 
 /** @internal */
 export const colorOf = (data: number): number => (data & WORK_COLOR_MASK) >>> WORK_COLOR_SHIFT

@@ -20,7 +20,6 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import * as Fiber from "effect/Fiber"
 import { WORK_NR_COLORS, WQ_DFL_ACTIVE, WQ_DFL_MIN_ACTIVE, WQ_MAX_ACTIVE } from "./constants.js"
 import * as Errors from "./errors.js"
@@ -28,7 +27,7 @@ import * as Flags from "./flags.js"
 import type { Flusher } from "./flush.js"
 import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
-import { kickPool, workName, type WorkerImpl, type WorkerPoolImpl } from "./pool.js"
+import { findWorkerExecutingWork, kickPool, workName, type WorkerImpl, type WorkerPoolImpl } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
 import { initRescuer } from "./rescuer.js"
 import {
@@ -40,7 +39,15 @@ import {
   pwqIsEmpty,
   pwqTryincNrActive
 } from "./pwq.js"
-import { disableDepthOf, WORK_COLOR_SHIFT, WORK_INACTIVE, WORK_PENDING, WORK_PWQ, type WorkImpl } from "./work.js"
+import {
+  disableDepthOf,
+  WORK_COLOR_SHIFT,
+  WORK_INACTIVE,
+  WORK_PENDING,
+  WORK_PWQ,
+  WORK_RUNNING_MASK,
+  type WorkImpl
+} from "./work.js"
 
 /** @internal symbol tagging workqueue values (public `Workqueue.TypeId`) */
 export const WorkqueueTypeId: unique symbol = Symbol.for("@cmwq/core/Workqueue")
@@ -299,7 +306,7 @@ export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, l
   // 4. non-reentrancy: if the item is still running on its last pool, queue it there
   const last = work.link as WorkerPoolImpl | null
   if (last !== null && last !== pool && !wq.ordered) {
-    const runner = last.busy.get(work)
+    const runner = findWorkerExecutingWork(last, work)
     if (runner !== undefined && runner.currentPwq!.wq === wq) {
       pwq = runner.currentPwq!
       pool = pwq.pool
@@ -321,7 +328,7 @@ export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, l
 
 /** @internal kernel `insert_work`: the item now belongs to `pwq` */
 export const insertWork = (pwq: PoolWorkqueueImpl, work: WorkImpl, head: List.ListNode, data: number): void => {
-  work.data = data
+  work.data = data | (work.data & WORK_RUNNING_MASK)
   work.link = pwq
   List.addTail(work, head)
   getPwq(pwq)
@@ -389,10 +396,7 @@ export const workqueueIsBusy = (wq: WorkqueueImpl): boolean =>
   })
 
 /** @internal the fiber's worker, if the current fiber is one */
-export const currentWorker = (pools: PoolsImpl): WorkerImpl | null => {
-  const fiber = Fiber.getCurrentFiber()
-  return Option.isSome(fiber) ? pools.workerOf(fiber.value) : null
-}
+export const currentWorker = (pools: PoolsImpl): WorkerImpl | null => pools.currentWorker()
 
 /**
  * @internal kernel `destroy_workqueue` after the drain: stop the rescuer,
