@@ -463,15 +463,7 @@ export const alloc_ordered_workqueue = (
   WorkerPool.WorkerPools | Scope.Scope
 > =>
   Effect.flatMap(decodeFlags(name, flags, "alloc_ordered_workqueue"), (names) =>
-    names.includes("PERCPU")
-      ? Effect.fail(
-        new InvalidFlags({
-          workqueue: name,
-          flags: bitNames(flags >>> 0),
-          reason: "alloc_ordered_workqueue: an ordered workqueue is WQ_UNBOUND, and WQ_PERCPU is its complement"
-        })
-      )
-      : Workqueue.allocOrdered(name, { flags: names }))
+    Workqueue.allocOrdered(name, { flags: names }))
 
 /**
  * Legacy `create_workqueue(name)`: `alloc_workqueue(name, __WQ_LEGACY |
@@ -952,17 +944,7 @@ export const workqueue_set_max_active = (
   wq: Workqueue.Workqueue,
   max_active: number
 ): Effect.Effect<void, InvalidMaxActive | InvalidOperation> =>
-  Effect.suspend(() =>
-    max_active === 0 && !Workqueue.isOrdered(wq) && !Workqueue.flags(wq).includes("BH")
-      ? Effect.fail(
-        new InvalidMaxActive({
-          workqueue: wq.name,
-          maxActive: max_active,
-          reason: "workqueue_set_max_active takes 1..WQ_MAX_ACTIVE (the kernel clamps 0 to 1 with a warning)"
-        })
-      )
-      : Workqueue.setMaxActive(wq, max_active)
-  )
+  Workqueue.setMaxActive(wq, max_active)
 
 /**
  * Change the per-node floor of an unbound workqueue's `max_active` (kernel

@@ -214,7 +214,16 @@ export const allocOrdered = (
 ): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
   allocWith(name, options.flags ?? [], 0, true, false)
 
-/** @internal the legacy `create*_workqueue` path (sets __WQ_LEGACY) */
+/**
+ * Allocate a workqueue the way the kernel's legacy `create_workqueue`,
+ * `create_singlethread_workqueue` and `create_freezable_workqueue` do: as
+ * `alloc`/`allocOrdered`, plus the kernel's internal legacy mark, which
+ * exempts the workqueue's items from the flush-dependency warning. Prefer
+ * `Kernel.create_workqueue` and friends, which pass the kernel's arguments.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const allocLegacy = (
   name: string,
   flags: ReadonlyArray<Flag>,
@@ -493,7 +502,8 @@ export const destroy = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => de
 /**
  * Change `maxActive` on a live workqueue (kernel `workqueue_set_max_active`).
  * Raising it starts waiting items at once, in queue order; lowering it never
- * stops running items. Refused for ordered and BH workqueues.
+ * stops running items. Refused for ordered and BH workqueues, and for 0 (the
+ * kernel would clamp it to 1; `alloc`'s "0 means the default" does not apply).
  *
  * @since 0.1.0
  * @category combinators
@@ -513,8 +523,7 @@ export const setMaxActive: {
         })
       )
     }
-    return Effect.map(internal.checkMaxActive(w.name, n), (checked) => {
-      const value = checked === 0 ? C.WQ_DFL_ACTIVE : checked
+    return Effect.map(internal.checkMaxActive(w.name, n, false), (value) => {
       w.savedMaxActive = value
       if (w.unbound) w.savedMinActive = Math.min(w.savedMinActive, value)
       internal.adjustMaxActive(w)

@@ -21,7 +21,7 @@ export class InvalidMaxActive extends Schema.TaggedError<InvalidMaxActive>("@cmw
   { workqueue: Schema.String, maxActive: Schema.Number, reason: Schema.String }
 ) {
   override get message(): string {
-    return `workqueue ${this.workqueue}: invalid maxActive ${this.maxActive} (${this.reason}); use 0 for the default or an integer in 1..2048`
+    return `workqueue ${this.workqueue}: invalid maxActive ${this.maxActive} (${this.reason}); max_active is an integer in 1..2048 (0 asks alloc for the default)`
   }
 }
 

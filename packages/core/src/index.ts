@@ -30,6 +30,14 @@ export * as FlushColor from "./FlushColor.js"
 export * as Freezer from "./Freezer.js"
 
 /**
+ * The kernel-named facade: `alloc_workqueue`, `queue_work`, `flush_work`, ...
+ * with the kernel's argument order, flag bits and return values.
+ *
+ * @since 0.1.0
+ */
+export * as Kernel from "./Kernel.js"
+
+/**
  * Queueing policies: the kernel's, a priority policy, and the pre-cmwq
  * "legacy" baseline.
  *

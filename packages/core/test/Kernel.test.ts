@@ -11,7 +11,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { DelayedWork, SystemWorkqueues, Work, WorkerPool, Workqueue, WorkqueueError } from "@cmwq/core"
 import { VirtualTime } from "@cmwq/testing"
-import * as Kernel from "../src/Kernel.js"
+import { Kernel } from "@cmwq/core"
 import { quiet } from "./helpers.js"
 
 /** the facade's layer for tests: no fairness hand-back, no real-time CPU-intensive detection */

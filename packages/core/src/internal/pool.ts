@@ -48,6 +48,7 @@ import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import { bhContext } from "./detector.js"
+import { syncThunkOf } from "./fastpath.js"
 import { BhWorkBlocked } from "./errors.js"
 import * as Flags from "./flags.js"
 import * as List from "./list.js"
@@ -94,7 +95,7 @@ export class WorkerImpl extends List.ListNode {
     this.onSuccess = () => {
       const now = this.pool.pools.platform.now()
       finishWork(this, now)
-      return afterWork(this, now)
+      return pauseAfterWork(this, now) ?? nextWork(this)
     }
     this.onFailure = (cause) => {
       const work = this.currentWork!
@@ -102,7 +103,7 @@ export class WorkerImpl extends List.ListNode {
       const now = this.pool.pools.platform.now()
       finishWork(this, now)
       reportFailure(this.pool.pools, pwq, work, cause)
-      return afterWork(this, now)
+      return pauseAfterWork(this, now) ?? nextWork(this)
     }
     this.nextThunk = () => nextWork(this)
     this.wokeUpThunk = () => wokeUp(this)
@@ -524,11 +525,12 @@ export const workName = (work: WorkImpl): string =>
   work instanceof BarrierImpl ? "flush barrier" : (work.name ?? "anonymous work")
 
 /**
- * @internal after an item: hand the JS thread back to the event loop if the
- * fairness budget is spent (not a block: the worker stays running), then take
- * the next item.
+ * @internal after an item, before the next: let the CPU's high-priority pool
+ * go first if it has work, and hand the JS thread back to the event loop if
+ * the fairness budget is spent (neither is a block: the worker stays
+ * running). Returns the pause, or null to go straight on.
  */
-const afterWork = (worker: WorkerImpl, now: number): Effect.Effect<void> => {
+const pauseAfterWork = (worker: WorkerImpl, now: number): Effect.Effect<void> | null => {
   const pool = worker.pool
   const pools = pool.pools
   // HIGHPRI: the CPU's high-priority pool is served first whenever both have runnable work
@@ -536,7 +538,7 @@ const afterWork = (worker: WorkerImpl, now: number): Effect.Effect<void> => {
     return Effect.flatMap(Effect.yieldNow(), worker.nextThunk)
   }
   if (pools.fairnessDue(now)) return Effect.flatMap(pools.yieldToEventLoop(worker), worker.nextThunk)
-  return nextWork(worker)
+  return null
 }
 
 /**
@@ -546,25 +548,47 @@ const afterWork = (worker: WorkerImpl, now: number): Effect.Effect<void> => {
  */
 const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
   const pool = worker.pool
+  const pools = pool.pools
   for (;;) {
-    const work = List.first<WorkImpl>(worker.scheduled)
-    if (work !== null) {
-      startWork(worker, work)
-      return Effect.matchCauseEffect(pool.bh ? runBhItem(worker, work) : work.effect, worker)
+    let work = List.first<WorkImpl>(worker.scheduled)
+    if (work === null) {
+      if (worker.fetched && !pool.policy.keepWorking(pool)) break
+      // kernel bh_worker: a softirq round ends after BH_WORKER_RESTARTS items or BH_WORKER_JIFFIES
+      if (pool.bh && worker.fetched && (--worker.bhRestarts <= 0 || pools.platform.now() >= worker.bhEnd)) break
+      worker.fetched = true
+      const head = pool.policy.selectNext(pool)
+      if (head === null) break
+      if ((head.data & (WORK_LINKED | WORK_RUNNING_MASK)) !== 0) {
+        assignWork(head, worker)
+        continue
+      }
+      // fast path of assign_work + process_scheduled_works: an item with no linked
+      // barrier that no worker of the pool is running starts straight from the worklist
+      work = head
     }
-    if (worker.fetched && !pool.policy.keepWorking(pool)) break
-    // kernel bh_worker: a softirq round ends after BH_WORKER_RESTARTS items or BH_WORKER_JIFFIES
-    if (pool.bh && worker.fetched && (--worker.bhRestarts <= 0 || pool.pools.platform.now() >= worker.bhEnd)) break
-    worker.fetched = true
-    const head = pool.policy.selectNext(pool)
-    if (head === null) break
-    // fast path of assign_work + process_scheduled_works: an item with no linked
-    // barrier that no worker of the pool is running starts straight from the worklist
-    if ((head.data & (WORK_LINKED | WORK_RUNNING_MASK)) === 0) {
-      startWork(worker, head)
-      return Effect.matchCauseEffect(pool.bh ? runBhItem(worker, head) : head.effect, worker)
+    startWork(worker, work)
+    if (pool.bh) return Effect.matchCauseEffect(runBhItem(worker, work), worker)
+    const thunk = syncThunkOf(work.effect)
+    if (thunk === null) return Effect.matchCauseEffect(work.effect, worker)
+    // a synchronous item runs right here (see fastpath.ts)
+    let threw = false
+    let error: unknown
+    try {
+      thunk()
+    } catch (e) {
+      threw = true
+      error = e
     }
-    assignWork(head, worker)
+    const now = pools.platform.now()
+    if (threw) {
+      const pwq = worker.currentPwq!
+      finishWork(worker, now)
+      reportFailure(pools, pwq, work, Cause.die(error))
+    } else {
+      finishWork(worker, now)
+    }
+    const pause = pauseAfterWork(worker, now)
+    if (pause !== null) return pause
   }
   setFlags(worker, Flags.WORKER_PREP)
   return goIdle(worker)

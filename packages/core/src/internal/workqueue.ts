@@ -177,13 +177,19 @@ export interface AllocOptions {
  */
 export const checkMaxActive = (
   name: string,
-  maxActive: number
+  maxActive: number,
+  zeroAllowed = true
 ): Effect.Effect<number, Errors.InvalidMaxActive> => {
   if (!Number.isInteger(maxActive)) {
     return Effect.fail(new Errors.InvalidMaxActive({ workqueue: name, maxActive, reason: "not an integer" }))
   }
   if (maxActive < 0) {
     return Effect.fail(new Errors.InvalidMaxActive({ workqueue: name, maxActive, reason: "negative" }))
+  }
+  if (maxActive === 0 && !zeroAllowed) {
+    return Effect.fail(
+      new Errors.InvalidMaxActive({ workqueue: name, maxActive, reason: "a live workqueue's limit must be 1 or more" })
+    )
   }
   if (maxActive > WQ_MAX_ACTIVE) {
     return Effect.fail(
@@ -210,6 +216,7 @@ export const checkFlags = (
     return invalid("UNBOUND and PERCPU are each other's complement")
   }
   if (ordered && (flags & Flags.WQ_SYSFS) !== 0) return invalid("ordered workqueues cannot be SYSFS")
+  if (ordered && (flags & Flags.WQ_PERCPU) !== 0) return invalid("ordered workqueues are unbound: PERCPU does not apply")
   if (ordered && (flags & Flags.WQ_BH) !== 0) return invalid("ordered workqueues cannot be BH")
   return Effect.succeed(flags)
 }
