@@ -121,6 +121,18 @@ export interface Options {
   readonly watchdogThreshold?: Duration.DurationInput | undefined
   /** kernel workqueue.power_efficient: POWER_EFFICIENT workqueues become unbound (default false) */
   readonly powerEfficient?: boolean | undefined
+  /** kernel workqueue.default_affinity_scope: how unbound workqueues with scope "default" split their pools (default "cache") */
+  readonly defaultAffinityScope?: "cpu" | "smt" | "cache" | "numa" | "system" | undefined
+  /**
+   * The logical CPUs' topology, for unbound affinity scopes: groups of CPUs
+   * that share an SMT core, a cache, a NUMA node. By default each CPU is its
+   * own core and all CPUs share one cache and one node.
+   */
+  readonly topology?: {
+    readonly smt?: ReadonlyArray<ReadonlyArray<number>> | undefined
+    readonly cache?: ReadonlyArray<ReadonlyArray<number>> | undefined
+    readonly numa?: ReadonlyArray<ReadonlyArray<number>> | undefined
+  } | undefined
   /** called synchronously for every engine event (keep it cheap) */
   readonly observer?: ((event: Event) => void) | undefined
   /** the queueing policy (default: the kernel's) */

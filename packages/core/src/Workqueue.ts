@@ -24,6 +24,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { modDelayedWorkOn, queueDelayedWorkOn } from "./internal/cancel.js"
 import * as C from "./internal/constants.js"
@@ -144,6 +145,25 @@ export interface Options {
   readonly flags?: ReadonlyArray<Flag> | undefined
   /** 0 (the default) means `WQ_DFL_ACTIVE`; otherwise an integer in 1..`WQ_MAX_ACTIVE` */
   readonly maxActive?: number | undefined
+  /** attributes of an `UNBOUND` workqueue (kernel `workqueue_attrs`) */
+  readonly attrs?: Attrs | undefined
+}
+
+/**
+ * An unbound workqueue's attributes (kernel `workqueue_attrs`): which CPUs
+ * it may use, how its pools are split (the affinity scope: one pool per CPU,
+ * SMT core, cache, NUMA node, or for the whole system; `"default"` is the
+ * pools' `defaultAffinityScope`, `"cache"` unless set), and whether workers
+ * must stay inside their pod (`affinityStrict`). Workqueues with equal
+ * attributes share pools.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Attrs {
+  readonly cpumask?: ReadonlyArray<number> | undefined
+  readonly affinityScope?: "default" | "cpu" | "smt" | "cache" | "numa" | "system" | undefined
+  readonly affinityStrict?: boolean | undefined
 }
 
 /** flags whose behaviour is built; any other fails `alloc` with `UnsupportedFlag` */
@@ -157,7 +177,8 @@ const allocWith = (
   flagNames: ReadonlyArray<Flag>,
   maxActive: number,
   ordered: boolean,
-  legacy: boolean
+  legacy: boolean,
+  attrs?: Attrs
 ): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
   Effect.gen(function*() {
     const pools = (yield* WorkerPools) as unknown as PoolsImpl
@@ -173,8 +194,15 @@ const allocWith = (
     for (const flag of Flags.flagNames(bits & ~SUPPORTED)) {
       return yield* new UnsupportedFlag({ workqueue: name, flag })
     }
+    if (attrs !== undefined && !ordered && (bits & Flags.WQ_UNBOUND) === 0) {
+      return yield* new InvalidFlags({
+        workqueue: name,
+        flags: [...flagNames],
+        reason: "attributes (cpumask, affinity scope) apply to UNBOUND workqueues"
+      })
+    }
     return yield* Effect.acquireRelease(
-      Effect.sync(() => internal.allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs: undefined })),
+      Effect.sync(() => internal.allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs })),
       (wq) => Effect.orDie(destroyImpl(wq))
     ) as Effect.Effect<internal.WorkqueueImpl, never, Scope.Scope> as unknown as Effect.Effect<Workqueue, never, Scope.Scope>
   })
@@ -198,7 +226,7 @@ export const alloc = (
   name: string,
   options: Options = {}
 ): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
-  allocWith(name, options.flags ?? [], options.maxActive ?? 0, false, false)
+  allocWith(name, options.flags ?? [], options.maxActive ?? 0, false, false, options.attrs)
 
 /**
  * Allocate an ordered workqueue (kernel `alloc_ordered_workqueue`): one item
@@ -529,6 +557,54 @@ export const setMaxActive: {
       internal.adjustMaxActive(w)
     })
   }))
+
+/**
+ * Change an unbound workqueue's attributes while it runs (kernel
+ * `apply_workqueue_attrs`): new pools (shared by equal attributes) serve
+ * items queued from now on; items already queued finish where they are, so
+ * nothing is lost, and an ordered workqueue keeps its order (its new pool
+ * link waits, plugged, until every older one has drained).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const applyAttrs: {
+  (attrs: Attrs): (wq: Workqueue) => Effect.Effect<void, InvalidOperation>
+  (wq: Workqueue, attrs: Attrs): Effect.Effect<void, InvalidOperation>
+} = dual(2, (wq: Workqueue, attrs: Attrs) =>
+  Effect.suspend((): Effect.Effect<void, InvalidOperation> => {
+    const w = impl(wq)
+    const current = w.unboundAttrs
+    if (current === null || w.destroyed) {
+      return Effect.fail(
+        new InvalidOperation({
+          operation: "applyAttrs",
+          workqueue: w.name,
+          reason: w.destroyed ? "the workqueue is destroyed" : "attributes apply to UNBOUND workqueues"
+        })
+      )
+    }
+    w.pools.installUnboundPwqs(w, {
+      highpri: current.highpri,
+      cpumask: attrs.cpumask ?? current.cpumask,
+      affinityScope: attrs.affinityScope ?? current.affinityScope,
+      affinityStrict: attrs.affinityStrict ?? current.affinityStrict
+    })
+    return Effect.void
+  }))
+
+/**
+ * An unbound workqueue's attributes, or none for a per-cpu one.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const attrs = (wq: Workqueue): Option.Option<Required<Attrs>> => {
+  const a = impl(wq).unboundAttrs
+  return a === null
+    ? Option.none()
+    : Option.some({ cpumask: a.cpumask, affinityScope: a.affinityScope, affinityStrict: a.affinityStrict })
+}
 
 /**
  * Change the per-node floor of an unbound workqueue's `maxActive` (kernel

@@ -27,7 +27,7 @@ import { PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
 import type { PolicyImpl } from "./policy.js"
 import { createWorker, type WorkerImpl, WorkerPoolImpl } from "./pool.js"
-import { PoolWorkqueueImpl } from "./pwq.js"
+import { PoolWorkqueueImpl, putPwq } from "./pwq.js"
 import { maydayTimeout } from "./rescuer.js"
 import { startWatchdog } from "./watchdog.js"
 import type { UnboundAttrs, WorkqueueImpl } from "./workqueue.js"
@@ -46,6 +46,13 @@ export interface PoolsConfig {
   readonly powerEfficient: boolean
   readonly bhRestarts: number
   readonly bhBudgetMs: number
+  readonly defaultAffinityScope: "cpu" | "smt" | "cache" | "numa" | "system"
+  /** CPU groups for the smt, cache and numa affinity scopes */
+  readonly topology: {
+    readonly smt: ReadonlyArray<ReadonlyArray<number>>
+    readonly cache: ReadonlyArray<ReadonlyArray<number>>
+    readonly numa: ReadonlyArray<ReadonlyArray<number>>
+  }
 }
 
 /** @internal what the platform provides: a monotonic clock and a macrotask (see Platform.ts) */
@@ -168,25 +175,70 @@ export class PoolsImpl {
    * pwq across CPUs.
    */
   installUnboundPwqs(wq: WorkqueueImpl, attrs: UnboundAttrs): void {
-    const pool = this.getUnboundPool(attrs, wq)
-    const pwq = new PoolWorkqueueImpl(wq, pool)
-    if (wq.ordered && wq.pwqs.length > 0) pwq.plugged = true
-    wq.dflPwq = pwq
-    wq.pwqs.push(pwq)
-    wq.cpuPwq = this.allCpus.map(() => pwq)
+    // kernel apply_wqattrs_prepare: a default pwq over the effective cpumask, and one
+    // pwq per pod (the CPU's pod under the affinity scope, within the cpumask)
+    const wanted = attrs.cpumask.filter((cpu) => cpu >= 0 && cpu < this.config.cpus)
+    const effective = wanted.length > 0 ? [...new Set(wanted)].sort((a, b) => a - b) : [...this.allCpus]
+    const scope = attrs.affinityScope === "default" ? this.config.defaultAffinityScope : attrs.affinityScope
+    // only the installed pwqs hold a base reference; older ones still draining do not
+    const old = [...new Set(wq.dflPwq === null ? wq.cpuPwq : [...wq.cpuPwq, wq.dflPwq])]
+    const byPool = new Map<WorkerPoolImpl, PoolWorkqueueImpl>()
+    const pwqOver = (podCpus: ReadonlyArray<number>): PoolWorkqueueImpl => {
+      const pool = this.getUnboundPool(attrs.highpri, attrs.affinityStrict, podCpus, effective, wq)
+      const shared = byPool.get(pool)
+      if (shared !== undefined) {
+        this.putUnboundPool(pool) // one reference per pwq
+        return shared
+      }
+      const pwq = new PoolWorkqueueImpl(wq, pool)
+      byPool.set(pool, pwq)
+      return pwq
+    }
+    const dfl = pwqOver(effective)
+    const cpuPwq = this.allCpus.map((cpu) => {
+      if (wq.ordered) return dfl // every CPU shares the default pwq: one order
+      const pod = this.podOf(cpu, scope).filter((c) => effective.includes(c))
+      return pwqOver(pod.length > 0 ? pod : effective)
+    })
+    // kernel apply_wqattrs_commit: an ordered workqueue's new pwq waits (plugged) until
+    // every older pwq has drained, so no item queued later starts before an older one
+    if (wq.ordered && old.length > 0) dfl.plugged = true
+    wq.pwqs.push(...byPool.values())
+    wq.dflPwq = dfl
+    wq.cpuPwq = cpuPwq
+    wq.unboundAttrs = { ...attrs, cpumask: effective }
+    // drop the old pwqs' base references: each goes when its last item does
+    for (const pwq of old) putPwq(pwq)
   }
 
-  /** kernel `get_unbound_pool`: pools are shared by equal attributes */
-  getUnboundPool(attrs: UnboundAttrs, wq: WorkqueueImpl): WorkerPoolImpl {
-    const cpumask = [...attrs.cpumask].sort((a, b) => a - b)
+  /** the CPUs of `cpu`'s pod under an affinity scope (kernel `wq_pod_types`) */
+  podOf(cpu: number, scope: Exclude<UnboundAttrs["affinityScope"], "default">): ReadonlyArray<number> {
+    if (scope === "cpu") return [cpu]
+    if (scope === "system") return this.allCpus
+    const groups = this.config.topology[scope]
+    return groups.find((group) => group.includes(cpu)) ?? [cpu]
+  }
+
+  /**
+   * kernel `get_unbound_pool`: pools are shared by equal attributes (nice,
+   * strictness, pod cpumask, and the whole cpumask when not strict).
+   */
+  getUnboundPool(
+    highpri: boolean,
+    strict: boolean,
+    podCpus: ReadonlyArray<number>,
+    cpumask: ReadonlyArray<number>,
+    wq: WorkqueueImpl
+  ): WorkerPoolImpl {
+    const pod = [...podCpus].sort((a, b) => a - b)
     const dedicated = this.policy.pools === "dedicated" ? `:${wq.name}` : ""
-    const key = `${attrs.highpri ? -20 : 0}|${attrs.affinityStrict ? "strict" : ""}|${cpumask.join(",")}${dedicated}`
+    const key = `${highpri ? -20 : 0}|${strict ? "strict" : cpumask.join(",")}|${pod.join(",")}${dedicated}`
     const existing = this.unboundPools.get(key)
     if (existing !== undefined) {
       existing.refcnt++
       return existing
     }
-    const pool = this.newPool(-1, attrs.highpri, false, key, cpumask)
+    const pool = this.newPool(-1, highpri, false, key, pod)
     this.unboundPools.set(key, pool)
     return pool
   }
@@ -360,6 +412,12 @@ export const resolveConfig = (options: {
   readonly watchdogThreshold?: Duration.DurationInput | undefined
   readonly fairnessBudget?: Duration.DurationInput | undefined
   readonly powerEfficient?: boolean | undefined
+  readonly defaultAffinityScope?: PoolsConfig["defaultAffinityScope"] | undefined
+  readonly topology?: {
+    readonly smt?: ReadonlyArray<ReadonlyArray<number>> | undefined
+    readonly cache?: ReadonlyArray<ReadonlyArray<number>> | undefined
+    readonly numa?: ReadonlyArray<ReadonlyArray<number>> | undefined
+  } | undefined
 }): PoolsConfig => {
   // numbers are taken as given so that a negative one reaches validation (Duration clamps it to 0)
   const ms = (input: Duration.DurationInput | undefined, fallback: number): number =>
@@ -376,6 +434,15 @@ export const resolveConfig = (options: {
     fairnessBudgetMs: ms(options.fairnessBudget, C.FAIRNESS_BUDGET_MS),
     powerEfficient: options.powerEfficient ?? false,
     bhRestarts: C.BH_WORKER_RESTARTS,
-    bhBudgetMs: C.BH_WORKER_MS
+    bhBudgetMs: C.BH_WORKER_MS,
+    // kernel workqueue.default_affinity_scope (cache up to v7.0)
+    defaultAffinityScope: options.defaultAffinityScope ?? "cache",
+    // one JS thread has no real topology: by default every CPU is its own core and
+    // all of them share one cache and one node
+    topology: {
+      smt: options.topology?.smt ?? Array.from({ length: options.cpus ?? 1 }, (_, i) => [i]),
+      cache: options.topology?.cache ?? [Array.from({ length: options.cpus ?? 1 }, (_, i) => i)],
+      numa: options.topology?.numa ?? [Array.from({ length: options.cpus ?? 1 }, (_, i) => i)]
+    }
   }
 }

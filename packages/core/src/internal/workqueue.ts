@@ -133,7 +133,14 @@ export class WorkqueueImpl {
       const oldest = this.pwqs[0]
       if (oldest.plugged) {
         oldest.plugged = false
-        if (pwqActivateFirstInactive(oldest, true)) kickPool(oldest.pool)
+        if (pwqActivateFirstInactive(oldest, true)) {
+          // while plugged, queueing skipped both taking an active slot and joining the
+          // node's pending list: the first call activates the first item, the second puts
+          // the pwq in line for the rest (the upstream fix of March 2026, "Fix ordered
+          // workqueue stall after unplug", which our property test found independently)
+          pwqActivateFirstInactive(oldest, false)
+          kickPool(oldest.pool)
+        }
       }
     }
   }
@@ -167,7 +174,7 @@ export interface AllocOptions {
   readonly maxActive: number
   readonly ordered: boolean
   readonly legacy: boolean
-  readonly attrs: Partial<UnboundAttrs> | undefined
+  readonly attrs: { readonly [K in keyof UnboundAttrs]?: UnboundAttrs[K] | undefined } | undefined
 }
 
 /**
