@@ -67,7 +67,6 @@ import {
   InvalidMaxActive,
   type InvalidOperation,
   type InvalidPoolOptions,
-  type UnsupportedFlag,
   type WorkqueueDestroyed,
   type WorkqueueDraining
 } from "./WorkqueueError.js"
@@ -427,7 +426,7 @@ export const alloc_workqueue = (
   max_active: number
 ): Effect.Effect<
   Workqueue.Workqueue,
-  InvalidMaxActive | InvalidFlags | UnsupportedFlag,
+  InvalidMaxActive | InvalidFlags,
   WorkerPool.WorkerPools | Scope.Scope
 > =>
   Effect.flatMap(
@@ -459,7 +458,7 @@ export const alloc_ordered_workqueue = (
   flags: number
 ): Effect.Effect<
   Workqueue.Workqueue,
-  InvalidMaxActive | InvalidFlags | UnsupportedFlag,
+  InvalidMaxActive | InvalidFlags,
   WorkerPool.WorkerPools | Scope.Scope
 > =>
   Effect.flatMap(decodeFlags(name, flags, "alloc_ordered_workqueue"), (names) =>

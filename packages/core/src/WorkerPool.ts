@@ -31,6 +31,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { PoolEvent } from "./internal/events.js"
 import { detector, workerOf } from "./internal/detector.js"
+import { WQ_SYSFS } from "./internal/flags.js"
 import * as List from "./internal/list.js"
 import { busyWorkers, type WorkerPoolImpl } from "./internal/pool.js"
 import { currentCpu, defaultPlatform, type PlatformImpl, PoolsImpl, resolveConfig } from "./internal/pools.js"
@@ -334,6 +335,42 @@ export const snapshot: Effect.Effect<ReadonlyArray<PoolSnapshot>, never, WorkerP
  */
 export const unsafeSnapshot = (pools: WorkerPools): ReadonlyArray<PoolSnapshot> =>
   impl(pools).allPools().map(snapshotOf)
+
+/**
+ * A workqueue as the kernel's `/sys/bus/workqueue/devices/<name>` shows it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SysfsEntry {
+  readonly name: string
+  readonly perCpu: boolean
+  readonly maxActive: number
+  readonly cpumask: ReadonlyArray<number> | undefined
+  readonly affinityScope: string | undefined
+  readonly affinityStrict: boolean | undefined
+}
+
+/**
+ * The workqueues allocated with `SYSFS` (kernel `workqueue_sysfs_register`),
+ * with their tunables; change them with `Workqueue.setMaxActive` and
+ * `Workqueue.applyAttrs`.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const sysfs: Effect.Effect<ReadonlyArray<SysfsEntry>, never, WorkerPools> = Effect.map(
+  WorkerPools,
+  (pools) =>
+    [...impl(pools).workqueues].filter((wq) => (wq.flags & WQ_SYSFS) !== 0).map((wq) => ({
+      name: wq.name,
+      perCpu: wq.unboundAttrs === null,
+      maxActive: wq.savedMaxActive,
+      cpumask: wq.unboundAttrs?.cpumask,
+      affinityScope: wq.unboundAttrs?.affinityScope,
+      affinityStrict: wq.unboundAttrs?.affinityStrict
+    }))
+)
 
 /**
  * Who a worker is (kernel `kworker/<cpu>:<id>[H]`, `kworker/u<pool>:<id>`).

@@ -48,7 +48,6 @@ import {
   InvalidFlags,
   InvalidMaxActive,
   InvalidOperation,
-  UnsupportedFlag,
   type WorkqueueDestroyed,
   type WorkqueueDraining
 } from "./WorkqueueError.js"
@@ -166,10 +165,6 @@ export interface Attrs {
   readonly affinityStrict?: boolean | undefined
 }
 
-/** flags whose behaviour is built; any other fails `alloc` with `UnsupportedFlag` */
-const SUPPORTED = Flags.WQ_UNBOUND | Flags.WQ_HIGHPRI | Flags.WQ_CPU_INTENSIVE | Flags.WQ_SYSFS |
-  Flags.WQ_POWER_EFFICIENT | Flags.WQ_PERCPU | Flags.WQ_FREEZABLE | Flags.WQ_BH | Flags.WQ_MEM_RECLAIM
-
 const impl = (wq: Workqueue): internal.WorkqueueImpl => wq as unknown as internal.WorkqueueImpl
 
 const allocWith = (
@@ -179,7 +174,7 @@ const allocWith = (
   ordered: boolean,
   legacy: boolean,
   attrs?: Attrs
-): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
+): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
   Effect.gen(function*() {
     const pools = (yield* WorkerPools) as unknown as PoolsImpl
     let bits = 0
@@ -191,9 +186,6 @@ const allocWith = (
     }
     yield* internal.checkMaxActive(name, maxActive)
     yield* internal.checkFlags(name, bits, maxActive, ordered)
-    for (const flag of Flags.flagNames(bits & ~SUPPORTED)) {
-      return yield* new UnsupportedFlag({ workqueue: name, flag })
-    }
     if (attrs !== undefined && !ordered && (bits & Flags.WQ_UNBOUND) === 0) {
       return yield* new InvalidFlags({
         workqueue: name,
@@ -225,7 +217,7 @@ const allocWith = (
 export const alloc = (
   name: string,
   options: Options = {}
-): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
+): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
   allocWith(name, options.flags ?? [], options.maxActive ?? 0, false, false, options.attrs)
 
 /**
@@ -239,7 +231,7 @@ export const alloc = (
 export const allocOrdered = (
   name: string,
   options: { readonly flags?: ReadonlyArray<Flag> | undefined } = {}
-): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
+): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
   allocWith(name, options.flags ?? [], 0, true, false)
 
 /**
@@ -257,7 +249,7 @@ export const allocLegacy = (
   flags: ReadonlyArray<Flag>,
   maxActive: number,
   ordered: boolean
-): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | UnsupportedFlag, WorkerPools | Scope.Scope> =>
+): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
   allocWith(name, flags, maxActive, ordered, true)
 
 /**

@@ -42,21 +42,6 @@ export class InvalidFlags extends Schema.TaggedError<InvalidFlags>("@cmwq/Invali
 }
 
 /**
- * A flag whose behaviour is not built yet; it is never silently ignored.
- *
- * @since 0.1.0
- * @category errors
- */
-export class UnsupportedFlag extends Schema.TaggedError<UnsupportedFlag>("@cmwq/UnsupportedFlag")(
-  "UnsupportedFlag",
-  { workqueue: Schema.String, flag: Schema.String }
-) {
-  override get message(): string {
-    return `workqueue ${this.workqueue}: flag ${this.flag} is not supported yet`
-  }
-}
-
-/**
  * A CPU number outside `0..cpus-1` of the pools.
  *
  * @since 0.1.0
@@ -194,7 +179,6 @@ export class BhWorkBlocked extends Schema.TaggedError<BhWorkBlocked>("@cmwq/BhWo
 export type WorkqueueError =
   | InvalidMaxActive
   | InvalidFlags
-  | UnsupportedFlag
   | InvalidCpu
   | InvalidDelay
   | WorkqueueDestroyed

@@ -51,19 +51,31 @@ describe("Workqueue.alloc", () => {
       expect(ordered).toBeInstanceOf(WorkqueueError.InvalidFlags)
     }).pipe(Effect.provide(testPools())))
 
-  it.scoped("accepts every flag in the type", () =>
+  it.scoped("accepts every flag of the kernel's list", () =>
     Effect.gen(function*() {
-      // a flag whose behaviour is not built fails with UnsupportedFlag naming it; none may be silently ignored
       for (const flag of Workqueue.FLAGS) {
-        const exit = yield* Effect.exit(Workqueue.alloc(`wq-${flag}`, { flags: [flag] }))
-        if (Exit.isFailure(exit)) {
-          const error = failureOf(exit)
-          expect(error, flag).toBeInstanceOf(WorkqueueError.UnsupportedFlag)
-          expect((error as WorkqueueError.UnsupportedFlag).flag).toBe(flag)
-        } else {
-          expect(Workqueue.flags(exit.value)).toContain(flag)
-        }
+        const wq = yield* Workqueue.alloc(`wq-${flag}`, { flags: [flag] })
+        expect(Workqueue.flags(wq)).toContain(flag)
       }
+      expect(Workqueue.FLAGS).toEqual([
+        "BH",
+        "UNBOUND",
+        "FREEZABLE",
+        "MEM_RECLAIM",
+        "HIGHPRI",
+        "CPU_INTENSIVE",
+        "SYSFS",
+        "POWER_EFFICIENT",
+        "PERCPU"
+      ])
+    }).pipe(Effect.provide(testPools())))
+
+  it.scoped("lists SYSFS workqueues with their tunables", () =>
+    Effect.gen(function*() {
+      yield* Workqueue.alloc("hidden")
+      yield* Workqueue.alloc("visible", { flags: ["SYSFS"], maxActive: 7 })
+      const listed = yield* WorkerPool.sysfs
+      expect(listed.map((d) => [d.name, d.maxActive, d.perCpu])).toEqual([["visible", 7, true]])
     }).pipe(Effect.provide(testPools())))
 })
 
