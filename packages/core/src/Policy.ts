@@ -99,6 +99,12 @@ export interface Decisions {
   readonly keepWorking?: ((pool: PoolView) => boolean) | undefined
   readonly mayStartWorking?: ((pool: PoolView) => boolean) | undefined
   readonly selectNext?: ((pool: PoolView) => Work | null) | undefined
+  /**
+   * the max_active to apply to a workqueue (kernel: its own): asked at each
+   * activation for per-cpu workqueues, and for unbound ones when their shared
+   * limit is computed (at alloc and when the limit changes); ordered
+   * workqueues always run one item at a time
+   */
   readonly maxActive?: ((workqueue: WorkqueueView) => number) | undefined
 }
 

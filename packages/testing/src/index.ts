@@ -32,3 +32,19 @@ export * as Simulation from "./Simulation.js"
  * @since 0.1.0
  */
 export * as Trace from "./Trace.js"
+
+/**
+ * Invariant checkers over simulation runs: non-reentrancy, ordered order,
+ * maxActive, forward progress, work conservation, minimal concurrency.
+ *
+ * @since 0.1.0
+ */
+export * as Invariants from "./Invariants.js"
+
+/**
+ * fast-check arbitraries for scenarios, and properties whose failures print
+ * the failing scenario's timeline.
+ *
+ * @since 0.1.0
+ */
+export * as Arbitraries from "./Arbitraries.js"

@@ -275,11 +275,15 @@ export const allocWorkqueue = (pools: PoolsImpl, name: string, options: AllocOpt
 
 /**
  * @internal kernel `wq_update_node_max_active` with one node: the node gets
- * the whole max_active, never less than min_active.
+ * the whole max_active (as the policy applies it), never less than min_active.
+ * Unlike per-cpu workqueues, whose limit the policy is asked for at each
+ * activation, an unbound one's is read here, when it is (re)computed.
  */
 export const updateNodeMaxActive = (wq: WorkqueueImpl): void => {
   if (wq.nna === null) return
-  wq.nna.max = Math.max(wq.maxActive, Math.min(wq.minActive, wq.maxActive))
+  // an ordered workqueue's one-at-a-time is its contract, not a policy decision
+  const max = wq.ordered ? wq.maxActive : wq.pools.policy.maxActive(wq)
+  wq.nna.max = Math.max(max, Math.min(wq.minActive, max))
 }
 
 // -----------------------------------------------------------------------------

@@ -1,0 +1,383 @@
+/**
+ * fast-check arbitraries for simulation scenarios, and `property`: run a
+ * scenario property whose failure report carries the failing scenario's
+ * timeline.
+ *
+ * `scenario(options)` generates valid scenarios (every one decodes with
+ * `Scenario.decode`): workqueues `q0, q1, …`, works `w0, w1, …`, each work on
+ * a workqueue and CPU that exist, with burn/sleep steps and a queue time.
+ * Every knob is a range with a small default. Scenarios shrink towards fewer
+ * CPUs, workqueues, works and steps, no flags, shorter steps and queue time
+ * 0; names are given after shrinking, so a shrunk counterexample reads
+ * `w0, w1` on `q0`, not `w7, w13` on `q4`.
+ *
+ * `property(arbitrary, checker, options)` runs each scenario with
+ * `Simulation.runDetailed` under a policy and checks it with an `Invariants`
+ * checker. A violation, a deadlock, a step-limit overrun or an invalid
+ * scenario fails the property with a `ScenarioFailure` whose message holds
+ * the violation, the policy, the scenario as JSON and the formatted timeline
+ * (`Trace.format`, queue events included). `assert` runs it with `fc.assert`
+ * so that the thrown error's message holds that report under the shrunk
+ * counterexample; `check` runs it with `fc.check`, to assert that a policy
+ * fails. A run that deadlocks has no timeline (the simulation keeps none).
+ *
+ * Invariants: generation is deterministic for a seed; every generated
+ * scenario is valid; `BH` is never generated (BH items must not sleep) nor
+ * `SYSFS` or `PERCPU` (they cannot combine with `ORDERED` and `UNBOUND`).
+ *
+ * See docs/guides/testing.md.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import fc from "fast-check"
+import type { Policy } from "@cmwq/core"
+import { type Checker, InvariantViolation, type Offender } from "./Invariants.js"
+import * as ScenarioModule from "./Scenario.js"
+import * as Simulation from "./Simulation.js"
+import * as Trace from "./Trace.js"
+import * as VirtualTime from "./VirtualTime.js"
+
+/**
+ * An inclusive range of integers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Range {
+  readonly min: number
+  readonly max: number
+}
+
+/**
+ * The flags `scenario` may put on a workqueue.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ScenarioFlag = "HIGHPRI" | "CPU_INTENSIVE" | "UNBOUND" | "ORDERED" | "MEM_RECLAIM" | "FREEZABLE"
+
+/**
+ * The knobs of `scenario`. Every field is optional; a number means "exactly
+ * that many".
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ScenarioOptions {
+  /** logical CPUs (default 1..2) */
+  readonly cpus?: Range | number | undefined
+  /** workqueues (default 1..3) */
+  readonly workqueues?: Range | number | undefined
+  /** the flags a workqueue may get, each independently (default HIGHPRI, CPU_INTENSIVE, UNBOUND, ORDERED) */
+  readonly flags?: ReadonlyArray<ScenarioFlag> | undefined
+  /** maxActive of non-ordered workqueues; 0 is the default, 1024 (default 0..3) */
+  readonly maxActive?: Range | number | undefined
+  /** work items (default 1..6) */
+  readonly works?: Range | number | undefined
+  /** steps per work item (default 1..4) */
+  readonly steps?: Range | number | undefined
+  /** ms of a burn step (default 1..10) */
+  readonly burn?: Range | number | undefined
+  /** ms of a sleep step (default 1..20) */
+  readonly sleep?: Range | number | undefined
+  /** queue time in ms (default 0..20) */
+  readonly at?: Range | number | undefined
+}
+
+/**
+ * The defaults of `ScenarioOptions`: small scenarios, which simulate fast and
+ * read well when they fail.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaults: {
+  readonly cpus: Range
+  readonly workqueues: Range
+  readonly flags: ReadonlyArray<ScenarioFlag>
+  readonly maxActive: Range
+  readonly works: Range
+  readonly steps: Range
+  readonly burn: Range
+  readonly sleep: Range
+  readonly at: Range
+} = {
+  cpus: { min: 1, max: 2 },
+  workqueues: { min: 1, max: 3 },
+  flags: ["HIGHPRI", "CPU_INTENSIVE", "UNBOUND", "ORDERED"],
+  maxActive: { min: 0, max: 3 },
+  works: { min: 1, max: 6 },
+  steps: { min: 1, max: 4 },
+  burn: { min: 1, max: 10 },
+  sleep: { min: 1, max: 20 },
+  at: { min: 0, max: 20 }
+}
+
+const range = (value: Range | number | undefined, fallback: Range, name: string, floor: number): Range => {
+  const r = value === undefined ? fallback : typeof value === "number" ? { min: value, max: value } : value
+  if (!Number.isInteger(r.min) || !Number.isInteger(r.max) || r.min < floor || r.max < r.min) {
+    throw new RangeError(`Arbitraries.scenario: ${name} must be integers with ${floor} <= min <= max`)
+  }
+  return r
+}
+
+const int = (r: Range): fc.Arbitrary<number> => fc.integer({ min: r.min, max: r.max })
+
+/**
+ * One step: `{ burn: ms }` or `{ sleep: ms }` (shrinks towards a burn).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const step = (
+  options: { readonly burn?: Range | number | undefined; readonly sleep?: Range | number | undefined } = {}
+): fc.Arbitrary<ScenarioModule.Step> => {
+  const burn = range(options.burn, defaults.burn, "burn", 0)
+  const sleep = range(options.sleep, defaults.sleep, "sleep", 0)
+  return fc.oneof(
+    int(burn).map((ms): ScenarioModule.Step => ({ burn: ms })),
+    int(sleep).map((ms): ScenarioModule.Step => ({ sleep: ms }))
+  )
+}
+
+/**
+ * Valid scenarios with the given knobs; see the module header.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { Arbitraries } from "@cmwq/testing"
+ *
+ * const [one] = fc.sample(Arbitraries.scenario({ cpus: 1, works: { min: 2, max: 4 } }), { seed: 1, numRuns: 1 })
+ * // { cpus: 1, workqueues: [{ name: "q0", ... }], works: [{ name: "w0", workqueue: "q0", steps: [...] }, ...] }
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const scenario = (options: ScenarioOptions = {}): fc.Arbitrary<ScenarioModule.Scenario> => {
+  const cpus = range(options.cpus, defaults.cpus, "cpus", 1)
+  const workqueues = range(options.workqueues, defaults.workqueues, "workqueues", 1)
+  const maxActive = range(options.maxActive, defaults.maxActive, "maxActive", 0)
+  const works = range(options.works, defaults.works, "works", 0)
+  const steps = range(options.steps, defaults.steps, "steps", 0)
+  const at = range(options.at, defaults.at, "at", 0)
+  const flags = options.flags ?? defaults.flags
+  const wqArb = fc.record({
+    flags: flags.length === 0 ? fc.constant([] as Array<ScenarioFlag>) : fc.subarray([...flags]),
+    maxActive: int(maxActive)
+  })
+  const workArb = fc.record({
+    workqueue: fc.nat({ max: workqueues.max - 1 }),
+    cpu: fc.nat({ max: cpus.max - 1 }),
+    at: int(at),
+    steps: fc.array(step(options), { minLength: steps.min, maxLength: steps.max })
+  })
+  return fc.record({
+    cpus: int(cpus),
+    workqueues: fc.array(wqArb, { minLength: workqueues.min, maxLength: workqueues.max }),
+    works: fc.array(workArb, { minLength: works.min, maxLength: works.max })
+  }).map(({ cpus, workqueues, works }): ScenarioModule.Scenario => ({
+    cpus,
+    workqueues: workqueues.map((wq, i) => {
+      const ordered = wq.flags.includes("ORDERED")
+      return {
+        name: `q${i}`,
+        ...(wq.flags.length > 0 ? { flags: wq.flags } : {}),
+        ...(ordered || wq.maxActive === 0 ? {} : { maxActive: wq.maxActive })
+      }
+    }),
+    works: works.map((w, i) => ({
+      name: `w${i}`,
+      workqueue: `q${w.workqueue % workqueues.length}`,
+      ...(cpus > 1 ? { cpu: w.cpu % cpus } : {}),
+      ...(w.at > 0 ? { at: w.at } : {}),
+      steps: w.steps
+    }))
+  }))
+}
+
+/**
+ * Options of `property` and `checkScenario`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PropertyOptions {
+  /** the policy under test (default `Policy.kernel`) */
+  readonly policy?: Policy.Policy | undefined
+  /** the simulation's step budget (default: `Simulation`'s) */
+  readonly maxSteps?: number | undefined
+}
+
+/**
+ * A scenario failed a property: `reason` is the invariant violation or the
+ * simulation's own failure; `message` holds the reason, the policy, the
+ * scenario as JSON and the timeline.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ScenarioFailure extends Schema.TaggedError<ScenarioFailure>("@cmwq/testing/ScenarioFailure")(
+  "ScenarioFailure",
+  {
+    reason: Schema.Union(
+      InvariantViolation,
+      ScenarioModule.InvalidScenario,
+      VirtualTime.Deadlock,
+      VirtualTime.StepLimit
+    ),
+    scenario: Schema.Unknown,
+    /** `Trace.format` of the run, queue events included ("" if the run did not complete) */
+    timeline: Schema.String,
+    message: Schema.String
+  }
+) {}
+
+/** a quiescent record is large: name it by its time (the violation's message has the details) */
+const describeOffender = (event: Offender): string =>
+  "pools" in event ? `the quiescent record at ${event.t}` : JSON.stringify(event)
+
+const report = (
+  reason: ScenarioFailure["reason"],
+  scenario: unknown,
+  policy: string,
+  timeline: string
+): ScenarioFailure => {
+  const headline = reason._tag === "InvariantViolation"
+    ? `invariant ${reason.invariant} violated: ${reason.message}\noffending: ${describeOffender(reason.event)}`
+    : `the simulation failed (${reason._tag}): ${reason.message}`
+  const message = [
+    headline,
+    `policy: ${policy}`,
+    `scenario: ${JSON.stringify(scenario)}`,
+    timeline === "" ? "timeline: none (the run did not complete)" : `timeline:\n${timeline}`
+  ].join("\n")
+  return new ScenarioFailure({ reason, scenario, timeline, message })
+}
+
+/**
+ * Simulate `scenario` under the policy and check it: the run's `Detailed`,
+ * or a `ScenarioFailure` carrying the report.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const checkScenario = (
+  scenario: ScenarioModule.Scenario | unknown,
+  checker: Checker,
+  options: PropertyOptions = {}
+): Effect.Effect<Simulation.Detailed, ScenarioFailure> => {
+  const policy = options.policy?.name ?? "kernel"
+  return Simulation.runDetailed(scenario, { policy: options.policy, maxSteps: options.maxSteps }).pipe(
+    Effect.mapError((reason) => report(reason, scenario, policy, "")),
+    Effect.tap((detailed) =>
+      Effect.mapError(
+        checker(detailed),
+        (violation) => report(violation, scenario, policy, Trace.format(detailed.trace, { queues: true }))
+      )
+    )
+  )
+}
+
+/**
+ * A fast-check property: every scenario of `arbitrary`, simulated under the
+ * policy, passes `checker`. On failure the predicate throws a
+ * `ScenarioFailure`, whose message (violation, policy, scenario JSON,
+ * timeline) `fc.assert` prints under the shrunk counterexample. Use
+ * `fc.check` to assert that a broken policy fails.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { Policy } from "@cmwq/core"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * fc.assert(Arbitraries.property(Arbitraries.scenario(), Invariants.all, { policy: Policy.kernel }), {
+ *   seed: 42,
+ *   numRuns: 200
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const property = (
+  arbitrary: fc.Arbitrary<ScenarioModule.Scenario>,
+  checker: Checker,
+  options: PropertyOptions = {}
+): fc.IPropertyWithHooks<[ScenarioModule.Scenario]> =>
+  fc.property(arbitrary, (s) => {
+    const exit = Effect.runSyncExit(checkScenario(s, checker, options))
+    if (Exit.isFailure(exit)) {
+      if (exit.cause._tag === "Fail") throw exit.cause.error
+      throw new Error(`Arbitraries.property: the check died: ${String(exit.cause)}`)
+    }
+  })
+
+/**
+ * Options of `assert` and `check`: the policy, and fast-check's run
+ * parameters.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions extends PropertyOptions {
+  /** fast-check's seed (default: random, printed on failure) */
+  readonly seed?: number | undefined
+  /** scenarios to try (default: fast-check's, 100) */
+  readonly numRuns?: number | undefined
+  /** any other fast-check parameter */
+  readonly parameters?: fc.Parameters<[ScenarioModule.Scenario]> | undefined
+}
+
+const parametersOf = (options: RunOptions): fc.Parameters<[ScenarioModule.Scenario]> => ({
+  includeErrorInReport: true,
+  ...options.parameters,
+  ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  ...(options.numRuns !== undefined ? { numRuns: options.numRuns } : {})
+})
+
+/**
+ * `fc.assert` of `property`, with fast-check's `includeErrorInReport` on, so
+ * the thrown error's message holds the shrunk counterexample and then the
+ * `ScenarioFailure` report: violation, policy, scenario JSON and timeline.
+ * (fast-check 4 otherwise attaches the failure as the error's `cause` only.)
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "@cmwq/core"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * Arbitraries.assert(Arbitraries.scenario({ cpus: 1 }), Invariants.all, {
+ *   policy: Policy.kernel,
+ *   seed: 42,
+ *   numRuns: 500
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const assert = (
+  arbitrary: fc.Arbitrary<ScenarioModule.Scenario>,
+  checker: Checker,
+  options: RunOptions = {}
+): void => fc.assert(property(arbitrary, checker, options), parametersOf(options))
+
+/**
+ * `fc.check` of `property`: the run details instead of a throw, for asserting
+ * that a policy FAILS (`details.failed`, `details.counterexample`, and
+ * `details.errorInstance`, a `ScenarioFailure`).
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const check = (
+  arbitrary: fc.Arbitrary<ScenarioModule.Scenario>,
+  checker: Checker,
+  options: RunOptions = {}
+): fc.RunDetails<[ScenarioModule.Scenario]> => fc.check(property(arbitrary, checker, options), parametersOf(options))

@@ -1,0 +1,591 @@
+/**
+ * Invariant checkers over simulation runs: the kernel's guarantees (KERNEL.md
+ * §7) written as functions of a `Simulation.Detailed` (its trace, its start
+ * records, its quiescent snapshots and its scenario).
+ *
+ * Every checker has the same shape, `Checker`: it succeeds with `void`, or
+ * fails with an `InvariantViolation` naming the invariant, the first
+ * offending trace event or record, and a message that says what went wrong.
+ * "First" means the earliest in the run: checkers scan in happening order.
+ *
+ * | checker | kernel | needs | applies to |
+ * | --- | --- | --- | --- |
+ * | `nonReentrancy` | §7.4 | trace | every policy |
+ * | `orderedOrder` | §7.8 | trace, scenario | every policy |
+ * | `maxActive` | §7.6, §7.7 | trace, scenario (quiescent: optional) | every policy |
+ * | `forwardProgress` | §7.2 | trace, scenario | every policy |
+ * | `workConservation` | §7.26, §4.3 | quiescent, scenario | concurrency-managed policies |
+ * | `minimalConcurrency` | §7.25, §7.27 | starts, scenario | concurrency-managed policies |
+ *
+ * `safety` runs the first four (the pre-cmwq `Policy.legacy` keeps them),
+ * `concurrencyManagement` the last two (what cmwq adds: no idle CPU while
+ * work waits, no second worker while one can run), `all` runs all six.
+ *
+ * How a workqueue maps to the limits (as `@cmwq/core` allocates it): an
+ * `ORDERED` workqueue is unbound with maxActive 1; `UNBOUND` workqueues count
+ * maxActive across the whole workqueue (kernel v6.9+, one node); the others
+ * count it per CPU (per pool); maxActive 0 (or none) means
+ * `Workqueue.WQ_DFL_ACTIVE` (1024); `BH` workqueues have no limit and are
+ * never concurrency managed.
+ *
+ * Invariants of this module: checkers are pure (no clock, no randomness), do
+ * not mutate their input, and each one can fail (its tests show a failing
+ * trace for each).
+ *
+ * See docs/guides/testing.md.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { Workqueue } from "@cmwq/core"
+import type * as Scenario from "./Scenario.js"
+import type { Detailed, QuiescentRecord, StartRecord } from "./Simulation.js"
+import type { Event } from "./Trace.js"
+
+/**
+ * What a violation points at: a trace event, a start record, a quiescent
+ * record, or (when a work was never queued at all) the work's spec.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Offender = Event | StartRecord | QuiescentRecord | typeof Scenario.WorkSpec.Type
+
+/**
+ * The schema of `Offender` (checked as "an object"; the type is the union).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Offender: Schema.Schema<Offender> = Schema.declare(
+  (u: unknown): u is Offender => typeof u === "object" && u !== null,
+  { identifier: "Offender" }
+)
+
+/**
+ * An invariant does not hold: `invariant` names it, `event` is the first
+ * offending trace event or record, `message` says what happened in words.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvariantViolation extends Schema.TaggedError<InvariantViolation>(
+  "@cmwq/testing/InvariantViolation"
+)("InvariantViolation", {
+  invariant: Schema.String,
+  event: Offender,
+  message: Schema.String
+}) {}
+
+/**
+ * A checker: succeeds, or fails with the first violation.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Checker = (detailed: Detailed) => Effect.Effect<void, InvariantViolation>
+
+// -----------------------------------------------------------------------------
+// helpers
+// -----------------------------------------------------------------------------
+
+/** what a checker needs to know of one workqueue of the scenario */
+interface WorkqueueInfo {
+  readonly name: string
+  readonly ordered: boolean
+  /** maxActive counts across the whole workqueue (unbound or ordered) */
+  readonly unbound: boolean
+  readonly cpuIntensive: boolean
+  readonly bh: boolean
+  /** the maxActive applied to it */
+  readonly limit: number
+}
+
+const workqueueInfo = (scenario: Scenario.Scenario): Map<string, WorkqueueInfo> => {
+  const out = new Map<string, WorkqueueInfo>()
+  for (const spec of scenario.workqueues) {
+    const flags = spec.flags ?? []
+    const ordered = flags.includes("ORDERED")
+    const bh = flags.includes("BH")
+    const limit = bh
+      ? Infinity
+      : ordered
+      ? 1
+      : spec.maxActive === undefined || spec.maxActive === 0
+      ? Workqueue.WQ_DFL_ACTIVE
+      : spec.maxActive
+    out.set(spec.name, {
+      name: spec.name,
+      ordered,
+      unbound: ordered || flags.includes("UNBOUND"),
+      cpuIntensive: flags.includes("CPU_INTENSIVE"),
+      bh,
+      limit
+    })
+  }
+  return out
+}
+
+const workqueueOfWork = (scenario: Scenario.Scenario): Map<string, string> =>
+  new Map(scenario.works.map((w) => [w.name, w.workqueue]))
+
+const fail = (invariant: string, event: Offender, message: string): Effect.Effect<never, InvariantViolation> =>
+  Effect.fail(new InvariantViolation({ invariant, event, message }))
+
+const ordinal = (n: number): string => {
+  const tens = n % 100
+  if (tens >= 11 && tens <= 13) return `${n}th`
+  return `${n}${["th", "st", "nd", "rd"][n % 10] ?? "th"}`
+}
+
+const ok: Effect.Effect<void, InvariantViolation> = Effect.void
+
+// -----------------------------------------------------------------------------
+// the checkers
+// -----------------------------------------------------------------------------
+
+/**
+ * Non-reentrancy (KERNEL.md §7.4): the runs of a work never overlap. A work
+ * never starts while a previous run of it (on any worker, any CPU) has not
+ * finished.
+ *
+ * Offender: the `start` event of the overlapping run.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: 1, work: "w0", event: "start" as const },
+ *   { t: 1, cpu: 1, worker: 2, work: "w0", event: "start" as const }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.nonReentrancy({ trace }))
+ * // exit fails with InvariantViolation { invariant: "nonReentrancy", event: trace[1] }
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const nonReentrancy = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const running = new Map<string, Event>() // work -> the start of its unfinished run
+    for (const e of input.trace) {
+      if (e.event === "start") {
+        const previous = running.get(e.work)
+        if (previous !== undefined) {
+          return fail(
+            "nonReentrancy",
+            e,
+            `${e.work} starts at ${e.t} on worker ${e.worker} (cpu ${e.cpu}) while its run started at ${previous.t} ` +
+              `on worker ${previous.worker} (cpu ${previous.cpu}) has not finished`
+          )
+        }
+        running.set(e.work, e)
+      } else if (e.event === "finish") {
+        running.delete(e.work)
+      }
+    }
+    return ok
+  })
+
+/**
+ * Ordered workqueues (KERNEL.md §7.8): for every workqueue with the
+ * `ORDERED` flag, items start in exactly the order they were queued, and
+ * never two at once (each one starts after the previous one finished).
+ *
+ * Offender: the `start` event that comes out of order or overlaps.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const orderedOrder = (input: Pick<Detailed, "trace" | "scenario">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const info = workqueueInfo(input.scenario)
+    const wqOf = workqueueOfWork(input.scenario)
+    const queued = new Map<string, Array<string>>() // ordered wq -> works in queue order
+    const started = new Map<string, number>() // ordered wq -> how many have started
+    const running = new Map<string, Event>() // ordered wq -> the start of its running item
+    for (const e of input.trace) {
+      const wq = wqOf.get(e.work)
+      if (wq === undefined || info.get(wq)?.ordered !== true) continue
+      if (e.event === "queue") {
+        const list = queued.get(wq) ?? []
+        list.push(e.work)
+        queued.set(wq, list)
+      } else if (e.event === "start") {
+        const k = started.get(wq) ?? 0
+        const expected = (queued.get(wq) ?? [])[k]
+        if (expected !== e.work) {
+          return fail(
+            "orderedOrder",
+            e,
+            expected === undefined
+              ? `${e.work} starts at ${e.t} on ordered workqueue ${wq}, but it is not the next queued item ` +
+                `(${k} item(s) of ${wq} have started and no other is queued)`
+              : `${e.work} starts ${ordinal(k + 1)} at ${e.t} on ordered workqueue ${wq}, but ${expected} was ` +
+                `queued ${ordinal(k + 1)}`
+          )
+        }
+        const busy = running.get(wq)
+        if (busy !== undefined) {
+          return fail(
+            "orderedOrder",
+            e,
+            `${e.work} starts at ${e.t} on ordered workqueue ${wq} while ${busy.work} (started at ${busy.t}) ` +
+              `has not finished`
+          )
+        }
+        started.set(wq, k + 1)
+        running.set(wq, e)
+      } else if (e.event === "finish" && running.get(wq)?.work === e.work) {
+        running.delete(wq)
+      }
+    }
+    return ok
+  })
+
+/**
+ * maxActive (KERNEL.md §7.6, §7.7): the items of a workqueue running at once
+ * never exceed its maxActive, counted per pool (per CPU) for a per-cpu
+ * workqueue, and across the whole workqueue for `UNBOUND` and `ORDERED` ones
+ * (ordered: 1). maxActive 0 means 1024.
+ *
+ * From the trace, an item runs from its `start` to its `finish`. When
+ * quiescent records are given, the engine's own count is checked too: a
+ * link's `active` (items on the worklist, assigned or running) never exceeds
+ * the limit (summed over links for unbound workqueues).
+ *
+ * Offender: the `start` event that goes over the limit, or the quiescent
+ * record where a count is over it.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const maxActive = (
+  input: Pick<Detailed, "trace" | "scenario"> & { readonly quiescent?: Detailed["quiescent"] | undefined }
+): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const info = workqueueInfo(input.scenario)
+    const wqOf = workqueueOfWork(input.scenario)
+    const running = new Map<string, Set<string>>() // wq or wq@cpu -> works running
+    const keyOf = (wq: WorkqueueInfo, e: Event) => (wq.unbound ? wq.name : `${wq.name}@${e.cpu}`)
+    for (const e of input.trace) {
+      const wqName = wqOf.get(e.work)
+      const wq = wqName === undefined ? undefined : info.get(wqName)
+      if (wq === undefined || (e.event !== "start" && e.event !== "finish")) continue
+      const key = keyOf(wq, e)
+      const set = running.get(key) ?? new Set<string>()
+      running.set(key, set)
+      if (e.event === "finish") {
+        set.delete(e.work)
+        continue
+      }
+      set.add(e.work)
+      if (set.size > wq.limit) {
+        const scope = wq.unbound ? `workqueue ${wq.name}` : `workqueue ${wq.name} on cpu ${e.cpu}`
+        return fail(
+          "maxActive",
+          e,
+          `${e.work} starts at ${e.t}: ${set.size} items of ${scope} run at once (${[...set].join(", ")}), ` +
+            `above its maxActive ${wq.limit}`
+        )
+      }
+    }
+    for (const q of input.quiescent ?? []) {
+      for (const { name, state } of q.workqueues) {
+        const wq = info.get(name)
+        if (wq === undefined) continue
+        if (wq.unbound) {
+          const active = state.links.reduce((n, l) => n + l.active, 0)
+          if (active > wq.limit) {
+            return fail(
+              "maxActive",
+              q,
+              `at ${q.t} workqueue ${name} has ${active} active items, above its maxActive ${wq.limit}`
+            )
+          }
+        } else {
+          for (const link of state.links) {
+            if (link.active > wq.limit) {
+              return fail(
+                "maxActive",
+                q,
+                `at ${q.t} workqueue ${name} has ${link.active} active items on pool ${link.pool}, ` +
+                  `above its maxActive ${wq.limit}`
+              )
+            }
+          }
+        }
+      }
+    }
+    return ok
+  })
+
+/**
+ * Forward progress and conservation (KERNEL.md §7.2): every work of the
+ * scenario is queued, starts after it was queued, and finishes; and none runs
+ * more often than it was queued.
+ *
+ * Offender: the earliest of: the `start` that has no `finish`, the `queue`
+ * that has no `start` after it, an extra `start`, or (never queued) the
+ * work's spec.
+ *
+ * A run that never completes does not produce a `Detailed` at all: the
+ * simulation fails with `VirtualTime.Deadlock` or `StepLimit` instead, which
+ * `Arbitraries.property` reports as a failure too.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const forwardProgress = (
+  input: Pick<Detailed, "trace" | "scenario">
+): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    let worst: { readonly t: number; readonly event: Offender; readonly message: string } | null = null
+    const note = (t: number, event: Offender, message: string) => {
+      if (worst === null || t < worst.t) worst = { t, event, message }
+    }
+    const byWork = new Map<string, Array<Event>>()
+    for (const e of input.trace) {
+      const list = byWork.get(e.work) ?? []
+      list.push(e)
+      byWork.set(e.work, list)
+    }
+    for (const spec of input.scenario.works) {
+      let queues = 0
+      let starts = 0
+      let lastQueue: Event | null = null
+      let openStart: Event | null = null
+      let problem = false
+      for (const e of byWork.get(spec.name) ?? []) {
+        if (e.event === "queue") {
+          queues++
+          lastQueue = e
+        } else if (e.event === "start") {
+          starts++
+          if (starts > queues) {
+            note(e.t, e, `${spec.name} starts at ${e.t} but was queued only ${queues} time(s) before`)
+            problem = true
+            break
+          }
+          openStart = e
+        } else if (e.event === "finish") {
+          openStart = null
+        }
+      }
+      if (problem) continue
+      if (queues === 0) {
+        const at = spec.at ?? 0
+        note(at, spec, `${spec.name} was never queued (it should have been at ${at})`)
+      } else if (openStart !== null) {
+        note(
+          openStart.t,
+          openStart,
+          `${spec.name} started at ${openStart.t} on worker ${openStart.worker} and never finished`
+        )
+      } else if (starts < queues && lastQueue !== null) {
+        note(lastQueue.t, lastQueue, `${spec.name} was queued at ${lastQueue.t} and never started`)
+      }
+    }
+    const found = worst as { readonly event: Offender; readonly message: string } | null
+    return found === null ? ok : fail("forwardProgress", found.event, found.message)
+  })
+
+/**
+ * Work conservation (KERNEL.md §7.26 and §4.3): at every quiescent point
+ * (nothing can happen until virtual time advances), no work waits that could
+ * run:
+ * - a bound, concurrency-managed pool with items on its worklist has a
+ *   worker counted as running (one burning on, or queued for, its CPU): the
+ *   kernel's "worklist not empty and nr_running == 0 wakes a worker";
+ * - an unbound pool has nothing on its worklist (its workers are never
+ *   counted as running, so any pending item must have been taken);
+ * - a workqueue holds items back (`inactive > 0`) only while its active
+ *   items are at maxActive (per link for per-cpu workqueues, summed over
+ *   links for unbound and ordered ones).
+ *
+ * Not "no pool has pending items": a pool whose one worker burns the CPU
+ * keeps the others pending on purpose (that is concurrency management), and
+ * the CPU is busy.
+ *
+ * Offender: the first quiescent record where it fails (the message names the
+ * pool or workqueue).
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const workConservation = (
+  input: Pick<Detailed, "quiescent" | "scenario">
+): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const info = workqueueInfo(input.scenario)
+    for (const q of input.quiescent) {
+      for (const pool of q.pools) {
+        if (pool.pending === 0 || pool.bh) continue
+        if (pool.cpu < 0) {
+          return fail(
+            "workConservation",
+            q,
+            `at ${q.t} unbound pool ${pool.name} has ${pool.pending} pending item(s) that no worker took ` +
+              `(${pool.workers} workers, ${pool.idle} idle)`
+          )
+        }
+        if (pool.running === 0) {
+          return fail(
+            "workConservation",
+            q,
+            `at ${q.t} pool ${pool.name} has ${pool.pending} pending item(s) and no running worker ` +
+              `(${pool.workers} workers, ${pool.idle} idle, cpu ${pool.cpu} ${q.cpuBusy[pool.cpu] ? "busy" : "idle"})`
+          )
+        }
+      }
+      for (const { name, state } of q.workqueues) {
+        const wq = info.get(name)
+        if (wq === undefined || wq.bh) continue
+        if (wq.unbound) {
+          const inactive = state.links.reduce((n, l) => n + l.inactive, 0)
+          const active = state.links.reduce((n, l) => n + l.active, 0)
+          if (inactive > 0 && active < wq.limit) {
+            return fail(
+              "workConservation",
+              q,
+              `at ${q.t} workqueue ${name} holds back ${inactive} item(s) with only ${active} active ` +
+                `(maxActive ${wq.limit})`
+            )
+          }
+        } else {
+          for (const link of state.links) {
+            if (link.inactive > 0 && link.active < wq.limit) {
+              return fail(
+                "workConservation",
+                q,
+                `at ${q.t} workqueue ${name} holds back ${link.inactive} item(s) on pool ${link.pool} with only ` +
+                  `${link.active} active (maxActive ${wq.limit})`
+              )
+            }
+          }
+        }
+      }
+    }
+    return ok
+  })
+
+/**
+ * Minimal concurrency (KERNEL.md §7.25, §7.27): a bound pool starts a new
+ * item only when no other worker of the pool is counted as running. The
+ * kernel starts a new item in two ways, both under the pool lock:
+ * - a woken worker, which runs only if `nr_running == 0` (then counts itself:
+ *   1);
+ * - a worker that just finished an item, while `nr_running <= 1` (itself).
+ *
+ * So at every pickup the pool's running count is exactly the picking worker
+ * itself: 1, or 0 when the item's workqueue is `CPU_INTENSIVE` (such a worker
+ * leaves the count as it takes the item). A count above that means the pool
+ * started a second concurrent item while one of its workers could run.
+ * `continued` in the message tells which path did it (`keepWorking` or
+ * `needMoreWorker`).
+ *
+ * Unbound and BH pools are not concurrency managed and are skipped.
+ *
+ * Offender: the first start record with another worker running.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const minimalConcurrency = (
+  input: Pick<Detailed, "starts" | "scenario">
+): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const info = workqueueInfo(input.scenario)
+    for (const s of input.starts) {
+      const wq = info.get(s.workqueue)
+      if (s.cpu < 0 || wq === undefined || wq.bh) continue
+      const self = wq.cpuIntensive ? 0 : 1
+      const others = s.running - self
+      if (others > 0) {
+        const how = s.continued
+          ? "it took the item after finishing one (keep_working allows that only while nr_running <= 1)"
+          : "it was woken for it (need_more_worker allows that only while nr_running == 0)"
+        return fail(
+          "minimalConcurrency",
+          s,
+          `${s.work} starts at ${s.t} on worker ${s.worker} of the cpu ${s.cpu} pool ${s.pool} while ${others} ` +
+            `other worker(s) of the pool are running: ${how}`
+        )
+      }
+    }
+    return ok
+  })
+
+// -----------------------------------------------------------------------------
+// groups
+// -----------------------------------------------------------------------------
+
+/**
+ * Run checkers one after another; fail with the first violation.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const every = (...checkers: ReadonlyArray<Checker>): Checker => (detailed) =>
+  Effect.forEach(checkers, (check) => check(detailed), { discard: true })
+
+/**
+ * The guarantees every policy must keep, the pre-cmwq `Policy.legacy`
+ * included: `nonReentrancy`, `orderedOrder`, `maxActive` (with the quiescent
+ * counts), `forwardProgress`.
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const safety: Checker = every(nonReentrancy, orderedOrder, maxActive, forwardProgress)
+
+/**
+ * What concurrency management adds: `workConservation` and
+ * `minimalConcurrency`. `Policy.legacy` fails it by design (a dedicated
+ * worker runs its items one after another, leaving the CPU idle while one
+ * sleeps).
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const concurrencyManagement: Checker = every(workConservation, minimalConcurrency)
+
+/**
+ * Every checker: `safety`, then `concurrencyManagement`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * const program = Simulation.runDetailed({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0", maxActive: 2 }],
+ *   works: ["w0", "w1", "w2"].map((name) => ({ name, workqueue: "q0", steps: [{ burn: 5 }, { sleep: 10 }] }))
+ * }).pipe(Effect.flatMap(Invariants.all))
+ *
+ * Effect.runSync(program) // succeeds: the kernel policy keeps every invariant
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const all: Checker = every(safety, concurrencyManagement)
+
+/**
+ * The checkers by name (for reports and for picking a subset).
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const checkers: {
+  readonly nonReentrancy: Checker
+  readonly orderedOrder: Checker
+  readonly maxActive: Checker
+  readonly forwardProgress: Checker
+  readonly workConservation: Checker
+  readonly minimalConcurrency: Checker
+} = { nonReentrancy, orderedOrder, maxActive, forwardProgress, workConservation, minimalConcurrency }
