@@ -90,6 +90,25 @@ export const make = <E>(
 ): Work => new WorkImpl(effect, options?.name)
 
 /**
+ * Make a work item whose body is a synchronous function. A throw is a defect,
+ * as with `Effect.sync`. The item holds the function itself: the cheapest work
+ * item there is (no Effect is allocated), and a worker calls it directly.
+ *
+ * @example
+ * ```ts
+ * import { Work } from "@cmwq/core"
+ *
+ * let ticks = 0
+ * const tick = Work.sync(() => { ticks++ }, { name: "tick" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const sync = (f: () => unknown, options?: { readonly name?: string | undefined }): Work =>
+  new WorkImpl(f, options?.name)
+
+/**
  * @since 0.1.0
  * @category guards
  */

@@ -254,3 +254,30 @@ describe("Workqueue scope", () => {
       expect(Workqueue.isDestroyed(kept!)).toBe(true)
     }))
 })
+
+describe("Work.sync", () => {
+  it("runs a synchronous function as an item; a throw is a defect the pool reports and survives", () => {
+    const events: Array<WorkerPool.Event> = []
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("sync")
+      const bh = yield* Workqueue.alloc("sync-bh", { flags: ["BH"] })
+      const reclaim = yield* Workqueue.alloc("sync-reclaim", { flags: ["MEM_RECLAIM"] })
+      const log: Array<string> = []
+      yield* Workqueue.queue(wq, Work.sync(() => log.push("plain")))
+      yield* Workqueue.queue(wq, Work.sync(() => {
+        throw new Error("thrown")
+      }, { name: "thrower" }))
+      yield* Workqueue.queue(bh, Work.sync(() => log.push("bh")))
+      yield* Workqueue.queue(reclaim, Work.sync(() => log.push("reclaim")))
+      yield* Workqueue.flush(wq)
+      yield* Workqueue.flush(bh)
+      yield* Workqueue.flush(reclaim)
+      return { log, failed: (yield* Workqueue.stats(wq)).failed }
+    }), { observer: (e) => events.push(e) })
+    expect(result.log.sort()).toEqual(["bh", "plain", "reclaim"])
+    expect(result.failed).toBe(1)
+    const failure = events.find((e) => e._tag === "WorkFailed")
+    expect(failure?._tag === "WorkFailed" && failure.work).toBe("thrower")
+    expect(failure?._tag === "WorkFailed" && failure.cause._tag).toBe("Die")
+  })
+})

@@ -33,7 +33,8 @@ export const enabled = probe()
  * @internal the function to call instead of running `effect`, or null if it
  * must go through the run loop
  */
-export const syncThunkOf = (effect: Effect.Effect<unknown, unknown>): (() => unknown) | null => {
+export const syncThunkOf = (effect: Effect.Effect<unknown, unknown> | (() => unknown)): (() => unknown) | null => {
+  if (typeof effect === "function") return effect
   if (!enabled) return null
   const op = (effect as unknown as Primitive)._op
   if (op === "Sync") return (effect as unknown as Primitive).effect_instruction_i0 as () => unknown

@@ -56,7 +56,7 @@ import { PoolEvent } from "./events.js"
 import { kernelPolicy, type PolicyImpl } from "./policy.js"
 import type { PoolsImpl } from "./pools.js"
 import { pwqDecNrInFlight, type PoolWorkqueueImpl } from "./pwq.js"
-import { BarrierImpl, colorOf, WORK_LINKED, WORK_RUNNING_MASK, WORK_RUNNING_ONE, type WorkImpl } from "./work.js"
+import { BarrierImpl, colorOf, effectOf, WORK_LINKED, WORK_RUNNING_MASK, WORK_RUNNING_ONE, type WorkImpl } from "./work.js"
 
 /** @internal where a worker is waiting, for flush deadlock detection */
 export type WaitTarget =
@@ -569,7 +569,7 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
     startWork(worker, work)
     if (pool.bh) return Effect.matchCauseEffect(runBhItem(worker, work), worker)
     const thunk = syncThunkOf(work.effect)
-    if (thunk === null) return Effect.matchCauseEffect(work.effect, worker)
+    if (thunk === null) return Effect.matchCauseEffect(work.effect as Effect.Effect<unknown, unknown>, worker)
     // a synchronous item runs right here (see fastpath.ts)
     let threw = false
     let error: unknown
@@ -649,7 +649,7 @@ const runBhItem = (worker: WorkerImpl, work: WorkImpl): Effect.Effect<unknown, u
     bhContext.worker = worker
     let exit: Exit.Exit<unknown, unknown>
     try {
-      exit = Runtime.runSyncExit(pools.runtime)(work.effect)
+      exit = Runtime.runSyncExit(pools.runtime)(effectOf(work))
     } finally {
       bhContext.worker = previous
     }

@@ -44,7 +44,7 @@ import {
 } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
 import { getPwq, putPwq, type PoolWorkqueueImpl } from "./pwq.js"
-import type { WorkImpl } from "./work.js"
+import { effectOf, type WorkImpl } from "./work.js"
 import type { WorkqueueImpl } from "./workqueue.js"
 
 /** @internal kernel `send_mayday` */
@@ -72,7 +72,7 @@ const processScheduled = (rescuer: WorkerImpl): Effect.Effect<void> =>
     const work = List.first<WorkImpl>(rescuer.scheduled)
     if (work === null) return Effect.void
     startWork(rescuer, work)
-    return Effect.matchCauseEffect(work.effect, {
+    return Effect.matchCauseEffect(effectOf(work), {
       onSuccess: () => {
         finishWork(rescuer)
         return processScheduled(rescuer)

@@ -31,6 +31,12 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+
+const noop = (): void => {}
+
+/** @internal the item's body as an Effect (a synchronous function is wrapped) */
+export const effectOf = (work: WorkImpl): Effect.Effect<unknown, unknown> =>
+  typeof work.effect === "function" ? Effect.sync(work.effect) : work.effect
 import { ListNode } from "./list.js"
 
 /** @internal */
@@ -74,20 +80,38 @@ export interface WorkLink {
   readonly kind: "pool" | "pwq"
 }
 
-/** @internal a work item (kernel `work_struct`) */
+/**
+ * @internal labels of the work items that have one. Kept out of the item: a
+ * pending item costs as little heap as an Effect `Queue` entry of the same
+ * closure (bench/ case 4), and most items have no label.
+ */
+const names = new WeakMap<WorkImpl, string>()
+
+/**
+ * @internal a work item (kernel `work_struct`): five fields (two list links,
+ * data, link, effect); the TypeId lives on the prototype
+ */
 export class WorkImpl extends ListNode {
-  readonly [WorkTypeId]: WorkTypeId = WorkTypeId
+  declare readonly [WorkTypeId]: WorkTypeId
   /** P: packed flags, color and disable depth (see the module header) */
   data = 0
   /** P: the pwq while queued, else the last pool (or null: never queued) */
   link: WorkLink | null = null
   constructor(
-    /** I: what the item runs (set once; a barrier sets its own right after construction) */
-    public effect: Effect.Effect<unknown, unknown>,
-    /** I: a label for logs and traces */
-    readonly name: string | undefined
+    /**
+     * I: what the item runs: an Effect, or a synchronous function (`Work.sync`,
+     * barriers), which a worker calls directly (set once; a barrier sets its
+     * own right after construction)
+     */
+    public effect: Effect.Effect<unknown, unknown> | (() => unknown),
+    name?: string | undefined
   ) {
     super()
+    if (name !== undefined) names.set(this, name)
+  }
+  /** I: a label for logs and traces */
+  get name(): string | undefined {
+    return names.get(this)
   }
   override toString(): string {
     return `Work(${this.name ?? "anonymous"})`
@@ -96,6 +120,8 @@ export class WorkImpl extends ListNode {
     return { _id: "Work", name: this.name, pending: (this.data & WORK_PENDING) !== 0 }
   }
 }
+
+Object.defineProperty(WorkImpl.prototype, WorkTypeId, { value: WorkTypeId })
 
 /**
  * @internal a work item with a timer (kernel `delayed_work`). While the timer
@@ -122,12 +148,12 @@ export class BarrierImpl extends WorkImpl {
   done = false // P: the target's instance has finished
   waiter: (() => void) | null = null // P: resumes the flusher, if one still waits
   constructor(readonly target: WorkImpl) {
-    super(Effect.void, undefined)
-    this.effect = Effect.sync(() => {
+    super(noop)
+    this.effect = () => {
       this.done = true
       const waiter = this.waiter
       this.waiter = null
       if (waiter !== null) waiter()
-    })
+    }
   }
 }
