@@ -410,7 +410,6 @@ export const INIT_DELAYED_WORK = <E>(effect: Effect.Effect<unknown, E>, name?: s
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
  * import { Kernel } from "@cmwq/core"
  *
  * // drivers/gpu/drm/radeon/radeon_display.c

@@ -4,7 +4,7 @@
  * 30 s; 0 disables it), for a pool that has pending work and has made no
  * progress for longer than the threshold, and report it once per threshold as
  * a `WatchdogStall` event to the observer and as a log line in the kernel's
- * words (`BUG: workqueue lockup - pool cpus=0 nice=0 (cpu0) stuck for 31s!`).
+ * words (`BUG: workqueue lockup - pool cpus=0 nice=0 (cpu0) stuck for 31s! (1 pending)`).
  * A pool whose items keep starting is never reported, however busy.
  *
  * See docs/concepts/debugging.md.

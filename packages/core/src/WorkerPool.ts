@@ -104,7 +104,7 @@ export interface Platform {
  * @category models
  */
 export interface Options {
-  /** logical CPUs; each gets a normal and a high-priority pool (default 1: one JS thread is one CPU) */
+  /** logical CPUs; each gets a normal and a high-priority pool, and two BH pools (default 1: one JS thread is one CPU) */
   readonly cpus?: number | undefined
   /** kernel IDLE_WORKER_TIMEOUT: idle workers above the floor are reaped after this (default 5 minutes) */
   readonly idleTimeout?: Duration.DurationInput | undefined
@@ -145,7 +145,9 @@ export interface Options {
    * pool's manager needs a worker; `false` means creation failed (the manager
    * retries after `createCooldown`), and the effect may take time (a stall).
    * Tests make memory pressure with it; the default always succeeds at once.
-   * Each pool's first worker is created when the pools are built, as at boot.
+   * Each pool's first worker is created without it, as at boot (for an
+   * unbound pool: when its attributes first appear). See
+   * docs/concepts/forward-progress.md.
    */
   readonly workerCreation?: ((pool: { readonly name: string; readonly cpu: number }) => Effect.Effect<boolean>) | undefined
 }

@@ -83,7 +83,7 @@ export interface Workqueue {
  * - `UNBOUND`: served by unbound pools (no concurrency management; items start
  *   as soon as `maxActive` allows);
  * - `FREEZABLE`, `MEM_RECLAIM`, `BH`: see the README's status table;
- * - `SYSFS`: listed by `WorkerPool.snapshot`-style registries;
+ * - `SYSFS`: listed, with its tunables, by `WorkerPool.sysfs`;
  * - `POWER_EFFICIENT`: per-cpu unless the pools' `powerEfficient` is on;
  * - `PERCPU`: explicitly per-cpu (the default).
  *
@@ -205,7 +205,6 @@ const allocWith = (
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
  * import { Workqueue } from "@cmwq/core"
  *
  * const wq = Workqueue.alloc("disk-io", { flags: ["HIGHPRI"], maxActive: 16 })
@@ -638,8 +637,9 @@ export const setMinActive: {
  */
 export interface Stats {
   readonly name: string
-  /** items started (`total`) */
+  /** items started (`total`), flush barriers included as in the kernel's STARTED */
   readonly started: number
+  /** items completed, flush barriers included */
   readonly completed: number
   /** items whose effect failed, died or was interrupted */
   readonly failed: number

@@ -10,7 +10,10 @@
  * The engine counts in plain fields on its hot path (an Effect metric update
  * per item would cost more than the item); `update` publishes the counts to
  * the metrics, and `reporter` does so periodically. `Workqueue.stats` is the
- * snapshot function.
+ * snapshot function. Like the kernel's counters, started and completed
+ * include flush barriers.
+ *
+ * See docs/concepts/debugging.md.
  *
  * @since 0.1.0
  */

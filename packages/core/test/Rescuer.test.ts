@@ -76,6 +76,17 @@ describe("MEM_RECLAIM and the rescuer", () => {
     expect(result.at).toBeLessThanOrEqual(6_000)
   })
 
+  it("regression: a flush barrier linked behind a rescued item is not counted as a second rescued item", () => {
+    const stats = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("reclaim", { flags: ["MEM_RECLAIM"] })
+      const work = Work.sync(() => {})
+      yield* Workqueue.queue(wq, work)
+      yield* Work.flush(work)
+      return yield* Workqueue.stats(wq)
+    }), neverCreates)
+    expect(stats.rescued).toBe(1)
+  })
+
   it("a pool whose worker creation only stalls recovers, and the rescuer hands back", () => {
     const result = runVirtualSync(Effect.gen(function*() {
       const plain = yield* Workqueue.alloc("plain")

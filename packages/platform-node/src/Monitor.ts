@@ -1,7 +1,9 @@
 /**
  * A terminal monitor in the style of the kernel's `tools/workqueue/wq_monitor.py`:
  * one line per workqueue with `total`, `infl`, `CPUitsv`, `CMW`, `mayday` and
- * `rescued` columns.
+ * `rescued` columns, plus `failed`. As in `wq_monitor.py`, `infl` is started
+ * minus completed (items running), not `Stats.inFlight` (which also counts
+ * queued items).
  *
  * @since 0.1.0
  */

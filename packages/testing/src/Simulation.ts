@@ -269,7 +269,6 @@ export const runDetailed = (
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
  * import { Simulation, Trace } from "@cmwq/testing"
  *
  * const trace = await Simulation.runPromise({

@@ -533,12 +533,30 @@ export const workName = (work: WorkImpl): string =>
 const pauseAfterWork = (worker: WorkerImpl, now: number): Effect.Effect<void> | null => {
   const pool = worker.pool
   const pools = pool.pools
-  // HIGHPRI: the CPU's high-priority pool is served first whenever both have runnable work
-  if (pool.cpu >= 0 && !pool.highpri && !pool.bh && !List.isEmpty(pools.cpuPools[pool.cpu][1].worklist)) {
+  // fairness first: once the budget is spent every worker hands the thread back, in
+  // turn, so a high-priority worker parked in the event loop is not overtaken by a
+  // normal one that only yields to Effect's scheduler
+  if (pools.fairnessDue(now)) return Effect.flatMap(pools.yieldToEventLoop(worker), worker.nextThunk)
+  // HIGHPRI: the CPU's high-priority pool is served first whenever both have runnable
+  // work. One yield per item: the high-priority worker runs its items back to back, but
+  // one that is runnable without being scheduled (waiting for a simulated CPU) must not
+  // make this worker spin
+  if (pool.cpu >= 0 && !pool.highpri && !pool.bh && highpriWaiting(pools.cpuPools[pool.cpu][1])) {
     return Effect.flatMap(Effect.yieldNow(), worker.nextThunk)
   }
-  if (pools.fairnessDue(now)) return Effect.flatMap(pools.yieldToEventLoop(worker), worker.nextThunk)
   return null
+}
+
+/**
+ * @internal does a high-priority pool have work and a worker that will run it
+ * (one running, or one woken)? If none can (all blocked, no worker can be
+ * created), the normal pool goes on rather than spin.
+ */
+const highpriWaiting = (pool: WorkerPoolImpl): boolean => {
+  if (List.isEmpty(pool.worklist)) return false
+  if (pool.nrRunning > 0) return true
+  const idle = List.first<WorkerImpl>(pool.idleList)
+  return idle !== null && idle.woken
 }
 
 /**

@@ -44,7 +44,7 @@ import {
 } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
 import { getPwq, putPwq, type PoolWorkqueueImpl } from "./pwq.js"
-import { effectOf, type WorkImpl } from "./work.js"
+import { effectOf, WORK_LINKED, type WorkImpl } from "./work.js"
 import type { WorkqueueImpl } from "./workqueue.js"
 
 /** @internal kernel `send_mayday` */
@@ -95,9 +95,17 @@ const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> 
     const pool = pwq.pool
     rescuer.pool = pool // attach
     pool.rescuers.add(rescuer)
-    // slurp in every item issued via this workqueue and process them
-    for (const work of List.toArray<WorkImpl>(pool.worklist)) {
+    // slurp in every item issued via this workqueue and process them; like the kernel's
+    // assign_work(..., &n), step past the barriers linked behind an item (they move with it)
+    for (let node = pool.worklist.next; node !== pool.worklist;) {
+      const work = node as WorkImpl
+      let after = work.next
+      for (let chain: WorkImpl = work; (chain.data & WORK_LINKED) !== 0 && after !== pool.worklist;) {
+        chain = after as WorkImpl
+        after = after.next
+      }
       if (work.link === pwq && assignWork(work, rescuer)) pwq.stats.rescued++
+      node = after
     }
     return Effect.flatMap(processScheduled(rescuer), () => {
       // more to rescue (activated or chained meanwhile): no MAYDAY_INTERVAL gap

@@ -1,0 +1,106 @@
+/**
+ * The benchmark suite's entry point: `npm run bench` (full) or
+ * `npm run bench -- --quick` (under 2 minutes on a 2-core machine).
+ *
+ * Runs every case in this one process, each contender side by side with its
+ * peers (warm-up, then rounds in rotating order, medians), prints markdown
+ * tables, and writes
+ * - `bench/results/latest.json`: an array of rows `{ case, ours, peer,
+ *   peerValue, unit, ratio, better }` (ratio = ours / peerValue);
+ * - `bench/results/latest-meta.json`: machine info, options, the extra tables
+ *   and notes.
+ *
+ * Options: `--quick`; `--only=1,3` runs a subset of the cases (development
+ * aid; the results files are written all the same). BENCH_VERBOSE=1 prints
+ * the wall time of every run.
+ */
+import { mkdirSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import * as blockingMix from "./cases/blocking-mix.js"
+import * as memory from "./cases/memory.js"
+import * as perfWq from "./cases/perf-wq.js"
+import * as throughputAwait from "./cases/throughput-await.js"
+import * as throughputSync from "./cases/throughput-sync.js"
+import { type CaseOptions, type CaseResult, gc, markdownTable, now, progress, type Row, rowsTable, type Table } from "./lib.js"
+
+const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => Promise<CaseResult>]> = [
+  [1, "throughput, trivial synchronous items", throughputSync.run],
+  [2, "throughput, items that await once", throughputAwait.run],
+  [3, "blocking mix", blockingMix.run],
+  [4, "memory per pending item", memory.run],
+  [5, "perf-wq (seed 004) beside a CPU-bound foreground job", perfWq.run]
+]
+
+/** --quick: a contender whose measured run takes longer than this is measured once (see lib.compare) */
+const QUICK_SLOW_RUN_MS = 500
+
+const main = async () => {
+  const quick = process.argv.includes("--quick")
+  const onlyArg = process.argv.find((a) => a.startsWith("--only="))
+  const only = onlyArg === undefined ? null : new Set(onlyArg.slice("--only=".length).split(",").map(Number))
+  gc() // fails early without --expose-gc
+  const options: CaseOptions = { quick, reps: quick ? 3 : 5, slowRunMs: quick ? QUICK_SLOW_RUN_MS : Infinity }
+  const cpus = os.cpus()
+  const machine = {
+    cpu: cpus[0]?.model ?? "unknown",
+    cores: cpus.length,
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    totalMemoryMB: Math.round(os.totalmem() / 2 ** 20)
+  }
+  const header = [
+    `# cmwq benchmarks (${quick ? "quick" : "full"})`,
+    "",
+    `- CPU: ${machine.cpu}, ${machine.cores} cores; ${machine.platform}; ${machine.totalMemoryMB} MB`,
+    `- Node ${machine.node}; ${options.reps} measured rounds per contender (after one warm-up run), medians reported${
+      quick ? `; quick: a contender whose run takes over ${QUICK_SLOW_RUN_MS} ms is measured once` : ""
+    }`,
+    `- started ${new Date().toISOString()}`
+  ].join("\n")
+  console.log(`${header}\n`)
+
+  const rows: Array<Row> = []
+  const tables: Array<Table> = []
+  const notes: Array<string> = []
+  const timings: Record<string, number> = {}
+  const t0 = now()
+  for (const [id, name, runCase] of CASES) {
+    if (only !== null && !only.has(id)) continue
+    progress(`case ${id}: ${name}`)
+    const t = now()
+    const result = await runCase(options)
+    timings[`case ${id}`] = Math.round(now() - t)
+    progress(`case ${id}: done in ${((now() - t) / 1000).toFixed(1)} s`)
+    rows.push(...result.rows)
+    tables.push(...result.tables)
+    notes.push(...result.notes)
+  }
+  const totalSeconds = (now() - t0) / 1000
+
+  console.log("## Results (ratio = ours / peer)\n")
+  console.log(rowsTable(rows))
+  for (const table of tables) {
+    console.log(`\n## ${table.title}\n`)
+    console.log(markdownTable(table.headers, table.rows))
+  }
+  if (notes.length > 0) console.log(`\n## Notes\n\n${notes.map((n) => `- ${n}`).join("\n")}`)
+  console.log(`\nTotal: ${totalSeconds.toFixed(1)} s`)
+
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "results")
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, "latest.json"), `${JSON.stringify(rows, null, 2)}\n`)
+  writeFileSync(
+    join(dir, "latest-meta.json"),
+    `${JSON.stringify({ machine, quick, reps: options.reps, date: new Date().toISOString(), totalSeconds, timings, tables, notes }, null, 2)}\n`
+  )
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error)
+    process.exit(1)
+  }
+)
