@@ -47,27 +47,28 @@ const perItem = (n: number, build: (n: number) => void): number => {
   return (h1 - h0) / n
 }
 
+/** ours: queue N items made by `make` on a workqueue whose worker cannot run before the measurement */
+const ours = (name: string, make: (f: () => void) => Work.Work): Contender<number> => ({
+  name,
+  run: (warmup) => {
+    const n = warmup ? WARMUP_N : N
+    counter = 0
+    return Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("bench")
+      const bytes = perItem(n, (n) => {
+        for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wq, make(incrementer()))
+      })
+      check(`${name}: nothing ran while measuring`, counter, 0)
+      yield* Workqueue.flush(wq)
+      check(`${name}: items run afterwards`, counter, n)
+      return bytes
+    }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise)
+  }
+})
+
 const contenders: ReadonlyArray<Contender<number>> = [
-  {
-    name: "ours (Work + Effect.sync + closure)",
-    run: (warmup) => {
-      const n = warmup ? WARMUP_N : N
-      counter = 0
-      return Effect.gen(function*() {
-        const wq = yield* Workqueue.alloc("bench")
-        const bytes = perItem(n, (n) => {
-          for (let i = 0; i < n; i++) {
-            const f = incrementer()
-            Workqueue.unsafeQueue(wq, Work.make(Effect.sync(f)))
-          }
-        })
-        check("ours: nothing ran while measuring", counter, 0)
-        yield* Workqueue.flush(wq)
-        check("ours: items run afterwards", counter, n)
-        return bytes
-      }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise)
-    }
-  },
+  ours("ours (Work + Effect.sync + closure)", (f) => Work.make(Effect.sync(f))),
+  ours("ours (Work.sync + closure)", (f) => Work.sync(f)),
   {
     name: "Effect Queue (Effect.sync + closure)",
     run: async (warmup) => {
@@ -124,7 +125,12 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const results = await compare("4. memory", contenders, options)
   const bytes = results.map((r) => med(r.samples, (b) => b))
   const label = "4. heap per pending item, N=1e6"
-  const rows = results.slice(1).map((r, i) => row(label, bytes[0], r.name, bytes[i + 1], "bytes/item", "lower"))
+  // the first two contenders are ours (Work.make(Effect.sync(f)) and Work.sync(f)); the rest are peers
+  const rows = [0, 1].flatMap((o) =>
+    results.slice(2).map((r, i) =>
+      row(`${label} (${o === 0 ? "Work.make(Effect.sync(f))" : "Work.sync(f)"})`, bytes[o], r.name, bytes[i + 2], "bytes/item", "lower")
+    )
+  )
   const closures = bareItems(false)
   const effects = bareItems(true)
   return {

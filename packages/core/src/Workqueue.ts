@@ -390,15 +390,12 @@ const delayedImpl = (
   })
 
 /**
- * Queue `dwork` after `delay` (a number of milliseconds or a `Duration`) on
- * the pools' `Clock` (kernel `queue_delayed_work`). A delay of 0 queues at
- * once. Returns `false` (and leaves the timer alone) if it was already
- * pending.
+ * The shape of `queueDelayed` and `modDelayed` (data-first and data-last).
  *
  * @since 0.1.0
- * @category combinators
+ * @category models
  */
-export const queueDelayed: {
+export interface Delayer {
   (dwork: DelayedWork, delay: Duration.DurationInput): (
     wq: Workqueue
   ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay>
@@ -407,14 +404,28 @@ export const queueDelayed: {
     dwork: DelayedWork,
     delay: Duration.DurationInput
   ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay>
-} = dual(
-  3,
-  (wq: Workqueue, dwork: DelayedWork, delay: Duration.DurationInput) =>
-    delayedImpl(impl(wq), -1, dwork as unknown as DelayedWorkImpl, delay, false) as Effect.Effect<
-      boolean,
-      WorkqueueDestroyed | WorkqueueDraining | InvalidDelay
-    >
-)
+}
+
+const delayer = (mod: boolean): Delayer =>
+  dual(
+    3,
+    (wq: Workqueue, dwork: DelayedWork, delay: Duration.DurationInput) =>
+      delayedImpl(impl(wq), -1, dwork as unknown as DelayedWorkImpl, delay, mod) as Effect.Effect<
+        boolean,
+        WorkqueueDestroyed | WorkqueueDraining | InvalidDelay
+      >
+  )
+
+/**
+ * Queue `dwork` after `delay` (a number of milliseconds or a `Duration`) on
+ * the pools' `Clock` (kernel `queue_delayed_work`). A delay of 0 queues at
+ * once. Returns `false` (and leaves the timer alone) if it was already
+ * pending.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const queueDelayed: Delayer = delayer(false)
 
 /**
  * `queueDelayed` on logical CPU `cpu` (kernel `queue_delayed_work_on`).
@@ -439,23 +450,7 @@ export const queueDelayedOn = (
  * @since 0.1.0
  * @category combinators
  */
-export const modDelayed: {
-  (dwork: DelayedWork, delay: Duration.DurationInput): (
-    wq: Workqueue
-  ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay>
-  (
-    wq: Workqueue,
-    dwork: DelayedWork,
-    delay: Duration.DurationInput
-  ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay>
-} = dual(
-  3,
-  (wq: Workqueue, dwork: DelayedWork, delay: Duration.DurationInput) =>
-    delayedImpl(impl(wq), -1, dwork as unknown as DelayedWorkImpl, delay, true) as Effect.Effect<
-      boolean,
-      WorkqueueDestroyed | WorkqueueDraining | InvalidDelay
-    >
-)
+export const modDelayed: Delayer = delayer(true)
 
 /**
  * `modDelayed` on logical CPU `cpu` (kernel `mod_delayed_work_on`).

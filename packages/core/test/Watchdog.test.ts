@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
+import fc from "fast-check"
 import { Work, WorkerPool, Workqueue, WorkqueueMetrics } from "@cmwq/core"
 import { runVirtualSync } from "./helpers.js"
 
@@ -74,6 +75,54 @@ describe("HIGHPRI", () => {
       return log
     }))
     expect(log).toEqual(["n0", "n1", "h0", "h1", "n2", "n3", "n4"])
+  })
+})
+
+describe("HIGHPRI over generated workloads", () => {
+  it("once a high-priority item is queued, at most one more normal item of its CPU starts before it", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 }),
+        fc.array(fc.record({ cpu: fc.integer({ min: 0, max: 1 }), urgentAfter: fc.option(fc.integer({ min: 0, max: 3 })) }), {
+          minLength: 1,
+          maxLength: 30
+        }),
+        (cpus, items) => {
+          const log = runVirtualSync(Effect.gen(function*() {
+            const normal = yield* Workqueue.alloc("normal")
+            const urgent = yield* Workqueue.alloc("urgent", { flags: ["HIGHPRI"] })
+            const log: Array<{ kind: "queue-h" | "start-h" | "start-n"; cpu: number; id: number }> = []
+            let nextId = 0
+            for (const item of items) {
+              const cpu = item.cpu % cpus
+              yield* Workqueue.queueOn(normal, cpu, Work.make(Effect.gen(function*() {
+                log.push({ kind: "start-n", cpu, id: -1 })
+                if (item.urgentAfter !== null) {
+                  // a normal item queues urgent work on its own CPU (kernel: the issuing CPU)
+                  for (let j = 0; j <= item.urgentAfter; j++) {
+                    const id = nextId++
+                    log.push({ kind: "queue-h", cpu, id })
+                    yield* Workqueue.queue(urgent, Work.sync(() => log.push({ kind: "start-h", cpu, id })))
+                  }
+                }
+              })))
+            }
+            yield* Workqueue.flush(normal)
+            yield* Workqueue.flush(urgent)
+            return log
+          }), { cpus })
+          // for each urgent item: normal starts on its CPU between its queueing and its start
+          for (const q of log.filter((e) => e.kind === "queue-h")) {
+            const queuedAt = log.indexOf(q)
+            const startedAt = log.findIndex((e) => e.kind === "start-h" && e.id === q.id)
+            expect(startedAt).toBeGreaterThan(queuedAt)
+            const overtaken = log.slice(queuedAt, startedAt).filter((e) => e.kind === "start-n" && e.cpu === q.cpu)
+            expect(overtaken.length, `urgent ${q.id}`).toBeLessThanOrEqual(1)
+          }
+        }
+      ),
+      { seed: 71, numRuns: 200 }
+    )
   })
 })
 

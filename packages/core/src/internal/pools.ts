@@ -30,6 +30,7 @@ import { createWorker, type WorkerImpl, WorkerPoolImpl } from "./pool.js"
 import { PoolWorkqueueImpl, putPwq } from "./pwq.js"
 import { maydayTimeout } from "./rescuer.js"
 import { startWatchdog } from "./watchdog.js"
+import type { Options } from "../WorkerPool.js"
 import type { UnboundAttrs, WorkqueueImpl } from "./workqueue.js"
 
 /** @internal resolved configuration (all times in milliseconds) */
@@ -402,23 +403,7 @@ export class PoolsImpl {
 }
 
 /** @internal resolve user options into a config */
-export const resolveConfig = (options: {
-  readonly cpus?: number | undefined
-  readonly idleTimeout?: Duration.DurationInput | undefined
-  readonly maydayInitialTimeout?: Duration.DurationInput | undefined
-  readonly maydayInterval?: Duration.DurationInput | undefined
-  readonly createCooldown?: Duration.DurationInput | undefined
-  readonly cpuIntensiveThreshold?: Duration.DurationInput | undefined
-  readonly watchdogThreshold?: Duration.DurationInput | undefined
-  readonly fairnessBudget?: Duration.DurationInput | undefined
-  readonly powerEfficient?: boolean | undefined
-  readonly defaultAffinityScope?: PoolsConfig["defaultAffinityScope"] | undefined
-  readonly topology?: {
-    readonly smt?: ReadonlyArray<ReadonlyArray<number>> | undefined
-    readonly cache?: ReadonlyArray<ReadonlyArray<number>> | undefined
-    readonly numa?: ReadonlyArray<ReadonlyArray<number>> | undefined
-  } | undefined
-}): PoolsConfig => {
+export const resolveConfig = (options: Options): PoolsConfig => {
   // numbers are taken as given so that a negative one reaches validation (Duration clamps it to 0)
   const ms = (input: Duration.DurationInput | undefined, fallback: number): number =>
     input === undefined ? fallback : typeof input === "number" ? input : Duration.toMillis(Duration.decode(input))
