@@ -200,6 +200,25 @@ describe("faults", () => {
     expect(failed.map((e) => e._tag === "WorkFailed" && Cause.isInterruptedOnly(e.cause))).toEqual([false, false, true])
   })
 
+  it("an item that interrupts its own worker fiber: the worker is retired cleanly and nothing queued is lost", () => {
+    const events: Array<WorkerPool.Event> = []
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("rogue", { maxActive: 1 })
+      let ok = 0
+      // interrupting the fiber it runs on is not something a work item should do; the pool survives it
+      yield* Workqueue.queue(wq, Work.make(Effect.flatMap(Effect.fiberId, (id) =>
+        Effect.flatMap(Effect.fiber, (self) => Fiber.interruptAsFork(self, id))), { name: "rogue" }))
+      for (let i = 0; i < 3; i++) yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++)))
+      yield* Workqueue.flush(wq)
+      return { ok, stats: yield* Workqueue.stats(wq), pool: cpu0(yield* WorkerPool.snapshot) }
+    }), { observer: (e) => events.push(e) })
+    expect(result.ok).toBe(3)
+    expect(result.stats).toMatchObject({ started: 4, completed: 4, failed: 1, inFlight: 0 })
+    expect(result.pool.busy).toBe(0)
+    expect(result.pool.running).toBe(0)
+    expect(events.filter((e) => e._tag === "WorkFailed").map((e) => e._tag === "WorkFailed" && e.work)).toEqual(["rogue"])
+  })
+
   it("refuses invalid pool options with InvalidPoolOptions", () => {
     for (const options of [{ cpus: 0 }, { cpus: 1.5 }, { idleTimeout: -1 }]) {
       const exit = Effect.runSyncExit(Effect.scoped(WorkerPool.make(options)))
