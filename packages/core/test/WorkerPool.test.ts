@@ -206,12 +206,19 @@ describe("faults", () => {
       const wq = yield* Workqueue.alloc("rogue", { maxActive: 1 })
       let ok = 0
       // interrupting the fiber it runs on is not something a work item should do; the pool survives it
-      yield* Workqueue.queue(wq, Work.make(Effect.flatMap(Effect.fiberId, (id) =>
-        Effect.flatMap(Effect.fiber, (self) => Fiber.interruptAsFork(self, id))), { name: "rogue" }))
+      yield* Workqueue.queue(
+        wq,
+        Work.make(
+          Effect.withFiberRuntime((self) => Effect.zipRight(Fiber.interruptAsFork(self, self.id()), Effect.never)),
+          { name: "rogue" }
+        )
+      )
       for (let i = 0; i < 3; i++) yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++)))
       yield* Workqueue.flush(wq)
       return { ok, stats: yield* Workqueue.stats(wq), pool: cpu0(yield* WorkerPool.snapshot) }
     }), { observer: (e) => events.push(e) })
+    const rogue = events.find((e) => e._tag === "WorkFailed")
+    expect(rogue?._tag === "WorkFailed" && Cause.isInterruptedOnly(rogue.cause)).toBe(true)
     expect(result.ok).toBe(3)
     expect(result.stats).toMatchObject({ started: 4, completed: 4, failed: 1, inFlight: 0 })
     expect(result.pool.busy).toBe(0)
