@@ -103,9 +103,6 @@ export const enableWork = (work: WorkImpl): boolean => {
   return depth === 0
 }
 
-/** @internal whether `enableWork` would underflow (the kernel WARNs) */
-export const isDisabled = (work: WorkImpl): boolean => (work.data & WORK_PENDING) === 0 && disableDepthOf(work.data) > 0
-
 /**
  * @internal kernel `__cancel_work_sync`: cancel with the item disabled for the
  * moment (so it cannot requeue itself), wait for a running instance, then

@@ -15,8 +15,6 @@ export const WQ_DFL_ACTIVE = WQ_MAX_ACTIVE / 2
 export const WQ_UNBOUND_MAX_ACTIVE = WQ_MAX_ACTIVE
 /** @internal kernel `WQ_DFL_MIN_ACTIVE`: per-node floor of unbound max_active */
 export const WQ_DFL_MIN_ACTIVE = 8
-/** @internal kernel `WQ_NAME_LEN` */
-export const WQ_NAME_LEN = 32
 
 /** @internal kernel `WORK_NR_COLORS` (16 in current kernels; one of them is never handed out, see flush) */
 export const WORK_NR_COLORS = 16
@@ -33,8 +31,6 @@ export const MAYDAY_INITIAL_TIMEOUT_MS = 10
 export const MAYDAY_INTERVAL_MS = 100
 /** @internal kernel `CREATE_COOLDOWN` = HZ: the manager rests 1 s after a failed worker creation */
 export const CREATE_COOLDOWN_MS = 1_000
-/** @internal kernel `RESCUER_BATCH` [newest]: items the rescuer runs per pwq per turn */
-export const RESCUER_BATCH = 16
 /** @internal kernel `BH_WORKER_JIFFIES` (2 ms) and `BH_WORKER_RESTARTS` (10): one softirq round's budget */
 export const BH_WORKER_MS = 2
 /** @internal */

@@ -52,7 +52,7 @@ import {
   WORK_PWQ,
   type WorkImpl
 } from "./work.js"
-import { currentWorker, type WorkqueueImpl, workqueueIsEmpty } from "./workqueue.js"
+import { type WorkqueueImpl, workqueueIsEmpty } from "./workqueue.js"
 
 /** @internal kernel `struct wq_flusher` */
 export class Flusher {
@@ -289,7 +289,7 @@ export const checkFlushDependency = (
  */
 export const flushWorkqueue = (wq: WorkqueueImpl): Effect.Effect<void, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
-    const caller = currentWorker(wq.pools)
+    const caller = wq.pools.currentWorker()
     if (caller !== null && caller.currentWork !== null) {
       if (flushWaitsFor(wq, wq.workColor, caller, new Set())) {
         return Effect.fail(
@@ -314,7 +314,7 @@ export const flushWorkqueue = (wq: WorkqueueImpl): Effect.Effect<void, Errors.Fl
  */
 export const drainWorkqueue = (wq: WorkqueueImpl, operation = "drain"): Effect.Effect<void, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
-    const caller = currentWorker(wq.pools)
+    const caller = wq.pools.currentWorker()
     if (caller !== null && caller.currentPwq !== null && caller.currentPwq.wq === wq) {
       return Effect.fail(
         new Errors.FlushDeadlock({
@@ -439,7 +439,7 @@ export const flushWork = (
   fromCancel: boolean
 ): Effect.Effect<boolean, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
-    const caller = currentWorker(pools)
+    const caller = pools.currentWorker()
     const barrier = startFlushWork(work, caller, fromCancel)
     if (barrier === null) return Effect.succeed(false)
     if (!(barrier instanceof BarrierImpl)) return Effect.fail(barrier)

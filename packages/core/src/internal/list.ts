@@ -64,23 +64,6 @@ export const remove = (node: ListNode): void => {
   node.prev = node
 }
 
-/** @internal true iff `node` is on some list */
-export const isLinked = (node: ListNode): boolean => node.next !== node
-
-/** @internal move every node of `from` to the tail of `to`, keeping order */
-export const spliceTail = (from: ListNode, to: ListNode): void => {
-  if (from.next === from) return
-  const firstNode = from.next
-  const lastNode = from.prev
-  const tail = to.prev
-  tail.next = firstNode
-  firstNode.prev = tail
-  lastNode.next = to
-  to.prev = lastNode
-  from.next = from
-  from.prev = from
-}
-
 /** @internal number of nodes (O(n): for diagnostics and tests only) */
 export const size = (head: ListNode): number => {
   let n = 0

@@ -262,11 +262,6 @@ export class PoolsImpl {
     pool.workers.clear()
   }
 
-  /** kernel `wq_select_unbound_cpu` / `raw_smp_processor_id`: the CPU a queue without a CPU uses */
-  selectCpu(_wq: WorkqueueImpl, localCpu: number): number {
-    return localCpu
-  }
-
   /** the current CPU of `worker`, or of the calling fiber */
   localCpu(worker: WorkerImpl | null): number {
     if (worker !== null && worker.pool.cpu >= 0) return worker.pool.cpu

@@ -318,7 +318,9 @@ export const refusalError = (
  */
 export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, localCpu: number): void => {
   // 3. choose the pwq
-  const target = cpu < 0 ? wq.pools.selectCpu(wq, localCpu) : cpu
+  // kernel raw_smp_processor_id / wq_select_unbound_cpu: without a CPU, the local one
+  // (every CPU is in the unbound cpumask here)
+  const target = cpu < 0 ? localCpu : cpu
   let pwq = wq.pwqFor(target)
   let pool = pwq.pool
   // 4. non-reentrancy: if the item is still running on its last pool, queue it there
@@ -413,8 +415,6 @@ export const workqueueIsBusy = (wq: WorkqueueImpl): boolean =>
     return pwq.nrActive !== 0 || !List.isEmpty(pwq.inactive)
   })
 
-/** @internal the fiber's worker, if the current fiber is one */
-export const currentWorker = (pools: PoolsImpl): WorkerImpl | null => pools.currentWorker()
 
 /**
  * @internal kernel `destroy_workqueue` after the drain: stop the rescuer,
