@@ -23,7 +23,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { cancelWork, cancelWorkSync, enableWork } from "./internal/cancel.js"
-import { workerOf } from "./internal/detector.js"
+import { workerOf } from "./internal/current.js"
 import * as Flags from "./internal/flags.js"
 import { flushWork } from "./internal/flush.js"
 import { findWorkerExecutingWork, type WorkerPoolImpl } from "./internal/pool.js"

@@ -23,7 +23,7 @@ import * as Flags from "./flags.js"
 import { flushWork } from "./flush.js"
 import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
-import { kickPool, moveLinkedWorks, workName } from "./pool.js"
+import { kickPool } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
 import { pwqDecNrInFlight, type PoolWorkqueueImpl } from "./pwq.js"
 import {
@@ -34,8 +34,10 @@ import {
   WORK_LINKED,
   WORK_PENDING,
   WORK_PWQ,
+  moveLinkedWorks,
   WORK_RUNNING_MASK,
-  type WorkImpl
+  type WorkImpl,
+  workName
 } from "./work.js"
 import { queueRefusal, queueWorkOnPwq, type WorkqueueImpl } from "./workqueue.js"
 

@@ -28,36 +28,14 @@
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as Supervisor from "effect/Supervisor"
-import { workerRunning, workerSleeping, workerTick, type WorkerImpl } from "./pool.js"
-
-/** @internal worker fibers and their workers */
-export const workersByFiber = new WeakMap<Fiber.RuntimeFiber<unknown, unknown>, WorkerImpl>()
-
-/**
- * @internal the BH worker whose item is running synchronously right now (BH
- * items run to completion on the spot, in a fiber of their own)
- */
-export const bhContext: { worker: WorkerImpl | null } = { worker: null }
-
-/**
- * @internal the worker a fiber is: a worker fiber, or any code running inside
- * a BH item (kernel `current_wq_worker`)
- */
-export const workerOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): WorkerImpl | undefined =>
-  workersByFiber.get(fiber) ?? bhContext.worker ?? undefined
+import { workersByFiber } from "./current.js"
+import { workerRunning, workerSleeping, workerTick } from "./pool.js"
 
 interface FiberInternals {
   readonly _asyncBlockingOn: unknown
   readonly _queue: { readonly length: number }
   readonly _exitValue: unknown
 }
-
-/**
- * @internal the fiber running right now, without allocating an Option (Effect
- * keeps it in a global while a fiber runs; `Fiber.getCurrentFiber` wraps it)
- */
-export const currentFiber = (): Fiber.RuntimeFiber<unknown, unknown> | undefined =>
-  (globalThis as Record<string, unknown>)["effect/FiberCurrent"] as Fiber.RuntimeFiber<unknown, unknown> | undefined
 
 /** @internal true iff the fiber's slice ended because it waits on async */
 export const isBlocked = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean => {

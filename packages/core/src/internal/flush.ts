@@ -1,47 +1,25 @@
 /**
- * Flushing: flush colors for whole workqueues (kernel `__flush_workqueue`),
- * barriers for single items (kernel `flush_work`), drain, and the deadlock
- * checks that turn a flush that could never return into a typed error.
+ * Flushing: waiting for a whole workqueue (kernel `__flush_workqueue`, on
+ * the color state machine of `color.ts`), for single items (kernel
+ * `flush_work`: barriers), drain, and the deadlock checks that turn a flush
+ * that could never return into a typed error.
  *
- * Protocol: flush colors (KERNEL.md §4.11).
- * 1. Items are colored with their pwq's `workColor` when queued and counted in
- *    `nrInFlight[color]` until they finish (barriers too).
- * 2. A flush takes the current work color as its flush color and advances the
- *    work color (if the 16-color ring is full it waits on the overflow list).
- *    Items queued afterwards get the new color, so the flush never waits for
- *    them: no livelock.
- * 3. The first flusher arms every pwq that has in-flight items of the flush
- *    color; `nrPwqsToFlush` counts them (starting at 1 so that arming itself
- *    cannot complete early).
- * 4. When a pwq's count of that color reaches 0 it disarms; when the last pwq
- *    disarms, the cascade runs (here synchronously, where the kernel wakes the
- *    first flusher to run it): it completes every flusher of the finished
- *    color, advances `flushColor`, gives overflowed flushers a color, and arms
- *    the pwqs for the next flusher in line.
- * Correctness: colors advance monotonically and a color is only reused after
- * its flush completed, so "in flight with color c" is exactly "queued before
- * the flush that took c"; flushers complete in the order they took colors.
+ * Protocols: PROTOCOLS.md F1–F5 (flush colors), B1–B4 (barriers), D1–D3
+ * (drain).
  *
  * Running the cascade at completion time (not in the first flusher's fiber)
  * keeps flushes correct when a waiting flusher is interrupted: the flusher
- * stays in line and is completed with nobody waiting.
+ * stays in line and is completed with nobody waiting (F5).
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
-import { WORK_NR_COLORS } from "./constants.js"
+import { type Flusher, startFlush } from "./color.js"
 import * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
 import * as List from "./list.js"
-import {
-  busyWorkers,
-  findWorkerExecutingWork,
-  type WaitTarget,
-  workName,
-  type WorkerImpl,
-  type WorkerPoolImpl
-} from "./pool.js"
-import { type PoolWorkqueueImpl, getPwq } from "./pwq.js"
+import { busyWorkers, findWorkerExecutingWork, type WorkerPoolImpl } from "./pool.js"
+import { getPwq, type PoolWorkqueueImpl, workqueueIsEmpty } from "./pwq.js"
 import {
   BarrierImpl,
   colorOf,
@@ -50,114 +28,11 @@ import {
   WORK_LINKED,
   WORK_PENDING,
   WORK_PWQ,
-  type WorkImpl
+  type WorkImpl,
+  workName
 } from "./work.js"
-import { type WorkqueueImpl, workqueueIsEmpty } from "./workqueue.js"
-
-/** @internal kernel `struct wq_flusher` */
-export class Flusher {
-  color = -1 // F: the flush color it waits for
-  done = false // F
-  resume: (() => void) | null = null // F: resumes the waiting fiber, if any
-}
-
-/** @internal kernel `work_next_color` */
-export const nextColor = (color: number): number => (color + 1) % WORK_NR_COLORS
-
-const complete = (flusher: Flusher): void => {
-  flusher.done = true
-  const resume = flusher.resume
-  if (resume !== null) {
-    flusher.resume = null
-    resume()
-  }
-}
-
-/**
- * @internal kernel `flush_workqueue_prep_pwqs`: arm pwqs with in-flight items
- * of `flushColor` (if >= 0) and advance every pwq's work color to `workColor`
- * (if >= 0). Returns whether there is anything to wait for.
- */
-const prepPwqs = (wq: WorkqueueImpl, flushColor: number, workColor: number): boolean => {
-  let wait = false
-  if (flushColor >= 0) wq.nrPwqsToFlush = 1
-  for (const pwq of wq.pwqs) {
-    if (flushColor >= 0 && pwq.nrInFlight[flushColor] !== 0) {
-      pwq.flushColor = flushColor
-      wq.nrPwqsToFlush++
-      wait = true
-    }
-    if (workColor >= 0) pwq.workColor = workColor
-  }
-  // the kernel completes the first flusher here when nothing was armed; the callers do
-  if (flushColor >= 0) wq.nrPwqsToFlush--
-  return wait
-}
-
-/** @internal kernel `__flush_workqueue`, start-to-wait phase (steps 1–3) */
-export const startFlush = (wq: WorkqueueImpl): Flusher => {
-  const flusher = new Flusher()
-  const next = nextColor(wq.workColor)
-  if (next !== wq.flushColor) {
-    // the ring is not full: the current work color becomes our flush color
-    flusher.color = wq.workColor
-    wq.workColor = next
-    if (wq.firstFlusher === null) {
-      wq.firstFlusher = flusher
-      if (!prepPwqs(wq, wq.flushColor, wq.workColor)) {
-        // nothing to flush
-        wq.flushColor = next
-        wq.firstFlusher = null
-        flusher.done = true
-      }
-    } else {
-      wq.flusherQueue.push(flusher)
-      prepPwqs(wq, -1, wq.workColor)
-    }
-  } else {
-    // 15 colors in flight: wait for the cascade to hand us one
-    wq.flusherOverflow.push(flusher)
-  }
-  return flusher
-}
-
-/**
- * @internal a pwq finished its part of the current flush color (called from
- * `pwqDecNrInFlight`). When it was the last one, run the cascade (step 4).
- */
-export const flushPwqDone = (wq: WorkqueueImpl): void => {
-  if (--wq.nrPwqsToFlush === 0) cascade(wq)
-}
-
-/** @internal kernel `__flush_workqueue`, wake-up-and-cascade phase */
-const cascade = (wq: WorkqueueImpl): void => {
-  const first = wq.firstFlusher!
-  wq.firstFlusher = null
-  complete(first)
-  for (;;) {
-    // complete all the flushers sharing the finished color
-    while (wq.flusherQueue.length > 0 && wq.flusherQueue[0].color === wq.flushColor) {
-      complete(wq.flusherQueue.shift()!)
-    }
-    wq.flushColor = nextColor(wq.flushColor)
-    // a color was freed: give it to every overflowed flusher
-    if (wq.flusherOverflow.length > 0) {
-      for (const f of wq.flusherOverflow) f.color = wq.workColor
-      wq.workColor = nextColor(wq.workColor)
-      wq.flusherQueue.push(...wq.flusherOverflow)
-      wq.flusherOverflow.length = 0
-      prepPwqs(wq, -1, wq.workColor)
-    }
-    if (wq.flusherQueue.length === 0) return
-    // the next flusher in line becomes first and arms the pwqs for its color
-    const next = wq.flusherQueue.shift()!
-    wq.firstFlusher = next
-    if (prepPwqs(wq, wq.flushColor, -1)) return
-    // its color is already done
-    complete(next)
-    wq.firstFlusher = null
-  }
-}
+import type { WaitTarget, WorkerImpl } from "./worker.js"
+import type { WorkqueueImpl } from "./workqueue.js"
 
 /** @internal wait for a flusher; interruption leaves it in line, unwaited */
 const awaitFlusher = (flusher: Flusher): Effect.Effect<void> =>

@@ -20,10 +20,10 @@
  * @internal
  */
 import { WORK_NR_COLORS } from "./constants.js"
-import { flushPwqDone } from "./flush.js"
+import { flushPwqDone } from "./color.js"
 import * as List from "./list.js"
-import { kickPool, moveLinkedWorks, type WorkerPoolImpl } from "./pool.js"
-import { colorOf, WORK_INACTIVE, type WorkImpl } from "./work.js"
+import { kickPool, type WorkerPoolImpl } from "./pool.js"
+import { colorOf, moveLinkedWorks, WORK_INACTIVE, type WorkImpl } from "./work.js"
 import type { WorkqueueImpl } from "./workqueue.js"
 
 /** @internal kernel `pool_workqueue_stats` (what `wq_monitor.py` shows) */
@@ -192,3 +192,6 @@ export const pwqInFlight = (pwq: PoolWorkqueueImpl): number => {
   for (let c = 0; c < WORK_NR_COLORS; c++) n += pwq.nrInFlight[c]
   return n
 }
+
+/** @internal kernel `pwq_is_empty` for every pwq of `wq`: nothing active, nothing held back */
+export const workqueueIsEmpty = (wq: WorkqueueImpl): boolean => wq.pwqs.every(pwqIsEmpty)

@@ -30,21 +30,11 @@ import * as Effect from "effect/Effect"
 import { PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
 import * as List from "./list.js"
-import {
-  assignWork,
-  finishWork,
-  kickPool,
-  needToCreateWorker,
-  reportFailure,
-  startWork,
-  wake,
-  waitForWakeup,
-  WorkerImpl,
-  type WorkerPoolImpl
-} from "./pool.js"
+import { kickPool, needToCreateWorker, wake, type WorkerPoolImpl } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
 import { getPwq, putPwq, type PoolWorkqueueImpl } from "./pwq.js"
 import { effectOf, WORK_LINKED, type WorkImpl } from "./work.js"
+import { assignWork, finishWork, reportFailure, startWork, waitForWakeup, WorkerImpl } from "./worker.js"
 import type { WorkqueueImpl } from "./workqueue.js"
 
 /** @internal kernel `send_mayday` */

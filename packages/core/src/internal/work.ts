@@ -31,13 +31,14 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as List from "./list.js"
+import type { WorkqueueImpl } from "./workqueue.js"
 
 const noop = (): void => {}
 
 /** @internal the item's body as an Effect (a synchronous function is wrapped) */
 export const effectOf = (work: WorkImpl): Effect.Effect<unknown, unknown> =>
   typeof work.effect === "function" ? Effect.sync(work.effect) : work.effect
-import { ListNode } from "./list.js"
 
 /** @internal */
 export const WORK_PENDING = 1 << 0
@@ -91,7 +92,7 @@ const names = new WeakMap<WorkImpl, string>()
  * @internal a work item (kernel `work_struct`): five fields (two list links,
  * data, link, effect); the TypeId lives on the prototype
  */
-export class WorkImpl extends ListNode {
+export class WorkImpl extends List.ListNode {
   declare readonly [WorkTypeId]: WorkTypeId
   /** P: packed flags, color and disable depth (see the module header) */
   data = 0
@@ -133,7 +134,7 @@ export class DelayedWorkImpl extends WorkImpl {
   /** P: incremented on every arm and every cancel; a firing timer whose seq is stale does nothing */
   timerSeq = 0
   /** P: target workqueue and CPU for when the timer fires (kernel `dwork->wq`, `dwork->cpu`) */
-  wq: import("./workqueue.js").WorkqueueImpl | null = null
+  wq: WorkqueueImpl | null = null
   cpu = -1
   /** P: clock millis at which the armed timer fires (for tests and diagnostics) */
   expires = 0
@@ -155,5 +156,24 @@ export class BarrierImpl extends WorkImpl {
       this.waiter = null
       if (waiter !== null) waiter()
     }
+  }
+}
+
+/** @internal a label for logs and failure reports */
+export const workName = (work: WorkImpl): string =>
+  work instanceof BarrierImpl ? "flush barrier" : (work.name ?? "anonymous work")
+
+/**
+ * @internal kernel `move_linked_works`: move `work` and the run of items
+ * LINKED behind it to the tail of `head` (a barrier moves with its target).
+ */
+export const moveLinkedWorks = (work: WorkImpl, head: List.ListNode): void => {
+  let node: WorkImpl = work
+  for (;;) {
+    const next = node.next as WorkImpl
+    List.remove(node)
+    List.addTail(node, head)
+    if ((node.data & WORK_LINKED) === 0) return
+    node = next
   }
 }

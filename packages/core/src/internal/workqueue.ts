@@ -24,10 +24,10 @@ import * as Fiber from "effect/Fiber"
 import { WORK_NR_COLORS, WQ_DFL_ACTIVE, WQ_DFL_MIN_ACTIVE, WQ_MAX_ACTIVE } from "./constants.js"
 import * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
-import type { Flusher } from "./flush.js"
+import type { Flusher } from "./color.js"
 import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
-import { findWorkerExecutingWork, kickPool, workName, type WorkerImpl, type WorkerPoolImpl } from "./pool.js"
+import { findWorkerExecutingWork, kickPool, type WorkerPoolImpl } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
 import { initRescuer } from "./rescuer.js"
 import {
@@ -36,7 +36,6 @@ import {
   PwqStats,
   PoolWorkqueueImpl,
   pwqActivateFirstInactive,
-  pwqIsEmpty,
   pwqTryincNrActive
 } from "./pwq.js"
 import {
@@ -46,8 +45,10 @@ import {
   WORK_PENDING,
   WORK_PWQ,
   WORK_RUNNING_MASK,
-  type WorkImpl
+  type WorkImpl,
+  workName
 } from "./work.js"
+import type { WorkerImpl } from "./worker.js"
 
 /** @internal symbol tagging workqueue values (public `Workqueue.TypeId`) */
 export const WorkqueueTypeId: unique symbol = Symbol.for("@cmwq/core/Workqueue")
@@ -405,8 +406,6 @@ export const adjustMaxActive = (wq: WorkqueueImpl): void => {
   } while (activated)
 }
 
-/** @internal whether every pwq of `wq` is empty (kernel `pwq_is_empty` for all) */
-export const workqueueIsEmpty = (wq: WorkqueueImpl): boolean => wq.pwqs.every(pwqIsEmpty)
 
 /** @internal whether some pwq of `wq` is busy after a drain (kernel `pwq_busy`) */
 export const workqueueIsBusy = (wq: WorkqueueImpl): boolean =>

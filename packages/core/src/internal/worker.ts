@@ -1,0 +1,457 @@
+/**
+ * Workers: the kernel's `worker`, `worker_thread`, `process_one_work`,
+ * `create_worker` and `manage_workers`, and the BH pseudo worker
+ * (`bh_worker`). A worker is a fiber that serves one pool; this module is its
+ * whole life, read top to bottom: woken (`wokeUp`), it re-checks
+ * (`recheck`), takes items one after another (`nextWork` → `startWork` →
+ * the item's effect → `finishWork`), and goes idle (`goIdle`).
+ *
+ * Protocol: PROTOCOLS.md Q5–Q8 (run and retire) and CM1–CM4 (concurrency
+ * management). Field legend: README.md (I, P, W).
+ *
+ * Invariants:
+ * - a worker runs at most one item at a time (`currentWork`), and an item
+ *   found running on another worker of the pool goes to that worker's
+ *   `scheduled` list instead (non-reentrancy, Q6);
+ * - PENDING is cleared in `startWork`, as the last change made to the item
+ *   before its effect runs (Q5), so the item may queue itself;
+ * - `finishWork`'s retirement (`pwqDecNrInFlight`) is its last step (Q8);
+ * - a worker fiber that dies or is interrupted while the pools are alive is
+ *   retired cleanly: its item counts as failed, its scheduled items go back
+ *   to the pool, and the pool is kicked, so nothing queued is lost.
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import { bhContext } from "./current.js"
+import { BhWorkBlocked } from "./errors.js"
+import { syncThunkOf } from "./fastpath.js"
+import * as Flags from "./flags.js"
+import * as List from "./list.js"
+import {
+  armMaydayTimer,
+  clearFlags,
+  disarmMaydayTimer,
+  enterIdle,
+  findWorkerExecutingWork,
+  kickPool,
+  leaveIdle,
+  needToCreateWorker,
+  setFlags,
+  type WorkerPoolImpl
+} from "./pool.js"
+import type { PoolsImpl } from "./pools.js"
+import { pwqDecNrInFlight, type PoolWorkqueueImpl } from "./pwq.js"
+import {
+  type BarrierImpl,
+  colorOf,
+  effectOf,
+  moveLinkedWorks,
+  WORK_LINKED,
+  WORK_RUNNING_MASK,
+  WORK_RUNNING_ONE,
+  type WorkImpl,
+  workName
+} from "./work.js"
+
+/** @internal where a worker is waiting, for flush deadlock detection */
+export type WaitTarget =
+  | { readonly _tag: "Flush"; readonly wq: PoolWorkqueueImpl["wq"]; readonly color: number }
+  | { readonly _tag: "FlushWork"; readonly barrier: BarrierImpl }
+
+/** @internal kernel `struct worker`; the node links it on its pool's idle list */
+export class WorkerImpl extends List.ListNode {
+  flags = Flags.WORKER_PREP // P: WORKER_* bits; a new worker starts in PREP
+  sleeping = false // W: blocked on async and taken out of nrRunning by workerSleeping
+  currentWork: WorkImpl | null = null // P: the item being run
+  currentPwq: PoolWorkqueueImpl | null = null // P: its pwq
+  currentData = 0 // P: its data word when it started (color, INACTIVE)
+  currentColor = -1 // P: its flush color, -1 when idle
+  currentAt = 0 // W: platform millis when it last started running (CPU-hog detection)
+  readonly scheduled = List.makeList() // P: items assigned to this worker, run front to back
+  lastActive = 0 // P: clock millis when it last went idle
+  woken = false // P: a wakeup is pending (set by kickPool, consumed by the worker)
+  resume: ((effect: Effect.Effect<void>) => void) | null = null // P: resumes the worker while it waits for a wakeup
+  fiber: Fiber.RuntimeFiber<void> | null = null // I after start
+  nonBlocking = 0 // W: > 0 while a suspension must not count as sleeping (fairness yield, simulated CPU)
+  waitingOn: WaitTarget | null = null // W: the flush this worker is blocked in, if any
+  fetched = false // W: the first item of the current batch has been taken (kernel's do/while)
+  bhRestarts = 0 // W: BH pseudo-worker: items left in this softirq round (kernel BH_WORKER_RESTARTS)
+  bhEnd = 0 // W: BH pseudo-worker: platform millis when this round's budget ends (kernel BH_WORKER_JIFFIES)
+  rescueWq: PoolWorkqueueImpl["wq"] | null = null // I: the workqueue this worker rescues (rescuers only)
+  // W: continuations, allocated once per worker so that running an item allocates nothing of ours
+  readonly onSuccess: () => Effect.Effect<void>
+  readonly onFailure: (cause: Cause.Cause<unknown>) => Effect.Effect<void>
+  readonly nextThunk: () => Effect.Effect<void>
+  readonly wokeUpThunk: () => Effect.Effect<void>
+  readonly recheckThunk: () => Effect.Effect<void>
+
+  constructor(readonly id: number, public pool: WorkerPoolImpl) {
+    super()
+    this.onSuccess = () => {
+      const now = this.pool.pools.platform.now()
+      finishWork(this, now)
+      return pauseAfterWork(this, now) ?? nextWork(this)
+    }
+    this.onFailure = (cause) => {
+      const work = this.currentWork!
+      const pwq = this.currentPwq!
+      const now = this.pool.pools.platform.now()
+      finishWork(this, now)
+      reportFailure(this.pool.pools, pwq, work, cause)
+      return pauseAfterWork(this, now) ?? nextWork(this)
+    }
+    this.nextThunk = () => nextWork(this)
+    this.wokeUpThunk = () => wokeUp(this)
+    this.recheckThunk = () => recheck(this)
+  }
+
+  /** kernel worker names: `kworker/<cpu>:<id>[H]`, `kworker/u<pool>:<id>`, `kworker/R-<wq>` */
+  get name(): string {
+    if (this.rescueWq !== null) return `kworker/R-${this.rescueWq.name}`
+    const pool = this.pool
+    if (pool.cpu >= 0) return `kworker/${pool.cpu}:${this.id}${pool.highpri ? "H" : ""}`
+    return `kworker/u${pool.id}:${this.id}`
+  }
+}
+
+// -----------------------------------------------------------------------------
+// Creating workers (kernel create_worker, maybe_create_worker, manage_workers)
+// -----------------------------------------------------------------------------
+
+/**
+ * @internal kernel `create_worker`: a new worker joins the pool idle and is
+ * woken at once (it finds nothing to do unless the pool still needs it).
+ */
+export const createWorker = (pool: WorkerPoolImpl): WorkerImpl => {
+  const pools = pool.pools
+  const worker = new WorkerImpl(pools.nextWorkerId++, pool)
+  if (pool.disassociated) worker.flags |= Flags.WORKER_UNBOUND
+  pool.nrWorkers++
+  pool.workers.add(worker)
+  enterIdle(worker)
+  worker.woken = true
+  pools.startWorkerFiber(worker, workerMain(worker))
+  return worker
+}
+
+/**
+ * @internal kernel `maybe_create_worker`, run by the manager: create workers
+ * until the pool has a spare idle one. Worker creation goes through the
+ * pools' `WorkerFactory`, which may fail or stall (memory pressure in tests);
+ * while it does, the mayday timer calls rescuers for help.
+ */
+const maybeCreateWorker = (pool: WorkerPoolImpl): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const pools = pool.pools
+    armMaydayTimer(pool, pools.config.maydayInitialTimeoutMs)
+    const attempt: Effect.Effect<void> = Effect.flatMap(pools.factory(pool), (ok) => {
+      if (ok || !needToCreateWorker(pool)) return Effect.void
+      return Effect.flatMap(pools.sleep(pools.config.createCooldownMs), () =>
+        needToCreateWorker(pool) ? attempt : Effect.void)
+    })
+    return Effect.flatMap(attempt, () => {
+      disarmMaydayTimer(pool)
+      // the new worker may already be busy: start over if still needed
+      return needToCreateWorker(pool) ? maybeCreateWorker(pool) : Effect.void
+    })
+  })
+
+/** @internal kernel `manage_workers`: at most one manager per pool */
+const manageWorkers = (worker: WorkerImpl): Effect.Effect<boolean> =>
+  Effect.suspend(() => {
+    const pool = worker.pool
+    if (pool.managerActive) return Effect.succeed(false)
+    pool.managerActive = true
+    pool.manager = worker
+    return maybeCreateWorker(pool).pipe(
+      Effect.ensuring(Effect.sync(() => {
+        pool.manager = null
+        pool.managerActive = false
+      })),
+      Effect.as(true)
+    )
+  })
+
+// -----------------------------------------------------------------------------
+// Assigning and running items (PROTOCOLS.md Q5–Q8)
+// -----------------------------------------------------------------------------
+
+/**
+ * @internal kernel `assign_work`: give `work` (and its linked barriers) to
+ * `worker`, unless another worker of the pool is already running it, in which
+ * case it goes to that worker's scheduled list (non-reentrancy).
+ */
+export const assignWork = (work: WorkImpl, worker: WorkerImpl): boolean => {
+  const collision = findWorkerExecutingWork(worker.pool, work)
+  if (collision !== undefined) {
+    moveLinkedWorks(work, collision.scheduled)
+    return false
+  }
+  moveLinkedWorks(work, worker.scheduled)
+  return true
+}
+
+/** @internal kernel `process_one_work`, the part before the item's function runs */
+export const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
+  const pool = worker.pool
+  const pwq = work.link as PoolWorkqueueImpl
+  const data = work.data
+  worker.currentWork = work
+  worker.currentPwq = pwq
+  worker.currentData = data
+  worker.currentColor = colorOf(data)
+  worker.currentAt = pool.pools.platform.now()
+  List.remove(work)
+  if ((pwq.wq.flags & Flags.WQ_CPU_INTENSIVE) !== 0) setFlags(worker, Flags.WORKER_CPU_INTENSIVE)
+  // a no-op for bound pools (nrRunning >= 1 here); chains NOT_RUNNING workers
+  kickPool(pool)
+  // record the last pool and clear PENDING: the last change made to the item
+  // (a queued item has disable depth 0: off queue, only its RUNNING count remains)
+  work.link = pool
+  work.data = (data & WORK_RUNNING_MASK) + WORK_RUNNING_ONE
+  pwq.stats.started++
+  pool.progress++
+  const wq = pwq.wq
+  if (++wq.running > wq.peakRunning) wq.peakRunning = wq.running
+}
+
+/**
+ * @internal kernel `process_one_work`, the part after the item's function
+ * returned. `now` is the platform time (one read per item serves the CPU-time
+ * count and the fairness check).
+ */
+export const finishWork = (worker: WorkerImpl, now: number = worker.pool.pools.platform.now()): void => {
+  const pwq = worker.currentPwq!
+  const work = worker.currentWork!
+  pwq.stats.completed++
+  pwq.stats.cpuTimeMs += now - worker.currentAt
+  pwq.wq.running--
+  clearFlags(worker, Flags.WORKER_CPU_INTENSIVE)
+  work.data -= WORK_RUNNING_ONE
+  worker.currentWork = null
+  worker.currentPwq = null
+  worker.currentColor = -1
+  // must be the last step
+  pwqDecNrInFlight(pwq, worker.currentData)
+}
+
+/** @internal count, log and report a failed item */
+export const reportFailure = (
+  pools: PoolsImpl,
+  pwq: PoolWorkqueueImpl,
+  work: WorkImpl,
+  cause: Cause.Cause<unknown>
+): void => {
+  pwq.stats.failed++
+  pools.reportFailure(pwq.wq.name, workName(work), cause)
+}
+
+/**
+ * @internal after an item, before the next: let the CPU's high-priority pool
+ * go first if it has work, and hand the JS thread back to the event loop if
+ * the fairness budget is spent (neither is a block: the worker stays
+ * running). Returns the pause, or null to go straight on.
+ */
+const pauseAfterWork = (worker: WorkerImpl, now: number): Effect.Effect<void> | null => {
+  const pool = worker.pool
+  const pools = pool.pools
+  // fairness first: once the budget is spent every worker hands the thread back, in
+  // turn, so a high-priority worker parked in the event loop is not overtaken by a
+  // normal one that only yields to Effect's scheduler
+  if (pools.fairnessDue(now)) return Effect.flatMap(pools.yieldToEventLoop(worker), worker.nextThunk)
+  // HIGHPRI: the CPU's high-priority pool is served first whenever both have runnable
+  // work. One yield per item: the high-priority worker runs its items back to back, but
+  // one that is runnable without being scheduled (waiting for a simulated CPU) must not
+  // make this worker spin
+  if (pool.cpu >= 0 && !pool.highpri && !pool.bh && highpriWaiting(pools.cpuPools[pool.cpu][1])) {
+    return Effect.flatMap(Effect.yieldNow(), worker.nextThunk)
+  }
+  return null
+}
+
+/**
+ * @internal does a high-priority pool have work and a worker that will run it
+ * (one running, or one woken)? If none can (all blocked, no worker can be
+ * created), the normal pool goes on rather than spin.
+ */
+const highpriWaiting = (pool: WorkerPoolImpl): boolean => {
+  if (List.isEmpty(pool.worklist)) return false
+  if (pool.nrRunning > 0) return true
+  const idle = List.first<WorkerImpl>(pool.idleList)
+  return idle !== null && idle.woken
+}
+
+/**
+ * @internal the kernel's `do { assign_work; process_scheduled_works } while
+ * (keep_working)`, one item at a time: returns the effect that runs the next
+ * item, or puts the worker to sleep.
+ */
+const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
+  const pool = worker.pool
+  const pools = pool.pools
+  for (;;) {
+    let work = List.first<WorkImpl>(worker.scheduled)
+    if (work === null) {
+      if (worker.fetched && !pool.policy.keepWorking(pool)) break
+      // kernel bh_worker: a softirq round ends after BH_WORKER_RESTARTS items or BH_WORKER_JIFFIES
+      if (pool.bh && worker.fetched && (--worker.bhRestarts <= 0 || pools.platform.now() >= worker.bhEnd)) break
+      worker.fetched = true
+      const head = pool.policy.selectNext(pool)
+      if (head === null) break
+      if ((head.data & (WORK_LINKED | WORK_RUNNING_MASK)) !== 0) {
+        assignWork(head, worker)
+        continue
+      }
+      // fast path of assign_work + process_scheduled_works: an item with no linked
+      // barrier that no worker of the pool is running starts straight from the worklist
+      work = head
+    }
+    startWork(worker, work)
+    if (pool.bh) return Effect.matchCauseEffect(runBhItem(worker, work), worker)
+    const thunk = syncThunkOf(work.effect)
+    if (thunk === null) return Effect.matchCauseEffect(work.effect as Effect.Effect<unknown, unknown>, worker)
+    // a synchronous item runs right here (see fastpath.ts)
+    let threw = false
+    let error: unknown
+    try {
+      thunk()
+    } catch (e) {
+      threw = true
+      error = e
+    }
+    const now = pools.platform.now()
+    if (threw) {
+      const pwq = worker.currentPwq!
+      finishWork(worker, now)
+      reportFailure(pools, pwq, work, Cause.die(error))
+    } else {
+      finishWork(worker, now)
+    }
+    const pause = pauseAfterWork(worker, now)
+    if (pause !== null) return pause
+  }
+  setFlags(worker, Flags.WORKER_PREP)
+  return goIdle(worker)
+}
+
+/** @internal kernel `worker_thread`'s `sleep:` label (and `bh_worker`'s `done:`) */
+const goIdle = (worker: WorkerImpl): Effect.Effect<void> => {
+  enterIdle(worker)
+  if (worker.pool.bh && kickPool(worker.pool)) {
+    // work remains after a softirq round: raise it again, after letting others run
+    return Effect.flatMap(Effect.yieldNow(), worker.wokeUpThunk)
+  }
+  return wokeUp(worker)
+}
+
+/** @internal wait until `wake` (at once if a wakeup is pending) */
+export const waitForWakeup = (worker: WorkerImpl): Effect.Effect<void> =>
+  Effect.async<void>((resume) => {
+    if (worker.woken) resume(Effect.void)
+    else worker.resume = resume
+  })
+
+/** @internal kernel `worker_thread`'s `woke_up:` label */
+const wokeUp = (worker: WorkerImpl): Effect.Effect<void> => {
+  if (!worker.woken) return Effect.flatMap(waitForWakeup(worker), worker.wokeUpThunk)
+  worker.woken = false
+  if ((worker.flags & Flags.WORKER_DIE) !== 0) return Effect.void
+  leaveIdle(worker)
+  return recheck(worker)
+}
+
+/** @internal kernel `worker_thread`'s `recheck:` label */
+const recheck = (worker: WorkerImpl): Effect.Effect<void> => {
+  const pool = worker.pool
+  if (!pool.policy.needMoreWorker(pool)) return goIdle(worker)
+  if (!pool.policy.mayStartWorking(pool) && !pool.managerActive) {
+    return Effect.flatMap(manageWorkers(worker), worker.recheckThunk)
+  }
+  clearFlags(worker, Flags.WORKER_PREP | Flags.WORKER_REBOUND)
+  worker.fetched = false
+  pool.progress++
+  if (pool.bh) {
+    worker.bhRestarts = pool.pools.config.bhRestarts
+    worker.bhEnd = pool.pools.platform.now() + pool.pools.config.bhBudgetMs
+  }
+  return nextWork(worker)
+}
+
+/**
+ * @internal a BH item runs synchronously to completion, as in softirq context.
+ * One that suspends on async would hang its CPU's BH pool: it is stopped and
+ * reported as a typed defect (`BhWorkBlocked`), and the pool carries on.
+ */
+const runBhItem = (worker: WorkerImpl, work: WorkImpl): Effect.Effect<unknown, unknown> =>
+  Effect.suspend(() => {
+    const pools = worker.pool.pools
+    const previous = bhContext.worker
+    bhContext.worker = worker
+    let exit: Exit.Exit<unknown, unknown>
+    try {
+      exit = Runtime.runSyncExit(pools.runtime)(effectOf(work))
+    } finally {
+      bhContext.worker = previous
+    }
+    if (Exit.isFailure(exit)) {
+      const defect = Cause.dieOption(exit.cause)
+      if (Option.isSome(defect) && Runtime.isAsyncFiberException(defect.value)) {
+        defect.value.fiber.unsafeInterruptAsFork(defect.value.fiber.id())
+        return Effect.die(
+          new BhWorkBlocked({ workqueue: worker.currentPwq!.wq.name, work: workName(work) })
+        )
+      }
+    }
+    return exit
+  })
+
+/** @internal the whole life of a worker fiber */
+export const workerMain = (worker: WorkerImpl): Effect.Effect<void> =>
+  Effect.suspend(() => wokeUp(worker)).pipe(
+    Effect.onExit((exit) => Effect.sync(() => workerExited(worker, exit._tag === "Failure" ? exit.cause : null)))
+  )
+
+/**
+ * @internal a worker fiber ended. A culled worker just leaves; a worker whose
+ * fiber was interrupted or died while the pools are alive (which the kernel
+ * never sees) is retired cleanly: its item is accounted as failed, its
+ * scheduled items go back to the pool, and the pool is kicked so that nothing
+ * queued is lost.
+ */
+const workerExited = (worker: WorkerImpl, cause: Cause.Cause<unknown> | null): void => {
+  const pool = worker.pool
+  const pools = pool.pools
+  if ((worker.flags & Flags.WORKER_DIE) !== 0 || pools.shuttingDown) return
+  pool.workers.delete(worker)
+  pool.nrWorkers--
+  if ((worker.flags & Flags.WORKER_IDLE) !== 0) {
+    leaveIdle(worker)
+  } else if ((worker.flags & Flags.WORKER_NOT_RUNNING) === 0 && !worker.sleeping) {
+    pool.nrRunning--
+  }
+  worker.flags |= Flags.WORKER_DIE
+  if (worker.currentWork !== null) {
+    const work = worker.currentWork
+    const pwq = worker.currentPwq!
+    worker.flags |= Flags.WORKER_PREP // keep finishWork's flag bookkeeping from touching nrRunning again
+    finishWork(worker)
+    reportFailure(pools, pwq, work, cause ?? Cause.interrupt(worker.fiber!.id()))
+  }
+  if (pool.managerActive && pool.manager === worker) {
+    pool.managerActive = false
+    pool.manager = null
+  }
+  // hand back what was assigned to this worker, in order, at the head of the worklist
+  for (let work = List.last<WorkImpl>(worker.scheduled); work !== null; work = List.last<WorkImpl>(worker.scheduled)) {
+    List.remove(work)
+    List.insertAfter(work, pool.worklist)
+  }
+  if (pool.nrIdle === 0) createWorker(pool)
+  kickPool(pool)
+}
