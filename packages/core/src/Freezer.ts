@@ -13,10 +13,9 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
-import * as Flags from "./internal/flags.js"
-import { adjustMaxActive } from "./internal/workqueue.js"
-import { impl, WorkerPools } from "./WorkerPool.js"
+import type * as Effect from "effect/Effect"
+import * as internal from "./internal/freezer.js"
+import type { WorkerPools } from "./WorkerPool.js"
 
 /**
  * Start freezing: freezable workqueues start nothing new until `thaw`.
@@ -25,12 +24,7 @@ import { impl, WorkerPools } from "./WorkerPool.js"
  * @since 0.1.0
  * @category combinators
  */
-export const freeze: Effect.Effect<void, never, WorkerPools> = Effect.map(WorkerPools, (service) => {
-  const pools = impl(service)
-  if (pools.freezing) return
-  pools.freezing = true
-  for (const wq of pools.workqueues) adjustMaxActive(wq)
-})
+export const freeze: Effect.Effect<void, never, WorkerPools> = internal.freeze as Effect.Effect<void, never, WorkerPools>
 
 /**
  * Is some freezable workqueue still running (or about to run) an item that
@@ -40,13 +34,7 @@ export const freeze: Effect.Effect<void, never, WorkerPools> = Effect.map(Worker
  * @since 0.1.0
  * @category getters
  */
-export const isBusy: Effect.Effect<boolean, never, WorkerPools> = Effect.map(WorkerPools, (service) => {
-  for (const wq of impl(service).workqueues) {
-    if ((wq.flags & Flags.WQ_FREEZABLE) === 0) continue
-    if (wq.pwqs.some((pwq) => pwq.nrActive > 0)) return true
-  }
-  return false
-})
+export const isBusy: Effect.Effect<boolean, never, WorkerPools> = internal.isBusy as Effect.Effect<boolean, never, WorkerPools>
 
 /**
  * Are the pools frozen?
@@ -54,7 +42,7 @@ export const isBusy: Effect.Effect<boolean, never, WorkerPools> = Effect.map(Wor
  * @since 0.1.0
  * @category getters
  */
-export const isFrozen: Effect.Effect<boolean, never, WorkerPools> = Effect.map(WorkerPools, (s) => impl(s).freezing)
+export const isFrozen: Effect.Effect<boolean, never, WorkerPools> = internal.isFrozen as Effect.Effect<boolean, never, WorkerPools>
 
 /**
  * Thaw: restore every workqueue's limits and start what was held back, in
@@ -63,9 +51,4 @@ export const isFrozen: Effect.Effect<boolean, never, WorkerPools> = Effect.map(W
  * @since 0.1.0
  * @category combinators
  */
-export const thaw: Effect.Effect<void, never, WorkerPools> = Effect.map(WorkerPools, (service) => {
-  const pools = impl(service)
-  if (!pools.freezing) return
-  pools.freezing = false
-  for (const wq of pools.workqueues) adjustMaxActive(wq)
-})
+export const thaw: Effect.Effect<void, never, WorkerPools> = internal.thaw as Effect.Effect<void, never, WorkerPools>

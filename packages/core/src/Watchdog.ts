@@ -11,8 +11,9 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
-import { impl, WorkerPools } from "./WorkerPool.js"
+import type * as Effect from "effect/Effect"
+import * as internal from "./internal/workerPool.js"
+import type { WorkerPools } from "./WorkerPool.js"
 
 /**
  * Tell the watchdog that a CPU (or, without a CPU, every pool) is making
@@ -23,13 +24,4 @@ import { impl, WorkerPools } from "./WorkerPool.js"
  * @category combinators
  */
 export const touch = (cpu?: number): Effect.Effect<void, never, WorkerPools> =>
-  Effect.map(WorkerPools, (service) => {
-    const pools = impl(service)
-    const now = pools.clockNow()
-    if (cpu === undefined) {
-      pools.touchedGlobal = now
-      for (let i = 0; i < pools.touched.length; i++) pools.touched[i] = now
-    } else if (cpu >= 0 && cpu < pools.touched.length) {
-      pools.touched[cpu] = now
-    }
-  })
+  internal.touch(cpu) as Effect.Effect<void, never, WorkerPools>

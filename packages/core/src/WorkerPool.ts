@@ -22,29 +22,24 @@
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
+import type * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
+import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { PoolEvent } from "./internal/events.js"
-import { workerOf } from "./internal/current.js"
-import { detector } from "./internal/detector.js"
-import { WQ_SYSFS } from "./internal/flags.js"
-import * as List from "./internal/list.js"
-import { busyWorkers, type WorkerPoolImpl } from "./internal/pool.js"
-import { currentCpu, defaultPlatform, type PlatformImpl, PoolsImpl, resolveConfig } from "./internal/pools.js"
-import { kernelPolicy } from "./internal/policy.js"
+import { type PoolsImpl, WorkerPoolsTag, WorkerPoolsTypeId } from "./internal/pools.js"
+import * as internal from "./internal/workerPool.js"
 import type { Policy } from "./Policy.js"
-import { InvalidCpu, InvalidPoolOptions } from "./WorkqueueError.js"
+import type { InvalidCpu, InvalidPoolOptions } from "./WorkqueueError.js"
 
 /**
  * @since 0.1.0
  * @category symbols
  */
-export const TypeId: unique symbol = Symbol.for("@cmwq/core/WorkerPools")
+export const TypeId: typeof WorkerPoolsTypeId = WorkerPoolsTypeId
 
 /**
  * @since 0.1.0
@@ -70,9 +65,10 @@ export interface WorkerPools {
  * @since 0.1.0
  * @category tags
  */
-export const WorkerPools: Context.Tag<WorkerPools, WorkerPools> = Context.GenericTag<WorkerPools>(
-  "@cmwq/core/WorkerPools"
-)
+export const WorkerPools: Context.Tag<WorkerPools, WorkerPools> = WorkerPoolsTag as unknown as Context.Tag<
+  WorkerPools,
+  WorkerPools
+>
 
 /**
  * What the engine reports to an observer: a failed work item, a refused queue
@@ -153,16 +149,6 @@ export interface Options {
   readonly workerCreation?: ((pool: { readonly name: string; readonly cpu: number }) => Effect.Effect<boolean>) | undefined
 }
 
-const validate = (options: Options): Effect.Effect<void, InvalidPoolOptions> => {
-  const cpus = options.cpus
-  if (cpus !== undefined && (!Number.isInteger(cpus) || cpus < 1 || cpus > 4096)) {
-    return Effect.fail(
-      new InvalidPoolOptions({ option: "cpus", value: String(cpus), reason: "an integer in 1..4096" })
-    )
-  }
-  return Effect.void
-}
-
 /**
  * Build the pools (scoped): the per-CPU pools with one idle worker each. When
  * the scope closes, every worker and timer is interrupted; close workqueues
@@ -173,39 +159,7 @@ const validate = (options: Options): Effect.Effect<void, InvalidPoolOptions> => 
  * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<WorkerPools, InvalidPoolOptions, Scope.Scope> =>
-  Effect.gen(function*() {
-    yield* validate(options)
-    const config = resolveConfig(options)
-    for (const [option, value] of [
-      ["idleTimeout", config.idleTimeoutMs],
-      ["fairnessBudget", config.fairnessBudgetMs],
-      ["cpuIntensiveThreshold", config.cpuIntensiveThresholdMs],
-      ["maydayInitialTimeout", config.maydayInitialTimeoutMs],
-      ["maydayInterval", config.maydayIntervalMs],
-      ["createCooldown", config.createCooldownMs],
-      ["watchdogThreshold", config.watchdogThresholdMs]
-    ] as const) {
-      if (!Number.isFinite(value) || value < 0) {
-        return yield* new InvalidPoolOptions({ option, value: String(value), reason: "a finite duration, 0 or more" })
-      }
-    }
-    const runtime = yield* Effect.runtime<never>()
-    const workerRuntime = yield* Effect.supervised(detector)(Effect.runtime<never>())
-    const clock = yield* Effect.clock
-    const policy = options.policy === undefined ? kernelPolicy : (options.policy as unknown as typeof kernelPolicy)
-    const pools = new PoolsImpl(
-      config,
-      policy,
-      (options.platform as PlatformImpl | undefined) ?? defaultPlatform,
-      runtime,
-      workerRuntime,
-      clock,
-      options.observer,
-      options.workerCreation
-    )
-    yield* Effect.addFinalizer(() => pools.shutdown())
-    return pools as unknown as WorkerPools
-  })
+  internal.make(options) as unknown as Effect.Effect<WorkerPools, InvalidPoolOptions, Scope.Scope>
 
 /**
  * The pools as a layer.
@@ -230,9 +184,6 @@ export const make = (options: Options = {}): Effect.Effect<WorkerPools, InvalidP
 export const layer = (options: Options = {}): Layer.Layer<WorkerPools, InvalidPoolOptions> =>
   Layer.scoped(WorkerPools, make(options))
 
-/** @internal */
-export const impl = (pools: WorkerPools): PoolsImpl => pools as unknown as PoolsImpl
-
 /**
  * Run `effect` as if on logical CPU `cpu`: work it queues without naming a
  * CPU goes to that CPU's pools (kernel: the issuing CPU). Inside a worker the
@@ -247,10 +198,7 @@ export const withCpu: {
 } = dual(
   2,
   <A, E, R>(effect: Effect.Effect<A, E, R>, cpu: number): Effect.Effect<A, E | InvalidCpu, R | WorkerPools> =>
-    Effect.flatMap(WorkerPools, (pools): Effect.Effect<A, E | InvalidCpu, R> =>
-      Number.isInteger(cpu) && cpu >= 0 && cpu < pools.cpus
-        ? Effect.locally(effect, currentCpu, cpu)
-        : Effect.fail(new InvalidCpu({ cpu, cpus: pools.cpus })))
+    internal.withCpu(effect, cpu) as Effect.Effect<A, E | InvalidCpu, R | WorkerPools>
 )
 
 /**
@@ -260,10 +208,11 @@ export const withCpu: {
  * @since 0.1.0
  * @category getters
  */
-export const currentCpuNumber: Effect.Effect<number, never, WorkerPools> = Effect.map(
-  WorkerPools,
-  (pools) => impl(pools).localCpu(impl(pools).currentWorker())
-)
+export const currentCpuNumber: Effect.Effect<number, never, WorkerPools> = internal.currentCpuNumber as Effect.Effect<
+  number,
+  never,
+  WorkerPools
+>
 
 /**
  * Run `effect` on the current worker without counting its suspensions as
@@ -274,15 +223,7 @@ export const currentCpuNumber: Effect.Effect<number, never, WorkerPools> = Effec
  * @since 0.1.0
  * @category unsafe
  */
-export const unsafeRunnable = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.withFiberRuntime((fiber) => {
-    const worker = workerOf(fiber)
-    if (worker === undefined) return effect
-    worker.nonBlocking++
-    return Effect.ensuring(effect, Effect.sync(() => {
-      worker.nonBlocking--
-    }))
-  })
+export const unsafeRunnable: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> = internal.unsafeRunnable
 
 /**
  * A pool's state at one moment (kernel `wq_dump.py`'s pool lines).
@@ -306,29 +247,17 @@ export interface PoolSnapshot {
   readonly busy: number
 }
 
-const snapshotOf = (pool: WorkerPoolImpl): PoolSnapshot => ({
-  id: pool.id,
-  name: pool.name,
-  cpu: pool.cpu,
-  highpri: pool.highpri,
-  bh: pool.bh,
-  workers: pool.nrWorkers,
-  idle: pool.nrIdle,
-  running: pool.nrRunning,
-  pending: List.size(pool.worklist),
-  busy: busyWorkers(pool).length
-})
-
 /**
  * Every pool's state (diagnostics; O(pending items)).
  *
  * @since 0.1.0
  * @category getters
  */
-export const snapshot: Effect.Effect<ReadonlyArray<PoolSnapshot>, never, WorkerPools> = Effect.map(
-  WorkerPools,
-  (pools) => unsafeSnapshot(pools)
-)
+export const snapshot: Effect.Effect<ReadonlyArray<PoolSnapshot>, never, WorkerPools> = internal.snapshot as Effect.Effect<
+  ReadonlyArray<PoolSnapshot>,
+  never,
+  WorkerPools
+>
 
 /**
  * `snapshot` without an Effect (for invariant checks from outside a run).
@@ -337,7 +266,7 @@ export const snapshot: Effect.Effect<ReadonlyArray<PoolSnapshot>, never, WorkerP
  * @category unsafe
  */
 export const unsafeSnapshot = (pools: WorkerPools): ReadonlyArray<PoolSnapshot> =>
-  impl(pools).allPools().map(snapshotOf)
+  internal.unsafeSnapshot(pools as unknown as PoolsImpl)
 
 /**
  * A workqueue as the kernel's `/sys/bus/workqueue/devices/<name>` shows it.
@@ -362,18 +291,11 @@ export interface SysfsEntry {
  * @since 0.1.0
  * @category getters
  */
-export const sysfs: Effect.Effect<ReadonlyArray<SysfsEntry>, never, WorkerPools> = Effect.map(
-  WorkerPools,
-  (pools) =>
-    [...impl(pools).workqueues].filter((wq) => (wq.flags & WQ_SYSFS) !== 0).map((wq) => ({
-      name: wq.name,
-      perCpu: wq.unboundAttrs === null,
-      maxActive: wq.savedMaxActive,
-      cpumask: wq.unboundAttrs?.cpumask,
-      affinityScope: wq.unboundAttrs?.affinityScope,
-      affinityStrict: wq.unboundAttrs?.affinityStrict
-    }))
-)
+export const sysfs: Effect.Effect<ReadonlyArray<SysfsEntry>, never, WorkerPools> = internal.sysfsEntries as Effect.Effect<
+  ReadonlyArray<SysfsEntry>,
+  never,
+  WorkerPools
+>
 
 /**
  * Who a worker is (kernel `kworker/<cpu>:<id>[H]`, `kworker/u<pool>:<id>`).
@@ -399,11 +321,4 @@ export interface WorkerInfo {
  * @since 0.1.0
  * @category getters
  */
-export const currentWorker: Effect.Effect<Option.Option<WorkerInfo>> = Effect.withFiberRuntime((fiber) => {
-  const worker = workerOf(fiber)
-  return Effect.succeed(
-    worker === undefined
-      ? Option.none()
-      : Option.some({ id: worker.id, name: worker.name, pool: worker.pool.id, cpu: worker.pool.cpu })
-  )
-})
+export const currentWorker: Effect.Effect<Option.Option<WorkerInfo>> = internal.currentWorker

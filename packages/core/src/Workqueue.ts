@@ -21,35 +21,30 @@
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
-import * as Option from "effect/Option"
+import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import { modDelayedWorkOn, queueDelayedWorkOn } from "./internal/cancel.js"
 import * as C from "./internal/constants.js"
 import * as Flags from "./internal/flags.js"
 import { drainWorkqueue, flushWorkqueue } from "./internal/flush.js"
-import { workerOf } from "./internal/current.js"
-import type { PoolsImpl } from "./internal/pools.js"
-import { currentCpu } from "./internal/pools.js"
+import { poolsImpl } from "./internal/pools.js"
 import type { DelayedWorkImpl, WorkImpl } from "./internal/work.js"
 import * as internal from "./internal/workqueue.js"
-import type { WorkerImpl } from "./internal/worker.js"
-import * as List from "./internal/list.js"
 import type { DelayedWork } from "./DelayedWork.js"
 import type { FlushColor } from "./FlushColor.js"
 import type { Work } from "./Work.js"
-import { WorkerPools } from "./WorkerPool.js"
-import {
-  type FlushDeadlock,
+import type { WorkerPools } from "./WorkerPool.js"
+import type {
+  FlushDeadlock,
   InvalidCpu,
   InvalidDelay,
   InvalidFlags,
   InvalidMaxActive,
   InvalidOperation,
-  type WorkqueueDestroyed,
-  type WorkqueueDraining
+  WorkqueueDestroyed,
+  WorkqueueDraining
 } from "./WorkqueueError.js"
 
 /**
@@ -175,29 +170,11 @@ const allocWith = (
   legacy: boolean,
   attrs?: Attrs
 ): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
-  Effect.gen(function*() {
-    const pools = (yield* WorkerPools) as unknown as PoolsImpl
-    let bits = 0
-    for (const flag of flagNames) {
-      if (!Flags.FLAG_NAMES.includes(flag)) {
-        return yield* new InvalidFlags({ workqueue: name, flags: [...flagNames], reason: `unknown flag ${flag}` })
-      }
-      bits |= Flags.flagBit(flag)
-    }
-    yield* internal.checkMaxActive(name, maxActive)
-    yield* internal.checkFlags(name, bits, maxActive, ordered)
-    if (attrs !== undefined && !ordered && (bits & Flags.WQ_UNBOUND) === 0) {
-      return yield* new InvalidFlags({
-        workqueue: name,
-        flags: [...flagNames],
-        reason: "attributes (cpumask, affinity scope) apply to UNBOUND workqueues"
-      })
-    }
-    return yield* Effect.acquireRelease(
-      Effect.sync(() => internal.allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs })),
-      (wq) => Effect.orDie(destroyImpl(wq))
-    ) as Effect.Effect<internal.WorkqueueImpl, never, Scope.Scope> as unknown as Effect.Effect<Workqueue, never, Scope.Scope>
-  })
+  poolsImpl((pools) => internal.alloc(pools, name, flagNames, maxActive, ordered, legacy, attrs)) as Effect.Effect<
+    Workqueue,
+    InvalidMaxActive | InvalidFlags,
+    WorkerPools | Scope.Scope
+  >
 
 /**
  * Allocate a workqueue (kernel `alloc_workqueue`), as a scoped resource:
@@ -290,34 +267,6 @@ export const isDestroyed = (wq: Workqueue): boolean => impl(wq).destroyed
 // Queueing
 // -----------------------------------------------------------------------------
 
-const TRUE = Effect.succeed(true)
-const FALSE = Effect.succeed(false)
-
-const queueResult = (
-  wq: internal.WorkqueueImpl,
-  result: boolean | "destroyed" | "draining"
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> =>
-  result === true ? TRUE : result === false ? FALSE : Effect.fail(internal.refusalError(wq, result))
-
-const localCpuOf = (pools: PoolsImpl, worker: WorkerImpl | undefined, fiberCpu: number): number =>
-  worker !== undefined && worker.pool.cpu >= 0 ? worker.pool.cpu : fiberCpu < pools.config.cpus ? fiberCpu : 0
-
-const queueOnImpl = (
-  wq: internal.WorkqueueImpl,
-  cpu: number,
-  work: WorkImpl
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> =>
-  Effect.withFiberRuntime((fiber) => {
-    const worker = workerOf(fiber)
-    const local = localCpuOf(wq.pools, worker, fiber.getFiberRef(currentCpu))
-    return queueResult(wq, internal.queueWorkOn(cpu, wq, work, worker ?? null, local))
-  })
-
-const checkCpu = (wq: internal.WorkqueueImpl, cpu: number): InvalidCpu | null =>
-  Number.isInteger(cpu) && cpu >= 0 && cpu < wq.pools.config.cpus
-    ? null
-    : new InvalidCpu({ cpu, cpus: wq.pools.config.cpus })
-
 /**
  * Queue `work` on the current CPU (kernel `queue_work`). Returns `true` if it
  * was queued, `false` if it was already pending or is disabled. Fails if the
@@ -329,7 +278,7 @@ const checkCpu = (wq: internal.WorkqueueImpl, cpu: number): InvalidCpu | null =>
 export const queue: {
   (work: Work): (wq: Workqueue) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining>
   (wq: Workqueue, work: Work): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining>
-} = dual(2, (wq: Workqueue, work: Work) => queueOnImpl(impl(wq), -1, work as unknown as WorkImpl))
+} = dual(2, (wq: Workqueue, work: Work) => internal.queue(impl(wq), -1, work as unknown as WorkImpl))
 
 /**
  * Queue `work` on logical CPU `cpu` (kernel `queue_work_on`).
@@ -340,10 +289,7 @@ export const queue: {
 export const queueOn: {
   (cpu: number, work: Work): (wq: Workqueue) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu>
   (wq: Workqueue, cpu: number, work: Work): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu>
-} = dual(3, (wq: Workqueue, cpu: number, work: Work) => {
-  const error = checkCpu(impl(wq), cpu)
-  return error !== null ? Effect.fail(error) : queueOnImpl(impl(wq), cpu, work as unknown as WorkImpl)
-})
+} = dual(3, (wq: Workqueue, cpu: number, work: Work) => internal.queueOn(impl(wq), cpu, work as unknown as WorkImpl))
 
 /**
  * `queue` without an Effect, for callbacks outside Effect (event emitters,
@@ -353,41 +299,8 @@ export const queueOn: {
  * @since 0.1.0
  * @category unsafe
  */
-export const unsafeQueue = (wq: Workqueue, work: Work): boolean => {
-  const w = impl(wq)
-  const worker = w.pools.currentWorker()
-  const result = internal.queueWorkOn(-1, w, work as unknown as WorkImpl, worker, w.pools.localCpu(worker))
-  if (result === true || result === false) return result
-  throw internal.refusalError(w, result)
-}
-
-const delayMillis = (delay: Duration.DurationInput): number | InvalidDelay => {
-  const ms = typeof delay === "number" ? delay : Duration.toMillis(Duration.decode(delay))
-  return Number.isFinite(ms) && ms >= 0 ? ms : new InvalidDelay({ delay: ms })
-}
-
-const delayedImpl = (
-  wq: internal.WorkqueueImpl,
-  cpu: number,
-  dwork: DelayedWorkImpl,
-  delay: Duration.DurationInput,
-  mod: boolean
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
-  Effect.withFiberRuntime((fiber) => {
-    const ms = delayMillis(delay)
-    if (typeof ms !== "number") return Effect.fail(ms)
-    if (cpu >= 0) {
-      const error = checkCpu(wq, cpu)
-      if (error !== null) return Effect.fail(error)
-    }
-    const worker = workerOf(fiber) ?? null
-    const refusal = internal.queueRefusal(wq, worker)
-    if (refusal !== null) return Effect.fail(internal.refusalError(wq, refusal))
-    const local = localCpuOf(wq.pools, worker ?? undefined, fiber.getFiberRef(currentCpu))
-    return Effect.succeed(
-      mod ? modDelayedWorkOn(cpu, wq, dwork, ms, local) : queueDelayedWorkOn(cpu, wq, dwork, ms, local)
-    )
-  })
+export const unsafeQueue = (wq: Workqueue, work: Work): boolean =>
+  internal.unsafeQueue(impl(wq), work as unknown as WorkImpl)
 
 /**
  * The shape of `queueDelayed` and `modDelayed` (data-first and data-last).
@@ -410,7 +323,7 @@ const delayer = (mod: boolean): Delayer =>
   dual(
     3,
     (wq: Workqueue, dwork: DelayedWork, delay: Duration.DurationInput) =>
-      delayedImpl(impl(wq), -1, dwork as unknown as DelayedWorkImpl, delay, mod) as Effect.Effect<
+      internal.queueDelayed(impl(wq), -1, dwork as unknown as DelayedWorkImpl, delay, mod) as Effect.Effect<
         boolean,
         WorkqueueDestroyed | WorkqueueDraining | InvalidDelay
       >
@@ -439,7 +352,7 @@ export const queueDelayedOn = (
   dwork: DelayedWork,
   delay: Duration.DurationInput
 ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
-  delayedImpl(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, false)
+  internal.queueDelayed(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, false)
 
 /**
  * Queue `dwork` after `delay`, or move its deadline to now + `delay` if it is
@@ -464,7 +377,7 @@ export const modDelayedOn = (
   dwork: DelayedWork,
   delay: Duration.DurationInput
 ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
-  delayedImpl(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, true)
+  internal.queueDelayed(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, true)
 
 // -----------------------------------------------------------------------------
 // Flush, drain, destroy
@@ -494,13 +407,6 @@ export const flush = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => flus
  */
 export const drain = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => drainWorkqueue(impl(wq))
 
-const destroyImpl = (wq: internal.WorkqueueImpl): Effect.Effect<void, FlushDeadlock> =>
-  Effect.suspend(() => {
-    if (wq.destroyed || (wq.flags & Flags.__WQ_DESTROYING) !== 0) return Effect.void
-    wq.flags |= Flags.__WQ_DESTROYING
-    return Effect.flatMap(drainWorkqueue(wq, "destroy"), () => internal.release(wq))
-  })
-
 /**
  * Destroy `wq` now (kernel `destroy_workqueue`): drain it, then release it.
  * Closing the workqueue's scope does the same; destroying twice is a no-op.
@@ -511,7 +417,7 @@ const destroyImpl = (wq: internal.WorkqueueImpl): Effect.Effect<void, FlushDeadl
  * @since 0.1.0
  * @category combinators
  */
-export const destroy = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => destroyImpl(impl(wq))
+export const destroy = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => internal.destroy(impl(wq))
 
 /**
  * Change `maxActive` on a live workqueue (kernel `workqueue_set_max_active`).
@@ -525,24 +431,7 @@ export const destroy = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => de
 export const setMaxActive: {
   (n: number): (wq: Workqueue) => Effect.Effect<void, InvalidMaxActive | InvalidOperation>
   (wq: Workqueue, n: number): Effect.Effect<void, InvalidMaxActive | InvalidOperation>
-} = dual(2, (wq: Workqueue, n: number) =>
-  Effect.suspend((): Effect.Effect<void, InvalidMaxActive | InvalidOperation> => {
-    const w = impl(wq)
-    if (w.ordered || (w.flags & Flags.WQ_BH) !== 0) {
-      return Effect.fail(
-        new InvalidOperation({
-          operation: "setMaxActive",
-          workqueue: w.name,
-          reason: w.ordered ? "an ordered workqueue runs one item at a time" : "BH workqueues have no max_active"
-        })
-      )
-    }
-    return Effect.map(internal.checkMaxActive(w.name, n, false), (value) => {
-      w.savedMaxActive = value
-      if (w.unbound) w.savedMinActive = Math.min(w.savedMinActive, value)
-      internal.adjustMaxActive(w)
-    })
-  }))
+} = dual(2, (wq: Workqueue, n: number) => internal.setMaxActive(impl(wq), n))
 
 /**
  * Change an unbound workqueue's attributes while it runs (kernel
@@ -557,27 +446,7 @@ export const setMaxActive: {
 export const applyAttrs: {
   (attrs: Attrs): (wq: Workqueue) => Effect.Effect<void, InvalidOperation>
   (wq: Workqueue, attrs: Attrs): Effect.Effect<void, InvalidOperation>
-} = dual(2, (wq: Workqueue, attrs: Attrs) =>
-  Effect.suspend((): Effect.Effect<void, InvalidOperation> => {
-    const w = impl(wq)
-    const current = w.unboundAttrs
-    if (current === null || w.destroyed) {
-      return Effect.fail(
-        new InvalidOperation({
-          operation: "applyAttrs",
-          workqueue: w.name,
-          reason: w.destroyed ? "the workqueue is destroyed" : "attributes apply to UNBOUND workqueues"
-        })
-      )
-    }
-    w.pools.installUnboundPwqs(w, {
-      highpri: current.highpri,
-      cpumask: attrs.cpumask ?? current.cpumask,
-      affinityScope: attrs.affinityScope ?? current.affinityScope,
-      affinityStrict: attrs.affinityStrict ?? current.affinityStrict
-    })
-    return Effect.void
-  }))
+} = dual(2, (wq: Workqueue, attrs: Attrs) => internal.applyAttrs(impl(wq), attrs))
 
 /**
  * An unbound workqueue's attributes, or none for a per-cpu one.
@@ -585,12 +454,7 @@ export const applyAttrs: {
  * @since 0.1.0
  * @category getters
  */
-export const attrs = (wq: Workqueue): Option.Option<Required<Attrs>> => {
-  const a = impl(wq).unboundAttrs
-  return a === null
-    ? Option.none()
-    : Option.some({ cpumask: a.cpumask, affinityScope: a.affinityScope, affinityStrict: a.affinityStrict })
-}
+export const attrs = (wq: Workqueue): Option.Option<Required<Attrs>> => internal.attrsOf(impl(wq))
 
 /**
  * Change the per-node floor of an unbound workqueue's `maxActive` (kernel
@@ -602,23 +466,7 @@ export const attrs = (wq: Workqueue): Option.Option<Required<Attrs>> => {
 export const setMinActive: {
   (n: number): (wq: Workqueue) => Effect.Effect<void, InvalidMaxActive | InvalidOperation>
   (wq: Workqueue, n: number): Effect.Effect<void, InvalidMaxActive | InvalidOperation>
-} = dual(2, (wq: Workqueue, n: number) =>
-  Effect.suspend((): Effect.Effect<void, InvalidMaxActive | InvalidOperation> => {
-    const w = impl(wq)
-    if (!w.unbound || w.ordered) {
-      return Effect.fail(
-        new InvalidOperation({
-          operation: "setMinActive",
-          workqueue: w.name,
-          reason: "only non-ordered unbound workqueues have min_active"
-        })
-      )
-    }
-    return Effect.map(internal.checkMaxActive(w.name, n), (checked) => {
-      w.savedMinActive = Math.min(checked, w.savedMaxActive)
-      internal.adjustMaxActive(w)
-    })
-  }))
+} = dual(2, (wq: Workqueue, n: number) => internal.setMinActive(impl(wq), n))
 
 // -----------------------------------------------------------------------------
 // Introspection
@@ -660,7 +508,7 @@ export interface Stats {
  * @since 0.1.0
  * @category getters
  */
-export const stats = (wq: Workqueue): Effect.Effect<Stats> => Effect.sync(() => internal.statsOf(impl(wq)))
+export const stats = (wq: Workqueue): Effect.Effect<Stats> => internal.stats(impl(wq))
 
 /**
  * The state of one link of a workqueue to a pool (kernel `pool_workqueue`).
@@ -707,23 +555,7 @@ export interface State {
  * @since 0.1.0
  * @category unsafe
  */
-export const unsafeInspect = (wq: Workqueue): State => {
-  const w = impl(wq)
-  return {
-    workColor: w.workColor as FlushColor,
-    flushColor: w.flushColor as FlushColor,
-    flushers: (w.firstFlusher === null ? 0 : 1) + w.flusherQueue.length + w.flusherOverflow.length,
-    maxActive: w.maxActive,
-    links: w.pwqs.map((pwq) => ({
-      poolId: pwq.pool.id,
-      pool: pwq.pool.name,
-      active: pwq.nrActive,
-      inactive: List.size(pwq.inactive),
-      inFlight: Array.from(pwq.nrInFlight),
-      flushColor: pwq.flushColor as FlushColor
-    }))
-  }
-}
+export const unsafeInspect = (wq: Workqueue): State => internal.inspect(impl(wq)) as unknown as State
 
 /**
  * The workqueue's state now.
@@ -731,7 +563,7 @@ export const unsafeInspect = (wq: Workqueue): State => {
  * @since 0.1.0
  * @category getters
  */
-export const inspect = (wq: Workqueue): Effect.Effect<State> => Effect.sync(() => unsafeInspect(wq))
+export const inspect = (wq: Workqueue): Effect.Effect<State> => internal.inspectEffect(impl(wq)) as unknown as Effect.Effect<State>
 
 /**
  * Items queued (active or held back by `maxActive`) and running on `wq`,
@@ -740,9 +572,4 @@ export const inspect = (wq: Workqueue): Effect.Effect<State> => Effect.sync(() =
  * @since 0.1.0
  * @category getters
  */
-export const pendingCount = (wq: Workqueue): Effect.Effect<number> =>
-  Effect.sync(() => {
-    let n = 0
-    for (const pwq of impl(wq).pwqs) n += pwq.nrActive + List.size(pwq.inactive)
-    return n
-  })
+export const pendingCount = (wq: Workqueue): Effect.Effect<number> => internal.pendingCountEffect(impl(wq))

@@ -19,23 +19,12 @@
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Metric from "effect/Metric"
+import type * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { impl, WorkerPools } from "./WorkerPool.js"
-import * as Workqueue from "./Workqueue.js"
-import { statsOf } from "./internal/workqueue.js"
-
-const counters = {
-  started: Metric.counter("workqueue_started_total", { description: "work items started (wq_monitor: total)" }),
-  completed: Metric.counter("workqueue_completed_total", { description: "work items completed" }),
-  failed: Metric.counter("workqueue_failed_total", { description: "work items that failed, died or were interrupted" }),
-  cpuTimeMs: Metric.counter("workqueue_cpu_time_ms_total", { description: "milliseconds items held the JS thread (wq_monitor: CPUtime)" }),
-  cpuIntensive: Metric.counter("workqueue_cpu_intensive_total", { description: "CPU-intensive threshold violations (wq_monitor: CPUitsv)" }),
-  cmWakeup: Metric.counter("workqueue_cm_wakeup_total", { description: "concurrency-management wakeups (wq_monitor: CMW)" }),
-  mayday: Metric.counter("workqueue_mayday_total", { description: "maydays to the rescuer" }),
-  rescued: Metric.counter("workqueue_rescued_total", { description: "items run by the rescuer" })
-} as const
+import * as internal from "./internal/metrics.js"
+import type { WorkerPools } from "./WorkerPool.js"
+import type * as Workqueue from "./Workqueue.js"
 
 /**
  * The items in flight of a workqueue, per `workqueue` tag.
@@ -43,9 +32,7 @@ const counters = {
  * @since 0.1.0
  * @category metrics
  */
-export const inFlight: Metric.Metric.Gauge<number> = Metric.gauge("workqueue_in_flight", {
-  description: "work items queued or running (wq_monitor: infl)"
-})
+export const inFlight: Metric.Metric.Gauge<number> = internal.inFlight
 
 /**
  * The counter metrics, by stat name.
@@ -53,9 +40,7 @@ export const inFlight: Metric.Metric.Gauge<number> = Metric.gauge("workqueue_in_
  * @since 0.1.0
  * @category metrics
  */
-export const metrics: typeof counters = counters
-
-const published = new WeakMap<object, Record<string, number>>()
+export const metrics: typeof internal.counters = internal.counters
 
 /**
  * Publish every live workqueue's counts to the metrics (counters grow by what
@@ -64,19 +49,7 @@ const published = new WeakMap<object, Record<string, number>>()
  * @since 0.1.0
  * @category combinators
  */
-export const update: Effect.Effect<void, never, WorkerPools> = Effect.flatMap(WorkerPools, (service) =>
-  Effect.forEach(impl(service).workqueues, (wq) => {
-    const stats = statsOf(wq)
-    const last = published.get(wq) ?? {}
-    published.set(wq, { ...stats } as unknown as Record<string, number>)
-    return Effect.zipRight(
-      Effect.forEach(Object.entries(counters), ([key, counter]) => {
-        const delta = (stats as unknown as Record<string, number>)[key] - (last[key] ?? 0)
-        return delta > 0 ? Metric.update(Metric.tagged(counter, "workqueue", wq.name), delta) : Effect.void
-      }, { discard: true }),
-      Metric.set(Metric.tagged(inFlight, "workqueue", wq.name), stats.inFlight)
-    )
-  }, { discard: true }))
+export const update: Effect.Effect<void, never, WorkerPools> = internal.update as Effect.Effect<void, never, WorkerPools>
 
 /**
  * Publish the counts every `interval`, for as long as the scope lives.

@@ -39,7 +39,8 @@ import {
   type WorkImpl,
   workName
 } from "./work.js"
-import { queueRefusal, queueWorkOnPwq, type WorkqueueImpl } from "./workqueue.js"
+import { queueRefusal, queueWorkOnPwq } from "./queue.js"
+import type { WorkqueueImpl } from "./workqueue.js"
 
 const cancelTimer = (dwork: DelayedWorkImpl): void => {
   dwork.timerSeq++

@@ -14,6 +14,7 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -33,6 +34,16 @@ import { maydayTimeout } from "./rescuer.js"
 import { startWatchdog } from "./watchdog.js"
 import type { Options } from "../WorkerPool.js"
 import type { UnboundAttrs, WorkqueueImpl } from "./workqueue.js"
+
+/** @internal symbol tagging the pools service (public `WorkerPool.TypeId`) */
+export const WorkerPoolsTypeId: unique symbol = Symbol.for("@cmwq/core/WorkerPools")
+
+/** @internal the pools service tag (public `WorkerPool.WorkerPools`) */
+export const WorkerPoolsTag: Context.Tag<PoolsImpl, PoolsImpl> = Context.GenericTag<PoolsImpl>("@cmwq/core/WorkerPools")
+
+/** @internal run `f` with the pools service */
+export const poolsImpl = <A, E, R>(f: (pools: PoolsImpl) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R | PoolsImpl> =>
+  Effect.flatMap(WorkerPoolsTag, f)
 
 /** @internal resolved configuration (all times in milliseconds) */
 export interface PoolsConfig {
@@ -57,7 +68,7 @@ export interface PoolsConfig {
   }
 }
 
-/** @internal what the platform provides: a monotonic clock and a macrotask (see Platform.ts) */
+/** @internal what the platform provides: a monotonic clock and a macrotask (public `WorkerPool.Platform`) */
 export interface PlatformImpl {
   readonly now: () => number
   readonly macrotask: (callback: () => void) => void
@@ -84,6 +95,7 @@ export interface Timer {
 
 /** @internal the pools service implementation */
 export class PoolsImpl {
+  readonly [WorkerPoolsTypeId]: typeof WorkerPoolsTypeId = WorkerPoolsTypeId
   readonly cpuPools: Array<ReadonlyArray<WorkerPoolImpl>> = [] // I: per CPU: [normal, highpri, bh, bh-highpri]
   readonly unboundPools = new Map<string, WorkerPoolImpl>() // P: shared by attributes
   readonly dedicatedPools = new Map<WorkqueueImpl, Array<WorkerPoolImpl>>() // P: "dedicated" policies only
@@ -264,9 +276,8 @@ export class PoolsImpl {
   }
 
   /** the current CPU of `worker`, or of the calling fiber */
-  localCpu(worker: WorkerImpl | null): number {
+  localCpu(worker: WorkerImpl | null, fiber = currentFiber()): number {
     if (worker !== null && worker.pool.cpu >= 0) return worker.pool.cpu
-    const fiber = currentFiber()
     if (fiber === undefined) return 0
     const cpu = fiber.getFiberRef(currentCpu)
     return cpu < this.config.cpus ? cpu : 0

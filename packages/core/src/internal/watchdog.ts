@@ -58,3 +58,4 @@ export const startWatchdog = (pools: PoolsImpl): void => {
   }
   pools.watchdogTimer = pools.timer(thresh / 4, tick)
 }
+

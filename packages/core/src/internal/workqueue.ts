@@ -19,35 +19,26 @@
  *
  * @internal
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import { workerOf } from "./current.js"
 import { WORK_NR_COLORS, WQ_DFL_ACTIVE, WQ_DFL_MIN_ACTIVE, WQ_MAX_ACTIVE } from "./constants.js"
 import * as Errors from "./errors.js"
+import { drainWorkqueue } from "./flush.js"
 import * as Flags from "./flags.js"
 import type { Flusher } from "./color.js"
 import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
-import { findWorkerExecutingWork, kickPool, type WorkerPoolImpl } from "./pool.js"
+import { kickPool } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
+import { queueRefusal, queueWorkOn, refusalError } from "./queue.js"
 import { initRescuer } from "./rescuer.js"
-import {
-  getPwq,
-  NodeNrActive,
-  PwqStats,
-  PoolWorkqueueImpl,
-  pwqActivateFirstInactive,
-  pwqTryincNrActive
-} from "./pwq.js"
-import {
-  disableDepthOf,
-  WORK_COLOR_SHIFT,
-  WORK_INACTIVE,
-  WORK_PENDING,
-  WORK_PWQ,
-  WORK_RUNNING_MASK,
-  type WorkImpl,
-  workName
-} from "./work.js"
+import { modDelayedWorkOn, queueDelayedWorkOn } from "./cancel.js"
+import { NodeNrActive, PoolWorkqueueImpl, PwqStats, pwqActivateFirstInactive } from "./pwq.js"
+import type { DelayedWorkImpl, WorkImpl } from "./work.js"
 import type { WorkerImpl } from "./worker.js"
 
 /** @internal symbol tagging workqueue values (public `Workqueue.TypeId`) */
@@ -288,98 +279,6 @@ export const updateNodeMaxActive = (wq: WorkqueueImpl): void => {
 }
 
 // -----------------------------------------------------------------------------
-// __queue_work
-// -----------------------------------------------------------------------------
-
-/** @internal kernel `is_chained_work`: is the caller a worker running an item of `wq`? */
-export const isChainedWork = (wq: WorkqueueImpl, caller: WorkerImpl | null): boolean =>
-  caller !== null && ((caller.currentPwq !== null && caller.currentPwq.wq === wq) || caller.rescueWq === wq)
-
-/** @internal why a queue attempt was refused, or null if it may go ahead */
-export const queueRefusal = (wq: WorkqueueImpl, caller: WorkerImpl | null): "destroyed" | "draining" | null => {
-  if (wq.destroyed) return "destroyed"
-  if ((wq.flags & (Flags.__WQ_DESTROYING | Flags.__WQ_DRAINING)) !== 0 && !isChainedWork(wq, caller)) {
-    return (wq.flags & Flags.__WQ_DESTROYING) !== 0 ? "destroyed" : "draining"
-  }
-  return null
-}
-
-/** @internal the typed error for a refusal */
-export const refusalError = (
-  wq: WorkqueueImpl,
-  reason: "destroyed" | "draining"
-): Errors.WorkqueueDestroyed | Errors.WorkqueueDraining =>
-  reason === "destroyed"
-    ? new Errors.WorkqueueDestroyed({ workqueue: wq.name })
-    : new Errors.WorkqueueDraining({ workqueue: wq.name })
-
-/**
- * @internal kernel `__queue_work`: the caller owns PENDING and has checked
- * `queueRefusal`. `cpu` is the requested CPU (or -1: the local one).
- */
-export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, localCpu: number): void => {
-  // 3. choose the pwq
-  // kernel raw_smp_processor_id / wq_select_unbound_cpu: without a CPU, the local one
-  // (every CPU is in the unbound cpumask here)
-  const target = cpu < 0 ? localCpu : cpu
-  let pwq = wq.pwqFor(target)
-  let pool = pwq.pool
-  // 4. non-reentrancy: if the item is still running on its last pool, queue it there
-  const last = work.link as WorkerPoolImpl | null
-  if (last !== null && last !== pool && !wq.ordered) {
-    const runner = findWorkerExecutingWork(last, work)
-    if (runner !== undefined && runner.currentPwq!.wq === wq) {
-      pwq = runner.currentPwq!
-      pool = pwq.pool
-    }
-  }
-  // 7. color it and count it in flight
-  const color = pwq.workColor
-  pwq.nrInFlight[color]++
-  const data = WORK_PENDING | WORK_PWQ | (color << WORK_COLOR_SHIFT)
-  // 8. active if max_active allows and no older item waits, else inactive (FIFO)
-  if (List.isEmpty(pwq.inactive) && pwqTryincNrActive(pwq, false)) {
-    if (List.isEmpty(pool.worklist)) pool.progress++
-    insertWork(pwq, work, pool.worklist, data)
-    kickPool(pool)
-  } else {
-    insertWork(pwq, work, pwq.inactive, data | WORK_INACTIVE)
-  }
-}
-
-/** @internal kernel `insert_work`: the item now belongs to `pwq` */
-export const insertWork = (pwq: PoolWorkqueueImpl, work: WorkImpl, head: List.ListNode, data: number): void => {
-  work.data = data | (work.data & WORK_RUNNING_MASK)
-  work.link = pwq
-  List.addTail(work, head)
-  getPwq(pwq)
-}
-
-/**
- * @internal kernel `queue_work_on`: grab PENDING; refuse disabled items;
- * queue. Returns whether the item was newly queued, or the refusal.
- */
-export const queueWorkOn = (
-  cpu: number,
-  wq: WorkqueueImpl,
-  work: WorkImpl,
-  caller: WorkerImpl | null,
-  localCpu: number
-): boolean | "destroyed" | "draining" => {
-  const data = work.data
-  if ((data & WORK_PENDING) !== 0) return false
-  if (disableDepthOf(data) !== 0) return false
-  const refusal = queueRefusal(wq, caller)
-  if (refusal !== null) {
-    wq.pools.emit(PoolEvent.QueueRejected({ workqueue: wq.name, work: workName(work), reason: refusal }))
-    return refusal
-  }
-  work.data = data | WORK_PENDING
-  queueWorkOnPwq(cpu, wq, work, localCpu)
-  return true
-}
-
-// -----------------------------------------------------------------------------
 // max_active
 // -----------------------------------------------------------------------------
 
@@ -481,3 +380,246 @@ export const statsOf = (wq: WorkqueueImpl) => {
     rescued: rescued + wq.retiredStats.rescued
   }
 }
+
+// -----------------------------------------------------------------------------
+// The operations of the public `Workqueue` module
+// -----------------------------------------------------------------------------
+
+/** @internal public `Workqueue.Attrs` */
+export interface AttrsInput {
+  readonly cpumask?: ReadonlyArray<number> | undefined
+  readonly affinityScope?: AffinityScope | undefined
+  readonly affinityStrict?: boolean | undefined
+}
+
+/** @internal the typed refusal of a queue attempt */
+type Refused = Errors.WorkqueueDestroyed | Errors.WorkqueueDraining
+
+/**
+ * @internal `alloc`, `allocOrdered`, `allocLegacy`: check the arguments
+ * (nothing is allocated on a typed error), then allocate, as a scoped
+ * resource whose release is `destroy`.
+ */
+export const alloc = (
+  pools: PoolsImpl,
+  name: string,
+  flagNames: ReadonlyArray<Flags.FlagName>,
+  maxActive: number,
+  ordered: boolean,
+  legacy: boolean,
+  attrs?: AttrsInput
+): Effect.Effect<WorkqueueImpl, Errors.InvalidMaxActive | Errors.InvalidFlags, Scope.Scope> =>
+  Effect.suspend(() => {
+    let bits = 0
+    for (const flag of flagNames) {
+      if (!Flags.FLAG_NAMES.includes(flag)) {
+        return Effect.fail(
+          new Errors.InvalidFlags({ workqueue: name, flags: [...flagNames], reason: `unknown flag ${flag}` })
+        )
+      }
+      bits |= Flags.flagBit(flag)
+    }
+    if (attrs !== undefined && !ordered && (bits & Flags.WQ_UNBOUND) === 0) {
+      return Effect.fail(
+        new Errors.InvalidFlags({
+          workqueue: name,
+          flags: [...flagNames],
+          reason: "attributes (cpumask, affinity scope) apply to UNBOUND workqueues"
+        })
+      )
+    }
+    return Effect.zipRight(
+      Effect.zipRight(checkMaxActive(name, maxActive), checkFlags(name, bits, maxActive, ordered)),
+      Effect.acquireRelease(
+        Effect.sync(() => allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs })),
+        (wq) => Effect.orDie(destroy(wq))
+      )
+    )
+  })
+
+const TRUE = Effect.succeed(true)
+const FALSE = Effect.succeed(false)
+
+const queueResult = (wq: WorkqueueImpl, result: boolean | "destroyed" | "draining"): Effect.Effect<boolean, Refused> =>
+  result === true ? TRUE : result === false ? FALSE : Effect.fail(refusalError(wq, result))
+
+/** @internal a CPU argument outside 0..cpus-1 */
+export const checkCpu = (wq: WorkqueueImpl, cpu: number): Errors.InvalidCpu | null =>
+  Number.isInteger(cpu) && cpu >= 0 && cpu < wq.pools.config.cpus
+    ? null
+    : new Errors.InvalidCpu({ cpu, cpus: wq.pools.config.cpus })
+
+/**
+ * @internal `queue` / `queueOn`: kernel `queue_work_on` from the calling
+ * fiber (its worker, if it is one, and its CPU). PROTOCOLS.md Q1.
+ */
+export const queue = (wq: WorkqueueImpl, cpu: number, work: WorkImpl): Effect.Effect<boolean, Refused> =>
+  Effect.withFiberRuntime((fiber) => {
+    const worker = workerOf(fiber) ?? null
+    return queueResult(wq, queueWorkOn(cpu, wq, work, worker, wq.pools.localCpu(worker, fiber)))
+  })
+
+/** @internal `queueOn`: `queue` on a CPU that must exist */
+export const queueOn = (
+  wq: WorkqueueImpl,
+  cpu: number,
+  work: WorkImpl
+): Effect.Effect<boolean, Refused | Errors.InvalidCpu> => {
+  const error = checkCpu(wq, cpu)
+  return error !== null ? Effect.fail(error) : queue(wq, cpu, work)
+}
+
+/** @internal `unsafeQueue`: `queue` outside Effect; throws the typed refusal */
+export const unsafeQueue = (wq: WorkqueueImpl, work: WorkImpl): boolean => {
+  const worker = wq.pools.currentWorker()
+  const result = queueWorkOn(-1, wq, work, worker, wq.pools.localCpu(worker))
+  if (result === true || result === false) return result
+  throw refusalError(wq, result)
+}
+
+const delayMillis = (delay: Duration.DurationInput): number | Errors.InvalidDelay => {
+  const ms = typeof delay === "number" ? delay : Duration.toMillis(Duration.decode(delay))
+  return Number.isFinite(ms) && ms >= 0 ? ms : new Errors.InvalidDelay({ delay: ms })
+}
+
+/**
+ * @internal `queueDelayed(On)` and `modDelayed(On)`: check the delay and the
+ * CPU, refuse as `queue` does, then arm (PROTOCOLS.md T1–T3).
+ */
+export const queueDelayed = (
+  wq: WorkqueueImpl,
+  cpu: number,
+  dwork: DelayedWorkImpl,
+  delay: Duration.DurationInput,
+  mod: boolean
+): Effect.Effect<boolean, Refused | Errors.InvalidDelay | Errors.InvalidCpu> =>
+  Effect.withFiberRuntime((fiber) => {
+    const ms = delayMillis(delay)
+    if (typeof ms !== "number") return Effect.fail(ms)
+    if (cpu >= 0) {
+      const error = checkCpu(wq, cpu)
+      if (error !== null) return Effect.fail(error)
+    }
+    const worker = workerOf(fiber) ?? null
+    const refusal = queueRefusal(wq, worker)
+    if (refusal !== null) return Effect.fail(refusalError(wq, refusal))
+    const local = wq.pools.localCpu(worker, fiber)
+    return Effect.succeed(
+      mod ? modDelayedWorkOn(cpu, wq, dwork, ms, local) : queueDelayedWorkOn(cpu, wq, dwork, ms, local)
+    )
+  })
+
+/** @internal kernel `destroy_workqueue`: PROTOCOLS.md X1–X4 */
+export const destroy = (wq: WorkqueueImpl): Effect.Effect<void, Errors.FlushDeadlock> =>
+  Effect.suspend(() => {
+    if (wq.destroyed || (wq.flags & Flags.__WQ_DESTROYING) !== 0) return Effect.void
+    wq.flags |= Flags.__WQ_DESTROYING
+    return Effect.flatMap(drainWorkqueue(wq, "destroy"), () => release(wq))
+  })
+
+/** @internal kernel `workqueue_set_max_active` */
+export const setMaxActive = (
+  wq: WorkqueueImpl,
+  n: number
+): Effect.Effect<void, Errors.InvalidMaxActive | Errors.InvalidOperation> =>
+  Effect.suspend((): Effect.Effect<void, Errors.InvalidMaxActive | Errors.InvalidOperation> => {
+    if (wq.ordered || (wq.flags & Flags.WQ_BH) !== 0) {
+      return Effect.fail(
+        new Errors.InvalidOperation({
+          operation: "setMaxActive",
+          workqueue: wq.name,
+          reason: wq.ordered ? "an ordered workqueue runs one item at a time" : "BH workqueues have no max_active"
+        })
+      )
+    }
+    return Effect.map(checkMaxActive(wq.name, n, false), (value) => {
+      wq.savedMaxActive = value
+      if (wq.unbound) wq.savedMinActive = Math.min(wq.savedMinActive, value)
+      adjustMaxActive(wq)
+    })
+  })
+
+/** @internal kernel `workqueue_set_min_active` */
+export const setMinActive = (
+  wq: WorkqueueImpl,
+  n: number
+): Effect.Effect<void, Errors.InvalidMaxActive | Errors.InvalidOperation> =>
+  Effect.suspend((): Effect.Effect<void, Errors.InvalidMaxActive | Errors.InvalidOperation> => {
+    if (!wq.unbound || wq.ordered) {
+      return Effect.fail(
+        new Errors.InvalidOperation({
+          operation: "setMinActive",
+          workqueue: wq.name,
+          reason: "only non-ordered unbound workqueues have min_active"
+        })
+      )
+    }
+    return Effect.map(checkMaxActive(wq.name, n), (checked) => {
+      wq.savedMinActive = Math.min(checked, wq.savedMaxActive)
+      adjustMaxActive(wq)
+    })
+  })
+
+/** @internal kernel `apply_workqueue_attrs`: PROTOCOLS.md A1–A4 */
+export const applyAttrs = (wq: WorkqueueImpl, attrs: AttrsInput): Effect.Effect<void, Errors.InvalidOperation> =>
+  Effect.suspend(() => {
+    const current = wq.unboundAttrs
+    if (current === null || wq.destroyed) {
+      return Effect.fail(
+        new Errors.InvalidOperation({
+          operation: "applyAttrs",
+          workqueue: wq.name,
+          reason: wq.destroyed ? "the workqueue is destroyed" : "attributes apply to UNBOUND workqueues"
+        })
+      )
+    }
+    wq.pools.installUnboundPwqs(wq, {
+      highpri: current.highpri,
+      cpumask: attrs.cpumask ?? current.cpumask,
+      affinityScope: attrs.affinityScope ?? current.affinityScope,
+      affinityStrict: attrs.affinityStrict ?? current.affinityStrict
+    })
+    return Effect.void
+  })
+
+/** @internal public `Workqueue.attrs` */
+export const attrsOf = (
+  wq: WorkqueueImpl
+): Option.Option<{ readonly cpumask: ReadonlyArray<number>; readonly affinityScope: AffinityScope; readonly affinityStrict: boolean }> => {
+  const a = wq.unboundAttrs
+  return a === null
+    ? Option.none()
+    : Option.some({ cpumask: a.cpumask, affinityScope: a.affinityScope, affinityStrict: a.affinityStrict })
+}
+
+/** @internal public `Workqueue.unsafeInspect`: the flush colors and every pwq */
+export const inspect = (wq: WorkqueueImpl) => ({
+  workColor: wq.workColor,
+  flushColor: wq.flushColor,
+  flushers: (wq.firstFlusher === null ? 0 : 1) + wq.flusherQueue.length + wq.flusherOverflow.length,
+  maxActive: wq.maxActive,
+  links: wq.pwqs.map((pwq) => ({
+    poolId: pwq.pool.id,
+    pool: pwq.pool.name,
+    active: pwq.nrActive,
+    inactive: List.size(pwq.inactive),
+    inFlight: Array.from(pwq.nrInFlight),
+    flushColor: pwq.flushColor
+  }))
+})
+
+/** @internal public `Workqueue.pendingCount`: queued and running items, barriers excluded */
+export const pendingCount = (wq: WorkqueueImpl): number => {
+  let n = 0
+  for (const pwq of wq.pwqs) n += pwq.nrActive + List.size(pwq.inactive)
+  return n
+}
+
+/** @internal public `Workqueue.stats` */
+export const stats = (wq: WorkqueueImpl) => Effect.sync(() => statsOf(wq))
+
+/** @internal public `Workqueue.inspect` */
+export const inspectEffect = (wq: WorkqueueImpl) => Effect.sync(() => inspect(wq))
+
+/** @internal public `Workqueue.pendingCount` */
+export const pendingCountEffect = (wq: WorkqueueImpl): Effect.Effect<number> => Effect.sync(() => pendingCount(wq))
