@@ -10,12 +10,10 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import { flushDelayedWork } from "./internal/cancel.js"
-import type { WorkerPoolImpl } from "./internal/pool.js"
-import type { PoolWorkqueueImpl } from "./internal/pwq.js"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import { DelayedWorkImpl } from "./internal/work.js"
+import * as internal from "./internal/workApi.js"
 import type { Work } from "./Work.js"
 import type { FlushDeadlock, WorkqueueDestroyed, WorkqueueDraining } from "./WorkqueueError.js"
 
@@ -77,10 +75,7 @@ const impl = (dwork: DelayedWork): DelayedWorkImpl => dwork as unknown as Delaye
  * @since 0.1.0
  * @category getters
  */
-export const expires = (dwork: DelayedWork): Option.Option<number> => {
-  const d = impl(dwork)
-  return d.timer === null ? Option.none() : Option.some(d.expires)
-}
+export const expires = (dwork: DelayedWork): Option.Option<number> => internal.expires(impl(dwork))
 
 /**
  * If the timer is armed, fire it now; then wait for the item's last queueing
@@ -93,13 +88,4 @@ export const expires = (dwork: DelayedWork): Option.Option<number> => {
 export const flush = (
   dwork: DelayedWork
 ): Effect.Effect<boolean, FlushDeadlock | WorkqueueDestroyed | WorkqueueDraining> =>
-  Effect.suspend(() => {
-    const d = impl(dwork)
-    if (d.link === null && d.wq === null) return Effect.succeed(false)
-    const pools = d.wq !== null
-      ? d.wq.pools
-      : d.link!.kind === "pwq"
-      ? (d.link as PoolWorkqueueImpl).pool.pools
-      : (d.link as WorkerPoolImpl).pools
-    return flushDelayedWork(pools, d)
-  })
+  internal.flushDelayed(impl(dwork))

@@ -54,6 +54,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as DelayedWork from "./DelayedWork.js"
+import * as Flags from "./internal/flags.js"
 import * as Freezer from "./Freezer.js"
 import * as SystemWorkqueues from "./SystemWorkqueues.js"
 import * as Work from "./Work.js"
@@ -129,7 +130,7 @@ export const layer: Layer.Layer<Services> = Layer.orDie(layerWith({}))
  * @since 0.1.0
  * @category constants
  */
-export const WQ_BH: number = 1 << 0
+export const WQ_BH: number = Flags.WQ_BH
 
 /**
  * Served by unbound pools: no concurrency management; `max_active` applies
@@ -138,7 +139,7 @@ export const WQ_BH: number = 1 << 0
  * @since 0.1.0
  * @category constants
  */
-export const WQ_UNBOUND: number = 1 << 1
+export const WQ_UNBOUND: number = Flags.WQ_UNBOUND
 
 /**
  * Frozen by `freeze_workqueues_begin` until `thaw_workqueues`.
@@ -146,7 +147,7 @@ export const WQ_UNBOUND: number = 1 << 1
  * @since 0.1.0
  * @category constants
  */
-export const WQ_FREEZABLE: number = 1 << 2
+export const WQ_FREEZABLE: number = Flags.WQ_FREEZABLE
 
 /**
  * Guaranteed forward progress under memory pressure (a rescuer).
@@ -154,7 +155,7 @@ export const WQ_FREEZABLE: number = 1 << 2
  * @since 0.1.0
  * @category constants
  */
-export const WQ_MEM_RECLAIM: number = 1 << 3
+export const WQ_MEM_RECLAIM: number = Flags.WQ_MEM_RECLAIM
 
 /**
  * Use the CPUs' high-priority pools.
@@ -162,7 +163,7 @@ export const WQ_MEM_RECLAIM: number = 1 << 3
  * @since 0.1.0
  * @category constants
  */
-export const WQ_HIGHPRI: number = 1 << 4
+export const WQ_HIGHPRI: number = Flags.WQ_HIGHPRI
 
 /**
  * Running items do not count toward the pool's concurrency level.
@@ -170,7 +171,7 @@ export const WQ_HIGHPRI: number = 1 << 4
  * @since 0.1.0
  * @category constants
  */
-export const WQ_CPU_INTENSIVE: number = 1 << 5
+export const WQ_CPU_INTENSIVE: number = Flags.WQ_CPU_INTENSIVE
 
 /**
  * Visible in the workqueue registry (kernel: sysfs). Not for ordered
@@ -179,7 +180,7 @@ export const WQ_CPU_INTENSIVE: number = 1 << 5
  * @since 0.1.0
  * @category constants
  */
-export const WQ_SYSFS: number = 1 << 6
+export const WQ_SYSFS: number = Flags.WQ_SYSFS
 
 /**
  * Per-cpu, unless the pools' `powerEfficient` option is on (kernel
@@ -188,7 +189,7 @@ export const WQ_SYSFS: number = 1 << 6
  * @since 0.1.0
  * @category constants
  */
-export const WQ_POWER_EFFICIENT: number = 1 << 7
+export const WQ_POWER_EFFICIENT: number = Flags.WQ_POWER_EFFICIENT
 
 /**
  * Explicitly per-cpu, the complement of `WQ_UNBOUND` (newest kernels). A
@@ -197,7 +198,7 @@ export const WQ_POWER_EFFICIENT: number = 1 << 7
  * @since 0.1.0
  * @category constants
  */
-export const WQ_PERCPU: number = 1 << 8
+export const WQ_PERCPU: number = Flags.WQ_PERCPU
 
 /**
  * The largest `max_active` (kernel `WQ_MAX_ACTIVE`, current kernels: 2048).
@@ -257,80 +258,6 @@ export const WORK_BUSY_RUNNING: number = 1 << 1
  * @category constants
  */
 export const HZ: number = 1000
-
-/** the caller-visible flags, at their bits (kernel `enum wq_flags`, public part) */
-const FLAG_TABLE: ReadonlyArray<readonly [bit: number, name: Workqueue.Flag, kernelName: string]> = [
-  [WQ_BH, "BH", "WQ_BH"],
-  [WQ_UNBOUND, "UNBOUND", "WQ_UNBOUND"],
-  [WQ_FREEZABLE, "FREEZABLE", "WQ_FREEZABLE"],
-  [WQ_MEM_RECLAIM, "MEM_RECLAIM", "WQ_MEM_RECLAIM"],
-  [WQ_HIGHPRI, "HIGHPRI", "WQ_HIGHPRI"],
-  [WQ_CPU_INTENSIVE, "CPU_INTENSIVE", "WQ_CPU_INTENSIVE"],
-  [WQ_SYSFS, "SYSFS", "WQ_SYSFS"],
-  [WQ_POWER_EFFICIENT, "POWER_EFFICIENT", "WQ_POWER_EFFICIENT"],
-  [WQ_PERCPU, "PERCPU", "WQ_PERCPU"]
-]
-
-const KNOWN_BITS = FLAG_TABLE.reduce((bits, [bit]) => bits | bit, 0)
-
-/** the kernel's internal `__WQ_*` bits: named in errors, never accepted from callers */
-const INTERNAL_BITS: Readonly<Record<number, string>> = {
-  15: "__WQ_DESTROYING",
-  16: "__WQ_DRAINING",
-  17: "__WQ_ORDERED",
-  18: "__WQ_LEGACY",
-  19: "__WQ_DEPRECATED"
-}
-
-/** the kernel name of one bit, e.g. `WQ_HIGHPRI`, `__WQ_ORDERED`, `1<<9` */
-const bitName = (i: number): string =>
-  FLAG_TABLE.find(([bit]) => bit === 1 << i)?.[2] ?? INTERNAL_BITS[i] ?? `1<<${i}`
-
-const bitNames = (bits: number): Array<string> => {
-  const names: Array<string> = []
-  for (let i = 0; i < 32; i++) if ((bits & (1 << i)) !== 0) names.push(bitName(i))
-  return names
-}
-
-/**
- * Decode a flag word into `Workqueue.Flag` names. Fails with `InvalidFlags`
- * naming every bit outside `WQ_BH`..`WQ_PERCPU`.
- */
-const decodeFlags = (
-  name: string,
-  flags: number,
-  operation: string
-): Effect.Effect<ReadonlyArray<Workqueue.Flag>, InvalidFlags> =>
-  Effect.suspend(() => {
-    // a 32-bit word, as the kernel's `unsigned int`; `1 << 31` is negative in JS, so accept that too
-    if (!Number.isInteger(flags) || flags < -0x8000_0000 || flags > 0xffff_ffff) {
-      return Effect.fail(
-        new InvalidFlags({
-          workqueue: name,
-          flags: [String(flags)],
-          reason: `${operation}: flags must be a bit mask of WQ_* constants (a 32-bit integer)`
-        })
-      )
-    }
-    const bits = flags >>> 0
-    const unknown = (bits & ~KNOWN_BITS) >>> 0
-    if (unknown !== 0) {
-      const names = bitNames(unknown)
-      const internal = names.some((n) => n.startsWith("__WQ_"))
-      return Effect.fail(
-        new InvalidFlags({
-          workqueue: name,
-          flags: bitNames(bits),
-          reason: `${operation}: unknown flag bit${names.length > 1 ? "s" : ""} ${names.join(" | ")} (0x${
-            unknown.toString(16)
-          }); only WQ_BH..WQ_PERCPU (bits 0..8) are accepted${
-            internal ? "; __WQ_* bits are the kernel's own (use alloc_ordered_workqueue or create_*workqueue)" : ""
-          }`
-        })
-      )
-    }
-    return Effect.succeed(FLAG_TABLE.filter(([bit]) => (bits & bit) !== 0).map(([, flag]) => flag))
-  })
 
 // -----------------------------------------------------------------------------
 // Work items (INIT_WORK, INIT_DELAYED_WORK)
@@ -429,7 +356,7 @@ export const alloc_workqueue = (
   WorkerPool.WorkerPools | Scope.Scope
 > =>
   Effect.flatMap(
-    decodeFlags(name, flags, "alloc_workqueue"),
+    Flags.decodeFlags(name, flags, "alloc_workqueue"),
     (names) => Workqueue.alloc(name, { flags: names, maxActive: max_active })
   )
 
@@ -460,7 +387,7 @@ export const alloc_ordered_workqueue = (
   InvalidMaxActive | InvalidFlags,
   WorkerPool.WorkerPools | Scope.Scope
 > =>
-  Effect.flatMap(decodeFlags(name, flags, "alloc_ordered_workqueue"), (names) =>
+  Effect.flatMap(Flags.decodeFlags(name, flags, "alloc_ordered_workqueue"), (names) =>
     Workqueue.allocOrdered(name, { flags: names }))
 
 /**

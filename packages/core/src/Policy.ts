@@ -22,17 +22,14 @@
  *
  * @since 0.1.0
  */
-import * as List from "./internal/list.js"
-import { kernelPolicy, type PolicyImpl } from "./internal/policy.js"
-import type { WorkerPoolImpl } from "./internal/pool.js"
-import type { WorkImpl } from "./internal/work.js"
+import * as internal from "./internal/policy.js"
 import type { Work } from "./Work.js"
 
 /**
  * @since 0.1.0
  * @category symbols
  */
-export const TypeId: unique symbol = Symbol.for("@cmwq/core/Policy")
+export const TypeId: typeof internal.PolicyTypeId = internal.PolicyTypeId
 
 /**
  * @since 0.1.0
@@ -108,64 +105,13 @@ export interface Decisions {
   readonly maxActive?: ((workqueue: WorkqueueView) => number) | undefined
 }
 
-class PoolViewImpl implements PoolView {
-  pool!: WorkerPoolImpl
-  get cpu() {
-    return this.pool.cpu
-  }
-  get highpri() {
-    return this.pool.highpri
-  }
-  get nrRunning() {
-    return this.pool.nrRunning
-  }
-  get nrIdle() {
-    return this.pool.nrIdle
-  }
-  get nrWorkers() {
-    return this.pool.nrWorkers
-  }
-  get hasPending() {
-    return !List.isEmpty(this.pool.worklist)
-  }
-  readonly pending = (): Iterable<Work> => List.toArray<WorkImpl>(this.pool.worklist) as unknown as Iterable<Work>
-}
-
-const wrap = (impl: PolicyImpl): Policy => ({ ...impl, [TypeId]: TypeId }) as unknown as Policy
-
 /**
  * Build a policy from decisions; what is left out keeps the kernel's rule.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (decisions: Decisions): Policy => {
-  const view = new PoolViewImpl()
-  const at = (pool: WorkerPoolImpl): PoolView => {
-    view.pool = pool
-    return view
-  }
-  const needMoreWorker = decisions.needMoreWorker
-  const keepWorking = decisions.keepWorking
-  const mayStartWorking = decisions.mayStartWorking
-  const selectNext = decisions.selectNext
-  const maxActive = decisions.maxActive
-  return wrap({
-    name: decisions.name,
-    pools: decisions.pools ?? "shared",
-    needMoreWorker: needMoreWorker === undefined
-      ? kernelPolicy.needMoreWorker
-      : (pool) => !List.isEmpty(pool.worklist) && needMoreWorker(at(pool)),
-    keepWorking: keepWorking === undefined
-      ? kernelPolicy.keepWorking
-      : (pool) => !List.isEmpty(pool.worklist) && keepWorking(at(pool)),
-    mayStartWorking: mayStartWorking === undefined ? kernelPolicy.mayStartWorking : (pool) => mayStartWorking(at(pool)),
-    selectNext: selectNext === undefined
-      ? kernelPolicy.selectNext
-      : (pool) => selectNext(at(pool)) as unknown as WorkImpl | null,
-    maxActive: maxActive === undefined ? kernelPolicy.maxActive : (wq) => maxActive(wq)
-  })
-}
+export const make = (decisions: Decisions): Policy => internal.make(decisions) as unknown as Policy
 
 /**
  * The kernel's policy (the default).
@@ -173,7 +119,7 @@ export const make = (decisions: Decisions): Policy => {
  * @since 0.1.0
  * @category constructors
  */
-export const kernel: Policy = wrap(kernelPolicy)
+export const kernel: Policy = internal.kernel as unknown as Policy
 
 /**
  * Items start in order of `priorityOf` (highest first; ties in queue order),
@@ -183,21 +129,7 @@ export const kernel: Policy = wrap(kernelPolicy)
  * @category constructors
  */
 export const priority = (priorityOf: (work: Work) => number): Policy =>
-  make({
-    name: "priority",
-    selectNext: (pool) => {
-      let best: Work | null = null
-      let bestPriority = -Infinity
-      for (const work of pool.pending()) {
-        const p = priorityOf(work)
-        if (p > bestPriority) {
-          best = work
-          bestPriority = p
-        }
-      }
-      return best
-    }
-  })
+  internal.priority(priorityOf) as unknown as Policy
 
 /**
  * The workqueues before 2.6.36 (seed 004's "vanilla"): every workqueue gets
@@ -208,12 +140,5 @@ export const priority = (priorityOf: (work: Work) => number): Policy =>
  * @since 0.1.0
  * @category constructors
  */
-export const legacy: Policy = make({
-  name: "legacy",
-  pools: "dedicated",
-  keepWorking: () => true,
-  mayStartWorking: () => true
-})
+export const legacy: Policy = internal.legacy as unknown as Policy
 
-/** @internal */
-export const toImpl = (policy: Policy): PolicyImpl => policy as unknown as PolicyImpl

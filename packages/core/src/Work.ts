@@ -20,16 +20,10 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import { cancelWork, cancelWorkSync, enableWork } from "./internal/cancel.js"
-import { workerOf } from "./internal/current.js"
-import * as Flags from "./internal/flags.js"
-import { flushWork } from "./internal/flush.js"
-import { findWorkerExecutingWork, type WorkerPoolImpl } from "./internal/pool.js"
-import type { PoolsImpl } from "./internal/pools.js"
-import type { PoolWorkqueueImpl } from "./internal/pwq.js"
-import { DelayedWorkImpl, disableDepthOf, WORK_PENDING, WORK_PWQ, WorkImpl, WorkTypeId } from "./internal/work.js"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import { WorkImpl, WorkTypeId } from "./internal/work.js"
+import * as internal from "./internal/workApi.js"
 import type { FlushDeadlock } from "./WorkqueueError.js"
 
 /**
@@ -116,19 +110,13 @@ export const isWork = (u: unknown): u is Work => typeof u === "object" && u !== 
 
 const impl = (work: Work): WorkImpl => work as unknown as WorkImpl
 
-const poolsOf = (work: WorkImpl): PoolsImpl | null => {
-  const link = work.link
-  if (link === null) return null
-  return link.kind === "pwq" ? (link as PoolWorkqueueImpl).pool.pools : (link as WorkerPoolImpl).pools
-}
-
 /**
  * Is the item pending (queued, or its timer armed)? Kernel `work_pending`.
  *
  * @since 0.1.0
  * @category getters
  */
-export const isPending = (work: Work): boolean => (impl(work).data & WORK_PENDING) !== 0
+export const isPending = (work: Work): boolean => internal.isPending(impl(work))
 
 /**
  * `isPending` as an Effect.
@@ -136,7 +124,7 @@ export const isPending = (work: Work): boolean => (impl(work).data & WORK_PENDIN
  * @since 0.1.0
  * @category getters
  */
-export const pending = (work: Work): Effect.Effect<boolean> => Effect.sync(() => isPending(work))
+export const pending = (work: Work): Effect.Effect<boolean> => internal.pending(impl(work))
 
 /**
  * Is the item pending, running, both or neither? Kernel `work_busy`.
@@ -144,17 +132,7 @@ export const pending = (work: Work): Effect.Effect<boolean> => Effect.sync(() =>
  * @since 0.1.0
  * @category getters
  */
-export const busy = (work: Work): Effect.Effect<Busy> =>
-  Effect.sync(() => {
-    const w = impl(work)
-    const link = w.link
-    let running = false
-    if (link !== null) {
-      const pool = (w.data & WORK_PWQ) !== 0 ? (link as PoolWorkqueueImpl).pool : (link as WorkerPoolImpl)
-      running = findWorkerExecutingWork(pool, w) !== undefined
-    }
-    return { pending: (w.data & WORK_PENDING) !== 0, running }
-  })
+export const busy = (work: Work): Effect.Effect<Busy> => internal.busy(impl(work))
 
 /**
  * The work item the current fiber is running as a worker (kernel
@@ -164,14 +142,9 @@ export const busy = (work: Work): Effect.Effect<Busy> =>
  * @since 0.1.0
  * @category getters
  */
-export const current: Effect.Effect<Option.Option<Work>> = Effect.withFiberRuntime((fiber) => {
-  const worker = workerOf(fiber)
-  const work = worker?.currentWork
-  return Effect.succeed(work === null || work === undefined ? Option.none() : Option.some(work as unknown as Work))
-})
-
-const cancelFlags = (work: WorkImpl, flags: number): number =>
-  work instanceof DelayedWorkImpl ? flags | Flags.WORK_CANCEL_DELAYED : flags
+export const current: Effect.Effect<Option.Option<Work>> = internal.current as unknown as Effect.Effect<
+  Option.Option<Work>
+>
 
 /**
  * Remove a pending instance (from its queue, or its timer for a delayed
@@ -181,8 +154,7 @@ const cancelFlags = (work: WorkImpl, flags: number): number =>
  * @since 0.1.0
  * @category combinators
  */
-export const cancel = (work: Work): Effect.Effect<boolean> =>
-  Effect.sync(() => cancelWork(impl(work), cancelFlags(impl(work), 0)))
+export const cancel = (work: Work): Effect.Effect<boolean> => internal.cancel(impl(work))
 
 /**
  * Cancel and wait for a running instance: afterwards the item is neither
@@ -195,13 +167,7 @@ export const cancel = (work: Work): Effect.Effect<boolean> =>
  * @since 0.1.0
  * @category combinators
  */
-export const cancelSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> =>
-  Effect.suspend(() => {
-    const w = impl(work)
-    const pools = poolsOf(w)
-    if (pools === null) return Effect.sync(() => cancelWork(w, cancelFlags(w, 0)))
-    return cancelWorkSync(pools, w, cancelFlags(w, 0))
-  })
+export const cancelSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> => internal.cancelSync(impl(work), false)
 
 /**
  * Add one to the disable depth and cancel a pending instance. While the depth
@@ -211,8 +177,7 @@ export const cancelSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> =>
  * @since 0.1.0
  * @category combinators
  */
-export const disable = (work: Work): Effect.Effect<boolean> =>
-  Effect.sync(() => cancelWork(impl(work), cancelFlags(impl(work), Flags.WORK_CANCEL_DISABLE)))
+export const disable = (work: Work): Effect.Effect<boolean> => internal.disable(impl(work))
 
 /**
  * `disable`, then wait for a running instance. Kernel `disable_work_sync`.
@@ -221,13 +186,7 @@ export const disable = (work: Work): Effect.Effect<boolean> =>
  * @category combinators
  */
 export const disableSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> =>
-  Effect.suspend(() => {
-    const w = impl(work)
-    const pools = poolsOf(w)
-    const flags = cancelFlags(w, Flags.WORK_CANCEL_DISABLE)
-    if (pools === null) return Effect.sync(() => cancelWork(w, flags))
-    return cancelWorkSync(pools, w, flags)
-  })
+  internal.cancelSync(impl(work), true)
 
 /**
  * Take one off the disable depth. Returns whether it reached 0 (the item can
@@ -238,17 +197,7 @@ export const disableSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> =
  * @since 0.1.0
  * @category combinators
  */
-export const enable = (work: Work): Effect.Effect<boolean> =>
-  Effect.suspend(() => {
-    const w = impl(work)
-    if (disableDepth(work) === 0) {
-      return Effect.as(
-        Effect.logWarning(`workqueue: work disable count underflowed (${w.name ?? "anonymous work"})`),
-        true
-      )
-    }
-    return Effect.succeed(enableWork(w))
-  })
+export const enable = (work: Work): Effect.Effect<boolean> => internal.enable(impl(work))
 
 /**
  * The current disable depth (0: enabled).
@@ -256,10 +205,7 @@ export const enable = (work: Work): Effect.Effect<boolean> =>
  * @since 0.1.0
  * @category getters
  */
-export const disableDepth = (work: Work): number => {
-  const data = impl(work).data
-  return (data & WORK_PWQ) !== 0 ? 0 : disableDepthOf(data)
-}
+export const disableDepth = (work: Work): number => internal.disableDepth(impl(work))
 
 /**
  * Wait until the last queueing of the item has finished; returns whether it
@@ -273,9 +219,4 @@ export const disableDepth = (work: Work): number => {
  * @since 0.1.0
  * @category combinators
  */
-export const flush = (work: Work): Effect.Effect<boolean, FlushDeadlock> =>
-  Effect.suspend(() => {
-    const w = impl(work)
-    const pools = poolsOf(w)
-    return pools === null ? Effect.succeed(false) : flushWork(pools, w, false)
-  })
+export const flush = (work: Work): Effect.Effect<boolean, FlushDeadlock> => internal.flush(impl(work))

@@ -10,10 +10,12 @@
  *
  * @internal
  */
-import type { WorkImpl } from "./work.js"
-import type { WorkerPoolImpl } from "./pool.js"
-import type { WorkqueueImpl } from "./workqueue.js"
+import type { Decisions, PoolView } from "../Policy.js"
+import type { Work } from "../Work.js"
 import * as List from "./list.js"
+import type { WorkerPoolImpl } from "./pool.js"
+import type { WorkImpl } from "./work.js"
+import type { WorkqueueImpl } from "./workqueue.js"
 
 /** @internal */
 export interface PolicyImpl {
@@ -42,3 +44,101 @@ export const kernelPolicy: PolicyImpl = {
   selectNext: (pool) => List.first<WorkImpl>(pool.worklist),
   maxActive: (wq) => wq.maxActive
 }
+
+// -----------------------------------------------------------------------------
+// The operations of the public `Policy` module
+// -----------------------------------------------------------------------------
+
+/** @internal symbol tagging policies (public `Policy.TypeId`) */
+export const PolicyTypeId: unique symbol = Symbol.for("@cmwq/core/Policy")
+
+/** @internal a policy as users hold it: the engine's decisions plus the TypeId */
+export type TaggedPolicy = PolicyImpl & { readonly [PolicyTypeId]: typeof PolicyTypeId }
+
+const tag = (impl: PolicyImpl): TaggedPolicy => ({ ...impl, [PolicyTypeId]: PolicyTypeId })
+
+/**
+ * @internal the read-only view of a pool a user's decision gets (public
+ * `Policy.PoolView`). One view per policy, re-pointed at each call: a
+ * decision runs synchronously and must not keep it.
+ */
+class PoolViewImpl implements PoolView {
+  pool!: WorkerPoolImpl
+  get cpu() {
+    return this.pool.cpu
+  }
+  get highpri() {
+    return this.pool.highpri
+  }
+  get nrRunning() {
+    return this.pool.nrRunning
+  }
+  get nrIdle() {
+    return this.pool.nrIdle
+  }
+  get nrWorkers() {
+    return this.pool.nrWorkers
+  }
+  get hasPending() {
+    return !List.isEmpty(this.pool.worklist)
+  }
+  readonly pending = (): Iterable<Work> => List.toArray<WorkImpl>(this.pool.worklist) as unknown as Iterable<Work>
+}
+
+/**
+ * @internal public `Policy.make`: the user's decisions over the kernel's
+ * defaults. `needMoreWorker` and `keepWorking` are and-ed with "the worklist
+ * is not empty", which keeps the invariants the engine relies on.
+ */
+export const make = (decisions: Decisions): TaggedPolicy => {
+  const view = new PoolViewImpl()
+  const at = (pool: WorkerPoolImpl): PoolView => {
+    view.pool = pool
+    return view
+  }
+  const { keepWorking, maxActive, mayStartWorking, needMoreWorker, selectNext } = decisions
+  return tag({
+    name: decisions.name,
+    pools: decisions.pools ?? "shared",
+    needMoreWorker: needMoreWorker === undefined
+      ? kernelPolicy.needMoreWorker
+      : (pool) => !List.isEmpty(pool.worklist) && needMoreWorker(at(pool)),
+    keepWorking: keepWorking === undefined
+      ? kernelPolicy.keepWorking
+      : (pool) => !List.isEmpty(pool.worklist) && keepWorking(at(pool)),
+    mayStartWorking: mayStartWorking === undefined ? kernelPolicy.mayStartWorking : (pool) => mayStartWorking(at(pool)),
+    selectNext: selectNext === undefined
+      ? kernelPolicy.selectNext
+      : (pool) => selectNext(at(pool)) as unknown as WorkImpl | null,
+    maxActive: maxActive === undefined ? kernelPolicy.maxActive : (wq) => maxActive(wq)
+  })
+}
+
+/** @internal public `Policy.kernel` */
+export const kernel: TaggedPolicy = tag(kernelPolicy)
+
+/** @internal public `Policy.priority`: the highest-priority worklist item first (FIFO among equals) */
+export const priority = (priorityOf: (work: Work) => number): TaggedPolicy =>
+  make({
+    name: "priority",
+    selectNext: (pool) => {
+      let best: Work | null = null
+      let bestPriority = -Infinity
+      for (const work of pool.pending()) {
+        const p = priorityOf(work)
+        if (p > bestPriority) {
+          best = work
+          bestPriority = p
+        }
+      }
+      return best
+    }
+  })
+
+/** @internal public `Policy.legacy`: a dedicated pool per workqueue per CPU, one item after another */
+export const legacy: TaggedPolicy = make({
+  name: "legacy",
+  pools: "dedicated",
+  keepWorking: () => true,
+  mayStartWorking: () => true
+})
