@@ -104,7 +104,7 @@ const cascade = (wq: WorkqueueImpl): void => {
   complete(first)
   for (;;) {
     // complete all the flushers sharing the finished color
-    while (wq.flusherQueue.length > 0 && wq.flusherQueue[0].color === wq.flushColor) {
+    while (wq.flusherQueue.length > 0 && wq.flusherQueue[0]!.color === wq.flushColor) {
       complete(wq.flusherQueue.shift()!)
     }
     wq.flushColor = nextColor(wq.flushColor)

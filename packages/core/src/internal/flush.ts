@@ -245,7 +245,7 @@ const insertBarrier = (
     color = colorOf(target.data)
     target.data |= WORK_LINKED
   }
-  pwq.nrInFlight[color]++
+  pwq.nrInFlight[color]!++
   barrier.data = flags | (color << WORK_COLOR_SHIFT)
   barrier.link = pwq
   List.insertAfter(barrier, at)

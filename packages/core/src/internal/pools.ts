@@ -180,7 +180,7 @@ export class PoolsImpl {
       own.push(pool)
       return pool
     }
-    return this.cpuPools[cpu][(highpri ? 1 : 0) + (bh ? 2 : 0)]
+    return this.cpuPools[cpu]![(highpri ? 1 : 0) + (bh ? 2 : 0)]!
   }
 
   /**

@@ -124,7 +124,7 @@ export const pwqActivateFirstInactive = (pwq: PoolWorkqueueImpl, fill: boolean):
  */
 const nodeActivatePendingPwq = (nna: NodeNrActive, callerPool: WorkerPoolImpl): void => {
   while (nna.pendingPwqs.length > 0) {
-    const pwq = nna.pendingPwqs[0]
+    const pwq = nna.pendingPwqs[0]!
     const work = List.first<WorkImpl>(pwq.inactive)
     if (work === null || pwq.plugged) {
       // nothing to activate (cancelled meanwhile) or plugged: drop it from the line
@@ -168,7 +168,7 @@ export const pwqDecNrActive = (pwq: PoolWorkqueueImpl): void => {
 export const pwqDecNrInFlight = (pwq: PoolWorkqueueImpl, data: number): void => {
   const color = colorOf(data)
   if ((data & WORK_INACTIVE) === 0) pwqDecNrActive(pwq)
-  pwq.nrInFlight[color]--
+  pwq.nrInFlight[color]!--
   if (pwq.flushColor === color && pwq.nrInFlight[color] === 0) {
     pwq.flushColor = -1
     flushPwqDone(pwq.wq)
@@ -189,7 +189,7 @@ export const putPwq = (pwq: PoolWorkqueueImpl): void => {
 /** @internal the number of items and barriers in flight on `pwq`, all colors */
 export const pwqInFlight = (pwq: PoolWorkqueueImpl): number => {
   let n = 0
-  for (let c = 0; c < WORK_NR_COLORS; c++) n += pwq.nrInFlight[c]
+  for (let c = 0; c < WORK_NR_COLORS; c++) n += pwq.nrInFlight[c]!
   return n
 }
 

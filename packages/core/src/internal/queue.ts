@@ -77,7 +77,7 @@ export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, l
   }
   // 7. color it and count it in flight
   const color = pwq.workColor
-  pwq.nrInFlight[color]++
+  pwq.nrInFlight[color]!++
   const data = WORK_PENDING | WORK_PWQ | (color << WORK_COLOR_SHIFT)
   // 8. active if max_active allows and no older item waits, else inactive (FIFO)
   if (List.isEmpty(pwq.inactive) && pwqTryincNrActive(pwq, false)) {

@@ -123,7 +123,7 @@ const rescuerMain = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void
  * creation, so that it needs nothing later.
  */
 export const initRescuer = (pools: PoolsImpl, wq: WorkqueueImpl): void => {
-  const home = wq.pwqs[0].pool
+  const home = wq.pwqs[0]!.pool
   const rescuer = new WorkerImpl(pools.nextWorkerId++, home)
   rescuer.rescueWq = wq
   rescuer.flags = Flags.WORKER_PREP // never concurrency managed

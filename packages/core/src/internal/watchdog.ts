@@ -39,7 +39,7 @@ export const startWatchdog = (pools: PoolsImpl): void => {
         seen.set(pool, { progress: pool.progress, at: now, reportedAt: s?.reportedAt ?? -Infinity })
         continue
       }
-      const since = Math.max(s.at, pool.cpu >= 0 ? pools.touched[pool.cpu] : pools.touchedGlobal)
+      const since = Math.max(s.at, pool.cpu >= 0 ? pools.touched[pool.cpu]! : pools.touchedGlobal)
       const stuck = now - since
       if (stuck > thresh && now - s.reportedAt >= thresh) {
         s.reportedAt = now

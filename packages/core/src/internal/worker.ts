@@ -269,7 +269,7 @@ const pauseAfterWork = (worker: WorkerImpl, now: number): Effect.Effect<void> | 
   // work. One yield per item: the high-priority worker runs its items back to back, but
   // one that is runnable without being scheduled (waiting for a simulated CPU) must not
   // make this worker spin
-  if (pool.cpu >= 0 && !pool.highpri && !pool.bh && highpriWaiting(pools.cpuPools[pool.cpu][1])) {
+  if (pool.cpu >= 0 && !pool.highpri && !pool.bh && highpriWaiting(pools.cpuPools[pool.cpu]![1]!)) {
     return Effect.flatMap(Effect.yieldNow(), worker.nextThunk)
   }
   return null

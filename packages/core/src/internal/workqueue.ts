@@ -96,7 +96,7 @@ export class WorkqueueImpl {
 
   /** the pwq queueing on `cpu` uses (kernel `wq->cpu_pwq[cpu]`) */
   pwqFor(cpu: number): PoolWorkqueueImpl {
-    return this.cpuPwq[cpu]
+    return this.cpuPwq[cpu]!
   }
 
   /** the last reference to a pwq went away: unlink it (kernel `pwq_release_workfn`) */
@@ -122,7 +122,7 @@ export class WorkqueueImpl {
     if (pwq.pool.cpu < 0) this.pools.putUnboundPool(pwq.pool)
     // ordered workqueues: the oldest remaining pwq may now run (kernel unplug_oldest_pwq)
     if (this.ordered && this.pwqs.length > 0) {
-      const oldest = this.pwqs[0]
+      const oldest = this.pwqs[0]!
       if (oldest.plugged) {
         oldest.plugged = false
         if (pwqActivateFirstInactive(oldest, true)) {
@@ -363,7 +363,7 @@ export const statsOf = (wq: WorkqueueImpl) => {
     cmWakeup += s.cmWakeup
     mayday += s.mayday
     rescued += s.rescued
-    for (let c = 0; c < WORK_NR_COLORS; c++) inFlight += pwq.nrInFlight[c]
+    for (let c = 0; c < WORK_NR_COLORS; c++) inFlight += pwq.nrInFlight[c]!
   }
   return {
     name: wq.name,
