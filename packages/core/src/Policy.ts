@@ -132,7 +132,7 @@ export const priority = (priorityOf: (work: Work) => number): Policy =>
   internal.priority(priorityOf) as unknown as Policy
 
 /**
- * The workqueues before 2.6.36 (seed 004's "vanilla"): every workqueue gets
+ * The workqueues before 2.6.36 (the "vanilla" workqueues of the 2010 cmwq announcement): every workqueue gets
  * its own worker per CPU, which runs its items strictly one after another,
  * even while one sleeps. No sharing, no concurrency management: the
  * benchmarks' baseline.

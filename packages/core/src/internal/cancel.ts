@@ -50,7 +50,7 @@ const cancelTimer = (dwork: DelayedWorkImpl): void => {
 }
 
 /**
- * @internal kernel `try_to_grab_pending`: take PENDING from any stable state.
+ * @internal C1, kernel `try_to_grab_pending`: take PENDING from any stable state.
  * Returns true if the item was pending (we stole it), false if it was idle
  * (we set PENDING). Either way the caller owns PENDING afterwards.
  */
@@ -86,7 +86,7 @@ export const grabPending = (work: WorkImpl, cflags: number): boolean => {
   return true
 }
 
-/** @internal kernel `__cancel_work`: grab, optionally disable, clear PENDING. Returns was-pending. */
+/** @internal C2, kernel `__cancel_work`: grab, optionally disable, clear PENDING. Returns was-pending. */
 export const cancelWork = (work: WorkImpl, cflags: number): boolean => {
   const wasPending = grabPending(work, cflags)
   let depth = disableDepthOf(work.data)
@@ -97,7 +97,7 @@ export const cancelWork = (work: WorkImpl, cflags: number): boolean => {
   return wasPending
 }
 
-/** @internal kernel `enable_work`: returns whether the disable depth reached 0 */
+/** @internal C4, kernel `enable_work`: returns whether the disable depth reached 0 */
 export const enableWork = (work: WorkImpl): boolean => {
   grabPending(work, 0)
   let depth = disableDepthOf(work.data)
@@ -107,7 +107,7 @@ export const enableWork = (work: WorkImpl): boolean => {
 }
 
 /**
- * @internal kernel `__cancel_work_sync`: cancel with the item disabled for the
+ * @internal C3, kernel `__cancel_work_sync`: cancel with the item disabled for the
  * moment (so it cannot requeue itself), wait for a running instance, then
  * re-enable unless asked to disable. Returns was-pending.
  */
@@ -127,7 +127,7 @@ export const cancelWorkSync = (
 // Delayed work
 // -----------------------------------------------------------------------------
 
-/** @internal kernel `delayed_work_timer_fn` */
+/** @internal T2, kernel `delayed_work_timer_fn` */
 const timerFired = (dwork: DelayedWorkImpl, seq: number): void => {
   if (dwork.timerSeq !== seq) return
   dwork.timer = null
@@ -143,7 +143,7 @@ const timerFired = (dwork: DelayedWorkImpl, seq: number): void => {
 }
 
 /**
- * @internal kernel `__queue_delayed_work`: the caller owns PENDING. A delay of
+ * @internal T1, kernel `__queue_delayed_work`: the caller owns PENDING. A delay of
  * 0 queues at once; otherwise a timer on the pools' clock queues it later.
  */
 export const queueDelayed = (
@@ -180,7 +180,7 @@ export const queueDelayedWorkOn = (
 }
 
 /**
- * @internal kernel `mod_delayed_work_on`: steal PENDING whatever the state and
+ * @internal T3, kernel `mod_delayed_work_on`: steal PENDING whatever the state and
  * re-arm with the new delay. Returns true if it was pending.
  */
 export const modDelayedWorkOn = (
@@ -201,7 +201,7 @@ export const modDelayedWorkOn = (
 }
 
 /**
- * @internal kernel `flush_delayed_work`: if the timer is armed, fire it now,
+ * @internal T4, kernel `flush_delayed_work`: if the timer is armed, fire it now,
  * then flush the item.
  */
 export const flushDelayedWork = (

@@ -42,7 +42,7 @@ const complete = (flusher: Flusher): void => {
 }
 
 /**
- * @internal kernel `flush_workqueue_prep_pwqs`: arm pwqs with in-flight items
+ * @internal F3, kernel `flush_workqueue_prep_pwqs`: arm pwqs with in-flight items
  * of `flushColor` (if >= 0) and advance every pwq's work color to `workColor`
  * (if >= 0). Returns whether there is anything to wait for.
  */
@@ -97,7 +97,7 @@ export const flushPwqDone = (wq: WorkqueueImpl): void => {
   if (--wq.nrPwqsToFlush === 0) cascade(wq)
 }
 
-/** @internal kernel `__flush_workqueue`, wake-up-and-cascade phase */
+/** @internal F4, kernel `__flush_workqueue`: the wake-up-and-cascade phase */
 const cascade = (wq: WorkqueueImpl): void => {
   const first = wq.firstFlusher!
   wq.firstFlusher = null

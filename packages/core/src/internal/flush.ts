@@ -184,7 +184,7 @@ export const flushWorkqueue = (wq: WorkqueueImpl): Effect.Effect<void, Errors.Fl
   })
 
 /**
- * @internal kernel `drain_workqueue`: flush until the workqueue is empty.
+ * @internal D1–D3, kernel `drain_workqueue`: flush until the workqueue is empty.
  * While draining, only chained queueing is accepted.
  */
 export const drainWorkqueue = (wq: WorkqueueImpl, operation = "drain"): Effect.Effect<void, Errors.FlushDeadlock> =>
@@ -223,7 +223,7 @@ export const drainWorkqueue = (wq: WorkqueueImpl, operation = "drain"): Effect.E
 // -----------------------------------------------------------------------------
 
 /**
- * @internal kernel `insert_wq_barrier`: a barrier right after `target` (with
+ * @internal B2, kernel `insert_wq_barrier`: a barrier right after `target` (with
  * its color, LINKED so they move together), or, if `target` is running, at
  * the front of its worker's scheduled list (with the running color).
  */
@@ -253,7 +253,7 @@ const insertBarrier = (
 }
 
 /**
- * @internal kernel `start_flush_work`: insert a barrier behind the last
+ * @internal B1–B3, kernel `start_flush_work`: insert a barrier behind the last
  * queueing of `work`. Returns the barrier, or null if the item is idle.
  */
 export const startFlushWork = (

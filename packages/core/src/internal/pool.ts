@@ -132,7 +132,7 @@ export const clearFlags = (worker: WorkerImpl, flags: number): void => {
 }
 
 /**
- * @internal kernel `wq_worker_sleeping`: a busy worker blocked on async. If it
+ * @internal CM1, kernel `wq_worker_sleeping`: a busy worker blocked on async. If it
  * was the last running worker and work is pending, another worker is woken.
  * CONTEXT: called by the blocking detector when the worker's fiber suspends.
  */
@@ -147,7 +147,7 @@ export const workerSleeping = (worker: WorkerImpl): void => {
 }
 
 /**
- * @internal kernel `wq_worker_running`: the worker runs again after blocking.
+ * @internal CM2, kernel `wq_worker_running`: the worker runs again after blocking.
  * CONTEXT: called by the blocking detector when the worker's fiber resumes.
  */
 export const workerRunning = (worker: WorkerImpl): void => {
@@ -197,7 +197,7 @@ export const wake = (worker: WorkerImpl): void => {
 }
 
 /**
- * @internal kernel `kick_pool`: wake the most recently idled worker if the pool
+ * @internal Q4, kernel `kick_pool`: wake the most recently idled worker if the pool
  * needs one. Returns whether a worker was woken.
  */
 export const kickPool = (pool: WorkerPoolImpl): boolean => {
@@ -235,7 +235,7 @@ const armIdleTimer = (pool: WorkerPoolImpl, delayMs: number): void => {
 }
 
 /**
- * @internal kernel `idle_worker_timeout` + `idle_cull_fn`: reap the oldest idle
+ * @internal CM5, kernel `idle_worker_timeout` + `idle_cull_fn`: reap the oldest idle
  * workers that have been idle for IDLE_WORKER_TIMEOUT while there are too many.
  */
 export const idleWorkerTimeout = (pool: WorkerPoolImpl): void => {

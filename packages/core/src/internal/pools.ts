@@ -184,7 +184,7 @@ export class PoolsImpl {
   }
 
   /**
-   * Link an unbound workqueue to its pool (kernel `apply_wqattrs_prepare` /
+   * A1–A2: link an unbound workqueue to its pool (kernel `apply_wqattrs_prepare` /
    * `commit`, with one pod: the whole cpumask). Ordered workqueues share one
    * pwq across CPUs.
    */

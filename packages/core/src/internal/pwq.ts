@@ -71,7 +71,7 @@ export class PoolWorkqueueImpl {
 /** @internal kernel `pwq_is_empty` */
 export const pwqIsEmpty = (pwq: PoolWorkqueueImpl): boolean => pwq.nrActive === 0 && List.isEmpty(pwq.inactive)
 
-/** @internal kernel `pwq_tryinc_nr_active` */
+/** @internal M1, kernel `pwq_tryinc_nr_active` */
 export const pwqTryincNrActive = (pwq: PoolWorkqueueImpl, fill: boolean): boolean => {
   const wq = pwq.wq
   const nna = wq.nna
@@ -145,7 +145,7 @@ const nodeActivatePendingPwq = (nna: NodeNrActive, callerPool: WorkerPoolImpl): 
   }
 }
 
-/** @internal kernel `pwq_dec_nr_active`: retire an active count and activate the next item */
+/** @internal M2, kernel `pwq_dec_nr_active`: retire an active count and activate the next item */
 export const pwqDecNrActive = (pwq: PoolWorkqueueImpl): void => {
   pwq.nrActive--
   const nna = pwq.wq.nna
@@ -161,7 +161,7 @@ export const pwqDecNrActive = (pwq: PoolWorkqueueImpl): void => {
 }
 
 /**
- * @internal kernel `pwq_dec_nr_in_flight`: an item finished or was stolen by
+ * @internal Q8, kernel `pwq_dec_nr_in_flight`: an item finished or was stolen by
  * cancel. Must be the last step of either: it may activate items and complete
  * flushes.
  */

@@ -59,14 +59,15 @@ export const refusalError = (
  * @internal kernel `__queue_work`: the caller owns PENDING and has checked
  * `queueRefusal`. `cpu` is the requested CPU (or -1: the local one).
  */
+/* Q2–Q4 */
 export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, localCpu: number): void => {
-  // 3. choose the pwq
+  // Q2: choose the pwq
   // kernel raw_smp_processor_id / wq_select_unbound_cpu: without a CPU, the local one
   // (every CPU is in the unbound cpumask here)
   const target = cpu < 0 ? localCpu : cpu
   let pwq = wq.pwqFor(target)
   let pool = pwq.pool
-  // 4. non-reentrancy: if the item is still running on its last pool, queue it there
+  // Q2: non-reentrancy: if the item is still running on its last pool, queue it there
   const last = work.link as WorkerPoolImpl | null
   if (last !== null && last !== pool && !wq.ordered) {
     const runner = findWorkerExecutingWork(last, work)
@@ -75,11 +76,11 @@ export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, l
       pool = pwq.pool
     }
   }
-  // 7. color it and count it in flight
+  // Q3: color it and count it in flight
   const color = pwq.workColor
   pwq.nrInFlight[color]!++
   const data = WORK_PENDING | WORK_PWQ | (color << WORK_COLOR_SHIFT)
-  // 8. active if max_active allows and no older item waits, else inactive (FIFO)
+  // Q4: active if max_active allows and no older item waits, else inactive (FIFO)
   if (List.isEmpty(pwq.inactive) && pwqTryincNrActive(pwq, false)) {
     if (List.isEmpty(pool.worklist)) pool.progress++
     insertWork(pwq, work, pool.worklist, data)

@@ -4,19 +4,8 @@
  * `pool_mayday_timeout`, `send_mayday`, `rescuer_thread`, v6.15's "slurp"
  * form).
  *
- * Protocol (KERNEL.md §4.10):
- * 1. A pool's manager that cannot create a worker arms the mayday timer
- *    (MAYDAY_INITIAL_TIMEOUT, then every MAYDAY_INTERVAL).
- * 2. When it fires and the pool still needs a worker, every item on the
- *    worklist whose workqueue has a rescuer puts its pwq on that workqueue's
- *    `maydays` (once) and wakes the rescuer (MAYDAY++).
- * 3. The rescuer takes pwqs off `maydays` one by one, attaches to the pwq's
- *    pool, takes every worklist item of that pwq (RESCUED++), runs them, and
- *    puts the pwq back on `maydays` at once if it still has active items and
- *    the pool still cannot get a worker. Then it kicks the pool so that normal
- *    workers resume, and detaches.
- * Correctness: the rescuer needs no allocation to run, so the items of a
- * MEM_RECLAIM workqueue progress even when no worker can ever be created.
+ * Protocol: PROTOCOLS.md R1–R3 (the mayday timer R1 lives in `pool.ts`; R2
+ * is `sendMayday`, R3 is `rescueOne`).
  *
  * Invariants:
  * - the rescuer never counts in `nrRunning` (it keeps WORKER_PREP for good);
@@ -37,7 +26,7 @@ import { effectOf, WORK_LINKED, type WorkImpl } from "./work.js"
 import { assignWork, finishWork, reportFailure, startWork, waitForWakeup, WorkerImpl } from "./worker.js"
 import type { WorkqueueImpl } from "./workqueue.js"
 
-/** @internal kernel `send_mayday` */
+/** @internal R2, kernel `send_mayday` */
 const sendMayday = (pools: PoolsImpl, pool: WorkerPoolImpl, work: WorkImpl): void => {
   const pwq = work.link as PoolWorkqueueImpl
   const wq = pwq.wq
@@ -76,7 +65,7 @@ const processScheduled = (rescuer: WorkerImpl): Effect.Effect<void> =>
     })
   })
 
-/** one turn of kernel `rescuer_thread`'s loop over `wq.maydays` */
+/** R3: one turn of kernel `rescuer_thread`'s loop over `wq.maydays` */
 const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> =>
   Effect.suspend(() => {
     const pwq = wq.maydays.shift()

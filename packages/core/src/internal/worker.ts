@@ -162,7 +162,7 @@ const maybeCreateWorker = (pool: WorkerPoolImpl): Effect.Effect<void> =>
     })
   })
 
-/** @internal kernel `manage_workers`: at most one manager per pool */
+/** @internal CM3, kernel `manage_workers`: at most one manager per pool */
 const manageWorkers = (worker: WorkerImpl): Effect.Effect<boolean> =>
   Effect.suspend(() => {
     const pool = worker.pool
@@ -197,7 +197,7 @@ export const assignWork = (work: WorkImpl, worker: WorkerImpl): boolean => {
   return true
 }
 
-/** @internal kernel `process_one_work`, the part before the item's function runs */
+/** @internal Q5, kernel `process_one_work`: the part before the item's function runs */
 export const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
   const pool = worker.pool
   const pwq = work.link as PoolWorkqueueImpl
@@ -237,7 +237,7 @@ export const finishWork = (worker: WorkerImpl, now: number = worker.pool.pools.p
   worker.currentWork = null
   worker.currentPwq = null
   worker.currentColor = -1
-  // must be the last step
+  // Q8: must be the last step
   pwqDecNrInFlight(pwq, worker.currentData)
 }
 
@@ -366,7 +366,7 @@ const wokeUp = (worker: WorkerImpl): Effect.Effect<void> => {
   return recheck(worker)
 }
 
-/** @internal kernel `worker_thread`'s `recheck:` label */
+/** @internal Q5, kernel `worker_thread`'s `recheck:` label */
 const recheck = (worker: WorkerImpl): Effect.Effect<void> => {
   const pool = worker.pool
   if (!pool.policy.needMoreWorker(pool)) return goIdle(worker)

@@ -99,7 +99,7 @@ export class WorkqueueImpl {
     return this.cpuPwq[cpu]!
   }
 
-  /** the last reference to a pwq went away: unlink it (kernel `pwq_release_workfn`) */
+  /** A3: the last reference to a pwq went away: unlink it (kernel `pwq_release_workfn`) */
   pwqReleased(pwq: PoolWorkqueueImpl): void {
     const i = this.pwqs.indexOf(pwq)
     if (i < 0) return
@@ -315,7 +315,7 @@ export const workqueueIsBusy = (wq: WorkqueueImpl): boolean =>
 
 
 /**
- * @internal kernel `destroy_workqueue` after the drain: stop the rescuer,
+ * @internal X3–X4, kernel `destroy_workqueue` after the drain: stop the rescuer,
  * check that nothing is left (a busy workqueue is leaked with a warning, as
  * the kernel does), release the pwqs and their unbound pools.
  */
