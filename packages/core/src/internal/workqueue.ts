@@ -58,7 +58,7 @@ export class WorkqueueImpl {
   dflPwq: PoolWorkqueueImpl | null = null // P: unbound: the default pwq (ordered: the only one)
   readonly pwqs: Array<PoolWorkqueueImpl> = [] // P: all live pwqs, oldest first
   nna: NodeNrActive | null = null // I: unbound only: the shared active count
-  // flush state (F: flush.ts only)
+  // flush state (F: color.ts and flush.ts only)
   workColor = 0 // F: color given to newly queued items
   flushColor = 0 // F: oldest color still being flushed
   nrPwqsToFlush = 0 // F
