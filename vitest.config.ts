@@ -1,6 +1,12 @@
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
+  // The workspace packages export their TypeScript sources under the
+  // "@cmwq/source" condition (see each package.json), so the tests run
+  // straight from `src/`, with no build. Vitest resolves the test files' imports
+  // with Vite's SSR resolver; a `conditions` list replaces Vite's default, so
+  // the rest of the list is that default (`defaultServerConditions`).
+  ssr: { resolve: { conditions: ["@cmwq/source", "module", "node", "development|production"] } },
   test: {
     include: ["packages/*/test/**/*.test.ts"],
     testTimeout: 30_000,
