@@ -30,7 +30,7 @@ const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => P
   [2, "throughput, items that await once", throughputAwait.run],
   [3, "blocking mix", blockingMix.run],
   [4, "memory per pending item", memory.run],
-  [5, "perf-wq (seed 004) beside a CPU-bound foreground job", perfWq.run]
+  [5, "perf-wq (the 2010 cmwq announcement's load generator) beside a CPU-bound foreground job", perfWq.run]
 ]
 
 /** --quick: a contender whose measured run takes longer than this is measured once (see lib.compare) */

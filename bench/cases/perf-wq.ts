@@ -1,5 +1,6 @@
 /**
- * Case 5: the seed's perf-wq module (seed 004) on `@cmwq/core`, beside a
+ * Case 5: the perf-wq load generator from the 2010 cmwq announcement (Tejun
+ * Heo's overview mail) on `@cmwq/core`, beside a
  * CPU-bound foreground job on the same event loop.
  *
  * The port. A work is described by burn_usecs, mean_sleep_msecs,
@@ -10,7 +11,7 @@
  * delayed work (`Workqueue.queueDelayed`) after 0 to 2 * mean_resched ms. The
  * random numbers use the module's integer arithmetic (`mean * (r % 200) /
  * 100`, `burn * (r % 100) / 100`); each work has its own seeded PRNG, so a
- * work sees the same sequence under every policy. (The seed's listing is
+ * work sees the same sequence under every policy. (The mail's listing is
  * garbled around the split: its text splits `sleep`, its prose splits the
  * burn; we follow the prose.) Each of the module's workqueues is
  * `create_workqueue(...)`: per-cpu, max_active 1, MEM_RECLAIM, legacy; here
@@ -22,16 +23,16 @@
  * where nothing is queued. The trigger and every re-queue run on CPU 0.
  * Workloads wl0 to wl5 are the mail's list (the module's `test_specs` is wl0).
  *
- * Scaling. The seed ran 15 s of load (cycles 454/125/42 = 15 s / cycle /
+ * Scaling. The mail's runs had 15 s of load (cycles 454/125/42 = 15 s / cycle /
  * factor) beside a 25.6 s mencoder run. Here the foreground job is a fixed
  * chunked SHA-256 (FG_CHUNK_BYTES per chunk, one `setImmediate` between
  * chunks; FG_CHUNKS_FULL chunks, about 1.1 s alone on the 2-core Xeon this was
  * written on, FG_CHUNKS_QUICK, about 0.1 s, with --quick), and the load
  * runs for exactly as long as the foreground job: all works are queued (delay
  * 0, like the module's trigger) right before the job starts, and requeue
- * themselves until it ends. Sleeps and reschedule delays keep the seed's real
+ * themselves until it ends. Sleeps and reschedule delays keep the mail's real
  * values (ms timers); only the run length is scaled, so `factor` only matters
- * for the seed's cycle counts and is kept for reference. When the job ends,
+ * for the mail's cycle counts and is kept for reference. When the job ends,
  * pending timers (delayed works and sleeps) are cut short so teardown does not
  * wait for them (delayed works are cancelled with `Work.cancelSync`); nothing
  * after the job's end is measured.
@@ -40,7 +41,7 @@
  * on `WorkerPool.layer({ policy: Policy.kernel })` and with the load on
  * `WorkerPool.layer({ policy: Policy.legacy })` (one dedicated worker per
  * workqueue per CPU, items strictly one after another even while one sleeps:
- * the seed's "vanilla"). One logical CPU (the default): one JS thread.
+ * the mail's "vanilla"). One logical CPU (the default): one JS thread.
  * Reported: the job's time, peak live workers (sum of `workers` over
  * `WorkerPool.snapshot`, sampled every 5 ms and at the end), load cycles run
  * per second while the job ran, and the event loop's longest delay.
@@ -76,7 +77,7 @@ interface WorkloadSpec {
   readonly burnS: number // us
   readonly meanSleepMs: number
   readonly meanReschedMs: number
-  /** the seed's cycle divisor (kept for reference; our run length is the foreground job's) */
+  /** the mail's cycle divisor (kept for reference; our run length is the foreground job's) */
   readonly factor: number
 }
 
@@ -104,7 +105,7 @@ const WORKLOADS: Record<string, ReadonlyArray<Group>> = {
   wl5: [{ wqs: 2, works: [[MEDIUM, 2]] }, ...LONG_TAIL]
 }
 
-/** the seed's table: wl0 and wl1 only with burn/S */
+/** the mail's table: wl0 and wl1 only with burn/S */
 const CONFIGS: ReadonlyArray<readonly [string, "L" | "S"]> = [
   ["wl0", "S"],
   ["wl1", "S"],
@@ -336,7 +337,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
       rows: details
     }],
     notes: [
-      "Case 5: the load runs exactly as long as the foreground job (works requeue themselves until it ends); seed durations of sleeps and reschedules are kept, only the run length is scaled. 'kernel vs legacy' = foreground time under Policy.kernel relative to Policy.legacy (target: within +2%)."
+      "Case 5: the load runs exactly as long as the foreground job (works requeue themselves until it ends); the mail's durations of sleeps and reschedules are kept, only the run length is scaled. 'kernel vs legacy' = foreground time under Policy.kernel relative to Policy.legacy (target: within +2%)."
     ]
   }
 }
