@@ -57,11 +57,11 @@ export const assertFiberInternals = (fiber: Fiber.RuntimeFiber<unknown, unknown>
 
 class BlockingDetector extends Supervisor.AbstractSupervisor<void> {
   readonly value = Effect.void
-  override onResume(fiber: Fiber.RuntimeFiber<any, any>): void {
+  override onResume(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
     const worker = workersByFiber.get(fiber)
     if (worker !== undefined && worker.sleeping) workerRunning(worker)
   }
-  override onSuspend(fiber: Fiber.RuntimeFiber<any, any>): void {
+  override onSuspend(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
     const worker = workersByFiber.get(fiber)
     if (worker === undefined || worker.nonBlocking > 0) return
     if (isBlocked(fiber)) workerSleeping(worker)

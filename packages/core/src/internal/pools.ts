@@ -74,12 +74,19 @@ export interface PlatformImpl {
   readonly macrotask: (callback: () => void) => void
 }
 
+/** the host's `setImmediate`, where it has one (Node, Bun; not browsers) */
+const setImmediateOf = (globalThis as { readonly setImmediate?: (callback: () => void) => unknown }).setImmediate
+
 /** @internal the default platform: `performance.now()` and `setImmediate` (or `setTimeout(0)`) */
 export const defaultPlatform: PlatformImpl = {
   now: () => performance.now(),
-  macrotask: typeof (globalThis as any).setImmediate === "function"
-    ? (callback) => (globalThis as any).setImmediate(callback)
-    : (callback) => setTimeout(callback, 0)
+  macrotask: setImmediateOf !== undefined
+    ? (callback) => {
+      setImmediateOf(callback)
+    }
+    : (callback) => {
+      setTimeout(callback, 0)
+    }
 }
 
 /** @internal the fiber-local "current CPU" of code that is not a worker (kernel `raw_smp_processor_id`) */
