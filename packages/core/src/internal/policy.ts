@@ -38,10 +38,15 @@ export interface PolicyImpl {
 export const kernelPolicy: PolicyImpl = {
   name: "kernel",
   pools: "shared",
-  needMoreWorker: (pool) => !List.isEmpty(pool.worklist) && pool.nrRunning === 0,
-  keepWorking: (pool) => !List.isEmpty(pool.worklist) && pool.nrRunning <= 1,
+  // the emptiness tests are List.isEmpty / List.first written out: these run
+  // several times per item, and a call into list.ts is a detour when reading
+  needMoreWorker: (pool) => pool.worklist.next !== pool.worklist && pool.nrRunning === 0,
+  keepWorking: (pool) => pool.worklist.next !== pool.worklist && pool.nrRunning <= 1,
   mayStartWorking: (pool) => pool.nrIdle > 0,
-  selectNext: (pool) => List.first<WorkImpl>(pool.worklist),
+  selectNext: (pool) => {
+    const head = pool.worklist.next
+    return head === pool.worklist ? null : head as WorkImpl
+  },
   maxActive: (wq) => wq.maxActive
 }
 

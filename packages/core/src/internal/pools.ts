@@ -293,7 +293,8 @@ export class PoolsImpl {
   /** the worker the current fiber is, if it is one */
   currentWorker(): WorkerImpl | null {
     const fiber = currentFiber()
-    return fiber !== undefined ? this.workerOf(fiber) : bhContext.worker
+    const worker = fiber !== undefined ? (workersByFiber.get(fiber) ?? bhContext.worker) : bhContext.worker
+    return worker !== null && worker !== undefined && worker.pool.pools === this ? worker : null
   }
 
   workerOf(fiber: Fiber.RuntimeFiber<unknown, unknown>): WorkerImpl | null {

@@ -65,7 +65,7 @@ export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, l
   // kernel raw_smp_processor_id / wq_select_unbound_cpu: without a CPU, the local one
   // (every CPU is in the unbound cpumask here)
   const target = cpu < 0 ? localCpu : cpu
-  let pwq = wq.pwqFor(target)
+  let pwq = wq.cpuPwq[target]!
   let pool = pwq.pool
   // Q2: non-reentrancy: if the item is still running on its last pool, queue it there
   const last = work.link as WorkerPoolImpl | null

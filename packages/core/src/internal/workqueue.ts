@@ -54,7 +54,7 @@ export class WorkqueueImpl {
   minActive: number // P: unbound: per-node floor
   savedMaxActive: number // P: what the user asked for (restored on thaw)
   savedMinActive: number // P
-  cpuPwq: Array<PoolWorkqueueImpl> = [] // P: per CPU: the pwq queueing on that CPU uses
+  cpuPwq: Array<PoolWorkqueueImpl> = [] // P: per CPU: the pwq queueing on that CPU uses (kernel `wq->cpu_pwq[cpu]`)
   dflPwq: PoolWorkqueueImpl | null = null // P: unbound: the default pwq (ordered: the only one)
   readonly pwqs: Array<PoolWorkqueueImpl> = [] // P: all live pwqs, oldest first
   nna: NodeNrActive | null = null // I: unbound only: the shared active count
@@ -94,10 +94,6 @@ export class WorkqueueImpl {
     return (this.flags & Flags.WQ_UNBOUND) !== 0
   }
 
-  /** the pwq queueing on `cpu` uses (kernel `wq->cpu_pwq[cpu]`) */
-  pwqFor(cpu: number): PoolWorkqueueImpl {
-    return this.cpuPwq[cpu]!
-  }
 
   /** A3: the last reference to a pwq went away: unlink it (kernel `pwq_release_workfn`) */
   pwqReleased(pwq: PoolWorkqueueImpl): void {
