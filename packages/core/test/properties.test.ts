@@ -81,8 +81,8 @@ describe("kernel guarantees over generated workloads", () => {
         const { events } = runWorkload(wl)
         const running = new Map<string, number>()
         const keyOf = (work: number, pool: number) => {
-          const wq = wl.works[work].wq
-          return wl.wqs[wq].flags.includes("UNBOUND") || wl.wqs[wq].ordered ? `${wq}` : `${wq}@${pool}`
+          const wq = wl.works[work]!.wq
+          return wl.wqs[wq]!.flags.includes("UNBOUND") || wl.wqs[wq]!.ordered ? `${wq}` : `${wq}@${pool}`
         }
         const poolOf = new Map<number, number>()
         for (const e of events) {
@@ -91,7 +91,7 @@ describe("kernel guarantees over generated workloads", () => {
             poolOf.set(e.work, e.pool)
             const n = (running.get(key) ?? 0) + 1
             running.set(key, n)
-            expect(n).toBeLessThanOrEqual(effectiveMaxActive(wl.wqs[wl.works[e.work].wq]))
+            expect(n).toBeLessThanOrEqual(effectiveMaxActive(wl.wqs[wl.works[e.work]!.wq]!))
           } else if (e._tag === "end") {
             const key = keyOf(e.work, poolOf.get(e.work)!)
             running.set(key, running.get(key)! - 1)
@@ -108,7 +108,7 @@ describe("kernel guarantees over generated workloads", () => {
         const { events } = runWorkload(wl)
         wl.wqs.forEach((spec, q) => {
           if (!spec.ordered) return
-          const mine = (e: Event) => wl.works[e.work].wq === q
+          const mine = (e: Event) => wl.works[e.work]!.wq === q
           const queued = events.filter((e) => e._tag === "queue" && e.result && mine(e)).map((e) => e.work)
           const started = starts(events).filter(mine).map((e) => e.work)
           expect(started).toEqual(queued)
@@ -170,7 +170,7 @@ describe("kernel guarantees over generated workloads", () => {
         for (const q of quiescent) {
           for (const pool of q.pools) expect(pool.pending, `${pool.name} at ${q.t} ms`).toBe(0)
           q.wqs.forEach((state, i) => {
-            const spec = wl.wqs[i]
+            const spec = wl.wqs[i]!
             const unbound = spec.ordered || spec.flags.includes("UNBOUND")
             const active = state.links.reduce((n, l) => n + l.active, 0)
             for (const link of state.links) {

@@ -150,7 +150,7 @@ export const runWorkload = (wl: Workload, policy?: Policy.Policy): RunResult => 
     pools = yield* WorkerPool.WorkerPools
     wqs = []
     for (let i = 0; i < wl.wqs.length; i++) {
-      const spec = wl.wqs[i]
+      const spec = wl.wqs[i]!
       wqs.push(
         spec.ordered
           ? yield* Workqueue.allocOrdered(`wq${i}`, { flags: spec.flags })
@@ -161,15 +161,15 @@ export const runWorkload = (wl: Workload, policy?: Policy.Policy): RunResult => 
     const requeues = wl.works.map(() => 0)
     const queueAttempt = (i: number, cpu: number | null, fromWork: number | null) =>
       Effect.gen(function*() {
-        const wq = wqs[wl.works[i].wq]
-        const pendingBefore = Work.isPending(works[i])
+        const wq = wqs[wl.works[i]!.wq]!
+        const pendingBefore = Work.isPending(works[i]!)
         const result = cpu === null
-          ? yield* Workqueue.queue(wq, works[i])
-          : yield* Workqueue.queueOn(wq, cpu, works[i])
+          ? yield* Workqueue.queue(wq, works[i]!)
+          : yield* Workqueue.queueOn(wq, cpu, works[i]!)
         events.push({ _tag: "queue", seq: seq++, t: yield* now, work: i, pendingBefore, result, fromWork })
       })
     for (let i = 0; i < wl.works.length; i++) {
-      const steps = wl.works[i].steps
+      const steps = wl.works[i]!.steps
       works.push(Work.make(
         Effect.gen(function*() {
           const me = Option.getOrThrow(yield* WorkerPool.currentWorker)
@@ -185,8 +185,8 @@ export const runWorkload = (wl: Workload, policy?: Policy.Policy): RunResult => 
                 yield* Effect.yieldNow()
                 break
               case "requeue":
-                if (requeues[i] < MAX_REQUEUES) {
-                  requeues[i]++
+                if (requeues[i]! < MAX_REQUEUES) {
+                  requeues[i]!++
                   yield* queueAttempt(i, null, i)
                 }
                 break

@@ -59,7 +59,7 @@ export const format = (trace: Trace, options: { readonly queues?: boolean } = {}
   const lines: Array<string> = [" TIME IN MSECS  EVENT"]
   const events = options.queues === true ? trace : trace.filter((e) => e.event !== "queue")
   for (let i = 0; i < events.length; i++) {
-    const e = events[i]
+    const e = events[i]!
     const next = events[i + 1]
     let text = `${e.work} ${phrase[e.event]}`
     if (e.event === "wake" && next !== undefined && next.event === "finish" && next.work === e.work && next.t === e.t) {

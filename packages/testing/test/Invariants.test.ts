@@ -28,7 +28,7 @@ const scenarioOf = (
 ): Scenario.Scenario => ({
   cpus,
   workqueues,
-  works: works.map((w) => (typeof w === "string" ? { name: w, workqueue: workqueues[0].name, steps: [] } : { ...w, steps: [] }))
+  works: works.map((w) => (typeof w === "string" ? { name: w, workqueue: workqueues[0]!.name, steps: [] } : { ...w, steps: [] }))
 })
 
 const detailed = (
