@@ -519,6 +519,382 @@ export const minimalConcurrency = (
     return ok
   })
 
+/**
+ * The pending bit (guarantee 1): a queue attempt succeeds exactly when the
+ * work was not pending. Every `queue` event that records `pending` must have
+ * seen it clear, and every `reject` event (an attempt that returned false)
+ * must have seen it set; a `reject` must record `pending`.
+ *
+ * Offender: the first queue attempt whose result disagrees with the bit.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: -1, work: "w0", event: "queue" as const, pending: false },
+ *   { t: 0, cpu: 0, worker: -1, work: "w0", event: "queue" as const, pending: true }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.pendingBit({ trace }))
+ * // exit fails with InvariantViolation { invariant: "pendingBit", event: trace[1] }
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const pendingBit = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    for (const e of input.trace) {
+      if (e.event === "queue" && e.pending === true) {
+        return fail("pendingBit", e, `${e.work} was queued at ${e.t} although it was already pending`)
+      }
+      if (e.event === "reject" && e.pending !== false && e.pending !== true) {
+        return fail("pendingBit", e, `a queue attempt of ${e.work} at ${e.t} was refused without a recorded pending bit`)
+      }
+      if (e.event === "reject" && !e.pending) {
+        return fail("pendingBit", e, `a queue attempt of ${e.work} at ${e.t} was refused although it was not pending`)
+      }
+    }
+    return ok
+  })
+
+/**
+ * No loss, no duplicate (guarantees 2 and 3): every successful queue runs the
+ * work exactly once. Per work, in trace order, a `start` never outnumbers
+ * the `queue`s before it and a `finish` never outnumbers the `start`s; at the
+ * end of the trace the three counts are equal. Unlike `forwardProgress`, it
+ * needs no scenario, and a work that was never queued (nor run) is fine.
+ *
+ * Offender: the extra `start` or `finish`, else the first `queue` that never
+ * ran or the `start` that never finished.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: -1, work: "w0", event: "queue" as const },
+ *   { t: 1, cpu: 0, worker: 1, work: "w0", event: "start" as const },
+ *   { t: 2, cpu: 0, worker: 1, work: "w0", event: "finish" as const },
+ *   { t: 3, cpu: 0, worker: 1, work: "w0", event: "start" as const }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.exactlyOnce({ trace }))
+ * // exit fails: w0 starts a second time after one queue
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const exactlyOnce = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const count = new Map<string, { queues: Array<Event>; starts: Array<Event>; finishes: number }>()
+    for (const e of input.trace) {
+      if (e.event !== "queue" && e.event !== "start" && e.event !== "finish") continue
+      const c = count.get(e.work) ?? { queues: [], starts: [], finishes: 0 }
+      count.set(e.work, c)
+      if (e.event === "queue") c.queues.push(e)
+      else if (e.event === "start") {
+        c.starts.push(e)
+        if (c.starts.length > c.queues.length) {
+          return fail(
+            "exactlyOnce",
+            e,
+            `${e.work} starts at ${e.t} for the ${ordinal(c.starts.length)} time but was queued only ` +
+              `${c.queues.length} time(s) before`
+          )
+        }
+      } else {
+        c.finishes++
+        if (c.finishes > c.starts.length) {
+          return fail(
+            "exactlyOnce",
+            e,
+            `${e.work} finishes at ${e.t} for the ${ordinal(c.finishes)} time but started only ` +
+              `${c.starts.length} time(s)`
+          )
+        }
+      }
+    }
+    let worst: { readonly e: Event; readonly message: string } | null = null
+    for (const [work, c] of count) {
+      const unstarted = c.queues[c.starts.length]
+      const unfinished = c.starts[c.finishes]
+      const found = unstarted !== undefined
+        ? { e: unstarted, message: `${work} was queued at ${unstarted.t} and never ran` }
+        : unfinished !== undefined
+        ? { e: unfinished, message: `${work} started at ${unfinished.t} on worker ${unfinished.worker} and never finished` }
+        : null
+      if (found !== null && (worst === null || input.trace.indexOf(found.e) < input.trace.indexOf(worst.e))) {
+        worst = found
+      }
+    }
+    return worst === null ? ok : fail("exactlyOnce", worst.e, worst.message)
+  })
+
+const poolKey = (e: Event): string => (e.pool !== undefined ? `pool ${e.pool}` : `the cpu ${e.cpu} pool`)
+
+/**
+ * Queued while it runs (guarantee 5): a work queued again while it runs
+ * runs next in the pool that runs it, after the current run: its next
+ * `start` exists and is in the same pool (`pool` of the `start` events;
+ * without it, the CPU).
+ *
+ * Offender: the `queue` event whose next run is missing or elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: 1, work: "w0", event: "start" as const, pool: 0 },
+ *   { t: 1, cpu: -1, worker: -1, work: "w0", event: "queue" as const, from: "w0" },
+ *   { t: 2, cpu: 0, worker: 1, work: "w0", event: "finish" as const },
+ *   { t: 2, cpu: 1, worker: 2, work: "w0", event: "start" as const, pool: 2 }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.requeueSamePool({ trace }))
+ * // exit fails: w0 was queued while running in pool 0 and ran next in pool 2
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const requeueSamePool = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const running = new Map<string, Event>() // work -> the start of its current run
+    const trace = input.trace
+    for (let i = 0; i < trace.length; i++) {
+      const e = trace[i]!
+      if (e.event === "start") running.set(e.work, e)
+      else if (e.event === "finish") running.delete(e.work)
+      else if (e.event === "queue") {
+        const current = running.get(e.work)
+        if (current === undefined) continue
+        const next = trace.slice(i + 1).find((s) => s.event === "start" && s.work === e.work)
+        if (next === undefined) {
+          return fail("requeueSamePool", e, `${e.work} was queued at ${e.t} while it ran and never ran again`)
+        }
+        if (poolKey(next) !== poolKey(current)) {
+          return fail(
+            "requeueSamePool",
+            e,
+            `${e.work} was queued at ${e.t} while it ran in ${poolKey(current)}, and ran next in ${poolKey(next)} ` +
+              `at ${next.t}`
+          )
+        }
+      }
+    }
+    return ok
+  })
+
+/**
+ * One run at a time per pool (guarantee 25, for workloads whose items never
+ * block): in a bound, concurrency-managed pool whose items only burn the
+ * CPU, no two runs overlap. Pools are told apart by the `pool` of the
+ * `start` events (without it, the CPU). Check only traces where that
+ * precondition holds: an item that sleeps lets the pool start another.
+ *
+ * Offender: the `start` of the second concurrent run.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: 1, work: "w0", event: "start" as const, pool: 0 },
+ *   { t: 0, cpu: 0, worker: 2, work: "w1", event: "start" as const, pool: 0 }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.oneRunPerPool({ trace }))
+ * // exit fails: w1 starts in pool 0 while w0 runs there
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const oneRunPerPool = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const poolOf = new Map<string, string>() // running work -> its pool
+    const busy = new Map<string, Array<Event>>() // pool -> the starts of its unfinished runs
+    for (const e of input.trace) {
+      if (e.event === "start") {
+        const key = poolKey(e)
+        const runs = busy.get(key) ?? []
+        busy.set(key, runs)
+        runs.push(e)
+        poolOf.set(e.work, key)
+        if (runs.length > 1) {
+          return fail(
+            "oneRunPerPool",
+            e,
+            `${e.work} starts at ${e.t} in ${key} while ${runs.slice(0, -1).map((r) => r.work).join(", ")} ` +
+              `run there`
+          )
+        }
+      } else if (e.event === "finish") {
+        const key = poolOf.get(e.work)
+        const runs = key === undefined ? undefined : busy.get(key)
+        const at = runs?.findIndex((r) => r.work === e.work) ?? -1
+        if (runs !== undefined && at >= 0) runs.splice(at, 1)
+      }
+    }
+    return ok
+  })
+
+/**
+ * One worker per pool (guarantee 26, for CPU-bound items queued together):
+ * when items that never block are all queued before any runs, each pool
+ * runs them one after another on a single worker: every `start` in a pool
+ * (its `pool`, or the CPU) is by the same worker.
+ *
+ * Offender: the first `start` by a second worker of a pool.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: 1, work: "w0", event: "start" as const, pool: 0 },
+ *   { t: 0, cpu: 0, worker: 1, work: "w0", event: "finish" as const },
+ *   { t: 0, cpu: 0, worker: 2, work: "w1", event: "start" as const, pool: 0 }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.oneWorkerPerPool({ trace }))
+ * // exit fails: pool 0 used a second worker
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const oneWorkerPerPool = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const first = new Map<string, Event>() // pool -> its first start
+    for (const e of input.trace) {
+      if (e.event !== "start") continue
+      const key = poolKey(e)
+      const seen = first.get(key)
+      if (seen === undefined) first.set(key, e)
+      else if (seen.worker !== e.worker) {
+        return fail(
+          "oneWorkerPerPool",
+          e,
+          `${e.work} starts at ${e.t} on worker ${e.worker} of ${key}, a second worker (${seen.work} ran on worker ` +
+            `${seen.worker})`
+        )
+      }
+    }
+    return ok
+  })
+
+/**
+ * Strict work conservation (guarantee 26, for runs without simulated CPUs):
+ * when nothing holds a CPU across a quiescent point, nothing may wait at it.
+ * At every quiescent record no pool has a pending item, and no workqueue
+ * holds an item back (`inactive > 0`) while its active items are below its
+ * maxActive, by the scenario's limit and by the engine's own
+ * `state.maxActive` (per link for per-cpu workqueues, summed over links for
+ * unbound and ordered ones). Stronger than `workConservation`, which lets a
+ * pool keep items pending while one of its workers burns a simulated CPU:
+ * use it for runners that drive the pools without `Simulation`'s CPUs.
+ *
+ * Offender: the first quiescent record where something waits.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * // Simulation burns simulated CPUs, so use a scenario without burns here
+ * const program = Simulation.runDetailed({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0", maxActive: 2 }],
+ *   works: ["w0", "w1", "w2"].map((name) => ({ name, workqueue: "q0", steps: [{ sleep: 10 }] }))
+ * }).pipe(Effect.flatMap(Invariants.strictWorkConservation))
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const strictWorkConservation = (
+  input: Pick<Detailed, "quiescent" | "scenario">
+): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const info = workqueueInfo(input.scenario)
+    for (const q of input.quiescent) {
+      for (const pool of q.pools) {
+        if (pool.pending > 0) {
+          return fail(
+            "strictWorkConservation",
+            q,
+            `at ${q.t} pool ${pool.name} has ${pool.pending} pending item(s) ` +
+              `(${pool.workers} workers, ${pool.idle} idle, ${pool.running} running)`
+          )
+        }
+      }
+      for (const { name, state } of q.workqueues) {
+        const wq = info.get(name)
+        const limit = wq === undefined || wq.bh ? state.maxActive : Math.max(wq.limit, state.maxActive)
+        const unbound = wq?.unbound ?? false
+        const total = state.links.reduce((n, l) => n + l.active, 0)
+        for (const link of state.links) {
+          if (link.inactive === 0) continue
+          const active = unbound ? total : link.active
+          if (active < limit) {
+            return fail(
+              "strictWorkConservation",
+              q,
+              `at ${q.t} workqueue ${name} holds back ${link.inactive} item(s) on pool ${link.pool} with only ` +
+                `${active} active (maxActive ${limit})`
+            )
+          }
+        }
+      }
+    }
+    return ok
+  })
+
+/**
+ * Flush colors never go negative (guarantee 9): at every quiescent record,
+ * every in-flight counter of every link of every workqueue is at least zero.
+ *
+ * Offender: the first quiescent record with a negative counter.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * const program = Simulation.runDetailed({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0" }],
+ *   works: [{ name: "w0", workqueue: "q0", steps: [{ sleep: 1 }] }]
+ * }).pipe(Effect.flatMap(Invariants.flushColors))
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const flushColors = (input: Pick<Detailed, "quiescent">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    for (const q of input.quiescent) {
+      for (const { name, state } of q.workqueues) {
+        for (const link of state.links) {
+          if (link.inFlight.some((n) => n < 0)) {
+            return fail(
+              "flushColors",
+              q,
+              `at ${q.t} workqueue ${name} has a negative in-flight count on pool ${link.pool}: ` +
+                `[${link.inFlight.join(", ")}]`
+            )
+          }
+        }
+      }
+    }
+    return ok
+  })
+
 // -----------------------------------------------------------------------------
 // groups
 // -----------------------------------------------------------------------------
