@@ -1,6 +1,6 @@
 /**
  * Flush colors, flush_work barriers, cancel, disable and delayed work as
- * properties over generated interleavings (KERNEL.md §7 invariants 2, 12–14,
+ * properties over generated interleavings (guarantees 2, 12–14,
  * 17–21, 23, 24), under deterministic virtual time.
  */
 import { describe, expect, it } from "@effect/vitest"

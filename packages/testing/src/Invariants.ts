@@ -1,6 +1,6 @@
 /**
- * Invariant checkers over simulation runs: the kernel's guarantees (KERNEL.md
- * §7) written as functions of a `Simulation.Detailed` (its trace, its start
+ * Invariant checkers over simulation runs: the kernel's guarantees (numbered as in
+ * `@cmwq/core`'s protocol notes) written as functions of a `Simulation.Detailed` (its trace, its start
  * records, its quiescent snapshots and its scenario).
  *
  * Every checker has the same shape, `Checker`: it succeeds with `void`, or
@@ -8,14 +8,27 @@
  * offending trace event or record, and a message that says what went wrong.
  * "First" means the earliest in the run: checkers scan in happening order.
  *
- * | checker | kernel | needs | applies to |
+ * | checker | guarantee | needs | applies to |
  * | --- | --- | --- | --- |
- * | `nonReentrancy` | §7.4 | trace | every policy |
- * | `orderedOrder` | §7.8 | trace, scenario | every policy |
- * | `maxActive` | §7.6, §7.7 | trace, scenario (quiescent: optional) | every policy |
- * | `forwardProgress` | §7.2 | trace, scenario | every policy |
- * | `workConservation` | §7.26, §4.3 | quiescent, scenario | concurrency-managed policies |
- * | `minimalConcurrency` | §7.25, §7.27 | starts, scenario | concurrency-managed policies |
+ * | `nonReentrancy` | 4 | trace | every policy |
+ * | `orderedOrder` | 8 | trace, scenario | every policy |
+ * | `maxActive` | 6, 7 | trace, scenario (quiescent: optional) | every policy |
+ * | `forwardProgress` | 2 | trace, scenario | every policy |
+ * | `workConservation` | 26 | quiescent, scenario | concurrency-managed policies |
+ * | `minimalConcurrency` | 25, 27 | starts, scenario | concurrency-managed policies |
+ * | `pendingBit` | | trace (`pending`) | every policy |
+ * | `exactlyOnce` | | trace | every policy |
+ * | `requeueSamePool` | | trace (`pool`) | every policy |
+ * | `oneRunPerPool` | 25, 27 | trace (`pool`) | concurrency-managed policies, items that never block |
+ * | `oneWorkerPerPool` | 25, 27 | trace (`pool`) | concurrency-managed policies, never-blocking items queued together |
+ * | `strictWorkConservation` | 26 | quiescent, scenario | concurrency-managed policies, runs without simulated CPUs |
+ * | `flushColors` | 9 | quiescent | every policy |
+ * | `highpriFirst` | | trace, scenario | concurrency-managed policies |
+ *
+ * The last eight read fields that `Simulation` does not fill (or are
+ * stricter than its CPUs allow); they serve runners that drive the pools
+ * directly, such as `@cmwq/core`'s own property tests, and are not in the
+ * groups below.
  *
  * `safety` runs the first four (the pre-cmwq `Policy.legacy` keeps them),
  * `concurrencyManagement` the last two (what cmwq adds: no idle CPU while
@@ -146,7 +159,7 @@ const ok: Effect.Effect<void, InvariantViolation> = Effect.void
 // -----------------------------------------------------------------------------
 
 /**
- * Non-reentrancy (KERNEL.md §7.4): the runs of a work never overlap. A work
+ * Non-reentrancy (guarantee 4): the runs of a work never overlap. A work
  * never starts while a previous run of it (on any worker, any CPU) has not
  * finished.
  *
@@ -191,7 +204,7 @@ export const nonReentrancy = (input: Pick<Detailed, "trace">): Effect.Effect<voi
   })
 
 /**
- * Ordered workqueues (KERNEL.md §7.8): for every workqueue with the
+ * Ordered workqueues (guarantee 8): for every workqueue with the
  * `ORDERED` flag, items start in exactly the order they were queued, and
  * never two at once (each one starts after the previous one finished).
  *
@@ -247,7 +260,7 @@ export const orderedOrder = (input: Pick<Detailed, "trace" | "scenario">): Effec
   })
 
 /**
- * maxActive (KERNEL.md §7.6, §7.7): the items of a workqueue running at once
+ * maxActive (guarantees 6, 7): the items of a workqueue running at once
  * never exceed its maxActive, counted per pool (per CPU) for a per-cpu
  * workqueue, and across the whole workqueue for `UNBOUND` and `ORDERED` ones
  * (ordered: 1). maxActive 0 means 1024.
@@ -324,7 +337,7 @@ export const maxActive = (
   })
 
 /**
- * Forward progress and conservation (KERNEL.md §7.2): every work of the
+ * Forward progress and conservation (guarantee 2): every work of the
  * scenario is queued, starts after it was queued, and finishes; and none runs
  * more often than it was queued.
  *
@@ -394,7 +407,7 @@ export const forwardProgress = (
   })
 
 /**
- * Work conservation (KERNEL.md §7.26 and §4.3): at every quiescent point
+ * Work conservation (guarantee 26, and the kernel's wake-up rule): at every quiescent point
  * (nothing can happen until virtual time advances), no work waits that could
  * run:
  * - a bound, concurrency-managed pool with items on its worklist has a
@@ -473,7 +486,7 @@ export const workConservation = (
   })
 
 /**
- * Minimal concurrency (KERNEL.md §7.25, §7.27): a bound pool starts a new
+ * Minimal concurrency (guarantees 25, 27): a bound pool starts a new
  * item only when no other worker of the pool is counted as running. The
  * kernel starts a new item in two ways, both under the pool lock:
  * - a woken worker, which runs only if `nr_running == 0` (then counts itself:
@@ -520,7 +533,7 @@ export const minimalConcurrency = (
   })
 
 /**
- * The pending bit (guarantee 1): a queue attempt succeeds exactly when the
+ * The pending bit: a queue attempt succeeds exactly when the
  * work was not pending. Every `queue` event that records `pending` must have
  * seen it clear, and every `reject` event (an attempt that returned false)
  * must have seen it set; a `reject` must record `pending`.
@@ -560,7 +573,7 @@ export const pendingBit = (input: Pick<Detailed, "trace">): Effect.Effect<void, 
   })
 
 /**
- * No loss, no duplicate (guarantees 2 and 3): every successful queue runs the
+ * No loss, no duplicate: every successful queue runs the
  * work exactly once. Per work, in trace order, a `start` never outnumbers
  * the `queue`s before it and a `finish` never outnumbers the `start`s; at the
  * end of the trace the three counts are equal. Unlike `forwardProgress`, it
@@ -636,7 +649,7 @@ export const exactlyOnce = (input: Pick<Detailed, "trace">): Effect.Effect<void,
 const poolKey = (e: Event): string => (e.pool !== undefined ? `pool ${e.pool}` : `the cpu ${e.cpu} pool`)
 
 /**
- * Queued while it runs (guarantee 5): a work queued again while it runs
+ * Queued while it runs: a work queued again while it runs
  * runs next in the pool that runs it, after the current run: its next
  * `start` exists and is in the same pool (`pool` of the `start` events;
  * without it, the CPU).
@@ -690,7 +703,7 @@ export const requeueSamePool = (input: Pick<Detailed, "trace">): Effect.Effect<v
   })
 
 /**
- * One run at a time per pool (guarantee 25, for workloads whose items never
+ * One run at a time per pool (guarantees 25, 27, for workloads whose items never
  * block): in a bound, concurrency-managed pool whose items only burn the
  * CPU, no two runs overlap. Pools are told apart by the `pool` of the
  * `start` events (without it, the CPU). Check only traces where that
@@ -744,7 +757,7 @@ export const oneRunPerPool = (input: Pick<Detailed, "trace">): Effect.Effect<voi
   })
 
 /**
- * One worker per pool (guarantee 26, for CPU-bound items queued together):
+ * One worker per pool (guarantees 25, 27, for CPU-bound items queued together):
  * when items that never block are all queued before any runs, each pool
  * runs them one after another on a single worker: every `start` in a pool
  * (its `pool`, or the CPU) is by the same worker.
@@ -890,6 +903,77 @@ export const flushColors = (input: Pick<Detailed, "quiescent">): Effect.Effect<v
             )
           }
         }
+      }
+    }
+    return ok
+  })
+
+/**
+ * High priority first (the `HIGHPRI` pools): once a work of a `HIGHPRI`
+ * workqueue is queued on a CPU, at most one more item of a normal workqueue
+ * starts on that CPU before it (the one a worker of the normal pool may
+ * already be taking), and it does start. The CPU of a `queue` event is the
+ * CPU it was queued on; of a `start`, the worker's.
+ *
+ * Offender: the `queue` event of the high-priority work that was overtaken
+ * twice or never started.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const scenario = {
+ *   cpus: 1,
+ *   workqueues: [{ name: "normal" }, { name: "urgent", flags: ["HIGHPRI" as const] }],
+ *   works: [
+ *     { name: "n0", workqueue: "normal", steps: [] },
+ *     { name: "n1", workqueue: "normal", steps: [] },
+ *     { name: "h0", workqueue: "urgent", steps: [] }
+ *   ]
+ * }
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: -1, work: "h0", event: "queue" as const },
+ *   { t: 0, cpu: 0, worker: 1, work: "n0", event: "start" as const },
+ *   { t: 0, cpu: 0, worker: 1, work: "n1", event: "start" as const },
+ *   { t: 0, cpu: 0, worker: 2, work: "h0", event: "start" as const }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.highpriFirst({ trace, scenario }))
+ * // exit fails: two normal items started on cpu 0 after h0 was queued
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const highpriFirst = (input: Pick<Detailed, "trace" | "scenario">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const highpri = new Set(
+      input.scenario.workqueues.filter((wq) => (wq.flags ?? []).includes("HIGHPRI")).map((wq) => wq.name)
+    )
+    const wqOf = workqueueOfWork(input.scenario)
+    const isHigh = (e: Event) => highpri.has(wqOf.get(e.work) ?? "")
+    const trace = input.trace
+    for (let i = 0; i < trace.length; i++) {
+      const q = trace[i]!
+      if (q.event !== "queue" || !isHigh(q)) continue
+      let overtaken = 0
+      let started = false
+      for (let j = i + 1; j < trace.length; j++) {
+        const e = trace[j]!
+        if (e.event !== "start") continue
+        if (e.work === q.work) {
+          started = true
+          break
+        }
+        if (e.cpu === q.cpu && wqOf.has(e.work) && !isHigh(e)) overtaken++
+      }
+      if (!started) return fail("highpriFirst", q, `${q.work} was queued at ${q.t} on cpu ${q.cpu} and never started`)
+      if (overtaken > 1) {
+        return fail(
+          "highpriFirst",
+          q,
+          `${q.work} was queued at ${q.t} on cpu ${q.cpu}, and ${overtaken} normal items started there before it`
+        )
       }
     }
     return ok
