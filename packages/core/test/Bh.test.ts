@@ -37,7 +37,7 @@ describe("BH workqueues", () => {
             const wq = yield* Workqueue.alloc("bh", { flags: ["BH"] })
             const log: Array<{ i: number; cpu: number; phase: "start" | "end"; pool: string }> = []
             for (let i = 0; i < items.length; i++) {
-              const { cpu, yields } = items[i]
+              const { cpu, yields } = items[i]!
               yield* Workqueue.queueOn(wq, cpu, Work.make(Effect.gen(function*() {
                 const me = Option.getOrThrow(yield* WorkerPool.currentWorker)
                 log.push({ i, cpu: me.cpu, phase: "start", pool: me.name })
@@ -55,7 +55,7 @@ describe("BH workqueues", () => {
             mine.forEach((e, k) => expect(e.phase).toBe(k % 2 === 0 ? "start" : "end"))
           }
           expect(log.filter((e) => e.phase === "start").map((e) => e.cpu)).toEqual(
-            log.filter((e) => e.phase === "start").map((e) => items[e.i].cpu)
+            log.filter((e) => e.phase === "start").map((e) => items[e.i]!.cpu)
           )
         }
       ),

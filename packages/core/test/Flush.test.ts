@@ -1,6 +1,6 @@
 /**
  * Flush colors, flush_work barriers, cancel, disable and delayed work as
- * properties over generated interleavings (KERNEL.md §7 invariants 2, 12–14,
+ * properties over generated interleavings (guarantees 2, 12–14,
  * 17–21, 23, 24), under deterministic virtual time.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -116,17 +116,17 @@ const run = (sc: Scenario): Outcome => {
     const works: Array<Work.Work> = []
     const requeued = sc.works.map(() => false)
     /** the pending instance of work i (queued, or its timer armed), if any */
-    const pendingInstance = (i: number) => instances[i].find((x) => x.start === null && !x.cancelled)
+    const pendingInstance = (i: number) => instances[i]!.find((x) => x.start === null && !x.cancelled)
     const newInstance = (i: number, deadline: number) => {
       const queuedAt = mark()
-      instances[i].push({ queuedAt, armSeq: queuedAt.seq, deadline, start: null, end: null, cancelled: false })
-      counts[i].queued++
+      instances[i]!.push({ queuedAt, armSeq: queuedAt.seq, deadline, start: null, end: null, cancelled: false })
+      counts[i]!.queued++
     }
     const cancelled = (i: number) => {
       const inst = pendingInstance(i)
       if (inst !== undefined) {
         inst.cancelled = true
-        counts[i].cancelled++
+        counts[i]!.cancelled++
       }
     }
     sc.works.forEach((spec, i) => {
@@ -136,18 +136,18 @@ const run = (sc: Scenario): Outcome => {
         if (inst !== undefined) inst.start = mark()
         running[i] = inst ?? null
         starts.push({ work: i, run: { t: now, seq: seq++ }, instance: inst })
-        counts[i].ran++
+        counts[i]!.ran++
         if (spec.sleep > 0) yield* Effect.sleep(spec.sleep)
         if (spec.requeue && !requeued[i]) {
           requeued[i] = true
           tick()
-          if (yield* Workqueue.queue(wqs[spec.wq], works[i])) newInstance(i, now)
+          if (yield* Workqueue.queue(wqs[spec.wq]!, works[i]!)) newInstance(i, now)
         }
       }).pipe(Effect.ensuring(Effect.sync(() => {
         tick()
         const inst = running[i]
         running[i] = null
-        if (inst !== null) inst.end = mark()
+        if (inst !== null && inst !== undefined) inst.end = mark()
       })))
       works.push(spec.delayed ? DelayedWork.make(body, { name: `w${i}` }) : Work.make(body, { name: `w${i}` }))
     })
@@ -160,29 +160,29 @@ const run = (sc: Scenario): Outcome => {
       }
       tick()
       if (op._tag === "queue" || op._tag === "delayed" || op._tag === "mod" || op._tag === "enable") {
-        enqueues[op.work].push(seq++)
+        enqueues[op.work]!.push(seq++)
       }
       switch (op._tag) {
         case "queue": {
-          const wq = wqs[sc.works[op.work].wq]
+          const wq = wqs[sc.works[op.work]!.wq]!
           const ok = op.cpu === null
-            ? yield* Workqueue.queue(wq, works[op.work])
-            : yield* Workqueue.queueOn(wq, op.cpu, works[op.work])
+            ? yield* Workqueue.queue(wq, works[op.work]!)
+            : yield* Workqueue.queueOn(wq, op.cpu, works[op.work]!)
           if (ok) newInstance(op.work, now)
           break
         }
         case "delayed": {
-          const w = works[op.work]
+          const w = works[op.work]!
           if (!DelayedWork.isDelayedWork(w)) break
-          if (yield* Workqueue.queueDelayed(wqs[sc.works[op.work].wq], w, op.delay)) newInstance(op.work, now + op.delay)
+          if (yield* Workqueue.queueDelayed(wqs[sc.works[op.work]!.wq]!, w, op.delay)) newInstance(op.work, now + op.delay)
           break
         }
         case "mod": {
-          const w = works[op.work]
+          const w = works[op.work]!
           if (!DelayedWork.isDelayedWork(w)) break
           const disabled = Work.disableDepth(w) > 0
           const inst = pendingInstance(op.work)
-          const wasPending = yield* Workqueue.modDelayed(wqs[sc.works[op.work].wq], w, op.delay)
+          const wasPending = yield* Workqueue.modDelayed(wqs[sc.works[op.work]!.wq]!, w, op.delay)
           expect(wasPending).toBe(inst !== undefined)
           if (wasPending) {
             inst!.deadline = now + op.delay
@@ -198,9 +198,9 @@ const run = (sc: Scenario): Outcome => {
             tick()
             const call = mark()
             const covered = instances.flatMap((list, i) =>
-              sc.works[i].wq === wq ? list.filter((x) => !x.cancelled && x.end === null && x.deadline <= now) : []
+              sc.works[i]!.wq === wq ? list.filter((x) => !x.cancelled && x.end === null && x.deadline <= now) : []
             )
-            yield* Workqueue.flush(wqs[wq])
+            yield* Workqueue.flush(wqs[wq]!)
             tick()
             flushes.push({ wq, call, ret: mark(), covered })
           })))
@@ -214,7 +214,7 @@ const run = (sc: Scenario): Outcome => {
             const queued = pendingInstance(work)
             // a delayed item whose timer is still armed is not on a queue: flush_work does not wait for it
             const target = queued !== undefined && queued.deadline <= now ? queued : running[work]
-            const result = yield* Work.flush(works[work])
+            const result = yield* Work.flush(works[work]!)
             tick()
             flushWorks.push({ work, call, ret: mark(), result, target: target ?? null })
           })))
@@ -222,7 +222,7 @@ const run = (sc: Scenario): Outcome => {
         }
         case "cancel": {
           const inst = pendingInstance(op.work)
-          const was = yield* Work.cancel(works[op.work])
+          const was = yield* Work.cancel(works[op.work]!)
           expect(was).toBe(inst !== undefined)
           if (was) cancelled(op.work)
           break
@@ -234,14 +234,14 @@ const run = (sc: Scenario): Outcome => {
             const call = mark()
             const predicted = pendingInstance(work) !== undefined
             cancelled(work)
-            const was = yield* Work.cancelSync(works[work])
+            const was = yield* Work.cancelSync(works[work]!)
             tick()
             expect(was).toBe(predicted)
             cancelSyncs.push({
               work,
               call,
               ret: mark(),
-              pending: Work.isPending(works[work]),
+              pending: Work.isPending(works[work]!),
               running: running[work] !== null
             })
           })))
@@ -249,13 +249,13 @@ const run = (sc: Scenario): Outcome => {
         }
         case "disable": {
           const inst = pendingInstance(op.work)
-          const was = yield* Work.disable(works[op.work])
+          const was = yield* Work.disable(works[op.work]!)
           expect(was).toBe(inst !== undefined)
           if (was) cancelled(op.work)
           break
         }
         case "enable":
-          yield* Work.enable(works[op.work])
+          yield* Work.enable(works[op.work]!)
           break
       }
     }
@@ -346,7 +346,7 @@ describe("flush, cancel and delayed work over generated interleavings", () => {
         const out = run(sc)
         for (const c of out.cancelSyncs) {
           // the guarantee holds without racing enqueues (kernel: "as long as there aren't racing enqueues")
-          if (out.enqueues[c.work].some((at) => at > c.call.seq && at < c.ret.seq)) continue
+          if (out.enqueues[c.work]!.some((at) => at > c.call.seq && at < c.ret.seq)) continue
           expect({ pending: c.pending, running: c.running }).toEqual({ pending: false, running: false })
         }
       }),

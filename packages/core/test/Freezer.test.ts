@@ -1,5 +1,5 @@
 /**
- * The freezer and live max_active changes (KERNEL.md §7 invariants 10, 32).
+ * The freezer and live max_active changes (guarantees 10, 32).
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"

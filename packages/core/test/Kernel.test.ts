@@ -854,7 +854,7 @@ describe("Kernel", () => {
           [Kernel.WQ_BH, 1],
           [Kernel.WQ_BH | Kernel.WQ_UNBOUND, 0],
           [Kernel.WQ_UNBOUND | Kernel.WQ_PERCPU, 0]
-        ]
+        ] as const
       ) {
         expect(failure(Kernel.alloc_workqueue("bad", flags, max_active)), `${flags}/${max_active}`).toBeInstanceOf(
           WorkqueueError.InvalidFlags

@@ -1,7 +1,7 @@
 /**
  * MEM_RECLAIM workqueues keep making progress when no worker can be created:
  * the pool sends a mayday and the workqueue's rescuer runs its items
- * (KERNEL.md §4.10, invariant 30).
+ * (guarantee 30).
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"

@@ -17,7 +17,7 @@ describe("virtual time harness", () => {
       }
       yield* Workqueue.flush(wq)
       const pools = yield* WorkerPool.snapshot
-      return { log, workers: pools[0].workers }
+      return { log, workers: pools[0]!.workers }
     }))
     expect(result.log).toEqual(["s0@0", "s1@0", "s2@0", "e0@10", "e1@10", "e2@10"])
     expect(result.workers).toBe(4)
