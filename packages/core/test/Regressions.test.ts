@@ -5,10 +5,18 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { Work, Workqueue } from "@cmwq/core"
+import { Work, WorkqueueError, Workqueue } from "@cmwq/core"
 import { runVirtual, runVirtualSync } from "./helpers.js"
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
+
+/** the typed error of an exit, "ok" on success, the cause otherwise */
+const outcomeOf = <A, E>(exit: Exit.Exit<A, E>): unknown =>
+  Exit.isSuccess(exit) ? "ok" : exit.cause._tag === "Fail" ? exit.cause.error : exit.cause
+
+/** run `effect` and record its outcome */
+const recording = <A, E>(effect: Effect.Effect<A, E>, record: (outcome: unknown) => void) =>
+  Effect.flatMap(Effect.exit(effect), (exit) => Effect.sync(() => record(outcomeOf(exit))))
 
 describe("regressions", () => {
   describe("flush(wq) after applyAttrs (G13, G8, G39)", () => {
@@ -36,5 +44,21 @@ describe("regressions", () => {
         expect(result.returned).toBe(100)
       })
     }
+  })
+
+  it("no false FlushDeadlock from a flush that completed before its fiber resumed", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const a = yield* Workqueue.alloc("a")
+      const b = yield* Workqueue.alloc("b", { maxActive: 1 })
+      let outcome: unknown = "none"
+      yield* Workqueue.queue(b, Work.make(Effect.sleep(10), { name: "y" }))
+      yield* Workqueue.queue(a, Work.make(Workqueue.flush(b), { name: "x" }))
+      yield* Effect.sleep(1)
+      yield* Workqueue.queue(b, Work.make(recording(Workqueue.flush(a), (o) => (outcome = o)), { name: "q2" }))
+      yield* Workqueue.flush(b)
+      yield* Workqueue.flush(a)
+      return outcome
+    }))
+    expect(result).toBe("ok")
   })
 })

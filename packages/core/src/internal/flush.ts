@@ -15,6 +15,7 @@
  */
 import * as Effect from "effect/Effect"
 import { type Flusher, startFlush } from "./color.js"
+import { WORK_NR_COLORS } from "./constants.js"
 import * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
 import * as List from "./list.js"
@@ -90,6 +91,9 @@ const workerWaitsFor = (worker: WorkerImpl, caller: WorkerImpl, visited: Set<Wor
   return worker.waitingOn !== null && targetWaitsFor(worker.waitingOn, caller, visited)
 }
 
+/** the color before `color` on the ring */
+const prevColor = (color: number): number => (color + WORK_NR_COLORS - 1) % WORK_NR_COLORS
+
 /** does a flush of `wq` up to color `upTo` wait (transitively) for `caller`'s current item? */
 const flushWaitsFor = (wq: WorkqueueImpl, upTo: number, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean => {
   for (const worker of busyWorkersOf(wq)) {
@@ -126,10 +130,24 @@ const workWaitsFor = (work: WorkImpl, caller: WorkerImpl, visited: Set<WorkerImp
   return false
 }
 
-const targetWaitsFor = (target: WaitTarget, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean =>
-  target._tag === "Flush"
-    ? flushWaitsFor(target.wq, target.color, caller, visited)
-    : workWaitsFor(target.barrier.target, caller, visited)
+/**
+ * B3: does the wait `target` (transitively) wait for `caller`'s current item?
+ * A wait that is already complete waits for nothing: its flusher or barrier
+ * completed, and the waiting fiber has only not resumed yet. Following it
+ * anyway would read a color range the cascade has already moved past (the
+ * ring range from the new `flushColor` back to the old color wraps and
+ * covers every color): a false FlushDeadlock.
+ */
+const targetWaitsFor = (target: WaitTarget, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean => {
+  if (target._tag === "FlushWork") {
+    return !target.barrier.done && workWaitsFor(target.barrier.target, caller, visited)
+  }
+  const flusher = target.flusher
+  if (flusher.done) return false
+  // an overflowed flusher has no color yet: it waits for every color in flight
+  const upTo = flusher.color >= 0 ? flusher.color : prevColor(target.wq.workColor)
+  return flushWaitsFor(target.wq, upTo, caller, visited)
+}
 
 const callerName = (caller: WorkerImpl): string =>
   `${workName(caller.currentWork!)} on ${caller.currentPwq!.wq.name}`
@@ -180,7 +198,7 @@ export const flushWorkqueue = (wq: WorkqueueImpl): Effect.Effect<void, Errors.Fl
     const flusher = startFlush(wq)
     checkFlushDependency(wq, caller, false)
     if (flusher.done) return Effect.void
-    return waitingOn(caller, { _tag: "Flush", wq, color: flusher.color }, awaitFlusher(flusher))
+    return waitingOn(caller, { _tag: "Flush", wq, flusher }, awaitFlusher(flusher))
   })
 
 /**
