@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { Work, WorkqueueError, Workqueue } from "@cmwq/core"
+import { Freezer, Work, WorkqueueError, Workqueue } from "@cmwq/core"
 import { runVirtual, runVirtualSync } from "./helpers.js"
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -61,4 +61,47 @@ describe("regressions", () => {
     }))
     expect(result).toBe("ok")
   })
+
+  const freezableOf = (kind: "unbound" | "ordered") =>
+    kind === "unbound"
+      ? Workqueue.alloc("fu", { flags: ["UNBOUND", "FREEZABLE"] })
+      : Workqueue.allocOrdered("fo", { flags: ["FREEZABLE"] })
+
+  for (const kind of ["unbound", "ordered"] as const) {
+    it(`an item queued after thaw, refreeze (while the thawed item runs) and thaw runs (G32, G2, G26) (${kind})`, () => {
+      const exit = runVirtual(Effect.gen(function*() {
+        const wq = yield* freezableOf(kind)
+        const ran: Array<string> = []
+        yield* Freezer.freeze
+        yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.sleep(10), Effect.sync(() => ran.push("a")))))
+        yield* Freezer.thaw // activates a; its pwq stays marked as waiting for a slot
+        yield* Effect.sleep(1)
+        yield* Freezer.freeze // a ends while frozen
+        yield* Effect.sleep(20)
+        yield* Freezer.thaw
+        yield* Workqueue.queue(wq, Work.sync(() => ran.push("b")))
+        yield* Workqueue.drain(wq)
+        return ran
+      }))
+      expect(outcomeOf(exit)).toBe("ok")
+      if (Exit.isSuccess(exit)) expect(exit.value).toEqual(["a", "b"])
+    })
+
+    it(`cancel while frozen does not stall the workqueue (${kind})`, () => {
+      const exit = runVirtual(Effect.gen(function*() {
+        const wq = yield* freezableOf(kind)
+        const ran: Array<string> = []
+        yield* Freezer.freeze
+        const held = Work.sync(() => ran.push("held"))
+        yield* Workqueue.queue(wq, held)
+        yield* Work.cancel(held)
+        yield* Freezer.thaw
+        yield* Workqueue.queue(wq, Work.sync(() => ran.push("later")))
+        yield* Workqueue.drain(wq)
+        return ran
+      }))
+      expect(outcomeOf(exit)).toBe("ok")
+      if (Exit.isSuccess(exit)) expect(exit.value).toEqual(["later"])
+    })
+  }
 })

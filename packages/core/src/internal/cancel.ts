@@ -25,7 +25,7 @@ import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
 import { kickPool } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
-import { pwqDecNrInFlight, type PoolWorkqueueImpl } from "./pwq.js"
+import { pwqDecNrInFlight, pwqDropPending, type PoolWorkqueueImpl } from "./pwq.js"
 import {
   DelayedWorkImpl,
   disableDepthOf,
@@ -74,6 +74,10 @@ export const grabPending = (work: WorkImpl, cflags: number): boolean => {
       kickPool(pool)
     }
     List.remove(work)
+    // C1: the last held-back item of a pwq waiting for a slot is gone: the pwq no longer
+    // waits (if it stayed on the line, with nothing for the line to activate, a later
+    // item would never take a free slot: see pwqDropPending)
+    if ((data & WORK_INACTIVE) !== 0 && List.isEmpty(pwq.inactive)) pwqDropPending(pwq)
     work.data = WORK_PENDING | (data & WORK_RUNNING_MASK)
     work.link = pool
     // must be the last step

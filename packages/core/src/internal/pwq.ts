@@ -99,6 +99,26 @@ export const pwqTryincNrActive = (pwq: PoolWorkqueueImpl, fill: boolean): boolea
   return false
 }
 
+/**
+ * @internal take `pwq` off its node's pending list (kernel: `list_del_init` of
+ * `pwq->pending_node`). Invariant kept by every step that empties a pwq's
+ * inactive list (M1, M2, C1, A3): a pwq is pending only while it has an
+ * inactive item waiting for a slot. The kernel lets a pwq stay "spuriously
+ * pending" and relies on `node_activate_pending_pwq` to drop it at its next
+ * visit; but that visit only comes from a retirement that finds a free slot,
+ * and none may ever come (see M2), while a spuriously pending pwq refuses to
+ * take a slot for a new item (M1's "do not jump the line"): the item waits
+ * for good.
+ */
+export const pwqDropPending = (pwq: PoolWorkqueueImpl): void => {
+  if (!pwq.pending) return
+  pwq.pending = false
+  const nna = pwq.wq.nna
+  if (nna === null) return
+  const i = nna.pendingPwqs.indexOf(pwq)
+  if (i >= 0) nna.pendingPwqs.splice(i, 1)
+}
+
 /** @internal kernel `__pwq_activate_work`: move an inactive item (and its linked barriers) to the worklist */
 export const pwqActivateWork = (pwq: PoolWorkqueueImpl, work: WorkImpl): void => {
   const pool = pwq.pool
