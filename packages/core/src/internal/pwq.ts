@@ -84,10 +84,18 @@ export const pwqTryincNrActive = (pwq: PoolWorkqueueImpl, fill: boolean): boolea
     return false
   }
   if (pwq.plugged) return false
-  // already waiting for a slot: do not jump the line (unless max_active grew)
-  if (pwq.pending && !fill) return false
+  // already waiting for a slot: do not jump the line (unless max_active grew). A pwq
+  // marked pending with no inactive item waits for nothing: the mark is stale (the
+  // invariant of pwqDropPending is kept by every step that empties the list; this is
+  // the check that makes a stale mark harmless if one is ever left), and Q4 only asks
+  // with an empty inactive list, so it is dropped rather than obeyed
+  if (pwq.pending && !fill) {
+    if (!List.isEmpty(pwq.inactive)) return false
+    pwqDropPending(pwq)
+  }
   if (nna.nr < nna.max) {
-    // with `fill`, a pwq already waiting may stay on the line: spuriously pending is harmless
+    // with `fill`, a pwq already waiting stays on the line: pwqActivateFirstInactive
+    // takes it off once its inactive list is empty
     nna.nr++
     pwq.nrActive++
     return true
@@ -132,6 +140,15 @@ export const pwqActivateFirstInactive = (pwq: PoolWorkqueueImpl, fill: boolean):
   const work = List.first<WorkImpl>(pwq.inactive)
   if (work !== null && pwqTryincNrActive(pwq, fill)) {
     pwqActivateWork(pwq, work)
+    // M1/M3: a pwq that was waiting for a slot and was just filled (thaw, a raised
+    // max_active, an unplug) leaves the line once nothing of it is held back. The
+    // kernel leaves it "spuriously pending" here, for `node_activate_pending_pwq` to
+    // drop at the next retirement that finds a free slot. That retirement may never
+    // come: frozen again before the activated item ends, the item's `pwq_dec_nr_active`
+    // finds nr >= max (0) and returns early; after the next thaw nothing is active, so
+    // nothing retires, and a new item is refused a slot by M1's "do not jump the line"
+    // and stays inactive for good (the same sequence looks open in the kernel)
+    if (List.isEmpty(pwq.inactive)) pwqDropPending(pwq)
     return true
   }
   return false
