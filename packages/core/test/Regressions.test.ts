@@ -104,4 +104,55 @@ describe("regressions", () => {
       if (Exit.isSuccess(exit)) expect(exit.value).toEqual(["later"])
     })
   }
+
+  describe("a failed cancelSync/disableSync leaves nothing half-done", () => {
+    for (const op of ["cancelSync", "disableSync"] as const) {
+      it(`${op} of itself after a self-requeue fails and keeps the queued instance`, () => {
+        const result = runVirtualSync(Effect.gen(function*() {
+          const wq = yield* Workqueue.alloc("wq")
+          let runs = 0
+          let outcome: unknown = "none"
+          const work: Work.Work = Work.make(Effect.gen(function*() {
+            if (++runs > 1) return
+            const requeued = yield* Workqueue.queue(wq, work)
+            expect(requeued).toBe(true)
+            yield* recording(op === "cancelSync" ? Work.cancelSync(work) : Work.disableSync(work), (o) => (outcome = o))
+          }), { name: "self" })
+          yield* Workqueue.queue(wq, work)
+          yield* Workqueue.flush(wq)
+          yield* Workqueue.flush(wq)
+          return { runs, outcome, depth: Work.disableDepth(work) }
+        }))
+        expect(result.outcome).toBeInstanceOf(WorkqueueError.FlushDeadlock)
+        expect(result.runs).toBe(2)
+        expect(result.depth).toBe(0)
+      })
+    }
+
+    it("cancelSync of another item that waits for the caller fails and keeps its queued instance", () => {
+      const result = runVirtualSync(Effect.gen(function*() {
+        const a = yield* Workqueue.alloc("a")
+        const b = yield* Workqueue.alloc("b")
+        let yRuns = 0
+        let outcome: unknown = "none"
+        const y: Work.Work = Work.make(Effect.gen(function*() {
+          if (++yRuns > 1) return
+          yield* Workqueue.queue(b, y)
+          yield* Effect.ignore(Workqueue.flush(a)) // waits for x
+        }), { name: "y" })
+        const x = Work.make(Effect.gen(function*() {
+          yield* Effect.sleep(1)
+          yield* recording(Work.cancelSync(y), (o) => (outcome = o))
+        }), { name: "x" })
+        yield* Workqueue.queue(a, x)
+        yield* Workqueue.queue(b, y)
+        yield* Workqueue.flush(a)
+        yield* Workqueue.flush(b)
+        yield* Workqueue.flush(b)
+        return { yRuns, outcome }
+      }))
+      expect(result.outcome).toBeInstanceOf(WorkqueueError.FlushDeadlock)
+      expect(result.yRuns).toBe(2)
+    })
+  })
 })

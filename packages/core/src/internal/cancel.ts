@@ -20,7 +20,7 @@ import * as Effect from "effect/Effect"
 import { WORK_OFFQ_DISABLE_MAX } from "./constants.js"
 import * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
-import { flushWork } from "./flush.js"
+import { cancelSyncDeadlock, flushWork } from "./flush.js"
 import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
 import { kickPool } from "./pool.js"
@@ -121,6 +121,10 @@ export const cancelWorkSync = (
   cflags: number
 ): Effect.Effect<boolean, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
+    // C3: a typed error leaves nothing half-done: check for the deadlock before
+    // cancelling or disabling anything
+    const deadlock = cancelSyncDeadlock(work, pools.currentWorker())
+    if (deadlock !== null) return Effect.fail(deadlock)
     const wasPending = cancelWork(work, cflags | Flags.WORK_CANCEL_DISABLE)
     const wait = Effect.as(flushWork(pools, work, true), wasPending)
     if ((cflags & Flags.WORK_CANCEL_DISABLE) !== 0) return wait

@@ -308,6 +308,33 @@ export const startFlushWork = (
   return barrier
 }
 
+/**
+ * @internal C3's deadlock check, made before anything is cancelled: after the
+ * cancel, `cancelSync` waits only for the instance of `work` running now, so
+ * the call deadlocks iff that runner waits (transitively) for `caller`'s
+ * current item (the caller itself included). Checking first keeps a failed
+ * call from having done half its work (a pending instance stolen, a disable
+ * left behind). Null when the call may go ahead.
+ */
+export const cancelSyncDeadlock = (work: WorkImpl, caller: WorkerImpl | null): Errors.FlushDeadlock | null => {
+  if (caller === null || caller.currentWork === null) return null
+  const link = work.link
+  if (link === null) return null
+  // a queued item's runner, if any, is on its pwq's pool (Q2 follows the runner);
+  // once cancelled, the item's link is that pool, where the wait looks for it
+  const pool = (work.data & WORK_PWQ) !== 0 ? (link as PoolWorkqueueImpl).pool : (link as WorkerPoolImpl)
+  const runner = findWorkerExecutingWork(pool, work)
+  if (runner === undefined || !workerWaitsFor(runner, caller, new Set())) return null
+  return new Errors.FlushDeadlock({
+    operation: "cancelSync",
+    target: workName(work),
+    caller: callerName(caller),
+    reason: work === caller.currentWork
+      ? "an item cannot wait for itself to finish"
+      : "the item waited for cannot finish before the caller does"
+  })
+}
+
 /** @internal wait for a barrier; interruption leaves it to run with nobody waiting */
 export const awaitBarrier = (barrier: BarrierImpl, caller: WorkerImpl | null): Effect.Effect<void> =>
   waitingOn(
