@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { Freezer, Work, WorkqueueError, Workqueue } from "@cmwq/core"
+import { Freezer, Policy, Work, WorkqueueError, Workqueue } from "@cmwq/core"
 import { runVirtual, runVirtualSync } from "./helpers.js"
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -153,6 +153,97 @@ describe("regressions", () => {
       }))
       expect(result.outcome).toBeInstanceOf(WorkqueueError.FlushDeadlock)
       expect(result.yRuns).toBe(2)
+    })
+  })
+
+  describe("the caller's own pending instance waits for the caller", () => {
+    it("Work.flush(self) after a self-requeue fails with FlushDeadlock", () => {
+      const exit = runVirtual(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("wq")
+        let runs = 0
+        let outcome: unknown = "none"
+        const work: Work.Work = Work.make(Effect.gen(function*() {
+          if (++runs > 1) return
+          yield* Workqueue.queue(wq, work)
+          yield* recording(Work.flush(work), (o) => (outcome = o))
+        }))
+        yield* Workqueue.queue(wq, work)
+        yield* Workqueue.drain(wq)
+        return { runs, outcome }
+      }))
+      expect(outcomeOf(exit)).toBe("ok")
+      if (Exit.isSuccess(exit)) {
+        expect(exit.value.outcome).toBeInstanceOf(WorkqueueError.FlushDeadlock)
+        expect(exit.value.runs).toBe(2)
+      }
+    })
+
+    it("flushing an item held back while the other slot holds the caller's requeued instance fails", () => {
+      const exit = runVirtual(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("wq", { maxActive: 2 })
+        let runs = 0
+        let outcome: unknown = "none"
+        const held = Work.make(Effect.void, { name: "held" })
+        const work: Work.Work = Work.make(Effect.gen(function*() {
+          if (++runs > 1) return
+          yield* Workqueue.queue(wq, work) // takes the second slot
+          yield* Workqueue.queue(wq, held) // held back by max_active
+          yield* recording(Work.flush(held), (o) => (outcome = o))
+        }), { name: "self" })
+        yield* Workqueue.queue(wq, work)
+        yield* Workqueue.drain(wq)
+        return { runs, outcome }
+      }))
+      expect(outcomeOf(exit)).toBe("ok")
+      if (Exit.isSuccess(exit)) {
+        expect(exit.value.outcome).toBeInstanceOf(WorkqueueError.FlushDeadlock)
+        expect(exit.value.runs).toBe(2)
+      }
+    })
+  })
+
+  describe("Policy.legacy reports its deadlocks", () => {
+    it("an item that flushes an item queued behind it on its one worker gets FlushDeadlock", () => {
+      const exit = runVirtual(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("legacy")
+        let outcome: unknown = "none"
+        let otherRan = false
+        const other = Work.make(Effect.sync(() => {
+          otherRan = true
+        }), { name: "other" })
+        const first = Work.make(Effect.gen(function*() {
+          yield* Workqueue.queue(wq, other)
+          yield* recording(Work.flush(other), (o) => (outcome = o))
+        }), { name: "first" })
+        yield* Workqueue.queue(wq, first)
+        yield* Workqueue.drain(wq)
+        return { outcome, otherRan }
+      }), { policy: Policy.legacy, cpus: 1 })
+      expect(outcomeOf(exit)).toBe("ok")
+      if (Exit.isSuccess(exit)) {
+        expect(exit.value.outcome).toBeInstanceOf(WorkqueueError.FlushDeadlock)
+        expect(exit.value.otherRan).toBe(true)
+      }
+    })
+
+    it("cancelSync of an item that waits for an item queued behind the caller gets FlushDeadlock", () => {
+      const exit = runVirtual(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("legacy")
+        let outcome: unknown = "none"
+        const z = Work.make(Effect.void, { name: "z" })
+        const other = Work.make(Effect.ignore(Work.flush(z)), { name: "other" }) // on CPU 1: waits for z
+        const first = Work.make(Effect.gen(function*() {
+          yield* Workqueue.queueOn(wq, 0, z) // behind first, on CPU 0's one worker
+          yield* Workqueue.queueOn(wq, 1, other)
+          yield* Effect.sleep(1)
+          yield* recording(Work.cancelSync(other), (o) => (outcome = o))
+        }), { name: "first" })
+        yield* Workqueue.queueOn(wq, 0, first)
+        yield* Workqueue.drain(wq)
+        return outcome
+      }), { policy: Policy.legacy, cpus: 2 })
+      expect(outcomeOf(exit)).toBe("ok")
+      if (Exit.isSuccess(exit)) expect(exit.value).toBeInstanceOf(WorkqueueError.FlushDeadlock)
     })
   })
 })

@@ -116,18 +116,47 @@ const workWaitsFor = (work: WorkImpl, caller: WorkerImpl, visited: Set<WorkerImp
       if (node === work) return workerWaitsFor(worker, caller, visited)
     }
   }
+  // queued again while an earlier instance runs (the caller's own requeue included):
+  // it cannot start before that run has ended (non-reentrancy, Q2/Q5, G4)
+  const runner = findWorkerExecutingWork(pwq.pool, work)
+  if (runner !== undefined && workerWaitsFor(runner, caller, new Set(visited))) return true
   if ((work.data & WORK_INACTIVE) !== 0 && !(work instanceof BarrierImpl)) {
     // held back by max_active: it needs a slot, and no slot frees if every active
-    // item of its workqueue is running and waits for the caller
+    // item of its workqueue waits for the caller: running and waiting, or queued and
+    // not able to start before the caller has finished (its requeued instance)
     const wq = pwq.wq
     const active = wq.nna !== null ? wq.nna.nr : pwq.nrActive
     let stuck = 0
     for (const worker of busyWorkersOf(wq)) {
       if ((wq.nna !== null || worker.currentPwq === pwq) && workerWaitsFor(worker, caller, new Set(visited))) stuck++
     }
+    for (const queued of activeQueued(wq.nna !== null ? wq.pwqs : [pwq])) {
+      if (workWaitsFor(queued, caller, new Set(visited))) stuck++
+    }
     return active > 0 && stuck >= active
   }
   return false
+}
+
+/**
+ * the active items of `pwqs` that are queued and not running yet (on a pool's
+ * worklist or a worker's scheduled list): each holds an active slot
+ */
+const activeQueued = (pwqs: ReadonlyArray<PoolWorkqueueImpl>): Array<WorkImpl> => {
+  const out: Array<WorkImpl> = []
+  const mine = new Set(pwqs)
+  const collect = (head: List.ListNode): void => {
+    for (let node = head.next; node !== head; node = node.next) {
+      const work = node as WorkImpl
+      if (work instanceof BarrierImpl || (work.data & (WORK_PWQ | WORK_INACTIVE)) !== WORK_PWQ) continue
+      if (mine.has(work.link as PoolWorkqueueImpl)) out.push(work)
+    }
+  }
+  for (const pool of new Set(pwqs.map((pwq) => pwq.pool))) {
+    collect(pool.worklist)
+    for (const worker of busyWorkers(pool)) collect(worker.scheduled)
+  }
+  return out
 }
 
 /**
