@@ -120,6 +120,8 @@ const workWaitsFor = (work: WorkImpl, caller: WorkerImpl, visited: Set<WorkerImp
   // it cannot start before that run has ended (non-reentrancy, Q2/Q5, G4)
   const runner = findWorkerExecutingWork(pwq.pool, work)
   if (runner !== undefined && workerWaitsFor(runner, caller, new Set(visited))) return true
+  // no worker will ever be free for it (a dedicated-pool policy's one worker)
+  if (poolWaitsFor(pwq.pool, caller, visited)) return true
   if ((work.data & WORK_INACTIVE) !== 0 && !(work instanceof BarrierImpl)) {
     // held back by max_active: it needs a slot, and no slot frees if every active
     // item of its workqueue waits for the caller: running and waiting, or queued and
@@ -136,6 +138,20 @@ const workWaitsFor = (work: WorkImpl, caller: WorkerImpl, visited: Set<WorkerImp
     return active > 0 && stuck >= active
   }
   return false
+}
+
+/**
+ * Does every worker `pool` could run a queued item on wait for `caller`? Only
+ * when the pool has no idle worker and its policy will not create one
+ * (`mayStartWorking` true with nothing idle: `Policy.legacy`, whose pools
+ * keep the one worker per workqueue per CPU of the pre-cmwq design) and each
+ * of its busy workers waits for the caller. Under the kernel's policy a pool
+ * with no idle worker creates one (CM3), so this never holds.
+ */
+const poolWaitsFor = (pool: WorkerPoolImpl, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean => {
+  if (pool.nrIdle > 0 || !pool.policy.mayStartWorking(pool)) return false
+  const busy = busyWorkers(pool)
+  return busy.length > 0 && busy.every((worker) => workerWaitsFor(worker, caller, new Set(visited)))
 }
 
 /**
