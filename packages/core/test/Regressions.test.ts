@@ -246,4 +246,52 @@ describe("regressions", () => {
       if (Exit.isSuccess(exit)) expect(exit.value).toBeInstanceOf(WorkqueueError.FlushDeadlock)
     })
   })
+
+  describe("a failed or interrupted destroy leaves the workqueue as it was", () => {
+    it("after an item's destroy of its own workqueue fails", () => {
+      const exit = runVirtual(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("wq", { flags: ["MEM_RECLAIM"] })
+        let outcome: unknown = "none"
+        yield* Workqueue.queue(wq, Work.make(recording(Workqueue.destroy(wq), (o) => (outcome = o))))
+        yield* Workqueue.flush(wq)
+        const destroyedAfterFailure = Workqueue.isDestroyed(wq)
+        let ranAt = -1
+        const queued = yield* Workqueue.queue(wq, Work.make(Effect.flatMap(Effect.sleep(10), () =>
+          Effect.map(now, (t) => {
+            ranAt = t
+          }))))
+        yield* Workqueue.destroy(wq)
+        return { outcome, destroyedAfterFailure, queued, ranAt, returned: yield* now, destroyed: Workqueue.isDestroyed(wq) }
+      }))
+      expect(outcomeOf(exit)).toBe("ok")
+      if (Exit.isSuccess(exit)) {
+        expect(exit.value.outcome).toBeInstanceOf(WorkqueueError.FlushDeadlock)
+        expect(exit.value.destroyedAfterFailure).toBe(false)
+        expect(exit.value.queued).toBe(true)
+        expect(exit.value.ranAt).toBe(10)
+        expect(exit.value.returned).toBe(10)
+        expect(exit.value.destroyed).toBe(true)
+      }
+    })
+
+    it("after a destroy interrupted by a timeout", () => {
+      const exit = runVirtual(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("wq")
+        const ran: Array<number> = []
+        const item = (id: number) => Work.make(Effect.zipRight(Effect.sleep(100), Effect.sync(() => ran.push(id))))
+        yield* Workqueue.queue(wq, item(1))
+        const timedOut = yield* Effect.either(Effect.timeout(Workqueue.destroy(wq), 10))
+        const queued = yield* Workqueue.queue(wq, item(2))
+        yield* Workqueue.destroy(wq)
+        return { timedOut: timedOut._tag, queued, ran: [...ran], returned: yield* now }
+      }))
+      expect(outcomeOf(exit)).toBe("ok")
+      if (Exit.isSuccess(exit)) {
+        expect(exit.value.timedOut).toBe("Left")
+        expect(exit.value.queued).toBe(true)
+        expect(exit.value.ran).toEqual([1, 2])
+        expect(exit.value.returned).toBe(110)
+      }
+    })
+  })
 })

@@ -66,6 +66,7 @@ export class WorkqueueImpl {
   readonly flusherQueue: Array<Flusher> = [] // F
   readonly flusherOverflow: Array<Flusher> = [] // F
   nrDrainers = 0 // P
+  nrDestroyers = 0 // P: destroy calls in progress (X1: DESTROYING is set while > 0)
   rescuer: WorkerImpl | null = null // I: WQ_MEM_RECLAIM only
   readonly maydays: Array<PoolWorkqueueImpl> = [] // P: pwqs asking the rescuer for help
   destroyed = false // P: released; every later queue attempt fails
@@ -326,6 +327,8 @@ export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
       ? Fiber.interrupt(wq.rescuer.fiber)
       : Effect.void
     return Effect.flatMap(stopRescuer, () => {
+      // concurrent destroys: the first to get here releases
+      if (wq.destroyed) return Effect.void
       wq.rescuer = null
       wq.destroyed = true
       pools.workqueues.delete(wq)
@@ -509,13 +512,32 @@ export const queueDelayed = (
     )
   })
 
-/** @internal kernel `destroy_workqueue`: PROTOCOLS.md X1–X4 */
+/**
+ * @internal kernel `destroy_workqueue`: PROTOCOLS.md X1–X4. Every call drains:
+ * a destroy that is already under way does not let a second one return early
+ * (G33). A destroy that fails (an item destroying its own workqueue:
+ * FlushDeadlock) or is interrupted before the release leaves the workqueue as
+ * it was: the last destroyer to give up clears DESTROYING (X1'), so outside
+ * queueing is accepted again and a later destroy really drains.
+ */
 export const destroy = (wq: WorkqueueImpl): Effect.Effect<void, Errors.FlushDeadlock> =>
-  Effect.suspend(() => {
-    if (wq.destroyed || (wq.flags & Flags.__WQ_DESTROYING) !== 0) return Effect.void
-    wq.flags |= Flags.__WQ_DESTROYING
-    return Effect.flatMap(drainWorkqueue(wq, "destroy"), () => release(wq))
-  })
+  Effect.uninterruptibleMask((restore) =>
+    Effect.suspend(() => {
+      if (wq.destroyed) return Effect.void
+      wq.nrDestroyers++
+      wq.flags |= Flags.__WQ_DESTROYING
+      return restore(drainWorkqueue(wq, "destroy")).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (--wq.nrDestroyers === 0 && exit._tag === "Failure" && !wq.destroyed) {
+              wq.flags &= ~Flags.__WQ_DESTROYING
+            }
+          })
+        ),
+        Effect.zipRight(Effect.suspend(() => (wq.destroyed ? Effect.void : release(wq))))
+      )
+    })
+  )
 
 /** @internal kernel `workqueue_set_max_active` */
 export const setMaxActive = (
