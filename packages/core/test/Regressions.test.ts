@@ -294,4 +294,27 @@ describe("regressions", () => {
       }
     })
   })
+
+  it("the rescuer does not spin when it rescued nothing and worker creation fails", () => {
+    let canCreate = true
+    const exit = runVirtual(Effect.gen(function*() {
+      const reclaim = yield* Workqueue.alloc("reclaim", { flags: ["MEM_RECLAIM"] })
+      const plain = yield* Workqueue.alloc("plain")
+      const ran: Array<string> = []
+      const item = (name: string, ms: number) =>
+        Work.make(Effect.zipRight(Effect.sleep(ms), Effect.sync(() => ran.push(name))), { name })
+      yield* Workqueue.queueOn(reclaim, 0, item("a", 100)) // runs on a regular worker, keeps an active slot
+      yield* Effect.sleep(1)
+      canCreate = false
+      yield* Workqueue.queueOn(plain, 0, item("b", 1)) // its worker manages, creation fails
+      yield* Workqueue.queueOn(reclaim, 0, item("c", 1)) // rescued after the mayday
+      yield* Effect.sleep(20)
+      canCreate = true
+      yield* Workqueue.drain(reclaim)
+      yield* Workqueue.drain(plain)
+      return ran.sort()
+    }), { cpus: 1, workerCreation: () => Effect.sync(() => canCreate) }, { maxSteps: 5_000 })
+    expect(outcomeOf(exit)).toBe("ok")
+    if (Exit.isSuccess(exit)) expect(exit.value).toEqual(["a", "b", "c"])
+  })
 })

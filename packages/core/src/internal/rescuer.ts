@@ -76,6 +76,7 @@ const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> 
     pool.rescuers.add(rescuer)
     // slurp in every item issued via this workqueue and process them; like the kernel's
     // assign_work(..., &n), step past the barriers linked behind an item (they move with it)
+    let rescued = false
     for (let node = pool.worklist.next; node !== pool.worklist;) {
       const work = node as WorkImpl
       let after = work.next
@@ -83,12 +84,19 @@ const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> 
         chain = after as WorkImpl
         after = after.next
       }
-      if (work.link === pwq && assignWork(work, rescuer)) pwq.stats.rescued++
+      if (work.link === pwq && assignWork(work, rescuer)) {
+        rescued = true
+        pwq.stats.rescued++
+      }
       node = after
     }
     return Effect.flatMap(processScheduled(rescuer), () => {
-      // more to rescue (activated or chained meanwhile): no MAYDAY_INTERVAL gap
-      if (pwq.nrActive > 0 && needToCreateWorker(pool) && wq.rescuer !== null && !pwq.onMayday) {
+      // more to rescue (activated or chained by what ran): no MAYDAY_INTERVAL gap. Only
+      // after running something, as kernel `rescuer_thread` re-queues the pwq only when
+      // it had something on its own scheduled list to run: a pwq whose active items all run on regular
+      // workers (blocked) gave the rescuer nothing, and putting it back at once made the
+      // rescuer loop without ever waiting while worker creation failed (R3)
+      if (rescued && pwq.nrActive > 0 && needToCreateWorker(pool) && wq.rescuer !== null && !pwq.onMayday) {
         pwq.onMayday = true
         getPwq(pwq)
         wq.maydays.push(pwq)
