@@ -3,9 +3,11 @@
  * so that the bug stays fixed. The test name says what went wrong.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Exit from "effect/Exit"
-import { Freezer, Policy, Work, WorkqueueError, Workqueue } from "@cmwq/core"
+import { Freezer, Policy, Work, type WorkerPool, WorkqueueError, Workqueue } from "@cmwq/core"
 import { runVirtual, runVirtualSync } from "./helpers.js"
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -316,5 +318,31 @@ describe("regressions", () => {
     }), { cpus: 1, workerCreation: () => Effect.sync(() => canCreate) }, { maxSteps: 5_000 })
     expect(outcomeOf(exit)).toBe("ok")
     if (Exit.isSuccess(exit)) expect(exit.value).toEqual(["a", "b", "c"])
+  })
+
+  it("an item that interrupts the rescuer's fiber: the rescuer is made whole and nothing queued is lost", () => {
+    const events: Array<WorkerPool.Event> = []
+    const exit = runVirtual(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("reclaim", { flags: ["MEM_RECLAIM"], maxActive: 1 })
+      let ok = 0
+      yield* Workqueue.queue(wq, Work.make(
+        Effect.withFiberRuntime((self) => Effect.zipRight(Fiber.interruptAsFork(self, self.id()), Effect.never)),
+        { name: "rogue" }
+      ))
+      for (let i = 0; i < 3; i++) yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++)))
+      yield* Workqueue.drain(wq)
+      // and later items too
+      yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++)))
+      yield* Workqueue.drain(wq)
+      return { ok, stats: yield* Workqueue.stats(wq) }
+    }), { workerCreation: () => Effect.succeed(false), observer: (e) => events.push(e) })
+    expect(outcomeOf(exit)).toBe("ok")
+    if (Exit.isSuccess(exit)) {
+      expect(exit.value.ok).toBe(4)
+      expect(exit.value.stats).toMatchObject({ started: 5, completed: 5, failed: 1, inFlight: 0 })
+    }
+    const failed = events.filter((e) => e._tag === "WorkFailed")
+    expect(failed.map((e) => e._tag === "WorkFailed" && e.work)).toEqual(["rogue"])
+    expect(failed.every((e) => e._tag === "WorkFailed" && Cause.isInterruptedOnly(e.cause))).toBe(true)
   })
 })

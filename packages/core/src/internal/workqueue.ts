@@ -323,9 +323,10 @@ export const workqueueIsBusy = (wq: WorkqueueImpl): boolean =>
 export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
   Effect.suspend(() => {
     const pools = wq.pools
-    const stopRescuer = wq.rescuer !== null && wq.rescuer.fiber !== null
-      ? Fiber.interrupt(wq.rescuer.fiber)
-      : Effect.void
+    const rescuer = wq.rescuer
+    // WORKER_DIE: stopped on purpose, not to be restarted (rescuer.ts rescuerExited)
+    if (rescuer !== null) rescuer.flags |= Flags.WORKER_DIE
+    const stopRescuer = rescuer !== null && rescuer.fiber !== null ? Fiber.interrupt(rescuer.fiber) : Effect.void
     return Effect.flatMap(stopRescuer, () => {
       // concurrent destroys: the first to get here releases
       if (wq.destroyed) return Effect.void
