@@ -345,4 +345,19 @@ describe("regressions", () => {
     expect(failed.map((e) => e._tag === "WorkFailed" && e.work)).toEqual(["rogue"])
     expect(failed.every((e) => e._tag === "WorkFailed" && Cause.isInterruptedOnly(e.cause))).toBe(true)
   })
+
+  it("stats.failed counts the failure of the last item of a pwq retired by applyAttrs", () => {
+    const events: Array<WorkerPool.Event> = []
+    const stats = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("u", { flags: ["UNBOUND"] })
+      yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.sleep(10), Effect.fail("boom")), { name: "fails" }))
+      yield* Effect.sleep(1)
+      yield* Workqueue.applyAttrs(wq, { affinityScope: "system" }) // the old pwq goes with its last item
+      yield* Workqueue.flush(wq)
+      yield* Effect.sleep(20)
+      return yield* Workqueue.stats(wq)
+    }), { observer: (e) => events.push(e) })
+    expect(events.filter((e) => e._tag === "WorkFailed")).toHaveLength(1)
+    expect(stats).toMatchObject({ started: 1, completed: 1, failed: 1 })
+  })
 })

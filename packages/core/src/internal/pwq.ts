@@ -61,7 +61,13 @@ export class PoolWorkqueueImpl {
   plugged = false // P: ordered workqueues: a newer pwq waits for older ones to drain
   pending = false // P: on nna.pendingPwqs
   onMayday = false // P: on wq.maydays
-  readonly stats = new PwqStats()
+  /**
+   * P: its counters; once the pwq is released (A3) its counts are folded into
+   * the workqueue's retired stats and this points there, so that a count made
+   * after the release (a failure reported after the last item's retirement
+   * released the pwq) is not lost
+   */
+  stats = new PwqStats()
   constructor(
     readonly wq: WorkqueueImpl,
     readonly pool: WorkerPoolImpl

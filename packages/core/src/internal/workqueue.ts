@@ -115,6 +115,10 @@ export class WorkqueueImpl {
     r.cmWakeup += s.cmWakeup
     r.mayday += s.mayday
     r.rescued += s.rescued
+    r.repatriated += s.repatriated
+    // later counts (a failure reported after the retirement that released the pwq, Q8
+    // being the last step of a run) go straight to the retired totals
+    pwq.stats = r
     if (pwq.pending && this.nna !== null) {
       const j = this.nna.pendingPwqs.indexOf(pwq)
       if (j >= 0) this.nna.pendingPwqs.splice(j, 1)
