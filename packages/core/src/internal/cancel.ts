@@ -101,8 +101,17 @@ export const cancelWork = (work: WorkImpl, cflags: number): boolean => {
   return wasPending
 }
 
-/** @internal C4, kernel `enable_work`: returns whether the disable depth reached 0 */
+/**
+ * @internal C4, kernel `enable_work`: returns whether the disable depth reached 0.
+ * A pending item (queued, or its timer armed) is enabled by definition: a
+ * disabled item cannot be queued. Its depth is 0 and there is nothing to take
+ * off, so it is left as it is; grabbing PENDING here would steal an instance
+ * whose queue call returned true (an enable during a `cancelSync` lets the
+ * item be queued, and the cancel's own re-enable would then take that
+ * instance: it would never run). The kernel grabs unconditionally.
+ */
 export const enableWork = (work: WorkImpl): boolean => {
+  if ((work.data & WORK_PENDING) !== 0) return true
   grabPending(work, 0)
   let depth = disableDepthOf(work.data)
   if (depth > 0) depth--
