@@ -4,10 +4,11 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Exit from "effect/Exit"
-import { Freezer, Policy, Work, type WorkerPool, WorkqueueError, Workqueue } from "@cmwq/core"
+import { DelayedWork, Freezer, Policy, Work, type WorkerPool, WorkqueueError, Workqueue } from "@cmwq/core"
 import { runVirtual, runVirtualSync } from "./helpers.js"
 
 const now = Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -359,5 +360,46 @@ describe("regressions", () => {
     }), { observer: (e) => events.push(e) })
     expect(events.filter((e) => e._tag === "WorkFailed")).toHaveLength(1)
     expect(stats).toMatchObject({ started: 1, completed: 1, failed: 1 })
+  })
+
+  it("an enable during a cancelSync: a queue call that returned true still runs", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("wq")
+      const other = yield* Workqueue.alloc("other", { maxActive: 1 })
+      let runs = 0
+      const work = Work.make(Effect.zipRight(Effect.sync(() => runs++), Effect.sleep(10)), { name: "w" })
+      yield* Workqueue.queue(other, Work.make(Effect.sleep(50), { name: "blocker" }))
+      yield* Workqueue.queue(wq, work)
+      yield* Effect.sleep(1) // running
+      const cancelling = yield* Effect.fork(Work.cancelSync(work))
+      yield* Effect.yieldNow()
+      const enabled = yield* Work.enable(work) // takes off cancelSync's own disable
+      const queued = yield* Workqueue.queue(other, work) // held back behind the blocker
+      yield* Fiber.join(cancelling)
+      yield* Workqueue.drain(other)
+      yield* Workqueue.drain(wq)
+      return { enabled, queued, runs }
+    }))
+    expect(result.queued).toBe(true)
+    expect(result.runs).toBe(2)
+  })
+
+  it("a negative Duration delay fails with InvalidDelay", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("wq")
+      const dwork = DelayedWork.make(Effect.void)
+      const outcomes: Array<unknown> = []
+      const delays: Array<Duration.DurationInput> = ["-1 millis", "-2 seconds", [-1, 0], Duration.millis(0), "1 millis"]
+      for (const delay of delays) {
+        yield* recording(Workqueue.queueDelayed(wq, dwork, delay), (o) => outcomes.push(o))
+        yield* recording(Workqueue.modDelayed(wq, dwork, delay), (o) => outcomes.push(o))
+        yield* Work.cancelSync(dwork)
+      }
+      return outcomes
+    }))
+    for (const o of result.slice(0, 6)) expect(o).toBeInstanceOf(WorkqueueError.InvalidDelay)
+    expect((result[0] as WorkqueueError.InvalidDelay).delay).toBe(-1)
+    expect((result[2] as WorkqueueError.InvalidDelay).delay).toBe(-2000)
+    expect(result.slice(6)).toEqual(["ok", "ok", "ok", "ok"])
   })
 })

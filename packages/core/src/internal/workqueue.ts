@@ -485,7 +485,34 @@ export const unsafeQueue = (wq: WorkqueueImpl, work: WorkImpl): boolean => {
   throw refusalError(wq, result)
 }
 
+/**
+ * the milliseconds of a negative Duration input, or null if it is not
+ * negative. `Duration.decode` clamps negatives to 0, so the input is read
+ * before decoding: a string with a minus sign ("-1 millis"), an
+ * `[seconds, nanos]` tuple with a negative part, a negative bigint (nanos).
+ * A `Duration` value is never negative (its constructors clamp).
+ */
+const negativeMillis = (delay: Duration.DurationInput): number | null => {
+  if (typeof delay === "string") {
+    const match = /^\s*-\s*(.*)$/.exec(delay)
+    if (match === null) return null
+    const magnitude = Duration.toMillis(Duration.decode(match[1]! as Duration.DurationInput))
+    return magnitude > 0 ? -magnitude : null
+  }
+  if (typeof delay === "bigint") return delay < 0n ? Number(delay) / 1e6 : null
+  if (Array.isArray(delay)) {
+    const [seconds, nanos] = delay as readonly [number, number]
+    const ms = seconds * 1000 + nanos / 1e6
+    return seconds < 0 || nanos < 0 ? ms : null
+  }
+  return null
+}
+
 const delayMillis = (delay: Duration.DurationInput): number | Errors.InvalidDelay => {
+  if (typeof delay !== "number") {
+    const negative = negativeMillis(delay)
+    if (negative !== null) return new Errors.InvalidDelay({ delay: negative })
+  }
   const ms = typeof delay === "number" ? delay : Duration.toMillis(Duration.decode(delay))
   return Number.isFinite(ms) && ms >= 0 ? ms : new Errors.InvalidDelay({ delay: ms })
 }
