@@ -402,4 +402,42 @@ describe("regressions", () => {
     expect((result[2] as WorkqueueError.InvalidDelay).delay).toBe(-2000)
     expect(result.slice(6)).toEqual(["ok", "ok", "ok", "ok"])
   })
+
+  describe("a policy never picks a barrier ahead of its target", () => {
+    const anonymousFirst = Policy.priority((work) => (work.name === undefined ? 1 : 0))
+    it("Work.flush returns only after its target ran, under a policy that ranks anonymous items first", () => {
+      const result = runVirtualSync(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("wq")
+        let ran = false
+        const target = Work.make(Effect.zipRight(Effect.sleep(10), Effect.sync(() => {
+          ran = true
+        })), { name: "target" })
+        // queue and flush in one step: the barrier sits behind the target on the worklist
+        const waited = yield* Effect.suspend(() => {
+          Workqueue.unsafeQueue(wq, target)
+          return Work.flush(target)
+        })
+        const ranAtReturn = ran
+        yield* Workqueue.drain(wq)
+        return { waited, ranAtReturn }
+      }), { policy: anonymousFirst, cpus: 1 })
+      expect(result).toEqual({ waited: true, ranAtReturn: true })
+    })
+
+    it("a barrier whose target was cancelled still runs under such a policy", () => {
+      const exit = runVirtual(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("wq", { maxActive: 1 })
+        yield* Workqueue.queue(wq, Work.make(Effect.sleep(5), { name: "blocker" }))
+        const target = Work.make(Effect.void, { name: "target" })
+        yield* Workqueue.queue(wq, target) // held back
+        const flushing = yield* Effect.fork(Work.flush(target))
+        yield* Effect.yieldNow()
+        yield* Work.cancel(target) // its barrier goes to the worklist alone
+        const waited = yield* Fiber.join(flushing)
+        yield* Workqueue.drain(wq)
+        return waited
+      }), { policy: Policy.priority(() => 0), cpus: 1 })
+      expect(outcomeOf(exit)).toBe("ok")
+    })
+  })
 })
