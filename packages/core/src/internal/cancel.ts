@@ -20,12 +20,12 @@ import * as Effect from "effect/Effect"
 import { WORK_OFFQ_DISABLE_MAX } from "./constants.js"
 import * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
-import { flushWork } from "./flush.js"
+import { cancelSyncDeadlock, flushWork } from "./flush.js"
 import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
 import { kickPool } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
-import { pwqDecNrInFlight, type PoolWorkqueueImpl } from "./pwq.js"
+import { pwqDecNrInFlight, pwqDropPending, type PoolWorkqueueImpl } from "./pwq.js"
 import {
   DelayedWorkImpl,
   disableDepthOf,
@@ -74,6 +74,10 @@ export const grabPending = (work: WorkImpl, cflags: number): boolean => {
       kickPool(pool)
     }
     List.remove(work)
+    // C1: the last held-back item of a pwq waiting for a slot is gone: the pwq no longer
+    // waits (if it stayed on the line, with nothing for the line to activate, a later
+    // item would never take a free slot: see pwqDropPending)
+    if ((data & WORK_INACTIVE) !== 0 && List.isEmpty(pwq.inactive)) pwqDropPending(pwq)
     work.data = WORK_PENDING | (data & WORK_RUNNING_MASK)
     work.link = pool
     // must be the last step
@@ -97,8 +101,17 @@ export const cancelWork = (work: WorkImpl, cflags: number): boolean => {
   return wasPending
 }
 
-/** @internal C4, kernel `enable_work`: returns whether the disable depth reached 0 */
+/**
+ * @internal C4, kernel `enable_work`: returns whether the disable depth reached 0.
+ * A pending item (queued, or its timer armed) is enabled by definition: a
+ * disabled item cannot be queued. Its depth is 0 and there is nothing to take
+ * off, so it is left as it is; grabbing PENDING here would steal an instance
+ * whose queue call returned true (an enable during a `cancelSync` lets the
+ * item be queued, and the cancel's own re-enable would then take that
+ * instance: it would never run). The kernel grabs unconditionally.
+ */
 export const enableWork = (work: WorkImpl): boolean => {
+  if ((work.data & WORK_PENDING) !== 0) return true
   grabPending(work, 0)
   let depth = disableDepthOf(work.data)
   if (depth > 0) depth--
@@ -117,6 +130,10 @@ export const cancelWorkSync = (
   cflags: number
 ): Effect.Effect<boolean, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
+    // C3: a typed error leaves nothing half-done: check for the deadlock before
+    // cancelling or disabling anything
+    const deadlock = cancelSyncDeadlock(work, pools.currentWorker())
+    if (deadlock !== null) return Effect.fail(deadlock)
     const wasPending = cancelWork(work, cflags | Flags.WORK_CANCEL_DISABLE)
     const wait = Effect.as(flushWork(pools, work, true), wasPending)
     if ((cflags & Flags.WORK_CANCEL_DISABLE) !== 0) return wait

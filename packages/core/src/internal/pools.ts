@@ -212,6 +212,9 @@ export class PoolsImpl {
         return shared
       }
       const pwq = new PoolWorkqueueImpl(wq, pool)
+      // A1, kernel `link_pwq`: a new pwq takes the workqueue's current work color, so
+      // what it is given is counted in the color the next flush takes (G13)
+      pwq.workColor = wq.workColor
       byPool.set(pool, pwq)
       return pwq
     }

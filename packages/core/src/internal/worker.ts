@@ -28,6 +28,7 @@ import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
+import type { Flusher } from "./color.js"
 import { bhContext } from "./current.js"
 import { BhWorkBlocked } from "./errors.js"
 import { syncThunkOf } from "./fastpath.js"
@@ -61,7 +62,7 @@ import {
 
 /** @internal where a worker is waiting, for flush deadlock detection */
 export type WaitTarget =
-  | { readonly _tag: "Flush"; readonly wq: PoolWorkqueueImpl["wq"]; readonly color: number }
+  | { readonly _tag: "Flush"; readonly wq: PoolWorkqueueImpl["wq"]; readonly flusher: Flusher }
   | { readonly _tag: "FlushWork"; readonly barrier: BarrierImpl }
 
 /** @internal kernel `struct worker`; the node links it on its pool's idle list */

@@ -66,6 +66,7 @@ export class WorkqueueImpl {
   readonly flusherQueue: Array<Flusher> = [] // F
   readonly flusherOverflow: Array<Flusher> = [] // F
   nrDrainers = 0 // P
+  nrDestroyers = 0 // P: destroy calls in progress (X1: DESTROYING is set while > 0)
   rescuer: WorkerImpl | null = null // I: WQ_MEM_RECLAIM only
   readonly maydays: Array<PoolWorkqueueImpl> = [] // P: pwqs asking the rescuer for help
   destroyed = false // P: released; every later queue attempt fails
@@ -110,6 +111,10 @@ export class WorkqueueImpl {
     r.cmWakeup += s.cmWakeup
     r.mayday += s.mayday
     r.rescued += s.rescued
+    r.repatriated += s.repatriated
+    // later counts (a failure reported after the retirement that released the pwq, Q8
+    // being the last step of a run) go straight to the retired totals
+    pwq.stats = r
     if (pwq.pending && this.nna !== null) {
       const j = this.nna.pendingPwqs.indexOf(pwq)
       if (j >= 0) this.nna.pendingPwqs.splice(j, 1)
@@ -318,10 +323,13 @@ export const workqueueIsBusy = (wq: WorkqueueImpl): boolean =>
 export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
   Effect.suspend(() => {
     const pools = wq.pools
-    const stopRescuer = wq.rescuer !== null && wq.rescuer.fiber !== null
-      ? Fiber.interrupt(wq.rescuer.fiber)
-      : Effect.void
+    const rescuer = wq.rescuer
+    // WORKER_DIE: stopped on purpose, not to be restarted (rescuer.ts rescuerExited)
+    if (rescuer !== null) rescuer.flags |= Flags.WORKER_DIE
+    const stopRescuer = rescuer !== null && rescuer.fiber !== null ? Fiber.interrupt(rescuer.fiber) : Effect.void
     return Effect.flatMap(stopRescuer, () => {
+      // concurrent destroys: the first to get here releases
+      if (wq.destroyed) return Effect.void
       wq.rescuer = null
       wq.destroyed = true
       pools.workqueues.delete(wq)
@@ -473,7 +481,34 @@ export const unsafeQueue = (wq: WorkqueueImpl, work: WorkImpl): boolean => {
   throw refusalError(wq, result)
 }
 
+/**
+ * the milliseconds of a negative Duration input, or null if it is not
+ * negative. `Duration.decode` clamps negatives to 0, so the input is read
+ * before decoding: a string with a minus sign ("-1 millis"), an
+ * `[seconds, nanos]` tuple with a negative part, a negative bigint (nanos).
+ * A `Duration` value is never negative (its constructors clamp).
+ */
+const negativeMillis = (delay: Duration.DurationInput): number | null => {
+  if (typeof delay === "string") {
+    const match = /^\s*-\s*(.*)$/.exec(delay)
+    if (match === null) return null
+    const magnitude = Duration.toMillis(Duration.decode(match[1]! as Duration.DurationInput))
+    return magnitude > 0 ? -magnitude : null
+  }
+  if (typeof delay === "bigint") return delay < 0n ? Number(delay) / 1e6 : null
+  if (Array.isArray(delay)) {
+    const [seconds, nanos] = delay as readonly [number, number]
+    const ms = seconds * 1000 + nanos / 1e6
+    return seconds < 0 || nanos < 0 ? ms : null
+  }
+  return null
+}
+
 const delayMillis = (delay: Duration.DurationInput): number | Errors.InvalidDelay => {
+  if (typeof delay !== "number") {
+    const negative = negativeMillis(delay)
+    if (negative !== null) return new Errors.InvalidDelay({ delay: negative })
+  }
   const ms = typeof delay === "number" ? delay : Duration.toMillis(Duration.decode(delay))
   return Number.isFinite(ms) && ms >= 0 ? ms : new Errors.InvalidDelay({ delay: ms })
 }
@@ -505,13 +540,32 @@ export const queueDelayed = (
     )
   })
 
-/** @internal kernel `destroy_workqueue`: PROTOCOLS.md X1–X4 */
+/**
+ * @internal kernel `destroy_workqueue`: PROTOCOLS.md X1–X4. Every call drains:
+ * a destroy that is already under way does not let a second one return early
+ * (G33). A destroy that fails (an item destroying its own workqueue:
+ * FlushDeadlock) or is interrupted before the release leaves the workqueue as
+ * it was: the last destroyer to give up clears DESTROYING (X1'), so outside
+ * queueing is accepted again and a later destroy really drains.
+ */
 export const destroy = (wq: WorkqueueImpl): Effect.Effect<void, Errors.FlushDeadlock> =>
-  Effect.suspend(() => {
-    if (wq.destroyed || (wq.flags & Flags.__WQ_DESTROYING) !== 0) return Effect.void
-    wq.flags |= Flags.__WQ_DESTROYING
-    return Effect.flatMap(drainWorkqueue(wq, "destroy"), () => release(wq))
-  })
+  Effect.uninterruptibleMask((restore) =>
+    Effect.suspend(() => {
+      if (wq.destroyed) return Effect.void
+      wq.nrDestroyers++
+      wq.flags |= Flags.__WQ_DESTROYING
+      return restore(drainWorkqueue(wq, "destroy")).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (--wq.nrDestroyers === 0 && exit._tag === "Failure" && !wq.destroyed) {
+              wq.flags &= ~Flags.__WQ_DESTROYING
+            }
+          })
+        ),
+        Effect.zipRight(Effect.suspend(() => (wq.destroyed ? Effect.void : release(wq))))
+      )
+    })
+  )
 
 /** @internal kernel `workqueue_set_max_active` */
 export const setMaxActive = (
