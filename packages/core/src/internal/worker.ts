@@ -32,6 +32,7 @@ import { bhContext } from "./current.js"
 import { BhWorkBlocked } from "./errors.js"
 import { syncThunkOf } from "./fastpath.js"
 import * as Flags from "./flags.js"
+import { wrap } from "./item.js"
 import * as List from "./list.js"
 import {
   armMaydayTimer,
@@ -52,6 +53,8 @@ import {
   colorOf,
   effectOf,
   moveLinkedWorks,
+  thenableDefect,
+  WORK_INACTIVE,
   WORK_LINKED,
   WORK_RUNNING_MASK,
   WORK_RUNNING_ONE,
@@ -237,8 +240,10 @@ export const finishWork = (worker: WorkerImpl, now: number = worker.pool.pools.p
   worker.currentWork = null
   worker.currentPwq = null
   worker.currentColor = -1
-  // Q8: must be the last step
+  // Q8: must be the last step (then the workqueue's pending count, for maxPending;
+  // a barrier, always INACTIVE, was never counted)
   pwqDecNrInFlight(pwq, worker.currentData)
+  if ((worker.currentData & WORK_INACTIVE) === 0) pwq.wq.itemLeft()
 }
 
 /** @internal count, log and report a failed item */
@@ -314,13 +319,26 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
     }
     startWork(worker, work)
     if (pool.bh) return Effect.matchCauseEffect(runBhItem(worker, work), worker)
-    const thunk = syncThunkOf(work.effect)
-    if (thunk === null) return Effect.matchCauseEffect(work.effect as Effect.Effect<unknown, unknown>, worker)
+    // Q6a: what the queue call captured, taken before the body runs (it may queue itself again)
+    const ctx = work.ctx
+    const thunk = ctx === null ? syncThunkOf(work.effect) : null
+    if (thunk === null) {
+      work.ctx = null
+      return Effect.matchCauseEffect(wrap(worker, work, effectOf(work), ctx, pools.histograms), worker)
+    }
     // a synchronous item runs right here (see fastpath.ts)
     let threw = false
     let error: unknown
     try {
-      thunk()
+      const result = thunk()
+      // a Work.sync function that returned a promise: a defect (its result is never awaited)
+      if (result !== undefined && typeof work.effect === "function") {
+        const defect = thenableDefect(work, result)
+        if (defect !== null) {
+          threw = true
+          error = defect
+        }
+      }
     } catch (e) {
       threw = true
       error = e

@@ -1,0 +1,200 @@
+/**
+ * What a work item carries from its queue call to its run (PROTOCOLS.md Q1a,
+ * Q6a): the Context and the FiberRefs that matter to it (log annotations,
+ * minimum log level, Tracer, current span) of the fiber whose queue call
+ * returned true, and the time of that call. Also the span, the log
+ * annotations and the duration histograms of one item's run.
+ *
+ * Cost: nothing is captured for a synchronous item (`Work.sync`,
+ * `Effect.sync`) queued from a fiber with no span and no log annotation
+ * while duration histograms are off (such an item cannot read its Context),
+ * so the fast path (`fastpath.ts`) is untouched; `unsafeQueue` has no
+ * calling fiber and captures only the time, when histograms are on. A span
+ * is only made when the Tracer in effect is not Effect's default native
+ * tracer (whose spans go nowhere) and tracing is enabled.
+ *
+ * @internal
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
+import * as HashMap from "effect/HashMap"
+import type * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricLabel from "effect/MetricLabel"
+import * as Tracer from "effect/Tracer"
+import type { PoolsImpl } from "./pools.js"
+import type { PoolWorkqueueImpl } from "./pwq.js"
+import { colorOf, type WorkImpl, workName } from "./work.js"
+import type { WorkerImpl } from "./worker.js"
+
+/** @internal Effect's default tracer: its spans are never exported */
+export const nativeTracer: Tracer.Tracer = Effect.runSync(Effect.tracer)
+
+/** @internal what a successful queue call hands to the run it causes */
+export class Captured {
+  constructor(
+    /** the caller's Context (its services; its span is linked, not inherited) */
+    readonly context: Context.Context<never> | null,
+    readonly annotations: HashMap.HashMap<string, unknown> | null,
+    readonly minLevel: LogLevel.LogLevel | null,
+    readonly tracer: Tracer.Tracer | null,
+    /** the span active at the queue call */
+    readonly span: Tracer.AnySpan | undefined,
+    /** platform millis of the queue call */
+    readonly queuedAt: number,
+    /** the item span is a child of `span` (`run`/`submit`: the caller waits) instead of linked to it */
+    readonly child: boolean
+  ) {}
+}
+
+/**
+ * @internal Q1a: capture the calling fiber's context for the run a
+ * successful queue call causes, or null when there is nothing to carry
+ * (see the module header).
+ */
+export const capture = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  syncItem: boolean,
+  pools: PoolsImpl,
+  child: boolean
+): Captured | null => {
+  const span = fiber.currentSpan
+  const annotations = fiber.getFiberRef(FiberRef.currentLogAnnotations)
+  if (syncItem && span === undefined && !pools.histograms && HashMap.size(annotations) === 0) return null
+  return new Captured(
+    fiber.currentContext,
+    annotations,
+    fiber.getFiberRef(FiberRef.currentMinimumLogLevel),
+    fiber.currentTracer,
+    span,
+    pools.platform.now(),
+    child
+  )
+}
+
+/** @internal `unsafeQueue`: no calling fiber; only the time, for the histograms */
+export const captureTime = (now: number): Captured => new Captured(null, null, null, null, undefined, now, false)
+
+// -----------------------------------------------------------------------------
+// Metrics (OpenTelemetry semantic conventions: seconds, dotted names)
+// -----------------------------------------------------------------------------
+
+const secondsBoundaries = MetricBoundaries.exponential({ start: 0.0001, factor: 2, count: 20 })
+
+/** @internal `messaging.process.duration`: an item's run time, seconds */
+export const processDuration = Metric.histogram(
+  "messaging.process.duration",
+  secondsBoundaries,
+  "Duration of processing operation (a work item's run), seconds"
+)
+
+/** @internal `cmwq.work.queue.duration`: from the successful queue call to the start, seconds */
+export const queueDuration = Metric.histogram(
+  "cmwq.work.queue.duration",
+  secondsBoundaries,
+  "Time a work item waited from its successful queue call to its start, seconds"
+)
+
+const labels = new WeakMap<object, ReadonlyArray<MetricLabel.MetricLabel>>()
+
+/** @internal the metric attributes of a workqueue (cached) */
+export const metricLabels = (wq: PoolWorkqueueImpl["wq"]): ReadonlyArray<MetricLabel.MetricLabel> => {
+  let l = labels.get(wq)
+  if (l === undefined) {
+    l = [MetricLabel.make("messaging.system", "cmwq"), MetricLabel.make("messaging.destination.name", wq.name)]
+    labels.set(wq, l)
+  }
+  return l
+}
+
+// -----------------------------------------------------------------------------
+// Running an item with its context (Q6a)
+// -----------------------------------------------------------------------------
+
+const withoutParent = new WeakMap<Context.Context<never>, Context.Context<never>>()
+
+/** the caller's Context without its span (the item span replaces it, or links to it) */
+const linkContext = (context: Context.Context<never>): Context.Context<never> => {
+  let c = withoutParent.get(context)
+  if (c === undefined) {
+    c = Context.omit(Tracer.ParentSpan)(context) as Context.Context<never>
+    withoutParent.set(context, c)
+  }
+  return c
+}
+
+/**
+ * @internal Q6a: the item's effect as it runs on `worker`: with the
+ * `workqueue`, `work`, `cpu` and `worker` log annotations, the captured
+ * Context and FiberRefs, a span when a real tracer is in effect, and the
+ * duration histograms when they are on. Called by the worker right after
+ * `startWork`.
+ */
+export const wrap = (
+  worker: WorkerImpl,
+  work: WorkImpl,
+  effect: Effect.Effect<unknown, unknown>,
+  ctx: Captured | null,
+  histograms: boolean
+): Effect.Effect<unknown, unknown> => {
+  const pwq = worker.currentPwq!
+  const wq = pwq.wq
+  const name = workName(work)
+  const pool = worker.pool
+  const startedAt = worker.currentAt
+  let eff = effect
+  if (histograms) {
+    const tags = metricLabels(wq)
+    if (ctx !== null) queueDuration.unsafeUpdate(Math.max(0, startedAt - ctx.queuedAt) / 1000, tags)
+    eff = Effect.ensuring(
+      eff,
+      Effect.sync(() => processDuration.unsafeUpdate((pool.pools.platform.now() - startedAt) / 1000, tags))
+    )
+  }
+  const tracer = ctx?.tracer ?? null
+  return Effect.withFiberRuntime((fiber) => {
+    const activeTracer = tracer ?? fiber.currentTracer
+    const enabled = fiber.getFiberRef(FiberRef.currentTracerEnabled)
+    if (enabled && activeTracer !== nativeTracer) {
+      const span = ctx?.span
+      const latency = ctx === null ? undefined : Math.max(0, startedAt - ctx.queuedAt)
+      const attributes: Record<string, unknown> = {
+        "messaging.system": "cmwq",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": wq.name,
+        "cmwq.cpu": pool.cpu,
+        "cmwq.pool": pool.name,
+        "cmwq.worker": worker.name,
+        "cmwq.flush_color": colorOf(worker.currentData)
+      }
+      if (latency !== undefined) attributes["cmwq.queue_latency_ms"] = latency
+      eff = Effect.withSpan(eff, name, {
+        kind: "consumer",
+        attributes,
+        ...(span === undefined
+          ? { root: true }
+          : ctx!.child
+          ? { parent: span }
+          : { root: true, links: [{ _tag: "SpanLink", span, attributes: { "cmwq.link": "queued by" } }] })
+      })
+    }
+    let annotations = ctx?.annotations ?? fiber.getFiberRef(FiberRef.currentLogAnnotations)
+    annotations = HashMap.set(annotations, "workqueue", wq.name)
+    annotations = HashMap.set(annotations, "work", name)
+    annotations = HashMap.set(annotations, "cpu", pool.cpu)
+    annotations = HashMap.set(annotations, "worker", worker.name)
+    eff = Effect.locally(eff, FiberRef.currentLogAnnotations, annotations)
+    if (ctx !== null) {
+      if (ctx.minLevel !== null) eff = Effect.locally(eff, FiberRef.currentMinimumLogLevel, ctx.minLevel)
+      if (ctx.context !== null) {
+        const provided = ctx.child ? ctx.context : linkContext(ctx.context)
+        eff = Effect.mapInputContext(eff, (own: Context.Context<never>) => Context.merge(own, provided))
+      }
+      if (tracer !== null && tracer !== fiber.currentTracer) eff = Effect.withTracer(eff, tracer)
+    }
+    return eff
+  })
+}
