@@ -20,6 +20,8 @@ import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
+import type * as HashSet from "effect/HashSet"
+import type * as Logger from "effect/Logger"
 import type * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
@@ -40,6 +42,8 @@ export class Captured {
     readonly context: Context.Context<never> | null,
     readonly annotations: HashMap.HashMap<string, unknown> | null,
     readonly minLevel: LogLevel.LogLevel | null,
+    /** the caller's loggers: the item logs where its caller logs */
+    readonly loggers: HashSet.HashSet<Logger.Logger<unknown, unknown>> | null,
     readonly tracer: Tracer.Tracer | null,
     /** the span active at the queue call */
     readonly span: Tracer.AnySpan | undefined,
@@ -68,6 +72,7 @@ export const capture = (
     fiber.currentContext,
     annotations,
     fiber.getFiberRef(FiberRef.currentMinimumLogLevel),
+    fiber.getFiberRef(FiberRef.currentLoggers),
     fiber.currentTracer,
     span,
     pools.platform.now(),
@@ -76,7 +81,7 @@ export const capture = (
 }
 
 /** @internal `unsafeQueue`: no calling fiber; only the time, for the histograms */
-export const captureTime = (now: number): Captured => new Captured(null, null, null, null, undefined, now, false)
+export const captureTime = (now: number): Captured => new Captured(null, null, null, null, null, undefined, now, false)
 
 // -----------------------------------------------------------------------------
 // Metrics (OpenTelemetry semantic conventions: seconds, dotted names)
@@ -189,6 +194,9 @@ export const wrap = (
     eff = Effect.locally(eff, FiberRef.currentLogAnnotations, annotations)
     if (ctx !== null) {
       if (ctx.minLevel !== null) eff = Effect.locally(eff, FiberRef.currentMinimumLogLevel, ctx.minLevel)
+      if (ctx.loggers !== null && ctx.loggers !== fiber.getFiberRef(FiberRef.currentLoggers)) {
+        eff = Effect.locally(eff, FiberRef.currentLoggers, ctx.loggers)
+      }
       if (ctx.context !== null) {
         const provided = ctx.child ? ctx.context : linkContext(ctx.context)
         eff = Effect.mapInputContext(eff, (own: Context.Context<never>) => Context.merge(own, provided))

@@ -315,7 +315,9 @@ export const runAll = <A, E, R>(
       }
       for (let i = 0; i < n; i++) {
         const effect = input[i] as Effect.Effect<A, E>
-        const thunk = syncThunkOf(effect)
+        const thunk: (() => unknown) | null = Exit.isExit(effect)
+          ? (Exit.isSuccess(effect) ? () => effect.value : null)
+          : syncThunkOf(effect)
         works[i] = thunk !== null
           ? new WorkImpl(() => {
             try {
