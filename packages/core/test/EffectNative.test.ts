@@ -87,7 +87,7 @@ describe("typed items with requirements", () => {
 
 describe("constructor footguns", () => {
   it("Work.sync refuses a promise-returning function in its type, and at run time dies with InvalidWork naming it", () => {
-    const events: Array<WorkerPool.PoolEvent> = []
+    const events: Array<WorkerPool.Event> = []
     const stats = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("footgun")
       // @ts-expect-error a function returning a promise is refused: use Work.promise
@@ -99,7 +99,7 @@ describe("constructor footguns", () => {
     expect(stats.failed).toBe(1)
     const failure = events.find((e) => e._tag === "WorkFailed")
     expect(failure).toBeDefined()
-    const defect = Cause.squash((failure as Extract<WorkerPool.PoolEvent, { _tag: "WorkFailed" }>).cause)
+    const defect = Cause.squash((failure as Extract<WorkerPool.Event, { _tag: "WorkFailed" }>).cause)
     expect(defect).toBeInstanceOf(WorkqueueError.InvalidWork)
     expect((defect as WorkqueueError.InvalidWork).work).toBe("async-by-mistake")
   })
@@ -113,9 +113,9 @@ describe("constructor footguns", () => {
   it("queue(wq, {}) and queue(wq, null) fail with InvalidWork; nothing is queued", () => {
     const result = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("bad-input")
-      const a = failureOf(yield* Effect.exit(Workqueue.queue(wq, {} as never)))
-      const b = failureOf(yield* Effect.exit(Workqueue.queue(wq, null as never)))
-      const c = failureOf(yield* Effect.exit(Workqueue.run(wq, (() => Effect.void) as never)))
+      const a = failureOf(yield* Effect.exit(Workqueue.queue(wq, {} as unknown as Work.Work)))
+      const b = failureOf(yield* Effect.exit(Workqueue.queue(wq, null as unknown as Work.Work)))
+      const c = failureOf(yield* Effect.exit(Workqueue.run(wq, (() => Effect.void) as unknown as Effect.Effect<void>)))
       return { a, b, c, pending: yield* Workqueue.pendingCount(wq) }
     }))
     expect(result.a).toBeInstanceOf(WorkqueueError.InvalidWork)
