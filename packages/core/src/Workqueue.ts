@@ -485,8 +485,7 @@ export const drain = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> =>
  * @since 0.1.0
  * @category combinators
  */
-export const destroy = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> =>
-  Effect.withSpan(internal.destroy(impl(wq)), "Workqueue.destroy", spanOptions(wq))
+export const destroy = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => internal.destroy(impl(wq))
 
 /**
  * Change `maxActive` on a live workqueue (kernel `workqueue_set_max_active`).

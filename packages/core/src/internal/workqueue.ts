@@ -581,7 +581,10 @@ export const destroy = (wq: WorkqueueImpl): Effect.Effect<void, Errors.FlushDead
   Effect.suspend(() => {
     if (wq.destroyed || (wq.flags & Flags.__WQ_DESTROYING) !== 0) return Effect.void
     wq.flags |= Flags.__WQ_DESTROYING
-    return Effect.flatMap(drainWorkqueue(wq, "destroy"), () => release(wq))
+    // a span, as flush and drain are (whether called directly or by closing the scope)
+    return Effect.withSpan(Effect.flatMap(drainWorkqueue(wq, "destroy"), () => release(wq)), "Workqueue.destroy", {
+      attributes: { "messaging.system": "cmwq", "messaging.destination.name": wq.name }
+    })
   })
 
 /** @internal kernel `workqueue_set_max_active` */
