@@ -71,6 +71,15 @@ export interface Work<out E = unknown, out R = never> extends Work.Variance<E, R
  */
 export declare namespace Work {
   /**
+   * The variance of `Work`: covariant in the failure and the requirements.
+   *
+   * @example
+   * ```ts
+   * import type { Work } from "@cmwq/core"
+   *
+   * type Fails = Work.Work<"E", never> extends Work.Work.Variance<unknown, never> ? true : false // true
+   * ```
+   *
    * @since 0.1.0
    * @category models
    */
@@ -86,6 +95,13 @@ export declare namespace Work {
 /**
  * Any work item, whatever it fails with and requires: what the item-level
  * operations (`cancel`, `flush`, ...) accept.
+ *
+ * @example
+ * ```ts
+ * import { Work } from "@cmwq/core"
+ *
+ * const cancelAll = (items: ReadonlyArray<Work.Any>) => items.map(Work.cancel)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -141,6 +157,14 @@ const notAnEffect = (operation: string, u: unknown, name: string | undefined): I
 /**
  * The type `Work.sync` refuses: a function returning a promise (or any
  * thenable) would never be awaited.
+ *
+ * @example
+ * ```ts
+ * import type { Work } from "@cmwq/core"
+ *
+ * type Refused = Work.NotThenable<Promise<number>> // never
+ * type Accepted = Work.NotThenable<number> // number
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -200,7 +224,7 @@ export const sync = <A>(f: () => NotThenable<A>, options?: { readonly name?: str
  * @since 0.1.0
  * @category guards
  */
-export const isWork = (u: unknown): u is Work => typeof u === "object" && u !== null && WorkTypeId in u
+export const isWork = (u: unknown): u is Any => typeof u === "object" && u !== null && WorkTypeId in u
 
 const impl = (work: Any): WorkImpl => work as unknown as WorkImpl
 

@@ -321,6 +321,17 @@ export const queue: {
 /**
  * The errors of a queue call.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const tryQueue = (wq: Workqueue.Workqueue, work: Work.Work) =>
+ *   Workqueue.queue(wq, work).pipe(
+ *     Effect.catchTag("WorkqueueFull", () => Effect.succeed(false))
+ *   )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -649,6 +660,14 @@ export const pendingCount = (wq: Workqueue): Effect.Effect<number> => internal.p
 /**
  * Options of `run` and `submit`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const render = (wq: Workqueue.Workqueue) => Workqueue.run(wq, Effect.succeed("ok"), { name: "render" })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -704,6 +723,19 @@ export const run: {
 
 /**
  * A submitted one-shot item (`submit`): await, poll or cancel it later.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const later = (wq: Workqueue.Workqueue) =>
+ *   Effect.gen(function*() {
+ *     const job: Workqueue.Submitted<number, never> = yield* Workqueue.submit(wq, Effect.succeed(1))
+ *     const done = yield* job.poll // Option of the Exit
+ *     if (done._tag === "None") yield* job.cancel
+ *   })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -823,6 +855,14 @@ export const awaitPendingBelow: {
 
 /**
  * A `Context.Tag` class for a workqueue service, with its scoped layer.
+ *
+ * @example
+ * ```ts
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * class Thumbnails extends Workqueue.Tag("Thumbnails")<Thumbnails>() {}
+ * const ThumbnailsLive = Thumbnails.layer({ maxActive: 2, maxPending: 100 })
+ * ```
  *
  * @since 0.1.0
  * @category models

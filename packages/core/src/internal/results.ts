@@ -221,7 +221,7 @@ const makeOneShot = <A, E, R>(
   const invalid = checkEffect(operation, effect)
   if (invalid !== null) return Effect.fail(invalid)
   const shot = new OneShot<A, E>(Deferred.unsafeMake<A, E>(fiber.id()), effect, options?.name)
-  const ctx = capture(fiber, false, wq.pools, true)
+  const ctx = capture(fiber, syncThunkOf(effect as Effect.Effect<unknown, unknown>) !== null, wq.pools, true)
   return Effect.as(
     queueWaiting(wq, shot.work, fiber, ctx, () => {
       shot.queued = true
@@ -336,17 +336,25 @@ export const runAll = <A, E, R>(
               settle()
             })))
       }
-      const ctx = capture(fiber, false, wq.pools, true)
+      // a synchronous item cannot read its Context: it keeps the fast path unless there is
+      // a span or an annotation to apply (Q1a)
+      const ctxEffect = capture(fiber, false, wq.pools, true)
+      const ctxSync = capture(fiber, true, wq.pools, true)
+      const ctxOf = (i: number) => typeof works[i]!.effect === "function" ? ctxSync : ctxEffect
+      const worker = workerOf(fiber) ?? null
+      const localCpu = wq.pools.localCpu(worker, fiber)
       const queueFrom = (start: number): Effect.Effect<void, Refused> => {
         for (let i = start; i < n; i++) {
           if (failure !== null) return Effect.void
           if (wq.full) {
-            return Effect.flatMap(queueWaiting(wq, works[i]!, fiber, ctx, () => queued++), () => queueFrom(i + 1))
+            return Effect.flatMap(queueWaiting(wq, works[i]!, fiber, ctxOf(i), () => {
+              queued++
+              if (failure !== null && cancelWork(works[i]!, 0)) settled++
+            }), () => queueFrom(i + 1))
           }
-          const worker = workerOf(fiber) ?? null
-          const result = queueWorkOn(-1, wq, works[i]!, worker, wq.pools.localCpu(worker, fiber))
+          const result = queueWorkOn(-1, wq, works[i]!, worker, localCpu)
           if (result !== true && result !== false) return Effect.fail(refusalError(wq, result))
-          works[i]!.ctx = ctx
+          works[i]!.ctx = ctxOf(i)
           queued++
         }
         return Effect.void

@@ -531,7 +531,8 @@ export const unsafeQueue = (wq: WorkqueueImpl, work: WorkImpl): boolean => {
   const worker = wq.pools.currentWorker()
   const result = queueWorkOn(-1, wq, work, worker, wq.pools.localCpu(worker))
   if (result === true) {
-    if (wq.pools.histograms) work.ctx = captureTime(wq.pools.platform.now())
+    // Q1a: no calling fiber; a record left by an earlier, cancelled queueing must not apply
+    work.ctx = wq.pools.histograms ? captureTime(wq.pools.platform.now()) : null
     return true
   }
   if (result === false) return result
