@@ -352,7 +352,7 @@ export const alloc_workqueue = (
   max_active: number
 ): Effect.Effect<
   Workqueue.Workqueue,
-  InvalidMaxActive | InvalidFlags,
+  InvalidMaxActive | InvalidFlags | InvalidOperation,
   WorkerPool.WorkerPools | Scope.Scope
 > =>
   Effect.flatMap(
@@ -467,7 +467,7 @@ export const destroy_workqueue = (wq: Workqueue.Workqueue): Effect.Effect<void, 
 export const queue_work = (
   wq: Workqueue.Workqueue,
   work: Work.Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> => Workqueue.queue(wq, work)
+): Effect.Effect<boolean, Workqueue.QueueError> => Workqueue.queue(wq, work)
 
 /**
  * Queue `work` on `wq` on logical CPU `cpu` (kernel `queue_work_on`). Return
@@ -481,7 +481,7 @@ export const queue_work_on = (
   cpu: number,
   wq: Workqueue.Workqueue,
   work: Work.Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu> => Workqueue.queueOn(wq, cpu, work)
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidCpu> => Workqueue.queueOn(wq, cpu, work)
 
 /**
  * Queue `dwork` on `wq` after `delay` (kernel `queue_delayed_work`); a delay
@@ -498,7 +498,7 @@ export const queue_delayed_work = (
   wq: Workqueue.Workqueue,
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay> =>
   Workqueue.queueDelayed(wq, dwork, delay)
 
 /**
@@ -512,7 +512,7 @@ export const queue_delayed_work_on = (
   wq: Workqueue.Workqueue,
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay | InvalidCpu> =>
   Workqueue.queueDelayedOn(wq, cpu, dwork, delay)
 
 /**
@@ -530,7 +530,7 @@ export const mod_delayed_work = (
   wq: Workqueue.Workqueue,
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay> =>
   Workqueue.modDelayed(wq, dwork, delay)
 
 /**
@@ -544,7 +544,7 @@ export const mod_delayed_work_on = (
   wq: Workqueue.Workqueue,
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay | InvalidCpu> =>
   Workqueue.modDelayedOn(wq, cpu, dwork, delay)
 
 /**
@@ -556,7 +556,7 @@ export const mod_delayed_work_on = (
  */
 export const schedule_work = (
   work: Work.Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining, SystemWorkqueues.SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError, SystemWorkqueues.SystemWorkqueues> =>
   SystemWorkqueues.schedule(work)
 
 /**
@@ -568,7 +568,7 @@ export const schedule_work = (
 export const schedule_work_on = (
   cpu: number,
   work: Work.Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu, SystemWorkqueues.SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidCpu, SystemWorkqueues.SystemWorkqueues> =>
   SystemWorkqueues.scheduleOn(cpu, work)
 
 /**
@@ -592,7 +592,7 @@ export const schedule_work_on = (
 export const schedule_delayed_work = (
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay, SystemWorkqueues.SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay, SystemWorkqueues.SystemWorkqueues> =>
   SystemWorkqueues.scheduleDelayed(dwork, delay)
 
 /**
@@ -608,7 +608,7 @@ export const schedule_delayed_work_on = (
   delay: Delay
 ): Effect.Effect<
   boolean,
-  WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu,
+  Workqueue.QueueError | InvalidDelay | InvalidCpu,
   SystemWorkqueues.SystemWorkqueues
 > =>
   Effect.flatMap(
@@ -629,10 +629,10 @@ export const schedule_delayed_work_on = (
 export const enable_and_queue_work = (
   wq: Workqueue.Workqueue,
   work: Work.Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> =>
+): Effect.Effect<boolean, Workqueue.QueueError> =>
   Effect.flatMap(
     Work.enable(work),
-    (enabled): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> =>
+    (enabled): Effect.Effect<boolean, Workqueue.QueueError> =>
       enabled ? Effect.as(Workqueue.queue(wq, work), true) : Effect.succeed(false)
   )
 

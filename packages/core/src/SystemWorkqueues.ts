@@ -28,9 +28,7 @@ import * as Workqueue from "./Workqueue.js"
 import type {
   FlushDeadlock,
   InvalidCpu,
-  InvalidDelay,
-  WorkqueueDestroyed,
-  WorkqueueDraining
+  InvalidDelay
 } from "./WorkqueueError.js"
 
 /**
@@ -134,7 +132,7 @@ export const layer: Layer.Layer<SystemWorkqueues, never, WorkerPools> = Layer.sc
  */
 export const schedule = (
   work: Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining, SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError, SystemWorkqueues> =>
   Effect.flatMap(SystemWorkqueues, (system) => Workqueue.queue(system.system_wq, work))
 
 /**
@@ -146,7 +144,7 @@ export const schedule = (
 export const scheduleOn = (
   cpu: number,
   work: Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu, SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidCpu, SystemWorkqueues> =>
   Effect.flatMap(SystemWorkqueues, (system) => Workqueue.queueOn(system.system_wq, cpu, work))
 
 /**
@@ -158,7 +156,7 @@ export const scheduleOn = (
 export const scheduleDelayed = (
   dwork: DelayedWork,
   delay: Duration.DurationInput
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay, SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay, SystemWorkqueues> =>
   Effect.flatMap(SystemWorkqueues, (system) => Workqueue.queueDelayed(system.system_wq, dwork, delay))
 
 /**

@@ -80,8 +80,9 @@ export const grabPending = (work: WorkImpl, cflags: number): boolean => {
     if ((data & WORK_INACTIVE) !== 0 && List.isEmpty(pwq.inactive)) pwqDropPending(pwq)
     work.data = WORK_PENDING | (data & WORK_RUNNING_MASK)
     work.link = pool
-    // must be the last step
+    // must be the last step (then the workqueue's pending count, for maxPending)
     pwqDecNrInFlight(pwq, data)
+    pwq.wq.itemLeft()
     return true
   }
   // PENDING and on no list: a delayed item whose timer was not asked for (the kernel

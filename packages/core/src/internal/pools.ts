@@ -113,6 +113,7 @@ export class PoolsImpl {
   nextPoolId = 0 // P
   freezing = false // P: kernel workqueue_freezing
   shuttingDown = false // P
+  histograms = false // P: record the duration histograms (`WorkqueueMetrics.recordDurations`); queueing then captures the time
   sliceStart: number // P: platform millis of the last known event-loop turn
   markerPending = false // P: a macrotask that will refresh sliceStart is scheduled
   readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency

@@ -76,9 +76,10 @@ export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, l
       pool = pwq.pool
     }
   }
-  // Q3: color it and count it in flight
+  // Q3: color it and count it in flight (and in the workqueue's pending count)
   const color = pwq.workColor
   pwq.nrInFlight[color]!++
+  wq.nrQueued++
   const data = WORK_PENDING | WORK_PWQ | (color << WORK_COLOR_SHIFT)
   // Q4: active if max_active allows and no older item waits, else inactive (FIFO)
   if (List.isEmpty(pwq.inactive) && pwqTryincNrActive(pwq, false)) {

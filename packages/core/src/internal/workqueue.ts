@@ -38,7 +38,9 @@ import { queueRefusal, queueWorkOn, refusalError } from "./queue.js"
 import { initRescuer } from "./rescuer.js"
 import { modDelayedWorkOn, queueDelayedWorkOn } from "./cancel.js"
 import { NodeNrActive, PoolWorkqueueImpl, PwqStats, pwqActivateFirstInactive } from "./pwq.js"
-import type { DelayedWorkImpl, WorkImpl } from "./work.js"
+import { DelayedWorkImpl, WORK_PENDING, WorkImpl } from "./work.js"
+import { syncThunkOf } from "./fastpath.js"
+import { capture, captureTime } from "./item.js"
 import type { WorkerImpl } from "./worker.js"
 
 /** @internal symbol tagging workqueue values (public `Workqueue.TypeId`) */
@@ -74,6 +76,9 @@ export class WorkqueueImpl {
   running = 0 // P: items of this workqueue running now
   peakRunning = 0 // P: the most ever running at once
   unboundAttrs: UnboundAttrs | null = null // P: unbound only
+  maxPending = 0 // I: the backpressure bound on items queued or running (0: none)
+  nrQueued = 0 // P: items queued or running, barriers excluded (counted at Q3, uncounted after Q8)
+  room: (() => void) | null = null // P: set by results.ts once someone waits for room (`run`, `awaitPendingBelow`)
 
   constructor(
     readonly pools: PoolsImpl,
@@ -95,6 +100,17 @@ export class WorkqueueImpl {
     return (this.flags & Flags.WQ_UNBOUND) !== 0
   }
 
+
+  /** an item left the workqueue (retired after its run, or stolen by a cancel): wake who waits for room */
+  itemLeft(): void {
+    this.nrQueued--
+    if (this.room !== null) this.room()
+  }
+
+  /** at the `maxPending` bound */
+  get full(): boolean {
+    return this.maxPending > 0 && this.nrQueued >= this.maxPending
+  }
 
   /** A3: the last reference to a pwq went away: unlink it (kernel `pwq_release_workfn`) */
   pwqReleased(pwq: PoolWorkqueueImpl): void {
@@ -411,9 +427,23 @@ export const alloc = (
   maxActive: number,
   ordered: boolean,
   legacy: boolean,
-  attrs?: AttrsInput
-): Effect.Effect<WorkqueueImpl, Errors.InvalidMaxActive | Errors.InvalidFlags, Scope.Scope> =>
-  Effect.suspend(() => {
+  attrs?: AttrsInput,
+  maxPending = 0
+): Effect.Effect<WorkqueueImpl, Errors.InvalidMaxActive | Errors.InvalidFlags | Errors.InvalidOperation, Scope.Scope> =>
+  Effect.suspend((): Effect.Effect<
+    WorkqueueImpl,
+    Errors.InvalidMaxActive | Errors.InvalidFlags | Errors.InvalidOperation,
+    Scope.Scope
+  > => {
+    if (!Number.isInteger(maxPending) || maxPending < 0) {
+      return Effect.fail(
+        new Errors.InvalidOperation({
+          operation: "alloc",
+          workqueue: name,
+          reason: `maxPending ${maxPending}: an integer, 1 or more (0 or absent: no bound)`
+        })
+      )
+    }
     let bits = 0
     for (const flag of flagNames) {
       if (!Flags.FLAG_NAMES.includes(flag)) {
@@ -435,7 +465,11 @@ export const alloc = (
     return Effect.zipRight(
       Effect.zipRight(checkMaxActive(name, maxActive), checkFlags(name, bits, maxActive, ordered)),
       Effect.acquireRelease(
-        Effect.sync(() => allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs })),
+        Effect.sync(() => {
+          const wq = allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs })
+          wq.maxPending = maxPending
+          return wq
+        }),
         (wq) => Effect.orDie(destroy(wq))
       )
     )
@@ -457,27 +491,55 @@ export const checkCpu = (wq: WorkqueueImpl, cpu: number): Errors.InvalidCpu | nu
  * @internal `queue` / `queueOn`: kernel `queue_work_on` from the calling
  * fiber (its worker, if it is one, and its CPU). PROTOCOLS.md Q1.
  */
-export const queue = (wq: WorkqueueImpl, cpu: number, work: WorkImpl): Effect.Effect<boolean, Refused> =>
+export const queue = (
+  wq: WorkqueueImpl,
+  cpu: number,
+  work: WorkImpl
+): Effect.Effect<boolean, Refused | Errors.InvalidWork | Errors.WorkqueueFull> =>
   Effect.withFiberRuntime((fiber) => {
+    if (!(work instanceof WorkImpl)) return Effect.fail(invalidWork("Workqueue.queue", work))
+    if (wq.full && (work.data & WORK_PENDING) === 0) return Effect.fail(fullError(wq))
     const worker = workerOf(fiber) ?? null
-    return queueResult(wq, queueWorkOn(cpu, wq, work, worker, wq.pools.localCpu(worker, fiber)))
+    const result = queueWorkOn(cpu, wq, work, worker, wq.pools.localCpu(worker, fiber))
+    // Q1a: only the call that returned true hands its context to the run
+    if (result === true) work.ctx = capture(fiber, syncThunkOf(work.effect) !== null, wq.pools, false)
+    return queueResult(wq, result)
   })
+
+/** @internal the typed error for something that is not a work item */
+export const invalidWork = (operation: string, u: unknown): Errors.InvalidWork =>
+  new Errors.InvalidWork({
+    operation,
+    work: u === null ? "null" : typeof u === "object" ? "an object" : typeof u,
+    reason: "not a work item (make one with Work.make, Work.sync or Work.promise)"
+  })
+
+/** @internal the typed error of `queue` at the `maxPending` bound */
+export const fullError = (wq: WorkqueueImpl): Errors.WorkqueueFull =>
+  new Errors.WorkqueueFull({ workqueue: wq.name, maxPending: wq.maxPending })
 
 /** @internal `queueOn`: `queue` on a CPU that must exist */
 export const queueOn = (
   wq: WorkqueueImpl,
   cpu: number,
   work: WorkImpl
-): Effect.Effect<boolean, Refused | Errors.InvalidCpu> => {
+): Effect.Effect<boolean, Refused | Errors.InvalidCpu | Errors.InvalidWork | Errors.WorkqueueFull> => {
   const error = checkCpu(wq, cpu)
   return error !== null ? Effect.fail(error) : queue(wq, cpu, work)
 }
 
 /** @internal `unsafeQueue`: `queue` outside Effect; throws the typed refusal */
 export const unsafeQueue = (wq: WorkqueueImpl, work: WorkImpl): boolean => {
+  if (!(work instanceof WorkImpl)) throw invalidWork("Workqueue.unsafeQueue", work)
+  if (wq.full && (work.data & WORK_PENDING) === 0) throw fullError(wq)
   const worker = wq.pools.currentWorker()
   const result = queueWorkOn(-1, wq, work, worker, wq.pools.localCpu(worker))
-  if (result === true || result === false) return result
+  if (result === true) {
+    // Q1a: no calling fiber; a record left by an earlier, cancelled queueing must not apply
+    work.ctx = wq.pools.histograms ? captureTime(wq.pools.platform.now()) : null
+    return true
+  }
+  if (result === false) return result
   throw refusalError(wq, result)
 }
 
@@ -523,8 +585,11 @@ export const queueDelayed = (
   dwork: DelayedWorkImpl,
   delay: Duration.DurationInput,
   mod: boolean
-): Effect.Effect<boolean, Refused | Errors.InvalidDelay | Errors.InvalidCpu> =>
+): Effect.Effect<boolean, Refused | Errors.InvalidDelay | Errors.InvalidCpu | Errors.InvalidWork> =>
   Effect.withFiberRuntime((fiber) => {
+    if (!(dwork instanceof DelayedWorkImpl)) {
+      return Effect.fail(invalidWork(mod ? "Workqueue.modDelayed" : "Workqueue.queueDelayed", dwork))
+    }
     const ms = delayMillis(delay)
     if (typeof ms !== "number") return Effect.fail(ms)
     if (cpu >= 0) {
@@ -535,9 +600,12 @@ export const queueDelayed = (
     const refusal = queueRefusal(wq, worker)
     if (refusal !== null) return Effect.fail(refusalError(wq, refusal))
     const local = wq.pools.localCpu(worker, fiber)
-    return Effect.succeed(
-      mod ? modDelayedWorkOn(cpu, wq, dwork, ms, local) : queueDelayedWorkOn(cpu, wq, dwork, ms, local)
-    )
+    const result = mod ? modDelayedWorkOn(cpu, wq, dwork, ms, local) : queueDelayedWorkOn(cpu, wq, dwork, ms, local)
+    // Q1a: the call that armed (or re-armed) the item hands its context to the run
+    if ((mod || result) && (dwork.data & WORK_PENDING) !== 0) {
+      dwork.ctx = capture(fiber, syncThunkOf(dwork.effect) !== null, wq.pools, false)
+    }
+    return Effect.succeed(result)
   })
 
 /**
@@ -564,6 +632,11 @@ export const destroy = (wq: WorkqueueImpl): Effect.Effect<void, Errors.FlushDead
         ),
         Effect.zipRight(Effect.suspend(() => (wq.destroyed ? Effect.void : release(wq))))
       )
+    })
+  ).pipe(
+    // a span, as flush and drain are (whether called directly or by closing the scope)
+    Effect.withSpan("Workqueue.destroy", {
+      attributes: { "messaging.system": "cmwq", "messaging.destination.name": wq.name }
     })
   )
 
