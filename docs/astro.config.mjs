@@ -22,6 +22,8 @@ export default defineConfig({
       social: [{ icon: "github", label: "GitHub", href: "https://github.com/cmwq/cmwq" }],
       customCss: ["./src/styles/custom.css"],
       lastUpdated: false,
+      // long signatures wrap instead of scrolling out of sight
+      expressiveCode: { defaultProps: { wrap: true } },
       pagination: true,
       sidebar: [
         { label: "Introduction", slug: "introduction" },

@@ -40,7 +40,7 @@ console.log("docs-gen: reference written (run `npx tsx scripts/reference.ts` to 
 // 2. the scenarios
 const timelines = scenarios.map((s) => {
   const trace = traceOf(s)
-  return { id: s.id, title: s.title, timeline: Trace.format(trace), svg: Trace.toSvg(trace, { title: s.title, pxPerMs: 14 }) }
+  return { id: s.id, title: s.title, timeline: Trace.format(trace), svg: Trace.toSvg(trace, { title: s.title, width: 610 }) }
 })
 fs.writeFileSync(path.join(generated, "scenarios.json"), `${JSON.stringify(timelines, null, 2)}\n`)
 console.log(`docs-gen: ${timelines.length} scenario timelines and diagrams`)

@@ -174,10 +174,17 @@ export const render = (trace: Trace, options: RenderOptions = {}): string => {
     const i = rows.findIndex((r) => r.cpu === cpu && r.worker === worker)
     return TOP + Math.max(i, 0) * ROW
   }
-  const width = Math.ceil(x(end) + 2 * PAD)
   const axisY = TOP + rows.length * ROW + 4
   const legendY = axisY + 34
   const height = legendY + 16
+  // the legend's entries: [class, text, x]; the svg is as wide as the axis (and its "ms") or the legend
+  const legend: Array<readonly [string, string, number]> = []
+  let lx = LABEL
+  for (const [cls, text] of [["running", "running"], ["sleeping", "sleeping"], ["waiting", "waiting for its CPU"], ["mark-queue", "queued"], ["mark-start", "start / finish"]] as const) {
+    legend.push([cls, text, lx])
+    lx += 18 + 7 * text.length + 16
+  }
+  const width = Math.ceil(Math.max(x(end) + 30, lx) + PAD)
   const out: Array<string> = []
   const title = options.title ?? "Timeline"
   out.push(
@@ -203,7 +210,7 @@ export const render = (trace: Trace, options: RenderOptions = {}): string => {
     out.push(`<text class="tick" x="${num(x(t))}" y="${axisY + 14}" text-anchor="middle">${num(t)}</text>`)
   }
   out.push(`<line class="axis" x1="${LABEL}" y1="${axisY}" x2="${num(x(end))}" y2="${axisY}"/>`)
-  out.push(`<text x="${num(x(end))}" y="${axisY + 28}" text-anchor="end">ms</text>`)
+  out.push(`<text class="unit" x="${num(x(end) + 12)}" y="${axisY + 14}">ms</text>`)
   // row labels
   rows.forEach((r, i) => {
     out.push(`<text class="row-label" x="${PAD}" y="${TOP + i * ROW + BAR / 2 + 4}">${escape(r.label)}</text>`)
@@ -251,18 +258,16 @@ export const render = (trace: Trace, options: RenderOptions = {}): string => {
     )
   }
   // legend
-  const legend: Array<readonly [string, string]> = [["running", "running"], ["sleeping", "sleeping"], ["waiting", "waiting for its CPU"]]
-  let lx = LABEL
-  for (const [cls, text] of legend) {
-    out.push(`<rect class="${cls} legend" x="${lx}" y="${legendY - 10}" width="14" height="10"/>`)
-    out.push(`<text x="${lx + 18}" y="${legendY}">${text}</text>`)
-    lx += 18 + 7 * text.length + 16
+  for (const [cls, text, at] of legend) {
+    if (cls === "mark-queue") {
+      out.push(`<path class="mark-queue legend" d="M${at} ${legendY - 10} L${at + 10} ${legendY - 10} L${at + 5} ${legendY - 2} Z"/>`)
+    } else if (cls === "mark-start") {
+      out.push(`<line class="mark-start legend" x1="${at + 5}" y1="${legendY - 12}" x2="${at + 5}" y2="${legendY}"/>`)
+    } else {
+      out.push(`<rect class="${cls} legend" x="${at}" y="${legendY - 10}" width="14" height="10"/>`)
+    }
+    out.push(`<text x="${at + 18}" y="${legendY}">${text}</text>`)
   }
-  out.push(`<path class="mark-queue legend" d="M${lx} ${legendY - 10} L${lx + 10} ${legendY - 10} L${lx + 5} ${legendY - 2} Z"/>`)
-  out.push(`<text x="${lx + 14}" y="${legendY}">queued</text>`)
-  lx += 14 + 7 * 6 + 16
-  out.push(`<line class="mark-start legend" x1="${lx}" y1="${legendY - 12}" x2="${lx}" y2="${legendY}"/>`)
-  out.push(`<text x="${lx + 6}" y="${legendY}">start / finish</text>`)
   out.push("</svg>")
   return out.join("\n")
 }
