@@ -22,8 +22,6 @@ export default defineConfig({
       social: [{ icon: "github", label: "GitHub", href: "https://github.com/cmwq/cmwq" }],
       customCss: ["./src/styles/custom.css"],
       lastUpdated: false,
-      // long signatures wrap instead of scrolling out of sight
-      expressiveCode: { defaultProps: { wrap: true } },
       pagination: true,
       sidebar: [
         { label: "Introduction", slug: "introduction" },

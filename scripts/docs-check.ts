@@ -34,6 +34,12 @@
  *
  * Blocks are type-checked, not run; the example files are also run, by
  * `scripts/docs-gen.ts`, which fails on a non-zero exit.
+ *
+ * The site's build compiles the same blocks once more, through Twoslash
+ * (`docs/ec.config.mjs`), to show their types on hover, and fails on any
+ * error there too. This checker stays the gate: it is faster, reports every
+ * error at once with its line in the page, uses the repository's compiler
+ * options in full, and checks the links and the example files as well.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"

@@ -16,6 +16,10 @@
  *    shows the file and its output). They are type-checked by
  *    `scripts/docs-check.ts`.
  *
+ * It also empties Astro's content cache (`docs/node_modules/.astro`): the
+ * cache keys pages by their text, so without this a change to the code-block
+ * configuration (`docs/ec.config.mjs`) would not reach unchanged pages.
+ *
  * The benchmark tables are not generated here: the `BenchTables` component
  * reads `bench/results/latest.json` and `latest-meta.json` during the build.
  */
@@ -32,6 +36,7 @@ const examplesDir = path.join(root, "docs", "examples")
 const tsx = path.join(root, "node_modules", "tsx", "dist", "cli.mjs")
 
 fs.mkdirSync(generated, { recursive: true })
+fs.rmSync(path.join(root, "docs", "node_modules", ".astro"), { recursive: true, force: true })
 
 // 1. the API reference
 execFileSync(process.execPath, [tsx, path.join(root, "scripts", "reference.ts")], { cwd: root, stdio: ["ignore", "inherit", "pipe"] })
