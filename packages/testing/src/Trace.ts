@@ -20,6 +20,7 @@
  *
  * @since 0.1.0
  */
+import * as Svg from "./internal/svg.js"
 
 /**
  * @since 0.1.0
@@ -147,3 +148,58 @@ export const ofWork = (trace: Trace, work: string): Trace => trace.filter((e) =>
  */
 export const lines = (trace: Trace, options: { readonly queues?: boolean } = {}): Array<string> =>
   (options.queues === true ? trace : trace.filter((e) => !isQueueAttempt(e))).map((e) => `${e.t} ${e.work} ${e.event}`)
+
+/**
+ * Options of `toSvg`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SvgOptions {
+  /** the diagram's accessible title (default "Timeline") */
+  readonly title?: string | undefined
+  /** horizontal scale in pixels per virtual millisecond (default: fit `width`) */
+  readonly pxPerMs?: number | undefined
+  /** the width to fit when `pxPerMs` is not given (default 720) */
+  readonly width?: number | undefined
+}
+
+/**
+ * Render a trace as an SVG timeline: one row per worker (grouped by CPU,
+ * with a row of queue marks per CPU), a bar per interval in which the worker
+ * was running, sleeping or waiting for its CPU, and marks where work was
+ * queued, started and finished. A self-contained `<svg>` element as a
+ * string; its text takes `currentColor`, so it reads on light and dark
+ * backgrounds.
+ *
+ * The trace records when a worker slept, woke and finished, not when a
+ * started worker got its CPU: that is inferred under the simulation's rules
+ * (one worker per CPU at a time, first come first served, held until it
+ * sleeps or finishes). A `sleeping` bar ends at `wake`, so it includes any
+ * wait for the CPU after the sleep itself ended.
+ *
+ * Every bar is a `<rect>` with the class `running`, `sleeping` or `waiting`
+ * and `data-work`, `data-worker`, `data-cpu`, `data-from` and `data-to`
+ * attributes (milliseconds), so the output can be checked and styled.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import * as fs from "node:fs"
+ * import { Simulation, Trace } from "@cmwq/testing"
+ *
+ * const trace = Effect.runSync(Simulation.run({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0" }],
+ *   works: [
+ *     { name: "w0", workqueue: "q0", steps: [{ burn: 5 }, { sleep: 10 }, { burn: 5 }] },
+ *     { name: "w1", workqueue: "q0", steps: [{ burn: 5 }] }
+ *   ]
+ * }))
+ * fs.writeFileSync("timeline.svg", Trace.toSvg(trace, { title: "w0 and w1 on q0" }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const toSvg = (trace: Trace, options: SvgOptions = {}): string => Svg.render(trace, options)
