@@ -26,7 +26,7 @@ interface Run {
 }
 
 const makeEffects = (n: number): Array<Effect.Effect<number>> => {
-  const effects: Array<Effect.Effect<number>> = new Array(n)
+  const effects: Array<Effect.Effect<number>> = new Array<Effect.Effect<number>>(n)
   for (let i = 0; i < n; i++) effects[i] = sync(i)
   return effects
 }

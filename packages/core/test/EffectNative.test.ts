@@ -31,24 +31,29 @@ describe("typed items with requirements", () => {
     const logger = Logger.make(({ annotations, message }) => {
       logs.push({ message, ...Object.fromEntries(HashMap.toEntries(annotations)) })
     })
-    runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("ctx")
-      const work: Work.Work<never, Greeting> = Work.make(Effect.gen(function*() {
-        seen.push(yield* Greeting)
-        yield* Effect.log("inside")
-      }), { name: "greeter" })
-      const first = yield* Workqueue.queue(wq, work).pipe(
-        Effect.provideService(Greeting, "first"),
-        Effect.annotateLogs("request", "r1")
-      )
-      // already pending: false, and nothing changes
-      const second = yield* Workqueue.queue(wq, work).pipe(
-        Effect.provideService(Greeting, "second"),
-        Effect.annotateLogs("request", "r2")
-      )
-      expect([first, second]).toEqual([true, false])
-      yield* Workqueue.flush(wq)
-    }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)), Logger.withMinimumLogLevel(LogLevel.Debug)))
+    runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("ctx")
+        const work: Work.Work<never, Greeting> = Work.make(
+          Effect.gen(function*() {
+            seen.push(yield* Greeting)
+            yield* Effect.log("inside")
+          }),
+          { name: "greeter" }
+        )
+        const first = yield* Workqueue.queue(wq, work).pipe(
+          Effect.provideService(Greeting, "first"),
+          Effect.annotateLogs("request", "r1")
+        )
+        // already pending: false, and nothing changes
+        const second = yield* Workqueue.queue(wq, work).pipe(
+          Effect.provideService(Greeting, "second"),
+          Effect.annotateLogs("request", "r2")
+        )
+        expect([first, second]).toEqual([true, false])
+        yield* Workqueue.flush(wq)
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)), Logger.withMinimumLogLevel(LogLevel.Debug))
+    )
     expect(seen).toEqual(["first"])
     const inside = logs.find((l) => String(l["message"]).includes("inside"))
     expect(inside).toMatchObject({ request: "r1", workqueue: "ctx", work: "greeter", cpu: 0, worker: "kworker/0:0" })
@@ -88,14 +93,18 @@ describe("typed items with requirements", () => {
 describe("constructor footguns", () => {
   it("Work.sync refuses a promise-returning function in its type, and at run time dies with InvalidWork naming it", () => {
     const events: Array<WorkerPool.Event> = []
-    const stats = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("footgun")
-      // @ts-expect-error a function returning a promise is refused: use Work.promise
-      const work = Work.sync(async () => 1, { name: "async-by-mistake" })
-      yield* Workqueue.queue(wq, work)
-      yield* Workqueue.flush(wq)
-      return yield* Workqueue.stats(wq)
-    }), { observer: (e) => events.push(e) })
+    const stats = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("footgun")
+        // eslint-disable-next-line @typescript-eslint/require-await
+        // @ts-expect-error a function returning a promise is refused: use Work.promise
+        const work = Work.sync(async () => 1, { name: "async-by-mistake" })
+        yield* Workqueue.queue(wq, work)
+        yield* Workqueue.flush(wq)
+        return yield* Workqueue.stats(wq)
+      }),
+      { observer: (e) => events.push(e) }
+    )
     expect(stats.failed).toBe(1)
     const failure = events.find((e) => e._tag === "WorkFailed")
     expect(failure).toBeDefined()
@@ -128,10 +137,17 @@ describe("constructor footguns", () => {
     Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("promises")
       let done = false
-      yield* Workqueue.queue(wq, Work.promise(() => new Promise<void>((r) => setTimeout(() => {
-        done = true
-        r()
-      }, 5))))
+      yield* Workqueue.queue(
+        wq,
+        Work.promise(() =>
+          new Promise<void>((r) =>
+            setTimeout(() => {
+              done = true
+              r()
+            }, 5)
+          )
+        )
+      )
       yield* Workqueue.flush(wq)
       expect(done).toBe(true)
       let aborted = false
@@ -349,12 +365,14 @@ describe("workqueue services", () => {
   class Mailer extends Workqueue.Tag("Mailer")<Mailer>() {}
 
   it("a Tag class with a scoped layer: allocated with the layer, destroyed with it", () => {
-    const { name, maxActive, wq } = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Mailer
-      const sent = yield* Workqueue.run(wq, Effect.succeed("sent"))
-      expect(sent).toBe("sent")
-      return { name: wq.name, maxActive: Workqueue.maxActive(wq), wq }
-    }).pipe(Effect.provide(Mailer.layer({ maxActive: 3 }))))
+    const { name, maxActive, wq } = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Mailer
+        const sent = yield* Workqueue.run(wq, Effect.succeed("sent"))
+        expect(sent).toBe("sent")
+        return { name: wq.name, maxActive: Workqueue.maxActive(wq), wq }
+      }).pipe(Effect.provide(Mailer.layer({ maxActive: 3 })))
+    )
     expect({ name, maxActive }).toEqual({ name: "Mailer", maxActive: 3 })
     expect(Workqueue.isDestroyed(wq)).toBe(true)
   })

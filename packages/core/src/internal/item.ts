@@ -6,8 +6,9 @@
  * annotations and the duration histograms of one item's run.
  *
  * Cost: nothing is captured for a synchronous item (`Work.sync`,
- * `Effect.sync`) queued from a fiber with no span and no log annotation
- * while duration histograms are off (such an item cannot read its Context),
+ * `Effect.sync`) queued from a fiber with no log annotation and no span
+ * (or only spans of Effect's native tracer, which exports nothing) while
+ * duration histograms are off (such an item cannot read its Context),
  * so the fast path (`fastpath.ts`) is untouched; `unsafeQueue` has no
  * calling fiber and captures only the time, when histograms are on. A span
  * is only made when the Tracer in effect is not Effect's default native
@@ -71,7 +72,11 @@ export const capture = (
 ): Captured | null => {
   const span = fiber.currentSpan
   const annotations = fiber.getFiberRef(FiberRef.currentLogAnnotations)
-  if (syncItem && span === undefined && !pools.histograms && HashMap.size(annotations) === 0) return null
+  // a span only matters to a synchronous item when a real tracer would export its link
+  if (
+    syncItem && (span === undefined || fiber.currentTracer === nativeTracer) && !pools.histograms &&
+    HashMap.size(annotations) === 0
+  ) return null
   return new Captured(
     fiber.currentContext,
     annotations,
@@ -129,7 +134,7 @@ const withoutParent = new WeakMap<Context.Context<never>, Context.Context<never>
 const linkContext = (context: Context.Context<never>): Context.Context<never> => {
   let c = withoutParent.get(context)
   if (c === undefined) {
-    c = Context.omit(Tracer.ParentSpan)(context) as Context.Context<never>
+    c = Context.omit(Tracer.ParentSpan)(context)
     withoutParent.set(context, c)
   }
   return c
@@ -193,7 +198,10 @@ export const wrap = (
     // about 20 us per item each, measured
     const entries: Array<readonly [FiberRef.FiberRef<any>, readonly [readonly [FiberId.Single, unknown]]]> = []
     const id = fiber.id()
-    entries.push([FiberRef.currentLogAnnotations, [[id, annotationsFor(worker, wq.name, name, ctx?.annotations ?? null, fiber)]]])
+    entries.push([FiberRef.currentLogAnnotations, [[
+      id,
+      annotationsFor(worker, wq.name, name, ctx?.annotations ?? null, fiber)
+    ]]])
     if (ctx !== null) {
       if (ctx.minLevel !== null) entries.push([FiberRef.currentMinimumLogLevel, [[id, ctx.minLevel]]])
       if (ctx.loggers !== null) entries.push([FiberRef.currentLoggers, [[id, ctx.loggers]]])

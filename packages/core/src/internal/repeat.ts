@@ -28,25 +28,28 @@ export const repeating = <A, E, R, Out, R2>(
   let state: unknown = schedule.initial
   const dwork = new DelayedWorkImpl(Effect.void, name)
   const next = (a: A): Effect.Effect<void, never, R2> =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.flatMap(schedule.step(now, a, state), ([s, _out, decision]) =>
-        Effect.withFiberRuntime<void>((fiber) => {
-          state = s
-          if (ScheduleDecision.isDone(decision)) return Effect.void
-          const worker = workerOf(fiber) ?? null
-          const pwq = worker?.currentPwq ?? null
-          if (worker === null || pwq === null) return Effect.void
-          const wq = pwq.wq
-          // a destroyed or destroying workqueue ends the series (chained queueing is still accepted while it drains)
-          if (queueRefusal(wq, worker) !== null) return Effect.void
-          const delay = Math.max(0, Intervals.start(decision.intervals) - now)
-          const cpu = pwq.pool.cpu >= 0 && !wq.unbound ? pwq.pool.cpu : -1
-          // refused (false) while a cancelSync holds the item disabled: the series stops for good
-          if (queueDelayedWorkOn(cpu, wq, dwork, delay, wq.pools.localCpu(worker, fiber))) {
-            dwork.ctx = capture(fiber, false, wq.pools, false)
-          }
-          return Effect.void
-        })))
+    Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) =>
+        Effect.flatMap(schedule.step(now, a, state), ([s, _out, decision]) =>
+          Effect.withFiberRuntime<void>((fiber) => {
+            state = s
+            if (ScheduleDecision.isDone(decision)) return Effect.void
+            const worker = workerOf(fiber) ?? null
+            const pwq = worker?.currentPwq ?? null
+            if (worker === null || pwq === null) return Effect.void
+            const wq = pwq.wq
+            // a destroyed or destroying workqueue ends the series (chained queueing is still accepted while it drains)
+            if (queueRefusal(wq, worker) !== null) return Effect.void
+            const delay = Math.max(0, Intervals.start(decision.intervals) - now)
+            const cpu = pwq.pool.cpu >= 0 && !wq.unbound ? pwq.pool.cpu : -1
+            // refused (false) while a cancelSync holds the item disabled: the series stops for good
+            if (queueDelayedWorkOn(cpu, wq, dwork, delay, wq.pools.localCpu(worker, fiber))) {
+              dwork.ctx = capture(fiber, false, wq.pools, false)
+            }
+            return Effect.void
+          }))
+    )
   dwork.effect = Effect.flatMap(effect, next) as Effect.Effect<unknown, unknown>
   return dwork
 }

@@ -145,7 +145,11 @@ export class OneShot<A, E> {
   fiber: Fiber.RuntimeFiber<A, E> | null = null // P: the body's fiber while it runs (non-synchronous effects)
   exit: Exit.Exit<A, E> | null = null // P: the result, once
   readonly work: WorkImpl
-  constructor(readonly deferred: Deferred.Deferred<A, E>, effect: Effect.Effect<A, E, unknown>, name: string | undefined) {
+  constructor(
+    readonly deferred: Deferred.Deferred<A, E>,
+    effect: Effect.Effect<A, E, unknown>,
+    name: string | undefined
+  ) {
     const thunk = syncThunkOf(effect as Effect.Effect<unknown, unknown>)
     const body: Effect.Effect<unknown, unknown> = Effect.suspend(() => {
       if (this.interrupted) {
@@ -248,7 +252,7 @@ export const run = <A, E, R>(
         Effect.onInterrupt(() => shot === null ? Effect.void : shot.abort())
       )
     })
-  ) as Effect.Effect<A, E | Refused | Errors.InvalidWork, R>
+  )
 
 /** @internal public `Workqueue.Submitted` */
 export interface Submitted<A, E> {
@@ -271,7 +275,7 @@ export const submit = <A, E, R>(
       poll: Effect.sync(() => Option.fromNullable(shot.exit)),
       cancel: Effect.uninterruptible(shot.abort())
     }))
-  ) as Effect.Effect<Submitted<A, E>, Refused | Errors.InvalidWork, R>
+  )
 
 // -----------------------------------------------------------------------------
 // runAll: many items, one waiter, no fiber per item
@@ -297,9 +301,9 @@ export const runAll = <A, E, R>(
         if (invalid !== null) return Effect.fail(invalid)
       }
       if (n === 0) return Effect.succeed([])
-      const results: Array<A> = new Array(n)
+      const results: Array<A> = new Array<A>(n)
       const done = Deferred.unsafeMake<void>(fiber.id())
-      const works: Array<WorkImpl> = new Array(n)
+      const works: Array<WorkImpl> = new Array<WorkImpl>(n)
       let failure: Cause.Cause<E> | null = null
       let queued = 0
       let settled = 0
@@ -347,10 +351,13 @@ export const runAll = <A, E, R>(
         for (let i = start; i < n; i++) {
           if (failure !== null) return Effect.void
           if (wq.full) {
-            return Effect.flatMap(queueWaiting(wq, works[i]!, fiber, ctxOf(i), () => {
-              queued++
-              if (failure !== null && cancelWork(works[i]!, 0)) settled++
-            }), () => queueFrom(i + 1))
+            return Effect.flatMap(
+              queueWaiting(wq, works[i]!, fiber, ctxOf(i), () => {
+                queued++
+                if (failure !== null && cancelWork(works[i]!, 0)) settled++
+              }),
+              () => queueFrom(i + 1)
+            )
           }
           const result = queueWorkOn(-1, wq, works[i]!, worker, localCpu)
           if (result !== true && result !== false) return Effect.fail(refusalError(wq, result))
@@ -369,4 +376,4 @@ export const runAll = <A, E, R>(
         Effect.flatMap(() => failure === null ? Effect.succeed(results) : Effect.failCause(failure))
       )
     })
-  ) as Effect.Effect<Array<A>, E | Refused | Errors.InvalidWork, R>
+  )
