@@ -85,7 +85,12 @@ export const conservation: Check = (r) => {
       if (c.op === "modDelayed") expected += (c.depthBefore === 0 ? 1 : 0) - (c.result === true ? 1 : 0)
       if (CANCELS.has(c.op) && c.result === true) expected--
     }
-    for (const e of r.events) if (e.event._tag === "QueueRejected" && e.event.work === workName(k)) expected--
+    // a timer that fired into a refusing workqueue dropped its queueing (a refused call is no queueing already)
+    for (const e of r.events) {
+      if (e.event._tag !== "QueueRejected" || e.event.work !== workName(k)) continue
+      if (r.calls.some((c) => c.k === k && c.error !== undefined && c.seq0 < e.seq && c.seq1 > e.seq)) continue
+      expected--
+    }
     const runs = r.runs.filter((x) => x.k === k).length
     if (runs !== expected) return `G2: ${workName(k)} ran ${runs} times, expected ${expected} (successful queues − grabs − refused timers)`
   }
@@ -101,7 +106,7 @@ export const pendingClearsFirst: Check = (r) => {
   for (const run of r.runs) if (run.pendingAtStart) return `G3: PENDING still set when the body started: ${showRun(run)}`
   for (const c of r.calls) {
     if (c.op !== "queue" || c.from !== c.k || c.seq1 < 0 || c.error !== undefined) continue
-    if (c.depthBefore === 0 && c.result !== true) return `G3: self-requeue from the body returned ${c.result}: ${show(c)}`
+    if (c.depthBefore === 0 && !c.pendingBefore && c.result !== true) return `G3: self-requeue from the body returned ${c.result}: ${show(c)}`
     if (c.result !== true) continue
     const mine = r.runs.find((x) => x.k === c.k && x.seq0 < c.seq0 && (x.seq1 < 0 || x.seq1 > c.seq0))!
     const next = causedRun(r, c)
@@ -566,7 +571,8 @@ export const workConservation: Check = (r) => {
       if (p.pending === 0 || p.bh) continue
       if (p.running > 0) continue
       const creating = r.creations.some((c) => c.pool === p.name && c.seq0 < q.seq && (c.seq1 < 0 || c.seq1 > q.seq))
-      const failing = q.t < r.wl.creationFailsUntil
+      // a failed creation rests for CREATE_COOLDOWN (1 s) before the manager retries
+      const failing = q.t < r.wl.creationFailsUntil + 1_000
       if (p.idle > 0 && !failing) return `G26: at ${q.t}ms pool ${p.name} has ${p.pending} pending, ${p.idle} idle and none running`
       if (p.idle === 0 && !creating && !failing) return `G26: at ${q.t}ms pool ${p.name} has ${p.pending} pending, no idle worker, none running, none being created`
     }
@@ -685,6 +691,9 @@ export const destroy: Check = (r) => {
       if (later) return `G33: after a failed destroy (${show(d)}) the workqueue refuses ${show(later)}`
       continue
     }
+    // a second destroy is a no-op: it returns at once
+    const again = r.calls.some((x) => x.op === "destroy" && x.wq === wq && x.seq0 < d.seq0)
+    if (again) continue
     const late = waitedFor(r, d, wq)
     if (late) return `G33: destroy returned before ${late} finished`
     for (const c of r.calls) {
@@ -741,12 +750,22 @@ export const currentAndBusy: Check = (r) => {
 export const bh: Check = (r) => {
   const v = settled(r)
   if (v) return `G36: ${v}`
+  const blocking = (k: number) => r.wl.items[k]!.steps.some((s) => s._tag === "sleep" && s.ms > 0)
   for (const run of r.runs) {
-    const blocks = r.wl.items[run.k]!.steps.some((s) => s._tag === "sleep")
-    const other = inProgress(r, run.seq0).find((x) => x !== run && x.pool === run.pool)
+    const blocks = blocking(run.k)
+    // a BH item that blocks is failed with a defect and left behind: it no longer holds its pool
+    const other = inProgress(r, run.seq0).find((x) => x !== run && x.pool === run.pool && !blocking(x.k))
     if (other) return `G36: ${showRun(run)} overlaps ${showRun(other)} in one BH pool`
-    if (blocks && run.outcome !== "defect" && r.wl.items[run.k]!.steps.findIndex((s) => s._tag === "sleep") < r.wl.items[run.k]!.steps.findIndex((s) => s._tag === "fail" || s._tag === "interrupt")) continue
+    if (blocks && run.outcome !== "defect" && r.wl.items[run.k]!.steps.findIndex((s) => s._tag === "sleep" && s.ms > 0) < r.wl.items[run.k]!.steps.findIndex((s) => s._tag === "fail" || s._tag === "interrupt")) continue
     if (blocks && run.outcome === "success") return `G36: a BH item that sleeps completed: ${showRun(run)}`
+  }
+  for (const [k] of r.wl.items.entries()) {
+    const sleepAt = r.wl.items[k]!.steps.findIndex((s) => s._tag === "sleep" && s.ms > 0)
+    const stopAt = r.wl.items[k]!.steps.findIndex((s) => s._tag === "fail" || s._tag === "interrupt")
+    if (sleepAt < 0 || (stopAt >= 0 && stopAt < sleepAt)) continue
+    const runs = r.runs.filter((x) => x.k === k).length
+    const reported = r.events.filter((e) => e.event._tag === "WorkFailed" && e.event.work === workName(k)).length
+    if (reported < runs) return `G36: ${workName(k)} blocked in ${runs} BH runs, ${reported} reported as failed`
   }
   for (const [wq] of r.wl.wqs.entries()) {
     for (let cpu = 0; cpu < r.wl.cpus; cpu++) {

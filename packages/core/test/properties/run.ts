@@ -169,8 +169,9 @@ export const runWorkload = (wl: Workload): Result => {
     }
     /** run `eff` as the recorded call `c` */
     const record = <A, E>(c: Omit<Call, "seq0" | "t0" | "seq1" | "t1" | "frozen">, eff: Effect.Effect<A, E>) =>
-      Effect.suspend(() => {
+      Effect.flatMap(now, (t0) => {
         const call = begin(c)
+        call.t0 = t0
         if (c.k !== undefined) {
           const w = works[c.k]!
           call.pendingBefore = Work.isPending(w)
@@ -178,7 +179,10 @@ export const runWorkload = (wl: Workload): Result => {
           call.depthBefore = Work.disableDepth(w)
           if (DelayedWork.isDelayedWork(w)) call.expiresBefore = Option.getOrNull(DelayedWork.expires(w))
         }
-        return Effect.exit(eff).pipe(Effect.tap((exit) => Effect.sync(() => end(call, exit))))
+        return Effect.exit(eff).pipe(Effect.tap((exit) => Effect.flatMap(now, (t1) => Effect.sync(() => {
+          end(call, exit)
+          call.t1 = t1
+        }))))
       })
     const toDelay = (d: { ms: number; duration: boolean }): Duration.DurationInput => d.duration ? Duration.millis(d.ms) : d.ms
     const queueCall = (k: number, cpu: number | null, from: number | null) => {
@@ -254,7 +258,7 @@ export const runWorkload = (wl: Workload): Result => {
           }
           void me
         })
-      const effect = Effect.flatMap(Effect.all([WorkerPool.currentWorker, Work.current]), ([meO, current]) => {
+      const effect = Effect.flatMap(Effect.all([WorkerPool.currentWorker, Work.current, now]), ([meO, current, t0]) => {
         const me = Option.getOrThrow(meO)
         const currentOk = Option.isSome(current) && current.value === works[i]
         const pendingAtStart = Work.isPending(works[i]!)
@@ -262,7 +266,7 @@ export const runWorkload = (wl: Workload): Result => {
         const run: Run = {
           k: i,
           seq0: tick(),
-          t0: 0,
+          t0,
           seq1: -1,
           t1: -1,
           worker: me.id,
@@ -280,8 +284,9 @@ export const runWorkload = (wl: Workload): Result => {
           ;(run as { busyRunning: boolean }).busyRunning = b.running
           return body(me)
         }).pipe(Effect.onExit((exit) =>
-          Effect.sync(() => {
+          Effect.flatMap(now, (t1) => Effect.sync(() => {
             run.seq1 = tick()
+            run.t1 = t1
                         run.outcome = Exit.isSuccess(exit)
               ? "success"
               : Cause.isFailure(exit.cause)
@@ -290,7 +295,7 @@ export const runWorkload = (wl: Workload): Result => {
               ? "interrupt"
               : "defect"
             if (run.outcome === "defect") run.defect = String(Cause.squash((exit as Exit.Failure<unknown, unknown>).cause))
-          })
+          }))
         ))
       })
       works.push(spec.delayed ? DelayedWork.make(effect, { name: workName(i) }) : Work.make(effect, { name: workName(i) }))
@@ -443,14 +448,6 @@ export const runWorkload = (wl: Workload): Result => {
       else lo = mid + 1
     }
     return lo < qs.length ? quiescent[lo]!.t : endT
-  }
-  for (const c of calls) {
-    c.t0 = timeOf(c.seq0)
-    c.t1 = timeOf(c.seq1)
-  }
-  for (const r of runs) {
-    ;(r as { t0: number }).t0 = timeOf(r.seq0)
-    r.t1 = timeOf(r.seq1)
   }
   for (const e of events) e.t = timeOf(e.seq)
   for (const c of creations) (c as { t0: number }).t0 = timeOf(c.seq0)
