@@ -8,6 +8,7 @@
  *   npm run soak -- --once                 (each entry once, with its CI seed and runs)
  *   npm run soak -- --only G13,G2 --runs 50
  *   npm run soak -- --histogram 500        (how often the generators produce each feature)
+ *   npm run soak -- --once --noshrink      (stop at the first counterexample, unshrunk: for mutant runs)
  */
 import fc from "fast-check"
 import { PROPERTIES, type Property } from "../packages/core/test/properties/catalog.js"
@@ -25,6 +26,8 @@ const once = args.includes("--once")
 const only = flag("only")?.split(",")
 const runsPer = Number(flag("runs") ?? 10)
 const hist = flag("histogram")
+// stop at the first counterexample, unshrunk (for mutant runs)
+const noShrink = args.includes("--noshrink")
 
 if (hist !== undefined) {
   console.log(histogram(Number(hist || 300)))
@@ -52,7 +55,7 @@ const runOne = (p: Property, seed: number, numRuns: number) => {
       const v = p.check(r)
       if (v !== null) throw new Error(v)
     }),
-    { seed, numRuns, endOnFailure: false }
+    { seed, numRuns, endOnFailure: noShrink }
   )
   if (result.failed) {
     failedIds.add(p.id)

@@ -53,6 +53,30 @@ const entry = (guarantee: number, title: string, knobs: Knobs, check: C.Check, r
   return safe.length === features.length ? [full] : [full, ci]
 }
 
+/**
+ * G31: worker creation failing for good, a MEM_RECLAIM per-cpu workqueue
+ * with more than RESCUER_BATCH sleeping items on each of two CPUs, so that
+ * both pwqs wait in mayday and the rescuer has to take turns.
+ */
+const rescuerFairnessArb: fc.Arbitrary<Workload> = fc.record({
+  perCpu: fc.array(fc.integer({ min: C.RESCUER_BATCH + 1, max: C.RESCUER_BATCH + 6 }), { minLength: 2, maxLength: 2 }),
+  sleep: fc.integer({ min: 1, max: 3 }),
+  memReclaim: fc.constant(true)
+}).map(({ perCpu, sleep }): Workload => {
+  const items = perCpu.flatMap((n, cpu) => Array.from({ length: n }, () => ({ cpu })))
+  return {
+    cpus: 2,
+    policy: "kernel",
+    creationFailsUntil: Infinity,
+    creationMs: 0,
+    idleTimeoutMs: 300_000,
+    watchdogMs: 0,
+    wqs: [{ kind: "percpu", maxActive: 0, highpri: false, cpuIntensive: false, memReclaim: true, freezable: false }],
+    items: items.map(() => ({ wq: 0, delayed: false, steps: [{ _tag: "sleep" as const, ms: sleep }] })),
+    ops: items.map((it, k) => ({ at: 0, op: { _tag: "queue" as const, k, cpu: it.cpu } }))
+  }
+})
+
 const CORE = only("delayed", "cancel", "disable", "flush", "requeue", "queueOther", "fail")
 
 export const PROPERTIES: ReadonlyArray<Property> = [
@@ -86,7 +110,15 @@ export const PROPERTIES: ReadonlyArray<Property> = [
   ...entry(28, "idle retention: never reap at 2 idle or fewer, only workers idle for idleTimeout", { kinds: ["percpu", "unbound"], features: only("requeue", "queueOther", "flush", "creationFails"), idleTimeoutMs: 15, maxSleep: 10, maxItems: 8, horizon: 120 }, C.idleRetention),
   ...entry(29, "single manager: a pool creates one worker at a time", { features: only("requeue", "queueOther", "creationFails", "freeze", "flush", "innerFlush") }, C.singleManager),
   ...entry(30, "rescuer progress: worker creation failing for good, MEM_RECLAIM items all run", { creationNever: true, features: only("requeue", "queueOther", "cancel", "flush", "delayed", "interrupt", "fail") }, C.rescuerProgress),
-  ...entry(31, `rescuer fairness: at most RESCUER_BATCH = ${C.RESCUER_BATCH} of one pwq while others wait`, { creationNever: true, kinds: ["percpu"], maxCpus: 2, maxItems: 40, maxOps: 80, horizon: 0, maxSleep: 3, features: only("requeue") }, C.rescuerFairness, 10),
+  {
+    id: "G31",
+    guarantee: 31,
+    title: `rescuer fairness: at most RESCUER_BATCH = ${C.RESCUER_BATCH} items of one pwq while another pwq waits in mayday`,
+    arb: rescuerFairnessArb,
+    check: C.rescuerFairness,
+    seed: 1031,
+    runs: 5
+  },
   ...entry(32, "freezing: nothing queued while frozen starts before the thaw; others unaffected", { features: only("freeze", "cancel", "requeue", "queueOther", "flush", "maxActive", "delayed", "disable", "attrs") }, C.freezing),
   ...entry(33, "destroy waits for everything pending and chained, then refuses queueing", { features: only("destroy", "requeue", "queueOther", "flush", "cancel", "destroyOwn", "attrs") }, C.destroy),
   ...entry(34, "flush-dependency warning: one per MEM_RECLAIM→non-MEM_RECLAIM pair", { flags: ["memReclaim"], features: only("innerFlush", "requeue", "queueOther", "flush") }, C.flushDependency),
