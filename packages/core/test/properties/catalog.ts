@@ -84,7 +84,7 @@ export const PROPERTIES: ReadonlyArray<Property> = [
   ...entry(2, "conservation: runs = successful queues − grabs; stats.failed counts every failed run", { features: without("saturate") }, C.conservation),
   ...entry(3, "PENDING clears before the body: a self-requeue returns true and runs once more, after", { features: without("saturate", "burst") }, C.pendingClearsFirst),
   ...entry(4, "non-reentrancy: an item's runs never overlap", { features: without("saturate", "burst") }, C.nonReentrancy),
-  ...entry(5, "requeue follows the runner: queued while running, the next run is on the same pool, after", { features: without("saturate", "burst") }, C.requeueFollowsRunner),
+  ...entry(5, "requeue follows the runner: queued while running, the next run is on the same pool, after", { kinds: ["percpu"], maxCpus: 3, maxSleep: 12, features: only("requeue", "queueOther", "cancel", "flush", "fail", "maxActive", "creationFails", "freeze") }, C.requeueFollowsRunner, 40),
   ...entry(6, "max_active per CPU is never exceeded", { kinds: ["percpu"], features: without("saturate", "burst") }, C.maxActivePerCpu),
   ...entry(7, "max_active across an unbound workqueue is never exceeded", { kinds: ["unbound"], features: without("saturate", "burst") }, C.maxActiveUnbound),
   ...entry(8, "ordered: one at a time, in queue order, across attribute changes", { kinds: ["ordered", "percpu"], features: without("saturate", "burst") }, C.ordered),
