@@ -11,6 +11,7 @@
 import fc from "fast-check"
 import * as C from "./checks.js"
 import { ALL_FEATURES, type Feature, type Knobs, type Workload, workloadArb } from "./model.js"
+import { KNOWN_BUG } from "./known.js"
 import { runWorkload } from "./run.js"
 
 export interface Property {
@@ -40,10 +41,19 @@ export const BUG_TRIGGERS: ReadonlyArray<Feature> = [
   "negativeDelay"
 ]
 
-const entry = (guarantee: number, title: string, knobs: Knobs, check: C.Check, runs = 25): Array<Property> => {
+const entry = (
+  guarantee: number,
+  title: string,
+  knobs: Knobs,
+  check: C.Check,
+  runs = 25,
+  ciDrop: ReadonlyArray<Feature> = BUG_TRIGGERS
+): Array<Property> => {
   const full: Property = { id: `G${guarantee}`, guarantee, title, arb: workloadArb(knobs), check, seed: 1000 + guarantee, runs }
   const features = knobs.features ?? ALL_FEATURES
-  const safe = features.filter((f) => !BUG_TRIGGERS.includes(f))
+  const safe = features.filter((f) => !ciDrop.includes(f))
+  // the twin runs only while the full entry waits for a fix
+  if (KNOWN_BUG[full.id] === undefined) return [full]
   const ci: Property = {
     ...full,
     id: `G${guarantee}.ci`,
@@ -91,8 +101,8 @@ export const PROPERTIES: ReadonlyArray<Property> = [
   ...entry(9, "FIFO activation within a pwq (freeze/thaw and max_active changes included)", { kinds: ["percpu"], features: without("saturate", "burst", "policies") }, C.fifoActivation),
   ...entry(10, "raising max_active activates waiting items at once; lowering stops nothing", { kinds: ["percpu", "unbound"], features: only(...CORE, "maxActive", "freeze", "creationFails") }, C.raisingMaxActive),
   ...entry(11, "barriers are free: Work.flush completes on a saturated workqueue, no slot taken", { features: only("flush", "requeue", "queueOther", "maxActive", "innerFlush", "cancel", "policies") , maxSleep: 20 }, C.barriersFree),
-  ...entry(12, "Work.flush: false iff idle, else returns after the instance at the call finished", { features: without("saturate") }, C.flushWork),
-  ...entry(13, "flush(wq) returns after everything queued before it finished", { features: without("saturate") }, C.flushWq),
+  ...entry(12, "Work.flush: false iff idle, else returns after the instance at the call finished", { features: without("saturate"), emphasis: ["flushWork", "flushDelayed"], maxSleep: 10 }, C.flushWork),
+  ...entry(13, "flush(wq) returns after everything queued before it finished", { features: without("saturate"), emphasis: ["flushWq"], maxSleep: 10 }, C.flushWq),
   ...entry(14, "concurrent flushes (bursts of 14–22) all return, in call order", { features: only("burst", "flush", "requeue", "queueOther", "attrs", "maxActive", "innerFlush", "policies", "creationFails") }, C.concurrentFlushes),
   ...entry(15, "color accounting at every quiescent point; all zero when idle", { features: without("saturate") }, C.colorAccounting),
   ...entry(16, "drain empties the workqueue, accepts only chained queueing meanwhile", { features: without("saturate") }, C.drain),
@@ -121,13 +131,13 @@ export const PROPERTIES: ReadonlyArray<Property> = [
   },
   ...entry(32, "freezing: nothing queued while frozen starts before the thaw; others unaffected", { features: only("freeze", "cancel", "requeue", "queueOther", "flush", "maxActive", "delayed", "disable", "attrs") }, C.freezing),
   ...entry(33, "destroy waits for everything pending and chained, then refuses queueing", { features: only("destroy", "requeue", "queueOther", "flush", "cancel", "destroyOwn", "attrs") }, C.destroy),
-  ...entry(34, "flush-dependency warning: one per MEM_RECLAIM→non-MEM_RECLAIM pair", { flags: ["memReclaim"], features: only("innerFlush", "requeue", "queueOther", "flush") }, C.flushDependency),
+  ...entry(34, "flush-dependency warning: one per MEM_RECLAIM→non-MEM_RECLAIM pair", { flags: ["memReclaim"], features: only("innerFlush", "requeue", "queueOther", "flush"), emphasis: ["flushWq", "flushWork"] }, C.flushDependency),
   ...entry(35, "Work.current is the item inside it (and busy says running), none outside", { features: without("saturate", "burst") }, C.currentAndBusy),
   ...entry(36, "BH: on the queueing CPU, one at a time, in queue order, never blocking", { bh: true, features: only("requeue", "queueOther", "fail", "cancel", "disable") }, C.bh),
   ...entry(37, "watchdog: stalls reported once per period, never for empty worklists", { watchdog: true, features: only("requeue", "queueOther", "creationFails", "flush", "freeze"), horizon: 400 }, C.watchdog, 15),
   ...entry(38, "visibility: the run a successful queue causes sees what was written before it", { features: without("saturate") }, C.visibility),
-  ...entry(39, "ordered plug: after applyAttrs nothing later starts before everything earlier finished", { kinds: ["ordered"], features: only("attrs", "requeue", "queueOther", "flush", "cancel") }, C.orderedPlug),
-  ...entry(40, "queueing across reconfiguration: every successful queue causes exactly one run", { kinds: ["unbound", "ordered"], features: only("attrs", "requeue", "queueOther", "flush", "cancel", "fail", "maxActive", "delayed") }, C.queueAcrossReconfiguration)
+  ...entry(39, "ordered plug: after applyAttrs nothing later starts before everything earlier finished", { kinds: ["ordered"], maxSleep: 12, emphasis: ["applyAttrs", "queue"], features: only("attrs", "requeue", "queueOther", "flush", "cancel") }, C.orderedPlug),
+  ...entry(40, "queueing across reconfiguration: every successful queue causes exactly one run", { kinds: ["unbound", "ordered"], maxSleep: 10, emphasis: ["applyAttrs"], features: only("attrs", "requeue", "queueOther", "flush", "cancel", "fail", "maxActive", "delayed") }, C.queueAcrossReconfiguration, 25, ["fail"])
 ]
 
 /** run one property's check on one workload: the violation, or null */

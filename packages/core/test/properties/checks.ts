@@ -280,12 +280,14 @@ export const flushWork: Check = (r) => {
       if (c.error === "FlushDeadlock" && c.from !== null) continue
       return `G12: Work.flush failed: ${show(c)}`
     }
-    const busy = c.busyPendingBefore ?? (c.pendingBefore || c.runningBefore)
+    // an armed timer is pending but not queued: Work.flush has nothing to wait for (DelayedWork.flush fires it)
+    const armed = c.expiresBefore !== null && c.expiresBefore !== undefined
+    const busy = armed ? c.runningBefore : c.busyPendingBefore ?? (c.pendingBefore || c.runningBefore)
     if (c.from === null && c.result !== busy) return `G12: Work.flush returned ${c.result}, the item was ${busy ? "busy" : "idle"}: ${show(c)}`
     if (c.result !== true) continue
     const late = finishedBy(r, c.k!, c.seq0, c.seq1)
     if (late) return `G12: Work.flush returned before ${late} finished: ${show(c)}`
-    if (c.pendingBefore) {
+    if (c.pendingBefore && !armed) {
       const run = r.runs.find((x) => x.k === c.k && x.seq0 > c.seq0)
       const grab = r.calls.find((x) => x.k === c.k && x.seq0 > c.seq0 && grabbed(x) && (!run || x.seq0 < run.seq0))
       if (!grab && (!run || run.seq0 > c.seq1 || run.seq1 < 0 || run.seq1 > c.seq1)) {
@@ -301,10 +303,12 @@ const waitedFor = (r: Result, c: Call, wq: number): Violation => {
   for (const q of r.calls) {
     if (!queued(q) || wqOf(r, q.k!) !== wq || q.seq1 > c.seq0) continue
     const run = causedRun(r, q)
+    if (run && c.from !== null && run.k === c.from && run.seq0 < c.seq0) continue
     if (run && (run.seq1 < 0 || run.seq1 > c.seq1)) return `${show(q)} → ${showRun(run)}`
   }
-  // and every run of the workqueue started before the call
+  // and every run of the workqueue started before the call (but the caller's own: it cannot wait for itself)
   for (const run of r.runs) {
+    if (c.from !== null && run.k === c.from && run.seq1 > c.seq1) continue
     if (wqOf(r, run.k) === wq && run.seq0 < c.seq0 && (run.seq1 < 0 || run.seq1 > c.seq1)) return showRun(run)
   }
   return null

@@ -151,14 +151,19 @@ export interface Knobs {
   readonly watchdog?: boolean
   readonly idleTimeoutMs?: number
   readonly maxSleep?: number
+  /** operations and steps generated six times as often as usual */
+  readonly emphasis?: ReadonlyArray<Op["_tag"] | Step["_tag"]>
 }
 
 const has = (features: ReadonlyArray<Feature>, f: Feature) => features.includes(f)
 
-const weighted = <A>(entries: ReadonlyArray<readonly [number, fc.Arbitrary<A> | null]>): fc.Arbitrary<A> =>
+const weighted = <A extends { readonly _tag: string }>(
+  entries: ReadonlyArray<readonly [number, fc.Arbitrary<A> | null, string?]>,
+  emphasis: ReadonlyArray<string> = []
+): fc.Arbitrary<A> =>
   fc.oneof(
-    ...entries.filter((e): e is readonly [number, fc.Arbitrary<A>] => e[1] !== null && e[0] > 0).map(([weight, arbitrary]) => ({
-      weight,
+    ...entries.filter((e): e is readonly [number, fc.Arbitrary<A>, string?] => e[1] !== null && e[0] > 0).map(([weight, arbitrary, tag]) => ({
+      weight: tag !== undefined && emphasis.includes(tag) ? weight * 6 : weight,
       arbitrary
     }))
   )
@@ -177,25 +182,25 @@ export const wqArb = (knobs: Knobs): fc.Arbitrary<WqSpec> => {
   }).map((s): WqSpec => s.kind === "ordered" ? { ...s, maxActive: 1, cpuIntensive: false, highpri: false } : s)
 }
 
-const stepArb = (features: ReadonlyArray<Feature>, items: number, wqs: number, maxSleep: number): fc.Arbitrary<Step> => {
+const stepArb = (features: ReadonlyArray<Feature>, items: number, wqs: number, maxSleep: number, emphasis: ReadonlyArray<string>): fc.Arbitrary<Step> => {
   const k = fc.integer({ min: 0, max: items - 1 })
   const w = fc.integer({ min: 0, max: wqs - 1 })
   return weighted<Step>([
-    [5, fc.integer({ min: 0, max: maxSleep }).map((ms) => ({ _tag: "sleep" as const, ms }))],
-    [2, fc.integer({ min: 1, max: 6 }).map((n) => ({ _tag: "yield" as const, n }))],
-    [has(features, "requeue") ? 3 : 0, fc.constant({ _tag: "requeue" as const })],
-    [has(features, "queueOther") ? 3 : 0, k.map((k) => ({ _tag: "queue" as const, k }))],
-    [has(features, "innerCancel") ? 1 : 0, k.map((k) => ({ _tag: "cancel" as const, k }))],
-    [has(features, "innerCancel") && has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "disable" as const, k }))],
-    [has(features, "innerCancel") && has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "enable" as const, k }))],
-    [has(features, "innerCancel") ? 1 : 0, k.map((k) => ({ _tag: "cancelSync" as const, k }))],
-    [has(features, "innerFlush") ? 1 : 0, k.map((k) => ({ _tag: "flushWork" as const, k }))],
-    [has(features, "innerFlush") ? 1 : 0, w.map((wq) => ({ _tag: "flushWq" as const, wq }))],
-    [has(features, "flushSelf") ? 1 : 0, fc.constant({ _tag: "flushSelf" as const })],
-    [has(features, "destroyOwn") ? 1 : 0, fc.constant({ _tag: "destroyOwn" as const })],
-    [has(features, "fail") ? 1 : 0, fc.constant({ _tag: "fail" as const })],
-    [has(features, "interrupt") ? 1 : 0, fc.constant({ _tag: "interrupt" as const })]
-  ])
+    [5, fc.integer({ min: 0, max: maxSleep }).map((ms) => ({ _tag: "sleep" as const, ms })), "sleep"],
+    [2, fc.integer({ min: 1, max: 6 }).map((n) => ({ _tag: "yield" as const, n })), "yield"],
+    [has(features, "requeue") ? 3 : 0, fc.constant({ _tag: "requeue" as const }), "requeue"],
+    [has(features, "queueOther") ? 3 : 0, k.map((k) => ({ _tag: "queue" as const, k })), "queue"],
+    [has(features, "innerCancel") ? 1 : 0, k.map((k) => ({ _tag: "cancel" as const, k })), "cancel"],
+    [has(features, "innerCancel") && has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "disable" as const, k })), "disable"],
+    [has(features, "innerCancel") && has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "enable" as const, k })), "enable"],
+    [has(features, "innerCancel") ? 1 : 0, k.map((k) => ({ _tag: "cancelSync" as const, k })), "cancelSync"],
+    [has(features, "innerFlush") ? 1 : 0, k.map((k) => ({ _tag: "flushWork" as const, k })), "flushWork"],
+    [has(features, "innerFlush") ? 1 : 0, w.map((wq) => ({ _tag: "flushWq" as const, wq })), "flushWq"],
+    [has(features, "flushSelf") ? 1 : 0, fc.constant({ _tag: "flushSelf" as const }), "flushSelf"],
+    [has(features, "destroyOwn") ? 1 : 0, fc.constant({ _tag: "destroyOwn" as const }), "destroyOwn"],
+    [has(features, "fail") ? 1 : 0, fc.constant({ _tag: "fail" as const }), "fail"],
+    [has(features, "interrupt") ? 1 : 0, fc.constant({ _tag: "interrupt" as const }), "interrupt"],
+  ], emphasis)
 }
 
 const delayArb = (features: ReadonlyArray<Feature>): fc.Arbitrary<Delay> =>
@@ -206,7 +211,7 @@ const delayArb = (features: ReadonlyArray<Feature>): fc.Arbitrary<Delay> =>
     duration: fc.boolean()
   })
 
-const opArb = (features: ReadonlyArray<Feature>, wl: { cpus: number; wqs: ReadonlyArray<WqSpec>; items: ReadonlyArray<ItemSpec> }): fc.Arbitrary<Op> => {
+const opArb = (features: ReadonlyArray<Feature>, wl: { cpus: number; wqs: ReadonlyArray<WqSpec>; items: ReadonlyArray<ItemSpec> }, emphasis: ReadonlyArray<string>): fc.Arbitrary<Op> => {
   const k = fc.integer({ min: 0, max: wl.items.length - 1 })
   const delayedItems = wl.items.flatMap((it, i) => it.delayed ? [i] : [])
   const dk = delayedItems.length > 0 ? fc.constantFrom(...delayedItems) : null
@@ -216,27 +221,27 @@ const opArb = (features: ReadonlyArray<Feature>, wl: { cpus: number; wqs: Readon
   const cpu = fc.option(fc.integer({ min: 0, max: wl.cpus - 1 }), { nil: null, freq: 2 })
   const cpumask = fc.subarray(Array.from({ length: wl.cpus }, (_, i) => i), { minLength: 1 })
   return weighted<Op>([
-    [12, fc.record({ k, cpu }).map((r) => ({ _tag: "queue" as const, ...r }))],
-    [dk && has(features, "delayed") ? 3 : 0, dk && fc.record({ k: dk, delay: delayArb(features) }).map((r) => ({ _tag: "queueDelayed" as const, ...r }))],
-    [dk && has(features, "delayed") ? 2 : 0, dk && fc.record({ k: dk, delay: delayArb(features) }).map((r) => ({ _tag: "modDelayed" as const, ...r }))],
-    [dk && has(features, "delayed") && has(features, "flush") ? 1 : 0, dk && dk.map((k) => ({ _tag: "flushDelayed" as const, k }))],
-    [has(features, "cancel") ? 2 : 0, k.map((k) => ({ _tag: "cancel" as const, k }))],
-    [has(features, "cancel") ? 2 : 0, k.map((k) => ({ _tag: "cancelSync" as const, k }))],
-    [has(features, "disable") ? 2 : 0, k.map((k) => ({ _tag: "disable" as const, k }))],
-    [has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "disableSync" as const, k }))],
-    [has(features, "saturate") ? 1 : 0, k.map((k) => ({ _tag: "disableMany" as const, k }))],
-    [has(features, "disable") ? 3 : 0, k.map((k) => ({ _tag: "enable" as const, k }))],
-    [has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "enableQueue" as const, k }))],
-    [has(features, "flush") ? 2 : 0, k.map((k) => ({ _tag: "flushWork" as const, k }))],
-    [has(features, "flush") ? 2 : 0, w.map((wq) => ({ _tag: "flushWq" as const, wq }))],
-    [has(features, "burst") ? 2 : 0, fc.record({ wq: w, n: fc.integer({ min: 14, max: 22 }) }).map((r) => ({ _tag: "flushBurst" as const, ...r }))],
-    [has(features, "drain") ? 2 : 0, w.map((wq) => ({ _tag: "drain" as const, wq }))],
-    [has(features, "destroy") ? 2 : 0, w.map((wq) => ({ _tag: "destroy" as const, wq }))],
-    [has(features, "attrs") && unbound.length > 0 ? 5 : 0, unbound.length > 0 ? fc.record({ wq: fc.constantFrom(...unbound), cpumask }).map((r) => ({ _tag: "applyAttrs" as const, ...r })) : null],
-    [has(features, "maxActive") && settable.length > 0 ? 5 : 0, settable.length > 0 ? fc.record({ wq: fc.constantFrom(...settable), n: fc.integer({ min: 1, max: 4 }) }).map((r) => ({ _tag: "setMaxActive" as const, ...r })) : null],
-    [has(features, "freeze") ? 5 : 0, fc.constant({ _tag: "freeze" as const })],
-    [has(features, "freeze") ? 5 : 0, fc.constant({ _tag: "thaw" as const })]
-  ])
+    [12, fc.record({ k, cpu }).map((r) => ({ _tag: "queue" as const, ...r })), "queue"],
+    [dk && has(features, "delayed") ? 3 : 0, dk && fc.record({ k: dk, delay: delayArb(features) }).map((r) => ({ _tag: "queueDelayed" as const, ...r })), "queueDelayed"],
+    [dk && has(features, "delayed") ? 2 : 0, dk && fc.record({ k: dk, delay: delayArb(features) }).map((r) => ({ _tag: "modDelayed" as const, ...r })), "modDelayed"],
+    [dk && has(features, "delayed") && has(features, "flush") ? 1 : 0, dk && dk.map((k) => ({ _tag: "flushDelayed" as const, k })), "flushDelayed"],
+    [has(features, "cancel") ? 2 : 0, k.map((k) => ({ _tag: "cancel" as const, k })), "cancel"],
+    [has(features, "cancel") ? 2 : 0, k.map((k) => ({ _tag: "cancelSync" as const, k })), "cancelSync"],
+    [has(features, "disable") ? 2 : 0, k.map((k) => ({ _tag: "disable" as const, k })), "disable"],
+    [has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "disableSync" as const, k })), "disableSync"],
+    [has(features, "saturate") ? 1 : 0, k.map((k) => ({ _tag: "disableMany" as const, k })), "disableMany"],
+    [has(features, "disable") ? 3 : 0, k.map((k) => ({ _tag: "enable" as const, k })), "enable"],
+    [has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "enableQueue" as const, k })), "enableQueue"],
+    [has(features, "flush") ? 2 : 0, k.map((k) => ({ _tag: "flushWork" as const, k })), "flushWork"],
+    [has(features, "flush") ? 2 : 0, w.map((wq) => ({ _tag: "flushWq" as const, wq })), "flushWq"],
+    [has(features, "burst") ? 2 : 0, fc.record({ wq: w, n: fc.integer({ min: 14, max: 22 }) }).map((r) => ({ _tag: "flushBurst" as const, ...r })), "flushBurst"],
+    [has(features, "drain") ? 2 : 0, w.map((wq) => ({ _tag: "drain" as const, wq })), "drain"],
+    [has(features, "destroy") ? 2 : 0, w.map((wq) => ({ _tag: "destroy" as const, wq })), "destroy"],
+    [has(features, "attrs") && unbound.length > 0 ? 5 : 0, unbound.length > 0 ? fc.record({ wq: fc.constantFrom(...unbound), cpumask }).map((r) => ({ _tag: "applyAttrs" as const, ...r })) : null, "applyAttrs"],
+    [has(features, "maxActive") && settable.length > 0 ? 5 : 0, settable.length > 0 ? fc.record({ wq: fc.constantFrom(...settable), n: fc.integer({ min: 1, max: 4 }) }).map((r) => ({ _tag: "setMaxActive" as const, ...r })) : null, "setMaxActive"],
+    [has(features, "freeze") ? 5 : 0, fc.constant({ _tag: "freeze" as const }), "freeze"],
+    [has(features, "freeze") ? 5 : 0, fc.constant({ _tag: "thaw" as const }), "thaw"],
+  ], emphasis)
 }
 
 /**
@@ -319,7 +324,7 @@ export const workloadArb = (knobs: Knobs = {}): fc.Arbitrary<Workload> => {
       }),
       { minLength: 1, maxLength: knobs.maxItems ?? 6 }
     ).chain((items0) =>
-      fc.array(fc.array(stepArb(knobs.bh ? features.filter((f) => f !== "innerFlush" && f !== "innerCancel") : features, items0.length, base.wqs.length, knobs.maxSleep ?? 6), { maxLength: 4 }), {
+      fc.array(fc.array(stepArb(knobs.bh ? features.filter((f) => f !== "innerFlush" && f !== "innerCancel") : features, items0.length, base.wqs.length, knobs.maxSleep ?? 6, knobs.emphasis ?? []), { maxLength: 4 }), {
         minLength: items0.length,
         maxLength: items0.length
       }).chain((steps) => {
@@ -327,7 +332,7 @@ export const workloadArb = (knobs: Knobs = {}): fc.Arbitrary<Workload> => {
         const wl0 = { ...base, items }
         const episodes = episodeArb(features, wl0, horizon)
         return fc.tuple(
-          fc.array(fc.record({ at: fc.integer({ min: 0, max: horizon }), op: opArb(features, wl0) }), {
+          fc.array(fc.record({ at: fc.integer({ min: 0, max: horizon }), op: opArb(features, wl0, knobs.emphasis ?? []) }), {
             minLength: 1,
             maxLength: knobs.maxOps ?? 22
           }),

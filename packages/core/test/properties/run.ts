@@ -421,7 +421,7 @@ export const runWorkload = (wl: Workload): Result => {
         })
     },
     {
-      maxSteps: 3_000_000,
+      maxSteps: 1_000_000,
       onQuiescent: (t) => {
         if (pools === undefined) return
         quiescent.push({
