@@ -584,13 +584,20 @@ export const workConservation: Check = (r) => {
   return null
 }
 
+/** the CPU a queue call targets: its own, else the caller's (the outside runs on CPU 0) */
+const cpuOf = (r: Result, c: Call): number => {
+  if (c.cpu !== null && c.cpu !== undefined) return c.cpu
+  if (c.from === null) return 0
+  return r.runs.find((x) => x.k === c.from && x.seq0 < c.seq0 && (x.seq1 < 0 || x.seq1 > c.seq0))?.cpu ?? -1
+}
+
 // G27: an item queued while a CPU-intensive item hogs the CPU starts before it finishes
 export const cpuIntensive: Check = (r) => {
   for (const run of r.runs) {
     const spec = r.wl.wqs[wqOf(r, run.k)]!
     if (!spec.cpuIntensive || spec.kind !== "percpu" || run.seq1 < 0) continue
     for (const c of r.calls) {
-      if (!queued(c) || c.seq0 < run.seq0 || c.seq0 > run.seq1 || c.cpu !== run.cpu) continue
+      if (!queued(c) || c.seq0 < run.seq0 || c.seq0 > run.seq1 || cpuOf(r, c) !== run.cpu) continue
       const other = r.wl.wqs[wqOf(r, c.k!)]!
       if (other.kind !== "percpu" || other.highpri !== spec.highpri || other.cpuIntensive) continue
       if (inProgress(r, c.seq0).some((x) => x.pool === run.pool && x !== run)) continue
