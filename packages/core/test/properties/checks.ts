@@ -601,6 +601,9 @@ export const cpuIntensive: Check = (r) => {
       const other = r.wl.wqs[wqOf(r, c.k!)]!
       if (other.kind !== "percpu" || other.highpri !== spec.highpri || other.cpuIntensive) continue
       if (inProgress(r, c.seq0).some((x) => x.pool === run.pool && x !== run)) continue
+      // queued by the intensive item itself: it must keep the CPU (yield) afterwards for the other to overtake it
+      const steps = r.wl.items[run.k]!.steps
+      if (c.from === run.k && !steps.some((st, i) => st._tag === "yield" && steps.slice(0, i).some((q) => q._tag === "queue" || q._tag === "requeue"))) continue
       const next = causedRun(r, c)
       if (next && next.seq0 > run.seq1) return `G27: ${show(c)} waited for the CPU-intensive ${showRun(run)}: ${showRun(next)}`
     }

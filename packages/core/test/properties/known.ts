@@ -16,6 +16,7 @@
 export const KNOWN_BUG: Readonly<Record<string, string>> = {
   G2: "Work.flush(self) after self-requeue hangs (seed 1002: Policy.legacy, an item requeues itself then Work.flush(self): Deadlock)",
   G14: "Work.flush(self) after self-requeue hangs (seed 1014: an item requeues itself then flushes itself; the burst of 14 flushes never returns)",
+  G16: "Work.flush(self) after self-requeue hangs (seed 1016: Policy.legacy, a delayed item requeues itself then flushes itself; drain(wq2) never returns)",
   G17: "failed cancelSync/disableSync half-done (seed 1017: cancelSync(self) from the body fails with FlushDeadlock but has already taken PENDING)",
   G20: "unbalanced enable during cancelSync (soak seed 885799502: cancelSync at the saturated depth 65535 leaves 65534: the temporary disable saturates, the re-enable still decrements)",
   G23: "negative Duration delay (seed 1023: modDelayed(Duration.millis(-1)) is accepted instead of failing with InvalidDelay)",
