@@ -194,7 +194,7 @@ export const compare = async <M>(
     if (VERBOSE) progress(`    ${label} / ${c.name}${warmup ? " (warm-up)" : ""}: ${ms.toFixed(0)} ms`)
     return { m, ms }
   }
-  if (warmup) for (const c of contenders) await runOne(c, true)
+  if (warmup) { for (const c of contenders) await runOne(c, true) }
   for (let r = 0; r < options.reps; r++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (k + r) % contenders.length

@@ -24,7 +24,17 @@ import * as perfWq from "./cases/perf-wq.js"
 import * as runAll from "./cases/run-all.js"
 import * as throughputAwait from "./cases/throughput-await.js"
 import * as throughputSync from "./cases/throughput-sync.js"
-import { type CaseOptions, type CaseResult, gc, markdownTable, now, progress, type Row, rowsTable, type Table } from "./lib.js"
+import {
+  type CaseOptions,
+  type CaseResult,
+  gc,
+  markdownTable,
+  now,
+  progress,
+  type Row,
+  rowsTable,
+  type Table
+} from "./lib.js"
 
 const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => Promise<CaseResult>]> = [
   [1, "throughput, trivial synchronous items", throughputSync.run],
@@ -95,7 +105,13 @@ const main = async () => {
   writeFileSync(join(dir, "latest.json"), `${JSON.stringify(rows, null, 2)}\n`)
   writeFileSync(
     join(dir, "latest-meta.json"),
-    `${JSON.stringify({ machine, quick, reps: options.reps, date: new Date().toISOString(), totalSeconds, timings, tables, notes }, null, 2)}\n`
+    `${
+      JSON.stringify(
+        { machine, quick, reps: options.reps, date: new Date().toISOString(), totalSeconds, timings, tables, notes },
+        null,
+        2
+      )
+    }\n`
   )
 }
 

@@ -127,7 +127,8 @@ const watched = async (context: BrowserContext, label: () => string): Promise<Pa
     // a lazy load (the search UI) still in flight when the crawl moves on is aborted by the navigation;
     // that is no broken asset as long as the file exists (a missing one answers 404, recorded below)
     const url = new URL(req.url())
-    const aborted = req.failure()?.errorText === "net::ERR_ABORTED" && url.host === new URL(page.url()).host && fileOf(url.pathname) !== undefined
+    const aborted = req.failure()?.errorText === "net::ERR_ABORTED" && url.host === new URL(page.url()).host &&
+      fileOf(url.pathname) !== undefined
     if (!aborted) fail(`${label()}: request failed: ${req.url()} (${req.failure()?.errorText})`)
   })
   page.on("response", (res) => {
@@ -161,7 +162,10 @@ const crawl = async (context: BrowserContext, origin: string): Promise<Map<strin
     const { ids, links, images } = await page.evaluate(() => ({
       ids: [...document.querySelectorAll("[id]")].map((e) => e.id),
       links: [...document.querySelectorAll("a[href]")].map((a) => (a as HTMLAnchorElement).href),
-      images: [...document.querySelectorAll("img")].map((i) => ({ src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0 }))
+      images: [...document.querySelectorAll("img")].map((i) => ({
+        src: i.currentSrc || i.src,
+        ok: i.complete && i.naturalWidth > 0
+      }))
     }))
     for (const image of images) check(image.ok, `${next}: image did not load: ${image.src}`)
     const internal = links.filter((l) => l.startsWith(origin))
@@ -217,7 +221,9 @@ const checkSearch = async (context: BrowserContext, origin: string): Promise<voi
   const page = await watched(context, () => "search")
   await page.goto(`${origin}/`)
   const open = page.locator("site-search button[data-open-modal]").first()
-  await page.waitForFunction(() => !document.querySelector("site-search button[data-open-modal]")?.hasAttribute("disabled"))
+  await page.waitForFunction(() =>
+    !document.querySelector("site-search button[data-open-modal]")?.hasAttribute("disabled")
+  )
   await open.click()
   const input = page.locator("#starlight__search input.pagefind-ui__search-input")
   await input.waitFor({ state: "visible", timeout: 10_000 })
@@ -237,7 +243,9 @@ const checkSearch = async (context: BrowserContext, origin: string): Promise<voi
     const titles = await workqueue.allTextContents()
     console.log(`search: "flush" lists the Workqueue API page (${titles.map((t) => t.trim()).join(" | ")})`)
   } catch {
-    const hrefs = await page.locator("#starlight__search .pagefind-ui__result a").evaluateAll((as) => as.map((a) => a.getAttribute("href") ?? ""))
+    const hrefs = await page.locator("#starlight__search .pagefind-ui__result a").evaluateAll((as) =>
+      as.map((a) => a.getAttribute("href") ?? "")
+    )
     fail(`search: "flush" does not list the Workqueue API page; it lists ${hrefs.join(", ")}`)
   }
   // the index itself: the Workqueue page's flush section
@@ -245,9 +253,14 @@ const checkSearch = async (context: BrowserContext, origin: string): Promise<voi
     const pagefind = await import(/* @vite-ignore */ `${location.origin}/pagefind/pagefind.js`)
     const search = await pagefind.search("flush")
     const data = await Promise.all(search.results.map((r: { data: () => Promise<unknown> }) => r.data()))
-    return (data as Array<{ url: string; sub_results: Array<{ url: string }> }>).flatMap((d) => [d.url, ...d.sub_results.map((s) => s.url)])
+    return (data as Array<{ url: string; sub_results: Array<{ url: string }> }>).flatMap((
+      d
+    ) => [d.url, ...d.sub_results.map((s) => s.url)])
   })
-  check(sections.includes("/reference/core/workqueue/#flush"), `search: the index has no /reference/core/workqueue/#flush section for "flush"`)
+  check(
+    sections.includes("/reference/core/workqueue/#flush"),
+    `search: the index has no /reference/core/workqueue/#flush section for "flush"`
+  )
   await page.close()
 }
 
@@ -260,9 +273,17 @@ const checkDiagrams = async (context: BrowserContext, origin: string): Promise<v
   for (let i = 0; i < count; i++) {
     const svg = figures.nth(i)
     const box = await svg.boundingBox()
-    check(box !== null && box.width > 200 && box.height > 80, `diagrams: diagram ${i + 1} is not drawn at a visible size (${JSON.stringify(box)})`)
-    const bars = await svg.locator("rect.running").evaluateAll((rs) => rs.map((r) => (r as SVGGraphicsElement).getBBox().width))
-    check(bars.length >= 3 && bars.every((w) => w > 0), `diagrams: diagram ${i + 1} has ${bars.length} running bars, widths ${bars.join(", ")}`)
+    check(
+      box !== null && box.width > 200 && box.height > 80,
+      `diagrams: diagram ${i + 1} is not drawn at a visible size (${JSON.stringify(box)})`
+    )
+    const bars = await svg.locator("rect.running").evaluateAll((rs) =>
+      rs.map((r) => (r as SVGGraphicsElement).getBBox().width)
+    )
+    check(
+      bars.length >= 3 && bars.every((w) => w > 0),
+      `diagrams: diagram ${i + 1} has ${bars.length} running bars, widths ${bars.join(", ")}`
+    )
   }
   await page.close()
 }
@@ -272,7 +293,10 @@ const checkWorkqueuePage = async (context: BrowserContext, origin: string): Prom
   await page.goto(`${origin}/reference/core/workqueue/`)
   const headings = await page.locator(".sl-markdown-content h3").allTextContents()
   for (const name of ["queue", "flush", "drain", "queueDelayed"]) {
-    check(headings.map((h) => h.trim()).includes(name), `API page Workqueue: no heading for ${name} (has ${headings.length} headings)`)
+    check(
+      headings.map((h) => h.trim()).includes(name),
+      `API page Workqueue: no heading for ${name} (has ${headings.length} headings)`
+    )
   }
   // the section of flush: from its heading (in Starlight's heading wrapper) to the next heading
   const section = await page.evaluate(() => {
@@ -280,13 +304,22 @@ const checkWorkqueuePage = async (context: BrowserContext, origin: string): Prom
     if (heading === null) return null
     let node = heading.closest(".sl-heading-wrapper") ?? heading
     let text = ""
-    while ((node = node.nextElementSibling as Element) !== null && !/^H[1-3]$/.test(node.tagName) && !node.matches(".sl-heading-wrapper")) {
+    while (
+      (node = node.nextElementSibling as Element) !== null && !/^H[1-3]$/.test(node.tagName) &&
+      !node.matches(".sl-heading-wrapper")
+    ) {
       text += `${node.textContent ?? ""}\n`
     }
     return text
   })
-  check(section !== null && section.includes("export declare const flush"), "API page Workqueue: flush has no signature below its heading")
-  check(section !== null && section.includes("Added in v0.1.0"), "API page Workqueue: flush does not say which version added it")
+  check(
+    section !== null && section.includes("export declare const flush"),
+    "API page Workqueue: flush has no signature below its heading"
+  )
+  check(
+    section !== null && section.includes("Added in v0.1.0"),
+    "API page Workqueue: flush does not say which version added it"
+  )
   await page.close()
 }
 
@@ -311,7 +344,10 @@ const checkTwoslash = async (context: BrowserContext, origin: string): Promise<v
       const popup = page.locator(".twoslash-popup-container:visible").first()
       await popup.waitFor({ state: "visible", timeout: 5_000 })
       const text = (await popup.textContent()) ?? ""
-      check(text.includes("Effect.Effect<"), `twoslash: the popup of \`program\` shows ${JSON.stringify(text.slice(0, 80))}`)
+      check(
+        text.includes("Effect.Effect<"),
+        `twoslash: the popup of \`program\` shows ${JSON.stringify(text.slice(0, 80))}`
+      )
     }
   }
   await page.close()
@@ -360,7 +396,9 @@ const main = async (): Promise<number> => {
     return 1
   }
   if (!fs.existsSync(executablePath)) {
-    console.error(`docs-browser-test: no Chromium at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH)`)
+    console.error(
+      `docs-browser-test: no Chromium at ${executablePath} (apt-get install -y chromium, or set CHROMIUM_PATH)`
+    )
     return 1
   }
   const server = await serve()
@@ -401,10 +439,14 @@ const main = async (): Promise<number> => {
     await step("screenshots", () => shoot(context, server.origin))
     const seconds = ((Date.now() - started) / 1000).toFixed(1)
     if (errors.length > 0) {
-      console.error(`docs-browser-test: ${errors.length} failure(s); ${visited.size} pages, ${links} internal links, ${seconds} s`)
+      console.error(
+        `docs-browser-test: ${errors.length} failure(s); ${visited.size} pages, ${links} internal links, ${seconds} s`
+      )
       return 1
     }
-    console.log(`docs-browser-test: OK: ${visited.size} pages, ${links} internal links, search, themes, diagrams, API page, twoslash; ${seconds} s`)
+    console.log(
+      `docs-browser-test: OK: ${visited.size} pages, ${links} internal links, search, themes, diagrams, API page, twoslash; ${seconds} s`
+    )
     return 0
   } finally {
     await context.close()

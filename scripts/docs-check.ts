@@ -154,7 +154,8 @@ const brokenLinks = (file: string, pages: ReadonlyMap<string, string>): Array<st
       const where = `${path.relative(root, file)}:${i + 1}:${(match.index ?? 0) + 1}`
       const [pathPart, anchor] = target.split("#", 2) as [string, string | undefined]
       if (pathPart === "") {
-        if (anchor !== undefined && !anchorsOf(file).has(anchor)) errors.push(`${where}: broken link ${target}: no heading #${anchor} on this page`)
+        if (anchor !== undefined && !anchorsOf(file).has(anchor))
+          errors.push(`${where}: broken link ${target}: no heading #${anchor} on this page`)
         continue
       }
       if (!pathPart.startsWith("/")) {
@@ -208,7 +209,9 @@ const main = (): number => {
   }
   const pages = new Map(files.map((f) => [sitePath(f), f] as const))
   const linkErrors = files.flatMap((f) => brokenLinks(f, pages))
-  const examples = fs.readdirSync(examplesDir).filter((f) => f.endsWith(".ts")).sort().map((f) => path.join(examplesDir, f))
+  const examples = fs.readdirSync(examplesDir).filter((f) => f.endsWith(".ts")).sort().map((f) =>
+    path.join(examplesDir, f)
+  )
   for (const e of linkErrors) console.error(e)
   const blocks = files.flatMap(blocksOf)
   fs.rmSync(workDir, { recursive: true, force: true })
@@ -242,14 +245,17 @@ const main = (): number => {
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start ?? 0)
       if (block === undefined) {
         // an error inside a package or a library: name it as the compiler does
-        console.error(`${path.relative(root, d.file.fileName)}:${line + 1}:${character + 1}: error TS${d.code}: ${message}`)
+        console.error(
+          `${path.relative(root, d.file.fileName)}:${line + 1}:${character + 1}: error TS${d.code}: ${message}`
+        )
       } else {
         console.error(`${block.file}:${block.line + line}:${character + 1}: error TS${d.code}: ${message}`)
       }
       errors++
     }
     const withBlocks = new Set(blocks.map((b) => b.file)).size
-    const summary = `${blocks.length} TypeScript blocks in ${withBlocks} pages, ${examples.length} example files, links in ${files.length} pages`
+    const summary =
+      `${blocks.length} TypeScript blocks in ${withBlocks} pages, ${examples.length} example files, links in ${files.length} pages`
     if (errors > 0) {
       console.error(`docs-check: ${errors} error(s); checked ${summary}`)
       return 1

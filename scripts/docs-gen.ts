@@ -39,13 +39,21 @@ fs.mkdirSync(generated, { recursive: true })
 fs.rmSync(path.join(root, "docs", "node_modules", ".astro"), { recursive: true, force: true })
 
 // 1. the API reference
-execFileSync(process.execPath, [tsx, path.join(root, "scripts", "reference.ts")], { cwd: root, stdio: ["ignore", "inherit", "pipe"] })
+execFileSync(process.execPath, [tsx, path.join(root, "scripts", "reference.ts")], {
+  cwd: root,
+  stdio: ["ignore", "inherit", "pipe"]
+})
 console.log("docs-gen: reference written (run `npx tsx scripts/reference.ts` to see the exports lacking examples)")
 
 // 2. the scenarios
 const timelines = scenarios.map((s) => {
   const trace = traceOf(s)
-  return { id: s.id, title: s.title, timeline: Trace.format(trace), svg: Trace.toSvg(trace, { title: s.title, width: 610 }) }
+  return {
+    id: s.id,
+    title: s.title,
+    timeline: Trace.format(trace),
+    svg: Trace.toSvg(trace, { title: s.title, width: 610 })
+  }
 })
 fs.writeFileSync(path.join(generated, "scenarios.json"), `${JSON.stringify(timelines, null, 2)}\n`)
 console.log(`docs-gen: ${timelines.length} scenario timelines and diagrams`)

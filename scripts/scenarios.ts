@@ -35,10 +35,20 @@ export interface Scenario {
 }
 
 export const scenarios: ReadonlyArray<Scenario> = [
-  { id: "A", title: "A. the original workqueue (Policy.legacy), q0 with maxActive 3", scenario: example({ maxActive: 3 }), policy: Policy.legacy },
+  {
+    id: "A",
+    title: "A. the original workqueue (Policy.legacy), q0 with maxActive 3",
+    scenario: example({ maxActive: 3 }),
+    policy: Policy.legacy
+  },
   { id: "B", title: "B. cmwq, q0 with maxActive 3", scenario: example({ maxActive: 3 }), policy: undefined },
   { id: "C", title: "C. cmwq, q0 with maxActive 2", scenario: example({ maxActive: 2 }), policy: undefined },
-  { id: "D", title: "D. cmwq, w1 and w2 on q1 (CPU_INTENSIVE)", scenario: example({ maxActive: 3 }, true), policy: undefined }
+  {
+    id: "D",
+    title: "D. cmwq, w1 and w2 on q1 (CPU_INTENSIVE)",
+    scenario: example({ maxActive: 3 }, true),
+    policy: undefined
+  }
 ]
 
 /** the trace of one scenario, as `Simulation.run` returns it */

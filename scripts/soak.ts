@@ -60,7 +60,12 @@ const runOne = (p: Property, seed: number, numRuns: number) => {
   if (result.failed) {
     failedIds.add(p.id)
     const message = result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)
-    found.push({ id: p.id, seed, message: message.split("\n")[0]!.slice(0, 400), counterexample: JSON.stringify(result.counterexample?.[0]) })
+    found.push({
+      id: p.id,
+      seed,
+      message: message.split("\n")[0].slice(0, 400),
+      counterexample: JSON.stringify(result.counterexample?.[0])
+    })
   }
 }
 
@@ -69,23 +74,33 @@ if (once) {
   for (const p of selected) {
     const t0 = Date.now()
     runOne(p, p.seed, p.runs)
-    console.log(`${p.id.padEnd(7)} ${failedIds.has(p.id) ? "FAIL" : "ok  "} ${Date.now() - t0}ms${KNOWN_BUG[p.id] ? " [known]" : ""}`)
+    console.log(
+      `${p.id.padEnd(7)} ${failedIds.has(p.id) ? "FAIL" : "ok  "} ${Date.now() - t0}ms${
+        KNOWN_BUG[p.id] ? " [known]" : ""
+      }`
+    )
   }
 } else {
   const deadline = started + minutes * 60_000
   let i = 0
   while (Date.now() < deadline) {
-    const p = selected[i++ % selected.length]!
+    const p = selected[i++ % selected.length]
     // an entry that already failed keeps being soaked, with fewer runs (its shrinking is the slow part)
     runOne(p, (Math.random() * 2 ** 31) | 0, failedIds.has(p.id) ? Math.max(2, runsPer >> 2) : runsPer)
   }
 }
 const secs = ((Date.now() - started) / 1000).toFixed(0)
-console.log(`\nsoak: ${secs}s, ${selected.length} properties, ${scenarios} scenarios run, ${items} items executed, ${found.length} violations`)
+console.log(
+  `\nsoak: ${secs}s, ${selected.length} properties, ${scenarios} scenarios run, ${items} items executed, ${found.length} violations`
+)
 const byId = new Map<string, Array<Found>>()
 for (const f of found) byId.set(f.id, [...(byId.get(f.id) ?? []), f])
 for (const [id, fs] of byId) {
-  console.log(`\n${id}${KNOWN_BUG[id] ? ` [KNOWN_BUG: ${KNOWN_BUG[id]}]` : ""}: ${fs.length} violation(s), seeds ${fs.map((f) => f.seed).join(", ")}`)
-  console.log(`  ${fs[0]!.message}`)
-  console.log(`  shrunk: ${fs[0]!.counterexample}`)
+  console.log(
+    `\n${id}${KNOWN_BUG[id] ? ` [KNOWN_BUG: ${KNOWN_BUG[id]}]` : ""}: ${fs.length} violation(s), seeds ${
+      fs.map((f) => f.seed).join(", ")
+    }`
+  )
+  console.log(`  ${fs[0].message}`)
+  console.log(`  shrunk: ${fs[0].counterexample}`)
 }

@@ -283,7 +283,9 @@ const identical = sequences.every((s) => s.length === calls.length && s.every((i
 console.log(
   identical
     ? `runs: ${sequences.length}, all recorded the same sequence`
-    : `runs: ${sequences.length}, sequences DIFFER (lengths ${sequences.map((s) => s.length).join(", ")}); the first is reported`
+    : `runs: ${sequences.length}, sequences DIFFER (lengths ${
+      sequences.map((s) => s.length).join(", ")
+    }); the first is reported`
 )
 
 const distinctFiles = new Set(calls.map(fileOf))
@@ -291,8 +293,8 @@ const distinctFunctions = new Set(calls)
 const pairs = new Map<string, number>()
 let switches = 0
 for (let i = 1; i < calls.length; i++) {
-  const a = fileOf(calls[i - 1]!)
-  const b = fileOf(calls[i]!)
+  const a = fileOf(calls[i - 1])
+  const b = fileOf(calls[i])
   if (a !== b) {
     switches++
     const key = [a, b].sort().join(" ↔ ")

@@ -299,7 +299,9 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     const fg: [number, number, number] = [m(alone, (r) => r.fgMs), m(kernel, (r) => r.fgMs), m(legacy, (r) => r.fgMs)]
     const workers: [number, number] = [m(kernel, (r) => r.peakWorkers), m(legacy, (r) => r.peakWorkers)]
     rows.push(row(`${label}: foreground time`, fg[1], "Policy.legacy (pre-cmwq)", fg[2], "ms", "lower"))
-    rows.push(row(`${label}: peak live workers`, workers[0], "Policy.legacy (pre-cmwq)", workers[1], "workers", "lower"))
+    rows.push(
+      row(`${label}: peak live workers`, workers[0], "Policy.legacy (pre-cmwq)", workers[1], "workers", "lower")
+    )
     details.push([
       workload,
       size,
@@ -319,7 +321,9 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   return {
     rows,
     tables: [{
-      title: `Case 5: perf-wq beside a foreground SHA-256 job (${chunks} x ${FG_CHUNK_BYTES / 1024} KiB chunks; medians)`,
+      title: `Case 5: perf-wq beside a foreground SHA-256 job (${chunks} x ${
+        FG_CHUNK_BYTES / 1024
+      } KiB chunks; medians)`,
       headers: [
         "workload",
         "burn",

@@ -20,10 +20,10 @@ import { type Items, throughputCase } from "./throughput-sync.js"
 let counter = 0
 
 // factories, not named closures in the loop (see `incrementer` in throughput-sync.ts)
-const incrementer = (): (() => void) => () => {
+const incrementer = (): () => void => () => {
   counter++
 }
-const awaitingOnce = (inc: () => void): (() => Promise<void>) => async () => {
+const awaitingOnce = (inc: () => void): () => Promise<void> => async () => {
   await null
   inc()
 }

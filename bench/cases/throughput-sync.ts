@@ -240,7 +240,7 @@ let counter = 0
  * `__name(f, "f")`; the extra own `name` property makes each closure cost
  * about 320 heap bytes instead of 64.
  */
-const incrementer = (): (() => void) => () => {
+const incrementer = (): () => void => () => {
   counter++
 }
 

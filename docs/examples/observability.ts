@@ -29,7 +29,7 @@ const program = Effect.gen(function*() {
   yield* Console.log(`workqueue_completed_total{workqueue="ingest"} ${completed.count}`)
 })
 
-Effect.runPromise(
+await Effect.runPromise(
   program.pipe(
     Effect.scoped,
     Effect.provide(WorkerPool.layer({ observer })),

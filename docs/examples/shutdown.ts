@@ -12,10 +12,13 @@ const program = Effect.gen(function*() {
   const wq = yield* Workqueue.alloc("uploads").pipe(Scope.extend(scope))
 
   for (const name of ["a", "b", "c"]) {
-    yield* Workqueue.queue(wq, Work.make(
-      Effect.sleep("10 millis").pipe(Effect.zipRight(Console.log(`upload ${name} done`))),
-      { name: `upload-${name}` }
-    ))
+    yield* Workqueue.queue(
+      wq,
+      Work.make(
+        Effect.sleep("10 millis").pipe(Effect.zipRight(Console.log(`upload ${name} done`))),
+        { name: `upload-${name}` }
+      )
+    )
   }
   const retry = DelayedWork.make(Console.log("retry ran"), { name: "retry" })
   yield* Workqueue.queueDelayed(wq, retry, "1 hour")
@@ -31,4 +34,4 @@ const program = Effect.gen(function*() {
   yield* Console.log(`queue after destroy: ${late._tag === "Left" ? late.left._tag : "accepted"}`)
 })
 
-Effect.runPromise(program.pipe(Effect.provide(WorkerPool.layer())))
+await Effect.runPromise(program.pipe(Effect.provide(WorkerPool.layer())))

@@ -25,4 +25,4 @@ const program = Effect.gen(function*() {
   yield* Console.log(`started ${stats.started}, completed ${stats.completed}, failed ${stats.failed}`)
 })
 
-Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(WorkerPool.layer())))
+await Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(WorkerPool.layer())))

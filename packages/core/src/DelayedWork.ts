@@ -103,7 +103,7 @@ export const repeating = <A, E, R, Out, R2>(
   schedule: Schedule.Schedule<Out, A, R2>,
   options?: { readonly name?: string | undefined }
 ): DelayedWork<E, R | R2> => {
-  if (!Effect.isEffect(effect)) return make(effect, options) as never
+  if (!Effect.isEffect(effect)) return make(effect, options)
   return repeatingImpl(effect, schedule, options?.name) as unknown as DelayedWork<E, R | R2>
 }
 
@@ -134,5 +134,4 @@ export const expires = (dwork: DelayedWork<unknown, unknown>): Option.Option<num
  */
 export const flush = (
   dwork: DelayedWork<unknown, unknown>
-): Effect.Effect<boolean, FlushDeadlock | WorkqueueDestroyed | WorkqueueDraining> =>
-  internal.flushDelayed(impl(dwork))
+): Effect.Effect<boolean, FlushDeadlock | WorkqueueDestroyed | WorkqueueDraining> => internal.flushDelayed(impl(dwork))

@@ -64,8 +64,8 @@ import {
   type FlushDeadlock,
   type InvalidCpu,
   type InvalidDelay,
-  InvalidFlags,
-  InvalidMaxActive,
+  type InvalidFlags,
+  type InvalidMaxActive,
   type InvalidOperation,
   type InvalidPoolOptions,
   type WorkqueueDestroyed,
@@ -291,8 +291,7 @@ export type Delay = Duration.DurationInput
  * @since 0.1.0
  * @category constructors
  */
-export const INIT_WORK = <E>(effect: Effect.Effect<unknown, E>, name?: string): Work.Work =>
-  Work.make(effect, { name })
+export const INIT_WORK = <E>(effect: Effect.Effect<unknown, E>, name?: string): Work.Work => Work.make(effect, { name })
 
 /**
  * Make a delayed work item that runs `effect` (kernel `INIT_DELAYED_WORK`;
@@ -387,8 +386,10 @@ export const alloc_ordered_workqueue = (
   InvalidMaxActive | InvalidFlags,
   WorkerPool.WorkerPools | Scope.Scope
 > =>
-  Effect.flatMap(Flags.decodeFlags(name, flags, "alloc_ordered_workqueue"), (names) =>
-    Workqueue.allocOrdered(name, { flags: names }))
+  Effect.flatMap(
+    Flags.decodeFlags(name, flags, "alloc_ordered_workqueue"),
+    (names) => Workqueue.allocOrdered(name, { flags: names })
+  )
 
 /**
  * Legacy `create_workqueue(name)`: `alloc_workqueue(name, __WQ_LEGACY |
@@ -446,8 +447,7 @@ export const create_freezable_workqueue = (
  * @since 0.1.0
  * @category combinators
  */
-export const destroy_workqueue = (wq: Workqueue.Workqueue): Effect.Effect<void, FlushDeadlock> =>
-  Workqueue.destroy(wq)
+export const destroy_workqueue = (wq: Workqueue.Workqueue): Effect.Effect<void, FlushDeadlock> => Workqueue.destroy(wq)
 
 // -----------------------------------------------------------------------------
 // Queueing
@@ -498,8 +498,7 @@ export const queue_delayed_work = (
   wq: Workqueue.Workqueue,
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay> =>
-  Workqueue.queueDelayed(wq, dwork, delay)
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay> => Workqueue.queueDelayed(wq, dwork, delay)
 
 /**
  * `queue_delayed_work` on logical CPU `cpu` (kernel `queue_delayed_work_on`).
@@ -530,8 +529,7 @@ export const mod_delayed_work = (
   wq: Workqueue.Workqueue,
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay> =>
-  Workqueue.modDelayed(wq, dwork, delay)
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay> => Workqueue.modDelayed(wq, dwork, delay)
 
 /**
  * `mod_delayed_work` on logical CPU `cpu` (kernel `mod_delayed_work_on`).
@@ -556,8 +554,7 @@ export const mod_delayed_work_on = (
  */
 export const schedule_work = (
   work: Work.Work
-): Effect.Effect<boolean, Workqueue.QueueError, SystemWorkqueues.SystemWorkqueues> =>
-  SystemWorkqueues.schedule(work)
+): Effect.Effect<boolean, Workqueue.QueueError, SystemWorkqueues.SystemWorkqueues> => SystemWorkqueues.schedule(work)
 
 /**
  * `queue_work_on(cpu, system_wq, work)` (kernel `schedule_work_on`).
@@ -868,8 +865,7 @@ export const current_work = (): Effect.Effect<Work.Work | null> => Effect.map(Wo
 export const workqueue_set_max_active = (
   wq: Workqueue.Workqueue,
   max_active: number
-): Effect.Effect<void, InvalidMaxActive | InvalidOperation> =>
-  Workqueue.setMaxActive(wq, max_active)
+): Effect.Effect<void, InvalidMaxActive | InvalidOperation> => Workqueue.setMaxActive(wq, max_active)
 
 /**
  * Change the per-node floor of an unbound workqueue's `max_active` (kernel
@@ -943,8 +939,9 @@ export const system_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueu
  * @since 0.1.0
  * @category getters
  */
-export const system_percpu_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> =
-  system("system_percpu_wq")
+export const system_percpu_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> = system(
+  "system_percpu_wq"
+)
 
 /**
  * `events_highpri`: the CPUs' high-priority pools (kernel
@@ -953,8 +950,9 @@ export const system_percpu_wq: Effect.Effect<Workqueue.Workqueue, never, SystemW
  * @since 0.1.0
  * @category getters
  */
-export const system_highpri_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> =
-  system("system_highpri_wq")
+export const system_highpri_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> = system(
+  "system_highpri_wq"
+)
 
 /**
  * `events_long`: per-cpu, for items that may run long (kernel
@@ -973,8 +971,9 @@ export const system_long_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWor
  * @since 0.1.0
  * @category getters
  */
-export const system_unbound_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> =
-  system("system_unbound_wq")
+export const system_unbound_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> = system(
+  "system_unbound_wq"
+)
 
 /**
  * `system_unbound_wq` under its 6.17+ name (kernel `system_dfl_wq`).
@@ -992,8 +991,9 @@ export const system_dfl_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWork
  * @since 0.1.0
  * @category getters
  */
-export const system_freezable_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> =
-  system("system_freezable_wq")
+export const system_freezable_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> = system(
+  "system_freezable_wq"
+)
 
 /**
  * `events_power_efficient`: `WQ_POWER_EFFICIENT` (kernel

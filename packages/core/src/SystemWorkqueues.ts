@@ -25,11 +25,7 @@ import type { DelayedWork } from "./DelayedWork.js"
 import type { Work } from "./Work.js"
 import type { WorkerPools } from "./WorkerPool.js"
 import * as Workqueue from "./Workqueue.js"
-import type {
-  FlushDeadlock,
-  InvalidCpu,
-  InvalidDelay
-} from "./WorkqueueError.js"
+import type { FlushDeadlock, InvalidCpu, InvalidDelay } from "./WorkqueueError.js"
 
 /**
  * The system workqueues, by their kernel variable names.
@@ -166,4 +162,7 @@ export const scheduleDelayed = (
  * @since 0.1.0
  * @category combinators
  */
-export const flushScheduled: Effect.Effect<void, FlushDeadlock, SystemWorkqueues> = Effect.flatMap(SystemWorkqueues, (system) => Workqueue.flush(system.system_wq))
+export const flushScheduled: Effect.Effect<void, FlushDeadlock, SystemWorkqueues> = Effect.flatMap(
+  SystemWorkqueues,
+  (system) => Workqueue.flush(system.system_wq)
+)

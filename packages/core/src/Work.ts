@@ -141,7 +141,7 @@ export const make = <A, E = never, R = never>(
   options?: { readonly name?: string | undefined }
 ): Work<E, R> => {
   if (!Effect.isEffect(effect)) throw notAnEffect("Work.make", effect, options?.name)
-  return new WorkImpl(effect as Effect.Effect<unknown, unknown>, options?.name) as unknown as Work<E, R>
+  return new WorkImpl(effect as Effect.Effect<unknown, unknown>, options?.name)
 }
 
 /** @internal `make` given a function (`Work.make(() => effect)`) or anything else that is not an Effect */
@@ -192,7 +192,7 @@ export const promise = <A>(
   options?: { readonly name?: string | undefined }
 ): Work<Cause.UnknownException> => {
   if (typeof f !== "function") throw notAnEffect("Work.promise", f, options?.name)
-  return new WorkImpl(Effect.tryPromise((signal) => f(signal)), options?.name) as unknown as Work<Cause.UnknownException>
+  return new WorkImpl(Effect.tryPromise((signal) => f(signal)), options?.name)
 }
 
 /**
@@ -217,7 +217,7 @@ export const promise = <A>(
  */
 export const sync = <A>(f: () => NotThenable<A>, options?: { readonly name?: string | undefined }): Work<never> => {
   if (typeof f !== "function") throw notAnEffect("Work.sync", f, options?.name)
-  return new WorkImpl(f, options?.name) as unknown as Work<never>
+  return new WorkImpl(f, options?.name)
 }
 
 /**
@@ -260,9 +260,7 @@ export const busy = (work: Any): Effect.Effect<Busy> => internal.busy(impl(work)
  * @since 0.1.0
  * @category getters
  */
-export const current: Effect.Effect<Option.Option<Work>> = internal.current as unknown as Effect.Effect<
-  Option.Option<Work>
->
+export const current: Effect.Effect<Option.Option<Work>> = internal.current
 
 /**
  * Remove a pending instance (from its queue, or its timer for a delayed
@@ -303,8 +301,7 @@ export const disable = (work: Any): Effect.Effect<boolean> => internal.disable(i
  * @since 0.1.0
  * @category combinators
  */
-export const disableSync = (work: Any): Effect.Effect<boolean, FlushDeadlock> =>
-  internal.cancelSync(impl(work), true)
+export const disableSync = (work: Any): Effect.Effect<boolean, FlushDeadlock> => internal.cancelSync(impl(work), true)
 
 /**
  * Take one off the disable depth. Returns whether it reached 0 (the item can

@@ -346,7 +346,11 @@ export type QueueError = WorkqueueDestroyed | WorkqueueDraining | InvalidWork | 
 export const queueOn: {
   <E, R>(cpu: number, work: Work<E, R>): (wq: Workqueue) => Effect.Effect<boolean, QueueError | InvalidCpu, R>
   <E, R>(wq: Workqueue, cpu: number, work: Work<E, R>): Effect.Effect<boolean, QueueError | InvalidCpu, R>
-} = dual(3, (wq: Workqueue, cpu: number, work: Work<unknown, unknown>) => internal.queueOn(impl(wq), cpu, work as unknown as WorkImpl))
+} = dual(
+  3,
+  (wq: Workqueue, cpu: number, work: Work<unknown, unknown>) =>
+    internal.queueOn(impl(wq), cpu, work as unknown as WorkImpl)
+)
 
 /**
  * `queue` without an Effect, for callbacks outside Effect (event emitters,
@@ -642,7 +646,8 @@ export const unsafeInspect = (wq: Workqueue): State => internal.inspect(impl(wq)
  * @since 0.1.0
  * @category getters
  */
-export const inspect = (wq: Workqueue): Effect.Effect<State> => internal.inspectEffect(impl(wq)) as unknown as Effect.Effect<State>
+export const inspect = (wq: Workqueue): Effect.Effect<State> =>
+  internal.inspectEffect(impl(wq)) as unknown as Effect.Effect<State>
 
 /**
  * Items queued (active or held back by `maxActive`) and running on `wq`,
@@ -901,5 +906,5 @@ export interface TagClass<Self, Id extends string> extends Context.TagClass<Self
 export const Tag = <const Id extends string>(id: Id) => <Self>(): TagClass<Self, Id> => {
   const Base = Context.Tag(id)<Self, Workqueue>()
   const layer = (options?: Options) => Layer.scoped(Base, alloc(id, options))
-  return Object.assign(Base, { layer }) as unknown as TagClass<Self, Id>
+  return Object.assign(Base, { layer })
 }

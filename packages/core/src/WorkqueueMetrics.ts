@@ -51,7 +51,7 @@ export const metrics: typeof internal.counters = internal.counters
  * @since 0.1.0
  * @category combinators
  */
-export const update: Effect.Effect<void, never, WorkerPools> = internal.update as Effect.Effect<void, never, WorkerPools>
+export const update: Effect.Effect<void, never, WorkerPools> = internal.update
 
 /**
  * Publish the counts every `interval`, for as long as the scope lives.
@@ -121,7 +121,7 @@ export const recordDurations: Effect.Effect<void, never, WorkerPools> = poolsImp
   Effect.sync(() => {
     pools.histograms = true
   })
-) as Effect.Effect<void, never, WorkerPools>
+)
 
 /** @internal keep the public Stats type reachable from here */
 export type Stats = Workqueue.Stats

@@ -96,7 +96,7 @@ describe("constructor footguns", () => {
     const stats = runVirtualSync(
       Effect.gen(function*() {
         const wq = yield* Workqueue.alloc("footgun")
-        // eslint-disable-next-line @typescript-eslint/require-await
+
         // @ts-expect-error a function returning a promise is refused: use Work.promise
         const work = Work.sync(async () => 1, { name: "async-by-mistake" })
         yield* Workqueue.queue(wq, work)

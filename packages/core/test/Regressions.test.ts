@@ -32,10 +32,13 @@ describe("regressions", () => {
           yield* Workqueue.flush(wq) // the work color moves to 1
           yield* Workqueue.applyAttrs(wq, { affinityScope: "system" })
           let finished = -1
-          yield* Workqueue.queue(wq, Work.make(Effect.flatMap(Effect.sleep(100), () =>
-            Effect.map(now, (t) => {
-              finished = t
-            }))))
+          yield* Workqueue.queue(
+            wq,
+            Work.make(Effect.flatMap(Effect.sleep(100), () =>
+              Effect.map(now, (t) => {
+                finished = t
+              })))
+          )
           yield* Workqueue.flush(wq)
           const returned = yield* now
           // drain must not cycle through colors either
@@ -115,12 +118,18 @@ describe("regressions", () => {
           const wq = yield* Workqueue.alloc("wq")
           let runs = 0
           let outcome: unknown = "none"
-          const work: Work.Work = Work.make(Effect.gen(function*() {
-            if (++runs > 1) return
-            const requeued = yield* Workqueue.queue(wq, work)
-            expect(requeued).toBe(true)
-            yield* recording(op === "cancelSync" ? Work.cancelSync(work) : Work.disableSync(work), (o) => (outcome = o))
-          }), { name: "self" })
+          const work: Work.Work = Work.make(
+            Effect.gen(function*() {
+              if (++runs > 1) return
+              const requeued = yield* Workqueue.queue(wq, work)
+              expect(requeued).toBe(true)
+              yield* recording(
+                op === "cancelSync" ? Work.cancelSync(work) : Work.disableSync(work),
+                (o) => (outcome = o)
+              )
+            }),
+            { name: "self" }
+          )
           yield* Workqueue.queue(wq, work)
           yield* Workqueue.flush(wq)
           yield* Workqueue.flush(wq)
@@ -138,15 +147,21 @@ describe("regressions", () => {
         const b = yield* Workqueue.alloc("b")
         let yRuns = 0
         let outcome: unknown = "none"
-        const y: Work.Work = Work.make(Effect.gen(function*() {
-          if (++yRuns > 1) return
-          yield* Workqueue.queue(b, y)
-          yield* Effect.ignore(Workqueue.flush(a)) // waits for x
-        }), { name: "y" })
-        const x = Work.make(Effect.gen(function*() {
-          yield* Effect.sleep(1)
-          yield* recording(Work.cancelSync(y), (o) => (outcome = o))
-        }), { name: "x" })
+        const y: Work.Work = Work.make(
+          Effect.gen(function*() {
+            if (++yRuns > 1) return
+            yield* Workqueue.queue(b, y)
+            yield* Effect.ignore(Workqueue.flush(a)) // waits for x
+          }),
+          { name: "y" }
+        )
+        const x = Work.make(
+          Effect.gen(function*() {
+            yield* Effect.sleep(1)
+            yield* recording(Work.cancelSync(y), (o) => (outcome = o))
+          }),
+          { name: "x" }
+        )
         yield* Workqueue.queue(a, x)
         yield* Workqueue.queue(b, y)
         yield* Workqueue.flush(a)
@@ -187,12 +202,15 @@ describe("regressions", () => {
         let runs = 0
         let outcome: unknown = "none"
         const held = Work.make(Effect.void, { name: "held" })
-        const work: Work.Work = Work.make(Effect.gen(function*() {
-          if (++runs > 1) return
-          yield* Workqueue.queue(wq, work) // takes the second slot
-          yield* Workqueue.queue(wq, held) // held back by max_active
-          yield* recording(Work.flush(held), (o) => (outcome = o))
-        }), { name: "self" })
+        const work: Work.Work = Work.make(
+          Effect.gen(function*() {
+            if (++runs > 1) return
+            yield* Workqueue.queue(wq, work) // takes the second slot
+            yield* Workqueue.queue(wq, held) // held back by max_active
+            yield* recording(Work.flush(held), (o) => (outcome = o))
+          }),
+          { name: "self" }
+        )
         yield* Workqueue.queue(wq, work)
         yield* Workqueue.drain(wq)
         return { runs, outcome }
@@ -207,21 +225,30 @@ describe("regressions", () => {
 
   describe("Policy.legacy reports its deadlocks", () => {
     it("an item that flushes an item queued behind it on its one worker gets FlushDeadlock", () => {
-      const exit = runVirtual(Effect.gen(function*() {
-        const wq = yield* Workqueue.alloc("legacy")
-        let outcome: unknown = "none"
-        let otherRan = false
-        const other = Work.make(Effect.sync(() => {
-          otherRan = true
-        }), { name: "other" })
-        const first = Work.make(Effect.gen(function*() {
-          yield* Workqueue.queue(wq, other)
-          yield* recording(Work.flush(other), (o) => (outcome = o))
-        }), { name: "first" })
-        yield* Workqueue.queue(wq, first)
-        yield* Workqueue.drain(wq)
-        return { outcome, otherRan }
-      }), { policy: Policy.legacy, cpus: 1 })
+      const exit = runVirtual(
+        Effect.gen(function*() {
+          const wq = yield* Workqueue.alloc("legacy")
+          let outcome: unknown = "none"
+          let otherRan = false
+          const other = Work.make(
+            Effect.sync(() => {
+              otherRan = true
+            }),
+            { name: "other" }
+          )
+          const first = Work.make(
+            Effect.gen(function*() {
+              yield* Workqueue.queue(wq, other)
+              yield* recording(Work.flush(other), (o) => (outcome = o))
+            }),
+            { name: "first" }
+          )
+          yield* Workqueue.queue(wq, first)
+          yield* Workqueue.drain(wq)
+          return { outcome, otherRan }
+        }),
+        { policy: Policy.legacy, cpus: 1 }
+      )
       expect(outcomeOf(exit)).toBe("ok")
       if (Exit.isSuccess(exit)) {
         expect(exit.value.outcome).toBeInstanceOf(WorkqueueError.FlushDeadlock)
@@ -230,21 +257,27 @@ describe("regressions", () => {
     })
 
     it("cancelSync of an item that waits for an item queued behind the caller gets FlushDeadlock", () => {
-      const exit = runVirtual(Effect.gen(function*() {
-        const wq = yield* Workqueue.alloc("legacy")
-        let outcome: unknown = "none"
-        const z = Work.make(Effect.void, { name: "z" })
-        const other = Work.make(Effect.ignore(Work.flush(z)), { name: "other" }) // on CPU 1: waits for z
-        const first = Work.make(Effect.gen(function*() {
-          yield* Workqueue.queueOn(wq, 0, z) // behind first, on CPU 0's one worker
-          yield* Workqueue.queueOn(wq, 1, other)
-          yield* Effect.sleep(1)
-          yield* recording(Work.cancelSync(other), (o) => (outcome = o))
-        }), { name: "first" })
-        yield* Workqueue.queueOn(wq, 0, first)
-        yield* Workqueue.drain(wq)
-        return outcome
-      }), { policy: Policy.legacy, cpus: 2 })
+      const exit = runVirtual(
+        Effect.gen(function*() {
+          const wq = yield* Workqueue.alloc("legacy")
+          let outcome: unknown = "none"
+          const z = Work.make(Effect.void, { name: "z" })
+          const other = Work.make(Effect.ignore(Work.flush(z)), { name: "other" }) // on CPU 1: waits for z
+          const first = Work.make(
+            Effect.gen(function*() {
+              yield* Workqueue.queueOn(wq, 0, z) // behind first, on CPU 0's one worker
+              yield* Workqueue.queueOn(wq, 1, other)
+              yield* Effect.sleep(1)
+              yield* recording(Work.cancelSync(other), (o) => (outcome = o))
+            }),
+            { name: "first" }
+          )
+          yield* Workqueue.queueOn(wq, 0, first)
+          yield* Workqueue.drain(wq)
+          return outcome
+        }),
+        { policy: Policy.legacy, cpus: 2 }
+      )
       expect(outcomeOf(exit)).toBe("ok")
       if (Exit.isSuccess(exit)) expect(exit.value).toBeInstanceOf(WorkqueueError.FlushDeadlock)
     })
@@ -259,12 +292,22 @@ describe("regressions", () => {
         yield* Workqueue.flush(wq)
         const destroyedAfterFailure = Workqueue.isDestroyed(wq)
         let ranAt = -1
-        const queued = yield* Workqueue.queue(wq, Work.make(Effect.flatMap(Effect.sleep(10), () =>
-          Effect.map(now, (t) => {
-            ranAt = t
-          }))))
+        const queued = yield* Workqueue.queue(
+          wq,
+          Work.make(Effect.flatMap(Effect.sleep(10), () =>
+            Effect.map(now, (t) => {
+              ranAt = t
+            })))
+        )
         yield* Workqueue.destroy(wq)
-        return { outcome, destroyedAfterFailure, queued, ranAt, returned: yield* now, destroyed: Workqueue.isDestroyed(wq) }
+        return {
+          outcome,
+          destroyedAfterFailure,
+          queued,
+          ranAt,
+          returned: yield* now,
+          destroyed: Workqueue.isDestroyed(wq)
+        }
       }))
       expect(outcomeOf(exit)).toBe("ok")
       if (Exit.isSuccess(exit)) {
@@ -300,43 +343,53 @@ describe("regressions", () => {
 
   it("the rescuer does not spin when it rescued nothing and worker creation fails", () => {
     let canCreate = true
-    const exit = runVirtual(Effect.gen(function*() {
-      const reclaim = yield* Workqueue.alloc("reclaim", { flags: ["MEM_RECLAIM"] })
-      const plain = yield* Workqueue.alloc("plain")
-      const ran: Array<string> = []
-      const item = (name: string, ms: number) =>
-        Work.make(Effect.zipRight(Effect.sleep(ms), Effect.sync(() => ran.push(name))), { name })
-      yield* Workqueue.queueOn(reclaim, 0, item("a", 100)) // runs on a regular worker, keeps an active slot
-      yield* Effect.sleep(1)
-      canCreate = false
-      yield* Workqueue.queueOn(plain, 0, item("b", 1)) // its worker manages, creation fails
-      yield* Workqueue.queueOn(reclaim, 0, item("c", 1)) // rescued after the mayday
-      yield* Effect.sleep(20)
-      canCreate = true
-      yield* Workqueue.drain(reclaim)
-      yield* Workqueue.drain(plain)
-      return ran.sort()
-    }), { cpus: 1, workerCreation: () => Effect.sync(() => canCreate) }, { maxSteps: 5_000 })
+    const exit = runVirtual(
+      Effect.gen(function*() {
+        const reclaim = yield* Workqueue.alloc("reclaim", { flags: ["MEM_RECLAIM"] })
+        const plain = yield* Workqueue.alloc("plain")
+        const ran: Array<string> = []
+        const item = (name: string, ms: number) =>
+          Work.make(Effect.zipRight(Effect.sleep(ms), Effect.sync(() => ran.push(name))), { name })
+        yield* Workqueue.queueOn(reclaim, 0, item("a", 100)) // runs on a regular worker, keeps an active slot
+        yield* Effect.sleep(1)
+        canCreate = false
+        yield* Workqueue.queueOn(plain, 0, item("b", 1)) // its worker manages, creation fails
+        yield* Workqueue.queueOn(reclaim, 0, item("c", 1)) // rescued after the mayday
+        yield* Effect.sleep(20)
+        canCreate = true
+        yield* Workqueue.drain(reclaim)
+        yield* Workqueue.drain(plain)
+        return ran.sort()
+      }),
+      { cpus: 1, workerCreation: () => Effect.sync(() => canCreate) },
+      { maxSteps: 5_000 }
+    )
     expect(outcomeOf(exit)).toBe("ok")
     if (Exit.isSuccess(exit)) expect(exit.value).toEqual(["a", "b", "c"])
   })
 
   it("an item that interrupts the rescuer's fiber: the rescuer is made whole and nothing queued is lost", () => {
     const events: Array<WorkerPool.Event> = []
-    const exit = runVirtual(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("reclaim", { flags: ["MEM_RECLAIM"], maxActive: 1 })
-      let ok = 0
-      yield* Workqueue.queue(wq, Work.make(
-        Effect.withFiberRuntime((self) => Effect.zipRight(Fiber.interruptAsFork(self, self.id()), Effect.never)),
-        { name: "rogue" }
-      ))
-      for (let i = 0; i < 3; i++) yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++)))
-      yield* Workqueue.drain(wq)
-      // and later items too
-      yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++)))
-      yield* Workqueue.drain(wq)
-      return { ok, stats: yield* Workqueue.stats(wq) }
-    }), { workerCreation: () => Effect.succeed(false), observer: (e) => events.push(e) })
+    const exit = runVirtual(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("reclaim", { flags: ["MEM_RECLAIM"], maxActive: 1 })
+        let ok = 0
+        yield* Workqueue.queue(
+          wq,
+          Work.make(
+            Effect.withFiberRuntime((self) => Effect.zipRight(Fiber.interruptAsFork(self, self.id()), Effect.never)),
+            { name: "rogue" }
+          )
+        )
+        for (let i = 0; i < 3; i++) yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++)))
+        yield* Workqueue.drain(wq)
+        // and later items too
+        yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++)))
+        yield* Workqueue.drain(wq)
+        return { ok, stats: yield* Workqueue.stats(wq) }
+      }),
+      { workerCreation: () => Effect.succeed(false), observer: (e) => events.push(e) }
+    )
     expect(outcomeOf(exit)).toBe("ok")
     if (Exit.isSuccess(exit)) {
       expect(exit.value.ok).toBe(4)
@@ -349,15 +402,18 @@ describe("regressions", () => {
 
   it("stats.failed counts the failure of the last item of a pwq retired by applyAttrs", () => {
     const events: Array<WorkerPool.Event> = []
-    const stats = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("u", { flags: ["UNBOUND"] })
-      yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.sleep(10), Effect.fail("boom")), { name: "fails" }))
-      yield* Effect.sleep(1)
-      yield* Workqueue.applyAttrs(wq, { affinityScope: "system" }) // the old pwq goes with its last item
-      yield* Workqueue.flush(wq)
-      yield* Effect.sleep(20)
-      return yield* Workqueue.stats(wq)
-    }), { observer: (e) => events.push(e) })
+    const stats = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("u", { flags: ["UNBOUND"] })
+        yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.sleep(10), Effect.fail("boom")), { name: "fails" }))
+        yield* Effect.sleep(1)
+        yield* Workqueue.applyAttrs(wq, { affinityScope: "system" }) // the old pwq goes with its last item
+        yield* Workqueue.flush(wq)
+        yield* Effect.sleep(20)
+        return yield* Workqueue.stats(wq)
+      }),
+      { observer: (e) => events.push(e) }
+    )
     expect(events.filter((e) => e._tag === "WorkFailed")).toHaveLength(1)
     expect(stats).toMatchObject({ started: 1, completed: 1, failed: 1 })
   })
@@ -406,37 +462,49 @@ describe("regressions", () => {
   describe("a policy never picks a barrier ahead of its target", () => {
     const anonymousFirst = Policy.priority((work) => (work.name === undefined ? 1 : 0))
     it("Work.flush returns only after its target ran, under a policy that ranks anonymous items first", () => {
-      const result = runVirtualSync(Effect.gen(function*() {
-        const wq = yield* Workqueue.alloc("wq")
-        let ran = false
-        const target = Work.make(Effect.zipRight(Effect.sleep(10), Effect.sync(() => {
-          ran = true
-        })), { name: "target" })
-        // queue and flush in one step: the barrier sits behind the target on the worklist
-        const waited = yield* Effect.suspend(() => {
-          Workqueue.unsafeQueue(wq, target)
-          return Work.flush(target)
-        })
-        const ranAtReturn = ran
-        yield* Workqueue.drain(wq)
-        return { waited, ranAtReturn }
-      }), { policy: anonymousFirst, cpus: 1 })
+      const result = runVirtualSync(
+        Effect.gen(function*() {
+          const wq = yield* Workqueue.alloc("wq")
+          let ran = false
+          const target = Work.make(
+            Effect.zipRight(
+              Effect.sleep(10),
+              Effect.sync(() => {
+                ran = true
+              })
+            ),
+            { name: "target" }
+          )
+          // queue and flush in one step: the barrier sits behind the target on the worklist
+          const waited = yield* Effect.suspend(() => {
+            Workqueue.unsafeQueue(wq, target)
+            return Work.flush(target)
+          })
+          const ranAtReturn = ran
+          yield* Workqueue.drain(wq)
+          return { waited, ranAtReturn }
+        }),
+        { policy: anonymousFirst, cpus: 1 }
+      )
       expect(result).toEqual({ waited: true, ranAtReturn: true })
     })
 
     it("a barrier whose target was cancelled still runs under such a policy", () => {
-      const exit = runVirtual(Effect.gen(function*() {
-        const wq = yield* Workqueue.alloc("wq", { maxActive: 1 })
-        yield* Workqueue.queue(wq, Work.make(Effect.sleep(5), { name: "blocker" }))
-        const target = Work.make(Effect.void, { name: "target" })
-        yield* Workqueue.queue(wq, target) // held back
-        const flushing = yield* Effect.fork(Work.flush(target))
-        yield* Effect.yieldNow()
-        yield* Work.cancel(target) // its barrier goes to the worklist alone
-        const waited = yield* Fiber.join(flushing)
-        yield* Workqueue.drain(wq)
-        return waited
-      }), { policy: Policy.priority(() => 0), cpus: 1 })
+      const exit = runVirtual(
+        Effect.gen(function*() {
+          const wq = yield* Workqueue.alloc("wq", { maxActive: 1 })
+          yield* Workqueue.queue(wq, Work.make(Effect.sleep(5), { name: "blocker" }))
+          const target = Work.make(Effect.void, { name: "target" })
+          yield* Workqueue.queue(wq, target) // held back
+          const flushing = yield* Effect.fork(Work.flush(target))
+          yield* Effect.yieldNow()
+          yield* Work.cancel(target) // its barrier goes to the worklist alone
+          const waited = yield* Fiber.join(flushing)
+          yield* Workqueue.drain(wq)
+          return waited
+        }),
+        { policy: Policy.priority(() => 0), cpus: 1 }
+      )
       expect(outcomeOf(exit)).toBe("ok")
     })
   })

@@ -48,64 +48,67 @@ describe("soak: requeue, cancel and flush under policies", () => {
           }),
           fc.array(op, { minLength: 1, maxLength: 25 }),
           (kind, specs, ops) => {
-            const violations = runVirtualSync(Effect.gen(function*() {
-              const wq = kind === "percpu"
-                ? yield* Workqueue.alloc("wq", { maxActive: 2 })
-                : kind === "unbound"
-                ? yield* Workqueue.alloc("wq", { flags: ["UNBOUND"], maxActive: 2 })
-                : yield* Workqueue.allocOrdered("wq")
-              const violations: Array<string> = []
-              const running = specs.map(() => 0)
-              const starts = specs.map(() => 0)
-              const ends = specs.map(() => 0)
-              const requeuesLeft = specs.map((s) => s.requeues)
-              const items: Array<Work.Work> = specs.map((spec, i) =>
-                Work.make(
-                  Effect.gen(function*() {
-                    if (running[i]! > 0) violations.push(`item ${i}: runs overlap`)
-                    running[i]!++
-                    starts[i]!++
-                    if (requeuesLeft[i]! > 0) {
-                      requeuesLeft[i]!--
-                      yield* Workqueue.queue(wq, items[i]!)
-                    }
-                    yield* Effect.sleep(spec.sleep)
-                    running[i]!--
-                    ends[i]!++
-                  }),
-                  { name: spec.named ? `item${i}` : undefined }
+            const violations = runVirtualSync(
+              Effect.gen(function*() {
+                const wq = kind === "percpu"
+                  ? yield* Workqueue.alloc("wq", { maxActive: 2 })
+                  : kind === "unbound"
+                  ? yield* Workqueue.alloc("wq", { flags: ["UNBOUND"], maxActive: 2 })
+                  : yield* Workqueue.allocOrdered("wq")
+                const violations: Array<string> = []
+                const running = specs.map(() => 0)
+                const starts = specs.map(() => 0)
+                const ends = specs.map(() => 0)
+                const requeuesLeft = specs.map((s) => s.requeues)
+                const items: Array<Work.Work> = specs.map((spec, i) =>
+                  Work.make(
+                    Effect.gen(function*() {
+                      if (running[i]! > 0) violations.push(`item ${i}: runs overlap`)
+                      running[i]!++
+                      starts[i]!++
+                      if (requeuesLeft[i]! > 0) {
+                        requeuesLeft[i]!--
+                        yield* Workqueue.queue(wq, items[i]!)
+                      }
+                      yield* Effect.sleep(spec.sleep)
+                      running[i]!--
+                      ends[i]!++
+                    }),
+                    { name: spec.named ? `item${i}` : undefined }
+                  )
                 )
-              )
-              for (const o of ops) {
-                switch (o._tag) {
-                  case "queue":
-                    yield* Workqueue.queueOn(wq, o.cpu, items[o.item]!)
-                    break
-                  case "cancel":
-                    yield* Work.cancel(items[o.item]!)
-                    break
-                  case "cancelSync": {
-                    yield* Work.cancelSync(items[o.item]!)
-                    if (running[o.item]! > 0) violations.push(`item ${o.item}: cancelSync returned while it ran`)
-                    if (Work.isPending(items[o.item]!)) violations.push(`item ${o.item}: pending after cancelSync`)
-                    break
+                for (const o of ops) {
+                  switch (o._tag) {
+                    case "queue":
+                      yield* Workqueue.queueOn(wq, o.cpu, items[o.item]!)
+                      break
+                    case "cancel":
+                      yield* Work.cancel(items[o.item]!)
+                      break
+                    case "cancelSync": {
+                      yield* Work.cancelSync(items[o.item]!)
+                      if (running[o.item]! > 0) violations.push(`item ${o.item}: cancelSync returned while it ran`)
+                      if (Work.isPending(items[o.item]!)) violations.push(`item ${o.item}: pending after cancelSync`)
+                      break
+                    }
+                    case "flush": {
+                      const work = items[o.item]!
+                      // the run going on (if any) and the queued one (if any) must have ended
+                      const owed = starts[o.item]! + (Work.isPending(work) ? 1 : 0)
+                      const waited = yield* Work.flush(work)
+                      if (waited && ends[o.item]! < owed) violations.push(`item ${o.item}: Work.flush returned early`)
+                      break
+                    }
+                    case "sleep":
+                      yield* Effect.sleep(o.ms)
+                      break
                   }
-                  case "flush": {
-                    const work = items[o.item]!
-                    // the run going on (if any) and the queued one (if any) must have ended
-                    const owed = starts[o.item]! + (Work.isPending(work) ? 1 : 0)
-                    const waited = yield* Work.flush(work)
-                    if (waited && ends[o.item]! < owed) violations.push(`item ${o.item}: Work.flush returned early`)
-                    break
-                  }
-                  case "sleep":
-                    yield* Effect.sleep(o.ms)
-                    break
                 }
-              }
-              yield* Workqueue.drain(wq)
-              return violations
-            }), { policy, cpus: 2 })
+                yield* Workqueue.drain(wq)
+                return violations
+              }),
+              { policy, cpus: 2 }
+            )
             expect(violations).toEqual([])
           }
         ),

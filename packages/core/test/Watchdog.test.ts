@@ -12,18 +12,21 @@ describe("watchdog", () => {
   it("reports a pool with pending work and no progress, once per threshold", () => {
     const events: Array<WorkerPool.Event> = []
     let canCreate = false
-    const at = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("stuck")
-      yield* Workqueue.queue(wq, Work.make(Effect.void))
-      yield* Effect.sleep(3_500)
-      canCreate = true
-      yield* Workqueue.flush(wq)
-      return yield* Effect.clockWith((c) => c.currentTimeMillis)
-    }), {
-      watchdogThreshold: 1_000,
-      workerCreation: () => Effect.sync(() => canCreate),
-      observer: (e) => events.push(e)
-    })
+    const at = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("stuck")
+        yield* Workqueue.queue(wq, Work.make(Effect.void))
+        yield* Effect.sleep(3_500)
+        canCreate = true
+        yield* Workqueue.flush(wq)
+        return yield* Effect.clockWith((c) => c.currentTimeMillis)
+      }),
+      {
+        watchdogThreshold: 1_000,
+        workerCreation: () => Effect.sync(() => canCreate),
+        observer: (e) => events.push(e)
+      }
+    )
     const stalls = events.filter((e) => e._tag === "WatchdogStall")
     expect(stalls.length).toBeGreaterThanOrEqual(2)
     expect(stalls.length).toBeLessThanOrEqual(3)
@@ -38,20 +41,23 @@ describe("watchdog", () => {
 
   it("stays quiet on a busy, healthy pool", () => {
     const events: Array<WorkerPool.Event> = []
-    runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("busy", { maxActive: 2 })
-      let rounds = 0
-      const works: Array<Work.Work> = []
-      for (let i = 0; i < 4; i++) {
-        const work: Work.Work = Work.make(Effect.gen(function*() {
-          yield* Effect.sleep(400)
-          if (++rounds < 40) yield* Workqueue.queue(wq, work)
-        }))
-        works.push(work)
-        yield* Workqueue.queue(wq, work)
-      }
-      yield* Workqueue.drain(wq)
-    }), { watchdogThreshold: 1_000, observer: (e) => events.push(e) })
+    runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("busy", { maxActive: 2 })
+        let rounds = 0
+        const works: Array<Work.Work> = []
+        for (let i = 0; i < 4; i++) {
+          const work: Work.Work = Work.make(Effect.gen(function*() {
+            yield* Effect.sleep(400)
+            if (++rounds < 40) yield* Workqueue.queue(wq, work)
+          }))
+          works.push(work)
+          yield* Workqueue.queue(wq, work)
+        }
+        yield* Workqueue.drain(wq)
+      }),
+      { watchdogThreshold: 1_000, observer: (e) => events.push(e) }
+    )
     expect(events.filter((e) => e._tag === "WatchdogStall")).toEqual([])
   })
 })
@@ -63,15 +69,18 @@ describe("HIGHPRI", () => {
       const urgent = yield* Workqueue.alloc("urgent", { flags: ["HIGHPRI"] })
       const log: Array<string> = []
       for (let i = 0; i < 5; i++) {
-        yield* Workqueue.queue(normal, Work.make(Effect.gen(function*() {
-          log.push(`n${i}`)
-          if (i === 1) {
-            // queued while the normal pool still has n2..n4 pending
-            for (let j = 0; j < 2; j++) {
-              yield* Workqueue.queue(urgent, Work.make(Effect.sync(() => log.push(`h${j}`))))
+        yield* Workqueue.queue(
+          normal,
+          Work.make(Effect.gen(function*() {
+            log.push(`n${i}`)
+            if (i === 1) {
+              // queued while the normal pool still has n2..n4 pending
+              for (let j = 0; j < 2; j++) {
+                yield* Workqueue.queue(urgent, Work.make(Effect.sync(() => log.push(`h${j}`))))
+              }
             }
-          }
-        })))
+          }))
+        )
       }
       yield* Workqueue.flush(normal)
       yield* Workqueue.flush(urgent)
@@ -86,40 +95,53 @@ describe("HIGHPRI over generated workloads", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 2 }),
-        fc.array(fc.record({ cpu: fc.integer({ min: 0, max: 1 }), urgentAfter: fc.option(fc.integer({ min: 0, max: 3 })) }), {
-          minLength: 1,
-          maxLength: 30
-        }),
+        fc.array(
+          fc.record({ cpu: fc.integer({ min: 0, max: 1 }), urgentAfter: fc.option(fc.integer({ min: 0, max: 3 })) }),
+          {
+            minLength: 1,
+            maxLength: 30
+          }
+        ),
         (cpus, items) => {
-          const trace = runVirtualSync(Effect.gen(function*() {
-            const normal = yield* Workqueue.alloc("normal")
-            const urgent = yield* Workqueue.alloc("urgent", { flags: ["HIGHPRI"] })
-            const trace: Array<Trace.Event> = []
-            let nextId = 0
-            const start = (work: string) =>
-              Effect.map(WorkerPool.currentWorker, (me) => {
-                const w = Option.getOrThrow(me)
-                trace.push({ t: 0, cpu: w.cpu, worker: w.id, work, event: "start", pool: w.pool })
-              })
-            for (const [n, item] of items.entries()) {
-              const cpu = item.cpu % cpus
-              yield* Workqueue.queueOn(normal, cpu, Work.make(Effect.gen(function*() {
-                yield* start(`n${n}`)
-                if (item.urgentAfter !== null) {
-                  // a normal item queues urgent work on its own CPU (kernel: the issuing CPU)
-                  for (let j = 0; j <= item.urgentAfter; j++) {
-                    const work = `h${nextId++}`
-                    trace.push({ t: 0, cpu, worker: -1, work, event: "queue", from: `n${n}` })
-                    // Work.sync, as before: the synchronous body path (the start's worker is not read there)
-                    yield* Workqueue.queue(urgent, Work.sync(() => trace.push({ t: 0, cpu, worker: -1, work, event: "start" })))
-                  }
-                }
-              })))
-            }
-            yield* Workqueue.flush(normal)
-            yield* Workqueue.flush(urgent)
-            return trace
-          }), { cpus })
+          const trace = runVirtualSync(
+            Effect.gen(function*() {
+              const normal = yield* Workqueue.alloc("normal")
+              const urgent = yield* Workqueue.alloc("urgent", { flags: ["HIGHPRI"] })
+              const trace: Array<Trace.Event> = []
+              let nextId = 0
+              const start = (work: string) =>
+                Effect.map(WorkerPool.currentWorker, (me) => {
+                  const w = Option.getOrThrow(me)
+                  trace.push({ t: 0, cpu: w.cpu, worker: w.id, work, event: "start", pool: w.pool })
+                })
+              for (const [n, item] of items.entries()) {
+                const cpu = item.cpu % cpus
+                yield* Workqueue.queueOn(
+                  normal,
+                  cpu,
+                  Work.make(Effect.gen(function*() {
+                    yield* start(`n${n}`)
+                    if (item.urgentAfter !== null) {
+                      // a normal item queues urgent work on its own CPU (kernel: the issuing CPU)
+                      for (let j = 0; j <= item.urgentAfter; j++) {
+                        const work = `h${nextId++}`
+                        trace.push({ t: 0, cpu, worker: -1, work, event: "queue", from: `n${n}` })
+                        // Work.sync, as before: the synchronous body path (the start's worker is not read there)
+                        yield* Workqueue.queue(
+                          urgent,
+                          Work.sync(() => trace.push({ t: 0, cpu, worker: -1, work, event: "start" }))
+                        )
+                      }
+                    }
+                  }))
+                )
+              }
+              yield* Workqueue.flush(normal)
+              yield* Workqueue.flush(urgent)
+              return trace
+            }),
+            { cpus }
+          )
           const scenario: Scenario.Scenario = {
             cpus,
             workqueues: [{ name: "normal" }, { name: "urgent", flags: ["HIGHPRI"] }],
@@ -151,14 +173,20 @@ describe("CPU_INTENSIVE auto-detection", () => {
             // burn
           }
         }
-        yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
-          log.push("hog starts")
-          for (let i = 0; i < 30; i++) {
-            spin(1)
-            yield* Effect.yieldNow()
-          }
-          log.push("hog ends")
-        }), { name: "hog" }))
+        yield* Workqueue.queue(
+          wq,
+          Work.make(
+            Effect.gen(function*() {
+              log.push("hog starts")
+              for (let i = 0; i < 30; i++) {
+                spin(1)
+                yield* Effect.yieldNow()
+              }
+              log.push("hog ends")
+            }),
+            { name: "hog" }
+          )
+        )
         yield* Workqueue.queue(wq, Work.make(Effect.sync(() => log.push("other runs")), { name: "other" }))
         yield* Workqueue.flush(wq)
         return { log, stats: yield* Workqueue.stats(wq) }
@@ -178,17 +206,20 @@ describe("CPU_INTENSIVE auto-detection", () => {
       const log = yield* Effect.gen(function*() {
         const wq = yield* Workqueue.alloc("hog")
         const log: Array<string> = []
-        yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
-          log.push("hog starts")
-          for (let i = 0; i < 30; i++) {
-            const end = performance.now() + 1
-            while (performance.now() < end) {
-              // burn
+        yield* Workqueue.queue(
+          wq,
+          Work.make(Effect.gen(function*() {
+            log.push("hog starts")
+            for (let i = 0; i < 30; i++) {
+              const end = performance.now() + 1
+              while (performance.now() < end) {
+                // burn
+              }
+              yield* Effect.yieldNow()
             }
-            yield* Effect.yieldNow()
-          }
-          log.push("hog ends")
-        })))
+            log.push("hog ends")
+          }))
+        )
         yield* Workqueue.queue(wq, Work.make(Effect.sync(() => log.push("other runs"))))
         yield* Workqueue.flush(wq)
         return log

@@ -13,7 +13,10 @@ import { Invariants, Trace } from "@cmwq/testing"
 import { runWorkload, workloadArb } from "./workload.js"
 
 const RUNS = 150
-const params = (seed: number) => ({ seed: Number(process.env.FC_SEED ?? seed), numRuns: Number(process.env.FC_RUNS ?? RUNS) })
+const params = (seed: number) => ({
+  seed: Number(process.env.FC_SEED ?? seed),
+  numRuns: Number(process.env.FC_RUNS ?? RUNS)
+})
 
 /** throw the first violation, with the trace (queue attempts included) */
 const holds = (

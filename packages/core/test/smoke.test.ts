@@ -9,11 +9,14 @@ describe("virtual time harness", () => {
       const wq = yield* Workqueue.alloc("t")
       const log: Array<string> = []
       for (let i = 0; i < 3; i++) {
-        yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
-          log.push(`s${i}@${yield* Effect.clockWith((c) => c.currentTimeMillis)}`)
-          yield* Effect.sleep(10)
-          log.push(`e${i}@${yield* Effect.clockWith((c) => c.currentTimeMillis)}`)
-        })))
+        yield* Workqueue.queue(
+          wq,
+          Work.make(Effect.gen(function*() {
+            log.push(`s${i}@${yield* Effect.clockWith((c) => c.currentTimeMillis)}`)
+            yield* Effect.sleep(10)
+            log.push(`e${i}@${yield* Effect.clockWith((c) => c.currentTimeMillis)}`)
+          }))
+        )
       }
       yield* Workqueue.flush(wq)
       const pools = yield* WorkerPool.snapshot

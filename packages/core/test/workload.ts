@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import fc from "fast-check"
-import { Policy, Work, Workqueue, WorkerPool } from "@cmwq/core"
+import { type Policy, Work, Workqueue, WorkerPool } from "@cmwq/core"
 import type { Scenario, Simulation, Trace } from "@cmwq/testing"
 import { runVirtual } from "./helpers.js"
 
@@ -65,7 +65,7 @@ export const stepArb = (tags: ReadonlyArray<Step["_tag"]>): fc.Arbitrary<Step> =
         case "burn":
           return { weight: 4, arbitrary: fc.constant({ _tag: "burn" }) }
         default:
-          return { weight: 1, arbitrary: fc.constant({ _tag: tag } as Step) }
+          return { weight: 1, arbitrary: fc.constant({ _tag: tag }) }
       }
     })
   )

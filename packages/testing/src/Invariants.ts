@@ -563,7 +563,11 @@ export const pendingBit = (input: Pick<Detailed, "trace">): Effect.Effect<void, 
         return fail("pendingBit", e, `${e.work} was queued at ${e.t} although it was already pending`)
       }
       if (e.event === "reject" && e.pending !== false && e.pending !== true) {
-        return fail("pendingBit", e, `a queue attempt of ${e.work} at ${e.t} was refused without a recorded pending bit`)
+        return fail(
+          "pendingBit",
+          e,
+          `a queue attempt of ${e.work} at ${e.t} was refused without a recorded pending bit`
+        )
       }
       if (e.event === "reject" && !e.pending) {
         return fail("pendingBit", e, `a queue attempt of ${e.work} at ${e.t} was refused although it was not pending`)
@@ -637,7 +641,10 @@ export const exactlyOnce = (input: Pick<Detailed, "trace">): Effect.Effect<void,
       const found = unstarted !== undefined
         ? { e: unstarted, message: `${work} was queued at ${unstarted.t} and never ran` }
         : unfinished !== undefined
-        ? { e: unfinished, message: `${work} started at ${unfinished.t} on worker ${unfinished.worker} and never finished` }
+        ? {
+          e: unfinished,
+          message: `${work} started at ${unfinished.t} on worker ${unfinished.worker} and never finished`
+        }
         : null
       if (found !== null && (worst === null || input.trace.indexOf(found.e) < input.trace.indexOf(worst.e))) {
         worst = found

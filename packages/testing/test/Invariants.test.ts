@@ -28,7 +28,9 @@ const scenarioOf = (
 ): Scenario.Scenario => ({
   cpus,
   workqueues,
-  works: works.map((w) => (typeof w === "string" ? { name: w, workqueue: workqueues[0]!.name, steps: [] } : { ...w, steps: [] }))
+  works: works.map((
+    w
+  ) => (typeof w === "string" ? { name: w, workqueue: workqueues[0]!.name, steps: [] } : { ...w, steps: [] }))
 })
 
 const detailed = (
@@ -203,7 +205,12 @@ describe("Invariants", () => {
 
     it("reads maxActive 0 as 1024, and ordered as 1", () => {
       expect(
-        violation(Invariants.maxActive({ trace: overlapping([0, 0, 0]), scenario: scenarioOf([{ name: "q0" }], ["w0", "w1", "w2"]) }))
+        violation(
+          Invariants.maxActive({
+            trace: overlapping([0, 0, 0]),
+            scenario: scenarioOf([{ name: "q0" }], ["w0", "w1", "w2"])
+          })
+        )
       ).toBeUndefined()
       const ordered = scenarioOf([{ name: "q0", flags: ["ORDERED"] }], ["w0", "w1"])
       expect(violation(Invariants.maxActive({ trace: overlapping([0, 1]), scenario: ordered }))?.message).toContain(
@@ -311,7 +318,10 @@ describe("Invariants", () => {
   })
 
   describe("minimalConcurrency", () => {
-    const scenario = scenarioOf([{ name: "q0" }, { name: "ci", flags: ["CPU_INTENSIVE"] }, { name: "u0", flags: ["UNBOUND"] }], [])
+    const scenario = scenarioOf([{ name: "q0" }, { name: "ci", flags: ["CPU_INTENSIVE"] }, {
+      name: "u0",
+      flags: ["UNBOUND"]
+    }], [])
 
     it("passes when each pickup finds only the picking worker running", () => {
       const starts = [
@@ -370,7 +380,11 @@ describe("Invariants", () => {
     })
 
     it("requeueSamePool names a queue while running whose next run is elsewhere or missing", () => {
-      const base = [at(ev(0, "w0", "start", 1), { pool: 0 }), at(ev(1, "w0", "queue"), { from: "w0" }), ev(2, "w0", "finish")]
+      const base = [
+        at(ev(0, "w0", "start", 1), { pool: 0 }),
+        at(ev(1, "w0", "queue"), { from: "w0" }),
+        ev(2, "w0", "finish")
+      ]
       const ok = [...base, at(ev(2, "w0", "start", 1), { pool: 0 }), ev(3, "w0", "finish")]
       expect(violation(Invariants.requeueSamePool({ trace: ok }))).toBeUndefined()
       const moved = [...base, at(ev(2, "w0", "start", 2, 1), { pool: 2 })]
@@ -395,19 +409,27 @@ describe("Invariants", () => {
 
     it("strictWorkConservation names any pending item, and a hold-back below either limit", () => {
       const sc = scenarioOf([{ name: "q0", maxActive: 2 }], ["w0"])
-      const calm = detailed(sc, { quiescent: [quiescent(0, [pool({})], [wqState("q0", 2, [link({ active: 2, inactive: 1 })])])] })
+      const calm = detailed(sc, {
+        quiescent: [quiescent(0, [pool({})], [wqState("q0", 2, [link({ active: 2, inactive: 1 })])])]
+      })
       expect(violation(Invariants.strictWorkConservation(calm))).toBeUndefined()
       const pending = detailed(sc, { quiescent: [quiescent(3, [pool({ pending: 1, running: 1 })])] })
       expect(violation(Invariants.strictWorkConservation(pending))?.message).toContain("at 3 pool cpu0 has 1 pending")
-      const engine = detailed(sc, { quiescent: [quiescent(4, [pool({})], [wqState("q0", 3, [link({ active: 2, inactive: 1 })])])] })
+      const engine = detailed(sc, {
+        quiescent: [quiescent(4, [pool({})], [wqState("q0", 3, [link({ active: 2, inactive: 1 })])])]
+      })
       expect(violation(Invariants.strictWorkConservation(engine))?.message).toContain("maxActive 3")
     })
 
     it("flushColors names a negative in-flight count", () => {
       const sc = scenarioOf([{ name: "q0" }], ["w0"])
-      const fine = detailed(sc, { quiescent: [quiescent(0, [pool({})], [wqState("q0", 1, [link({ inFlight: [0, 1] })])])] })
+      const fine = detailed(sc, {
+        quiescent: [quiescent(0, [pool({})], [wqState("q0", 1, [link({ inFlight: [0, 1] })])])]
+      })
       expect(violation(Invariants.flushColors(fine))).toBeUndefined()
-      const bad = detailed(sc, { quiescent: [quiescent(2, [pool({})], [wqState("q0", 1, [link({ inFlight: [0, -1] })])])] })
+      const bad = detailed(sc, {
+        quiescent: [quiescent(2, [pool({})], [wqState("q0", 1, [link({ inFlight: [0, -1] })])])]
+      })
       expect(violation(Invariants.flushColors(bad))?.event).toBe(bad.quiescent[0])
     })
 
@@ -473,7 +495,11 @@ describe("Invariants", () => {
       const run = Effect.runSync(Simulation.runDetailed({
         cpus: 1,
         workqueues: [{ name: "q0" }],
-        works: [{ name: "w0", workqueue: "q0", steps: [{ burn: 5 }] }, { name: "w1", workqueue: "q0", steps: [{ burn: 5 }] }]
+        works: [{ name: "w0", workqueue: "q0", steps: [{ burn: 5 }] }, {
+          name: "w1",
+          workqueue: "q0",
+          steps: [{ burn: 5 }]
+        }]
       }))
       const at0 = run.quiescent.find((q) => q.t === 0)!
       expect(at0.pools[0]).toMatchObject({ pending: 1, running: 1 })

@@ -89,7 +89,9 @@ describe("Trace.toSvg", () => {
     expect(rows).toEqual(["cpu 0 queue", ...workers.map((w) => `cpu 0 worker ${w}`)])
     // the bars of one worker share one y, and different workers differ
     const ys = new Map<number, Set<string>>()
-    for (const m of svg.matchAll(/<rect class="(?:running|sleeping|waiting)" [^>]*data-worker="(\d+)"[^>]* y="([\d.]+)"/g)) {
+    for (
+      const m of svg.matchAll(/<rect class="(?:running|sleeping|waiting)" [^>]*data-worker="(\d+)"[^>]* y="([\d.]+)"/g)
+    ) {
       ys.set(Number(m[1]), (ys.get(Number(m[1])) ?? new Set()).add(m[2]!))
     }
     expect([...ys.values()].every((s) => s.size === 1)).toBe(true)
@@ -97,7 +99,11 @@ describe("Trace.toSvg", () => {
   })
 
   it("marks every start and finish at its time", () => {
-    const marks = [...svg.matchAll(/<line class="mark-(start|finish)" data-work="(\w+)" data-worker="\d+" data-t="([\d.]+)" x1="([\d.]+)"/g)]
+    const marks = [
+      ...svg.matchAll(
+        /<line class="mark-(start|finish)" data-work="(\w+)" data-worker="\d+" data-t="([\d.]+)" x1="([\d.]+)"/g
+      )
+    ]
       .map(([, kind, work, t, x1]) => ({ kind, work, t: Number(t), x1: Number(x1) }))
     const expected = traceB.filter((e) => e.event === "start" || e.event === "finish")
     expect(marks.map((m) => `${m.t} ${m.work} ${m.kind}`)).toEqual(expected.map((e) => `${e.t} ${e.work} ${e.event}`))

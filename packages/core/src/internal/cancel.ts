@@ -226,20 +226,22 @@ export const flushDelayedWork = (
   pools: PoolsImpl,
   dwork: DelayedWorkImpl
 ): Effect.Effect<boolean, Errors.FlushDeadlock | Errors.WorkqueueDestroyed | Errors.WorkqueueDraining> =>
-  Effect.suspend((): Effect.Effect<boolean, Errors.FlushDeadlock | Errors.WorkqueueDestroyed | Errors.WorkqueueDraining> => {
-    if (dwork.timer !== null) {
-      const wq = dwork.wq!
-      const refusal = queueRefusal(wq, pools.currentWorker())
-      cancelTimer(dwork)
-      if (refusal !== null) {
-        dwork.data &= ~WORK_PENDING
-        return Effect.fail(
-          refusal === "destroyed"
-            ? new Errors.WorkqueueDestroyed({ workqueue: wq.name })
-            : new Errors.WorkqueueDraining({ workqueue: wq.name })
-        )
+  Effect.suspend(
+    (): Effect.Effect<boolean, Errors.FlushDeadlock | Errors.WorkqueueDestroyed | Errors.WorkqueueDraining> => {
+      if (dwork.timer !== null) {
+        const wq = dwork.wq!
+        const refusal = queueRefusal(wq, pools.currentWorker())
+        cancelTimer(dwork)
+        if (refusal !== null) {
+          dwork.data &= ~WORK_PENDING
+          return Effect.fail(
+            refusal === "destroyed"
+              ? new Errors.WorkqueueDestroyed({ workqueue: wq.name })
+              : new Errors.WorkqueueDraining({ workqueue: wq.name })
+          )
+        }
+        queueWorkOnPwq(dwork.cpu, wq, dwork, pools.localCpu(null))
       }
-      queueWorkOnPwq(dwork.cpu, wq, dwork, pools.localCpu(null))
+      return flushWork(pools, dwork, false)
     }
-    return flushWork(pools, dwork, false)
-  })
+  )

@@ -133,7 +133,6 @@ export class InvalidOperation extends Schema.TaggedError<InvalidOperation>("@cmw
   }
 }
 
-
 /**
  * A `WorkerPool.layer` option out of range (e.g. `cpus: 0`).
  *

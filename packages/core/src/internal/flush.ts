@@ -54,9 +54,12 @@ const waitingOn = <A, E>(
   worker === null ? effect : Effect.suspend(() => {
     const previous = worker.waitingOn
     worker.waitingOn = target
-    return Effect.ensuring(effect, Effect.sync(() => {
-      worker.waitingOn = previous
-    }))
+    return Effect.ensuring(
+      effect,
+      Effect.sync(() => {
+        worker.waitingOn = previous
+      })
+    )
   })
 
 // -----------------------------------------------------------------------------
@@ -194,8 +197,7 @@ const targetWaitsFor = (target: WaitTarget, caller: WorkerImpl, visited: Set<Wor
   return flushWaitsFor(target.wq, upTo, caller, visited)
 }
 
-const callerName = (caller: WorkerImpl): string =>
-  `${workName(caller.currentWork!)} on ${caller.currentPwq!.wq.name}`
+const callerName = (caller: WorkerImpl): string => `${workName(caller.currentWork!)} on ${caller.currentPwq!.wq.name}`
 
 /**
  * @internal kernel `check_flush_dependency`: a WQ_MEM_RECLAIM (non-legacy)

@@ -196,6 +196,7 @@ export const wrap = (
     // the item's FiberRefs, set on the worker fiber in one step and restored by the
     // worker's continuation (`restoreRefs`): Effect.locally and mapInputContext cost
     // about 20 us per item each, measured
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- FiberRef is invariant in its value: a list of mixed refs needs any
     const entries: Array<readonly [FiberRef.FiberRef<any>, readonly [readonly [FiberId.Single, unknown]]]> = []
     const id = fiber.id()
     entries.push([FiberRef.currentLogAnnotations, [[

@@ -92,7 +92,7 @@ class PoolViewImpl implements PoolView {
   get hasPending() {
     return !List.isEmpty(this.pool.worklist)
   }
-  readonly pending = (): Iterable<Work> => selectable(this.pool) as unknown as Iterable<Work>
+  readonly pending = (): Iterable<Work> => selectable(this.pool)
 }
 
 /** is `work` on `pool`'s worklist the head of its LINKED chain (not a member moving with an earlier item)? */

@@ -42,8 +42,9 @@ export const WorkerPoolsTypeId: unique symbol = Symbol.for("@cmwq/core/WorkerPoo
 export const WorkerPoolsTag: Context.Tag<PoolsImpl, PoolsImpl> = Context.GenericTag<PoolsImpl>("@cmwq/core/WorkerPools")
 
 /** @internal run `f` with the pools service */
-export const poolsImpl = <A, E, R>(f: (pools: PoolsImpl) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R | PoolsImpl> =>
-  Effect.flatMap(WorkerPoolsTag, f)
+export const poolsImpl = <A, E, R>(
+  f: (pools: PoolsImpl) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R | PoolsImpl> => Effect.flatMap(WorkerPoolsTag, f)
 
 /** @internal resolved configuration (all times in milliseconds) */
 export interface PoolsConfig {

@@ -122,4 +122,3 @@ export const queueWorkOn = (
   queueWorkOnPwq(cpu, wq, work, localCpu)
   return true
 }
-

@@ -150,7 +150,11 @@ const rescuerExited = (
     finishWork(rescuer)
     reportFailure(pools, pwq, work, cause ?? Cause.interrupt(rescuer.fiber!.id()))
   }
-  for (let work = List.last<WorkImpl>(rescuer.scheduled); work !== null; work = List.last<WorkImpl>(rescuer.scheduled)) {
+  for (
+    let work = List.last<WorkImpl>(rescuer.scheduled);
+    work !== null;
+    work = List.last<WorkImpl>(rescuer.scheduled)
+  ) {
     List.remove(work)
     List.insertAfter(work, pool.worklist)
   }

@@ -135,7 +135,7 @@ export class WorkImpl extends List.ListNode {
      * own right after construction)
      */
     public effect: Effect.Effect<unknown, unknown> | (() => unknown),
-    name?: string | undefined
+    name?: string
   ) {
     super()
     if (name !== undefined) names.set(this, name)

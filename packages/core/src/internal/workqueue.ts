@@ -100,7 +100,6 @@ export class WorkqueueImpl {
     return (this.flags & Flags.WQ_UNBOUND) !== 0
   }
 
-
   /** an item left the workqueue (retired after its run, or stolen by a cancel): wake who waits for room */
   itemLeft(): void {
     this.nrQueued--
@@ -232,7 +231,8 @@ export const checkFlags = (
     return invalid("UNBOUND and PERCPU are each other's complement")
   }
   if (ordered && (flags & Flags.WQ_SYSFS) !== 0) return invalid("ordered workqueues cannot be SYSFS")
-  if (ordered && (flags & Flags.WQ_PERCPU) !== 0) return invalid("ordered workqueues are unbound: PERCPU does not apply")
+  if (ordered && (flags & Flags.WQ_PERCPU) !== 0)
+    return invalid("ordered workqueues are unbound: PERCPU does not apply")
   if (ordered && (flags & Flags.WQ_BH) !== 0) return invalid("ordered workqueues cannot be BH")
   return Effect.succeed(flags)
 }
@@ -322,14 +322,12 @@ export const adjustMaxActive = (wq: WorkqueueImpl): void => {
   } while (activated)
 }
 
-
 /** @internal whether some pwq of `wq` is busy after a drain (kernel `pwq_busy`) */
 export const workqueueIsBusy = (wq: WorkqueueImpl): boolean =>
   wq.pwqs.some((pwq) => {
     for (let c = 0; c < WORK_NR_COLORS; c++) if (pwq.nrInFlight[c] !== 0) return true
     return pwq.nrActive !== 0 || !List.isEmpty(pwq.inactive)
   })
-
 
 /**
  * @internal X3–X4, kernel `destroy_workqueue` after the drain: stop the rescuer,
@@ -708,7 +706,9 @@ export const applyAttrs = (wq: WorkqueueImpl, attrs: AttrsInput): Effect.Effect<
 /** @internal public `Workqueue.attrs` */
 export const attrsOf = (
   wq: WorkqueueImpl
-): Option.Option<{ readonly cpumask: ReadonlyArray<number>; readonly affinityScope: AffinityScope; readonly affinityStrict: boolean }> => {
+): Option.Option<
+  { readonly cpumask: ReadonlyArray<number>; readonly affinityScope: AffinityScope; readonly affinityStrict: boolean }
+> => {
   const a = wq.unboundAttrs
   return a === null
     ? Option.none()

@@ -162,7 +162,9 @@ const weighted = <A extends { readonly _tag: string }>(
   emphasis: ReadonlyArray<string> = []
 ): fc.Arbitrary<A> =>
   fc.oneof(
-    ...entries.filter((e): e is readonly [number, fc.Arbitrary<A>, string?] => e[1] !== null && e[0] > 0).map(([weight, arbitrary, tag]) => ({
+    ...entries.filter((e): e is readonly [number, fc.Arbitrary<A>, string?] => e[1] !== null && e[0] > 0).map((
+      [weight, arbitrary, tag]
+    ) => ({
       weight: tag !== undefined && emphasis.includes(tag) ? weight * 6 : weight,
       arbitrary
     }))
@@ -171,7 +173,8 @@ const weighted = <A extends { readonly _tag: string }>(
 export const wqArb = (knobs: Knobs): fc.Arbitrary<WqSpec> => {
   const kinds = knobs.kinds ?? ["percpu", "unbound", "ordered"]
   const flags = knobs.flags ?? ["highpri", "cpuIntensive", "memReclaim", "freezable"]
-  const maybe = (f: (typeof flags)[number], p = 3) => flags.includes(f) ? fc.integer({ min: 0, max: p }).map((n) => n === 0) : fc.constant(false)
+  const maybe = (f: (typeof flags)[number], p = 3) =>
+    flags.includes(f) ? fc.integer({ min: 0, max: p }).map((n) => n === 0) : fc.constant(false)
   return fc.record({
     kind: fc.constantFrom(...kinds),
     maxActive: fc.constantFrom(0, 1, 1, 2, 3),
@@ -182,7 +185,13 @@ export const wqArb = (knobs: Knobs): fc.Arbitrary<WqSpec> => {
   }).map((s): WqSpec => s.kind === "ordered" ? { ...s, maxActive: 1, cpuIntensive: false, highpri: false } : s)
 }
 
-const stepArb = (features: ReadonlyArray<Feature>, items: number, wqs: number, maxSleep: number, emphasis: ReadonlyArray<string>): fc.Arbitrary<Step> => {
+const stepArb = (
+  features: ReadonlyArray<Feature>,
+  items: number,
+  wqs: number,
+  maxSleep: number,
+  emphasis: ReadonlyArray<string>
+): fc.Arbitrary<Step> => {
   const k = fc.integer({ min: 0, max: items - 1 })
   const w = fc.integer({ min: 0, max: wqs - 1 })
   return weighted<Step>([
@@ -191,27 +200,42 @@ const stepArb = (features: ReadonlyArray<Feature>, items: number, wqs: number, m
     [has(features, "requeue") ? 3 : 0, fc.constant({ _tag: "requeue" as const }), "requeue"],
     [has(features, "queueOther") ? 3 : 0, k.map((k) => ({ _tag: "queue" as const, k })), "queue"],
     [has(features, "innerCancel") ? 1 : 0, k.map((k) => ({ _tag: "cancel" as const, k })), "cancel"],
-    [has(features, "innerCancel") && has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "disable" as const, k })), "disable"],
-    [has(features, "innerCancel") && has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "enable" as const, k })), "enable"],
+    [
+      has(features, "innerCancel") && has(features, "disable") ? 1 : 0,
+      k.map((k) => ({ _tag: "disable" as const, k })),
+      "disable"
+    ],
+    [
+      has(features, "innerCancel") && has(features, "disable") ? 1 : 0,
+      k.map((k) => ({ _tag: "enable" as const, k })),
+      "enable"
+    ],
     [has(features, "innerCancel") ? 1 : 0, k.map((k) => ({ _tag: "cancelSync" as const, k })), "cancelSync"],
     [has(features, "innerFlush") ? 1 : 0, k.map((k) => ({ _tag: "flushWork" as const, k })), "flushWork"],
     [has(features, "innerFlush") ? 1 : 0, w.map((wq) => ({ _tag: "flushWq" as const, wq })), "flushWq"],
     [has(features, "flushSelf") ? 1 : 0, fc.constant({ _tag: "flushSelf" as const }), "flushSelf"],
     [has(features, "destroyOwn") ? 1 : 0, fc.constant({ _tag: "destroyOwn" as const }), "destroyOwn"],
     [has(features, "fail") ? 1 : 0, fc.constant({ _tag: "fail" as const }), "fail"],
-    [has(features, "interrupt") ? 1 : 0, fc.constant({ _tag: "interrupt" as const }), "interrupt"],
+    [has(features, "interrupt") ? 1 : 0, fc.constant({ _tag: "interrupt" as const }), "interrupt"]
   ], emphasis)
 }
 
 const delayArb = (features: ReadonlyArray<Feature>): fc.Arbitrary<Delay> =>
   fc.record({
     ms: has(features, "negativeDelay")
-      ? fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 12 }) }, { weight: 1, arbitrary: fc.integer({ min: -5, max: -1 }) })
+      ? fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 12 }) }, {
+        weight: 1,
+        arbitrary: fc.integer({ min: -5, max: -1 })
+      })
       : fc.integer({ min: 0, max: 12 }),
     duration: fc.boolean()
   })
 
-const opArb = (features: ReadonlyArray<Feature>, wl: { cpus: number; wqs: ReadonlyArray<WqSpec>; items: ReadonlyArray<ItemSpec> }, emphasis: ReadonlyArray<string>): fc.Arbitrary<Op> => {
+const opArb = (
+  features: ReadonlyArray<Feature>,
+  wl: { cpus: number; wqs: ReadonlyArray<WqSpec>; items: ReadonlyArray<ItemSpec> },
+  emphasis: ReadonlyArray<string>
+): fc.Arbitrary<Op> => {
   const k = fc.integer({ min: 0, max: wl.items.length - 1 })
   const delayedItems = wl.items.flatMap((it, i) => it.delayed ? [i] : [])
   const dk = delayedItems.length > 0 ? fc.constantFrom(...delayedItems) : null
@@ -222,9 +246,21 @@ const opArb = (features: ReadonlyArray<Feature>, wl: { cpus: number; wqs: Readon
   const cpumask = fc.subarray(Array.from({ length: wl.cpus }, (_, i) => i), { minLength: 1 })
   return weighted<Op>([
     [12, fc.record({ k, cpu }).map((r) => ({ _tag: "queue" as const, ...r })), "queue"],
-    [dk && has(features, "delayed") ? 3 : 0, dk && fc.record({ k: dk, delay: delayArb(features) }).map((r) => ({ _tag: "queueDelayed" as const, ...r })), "queueDelayed"],
-    [dk && has(features, "delayed") ? 2 : 0, dk && fc.record({ k: dk, delay: delayArb(features) }).map((r) => ({ _tag: "modDelayed" as const, ...r })), "modDelayed"],
-    [dk && has(features, "delayed") && has(features, "flush") ? 1 : 0, dk && dk.map((k) => ({ _tag: "flushDelayed" as const, k })), "flushDelayed"],
+    [
+      dk && has(features, "delayed") ? 3 : 0,
+      dk && fc.record({ k: dk, delay: delayArb(features) }).map((r) => ({ _tag: "queueDelayed" as const, ...r })),
+      "queueDelayed"
+    ],
+    [
+      dk && has(features, "delayed") ? 2 : 0,
+      dk && fc.record({ k: dk, delay: delayArb(features) }).map((r) => ({ _tag: "modDelayed" as const, ...r })),
+      "modDelayed"
+    ],
+    [
+      dk && has(features, "delayed") && has(features, "flush") ? 1 : 0,
+      dk && dk.map((k) => ({ _tag: "flushDelayed" as const, k })),
+      "flushDelayed"
+    ],
     [has(features, "cancel") ? 2 : 0, k.map((k) => ({ _tag: "cancel" as const, k })), "cancel"],
     [has(features, "cancel") ? 2 : 0, k.map((k) => ({ _tag: "cancelSync" as const, k })), "cancelSync"],
     [has(features, "disable") ? 2 : 0, k.map((k) => ({ _tag: "disable" as const, k })), "disable"],
@@ -234,13 +270,32 @@ const opArb = (features: ReadonlyArray<Feature>, wl: { cpus: number; wqs: Readon
     [has(features, "disable") ? 1 : 0, k.map((k) => ({ _tag: "enableQueue" as const, k })), "enableQueue"],
     [has(features, "flush") ? 2 : 0, k.map((k) => ({ _tag: "flushWork" as const, k })), "flushWork"],
     [has(features, "flush") ? 2 : 0, w.map((wq) => ({ _tag: "flushWq" as const, wq })), "flushWq"],
-    [has(features, "burst") ? 2 : 0, fc.record({ wq: w, n: fc.integer({ min: 14, max: 22 }) }).map((r) => ({ _tag: "flushBurst" as const, ...r })), "flushBurst"],
+    [
+      has(features, "burst") ? 2 : 0,
+      fc.record({ wq: w, n: fc.integer({ min: 14, max: 22 }) }).map((r) => ({ _tag: "flushBurst" as const, ...r })),
+      "flushBurst"
+    ],
     [has(features, "drain") ? 2 : 0, w.map((wq) => ({ _tag: "drain" as const, wq })), "drain"],
     [has(features, "destroy") ? 2 : 0, w.map((wq) => ({ _tag: "destroy" as const, wq })), "destroy"],
-    [has(features, "attrs") && unbound.length > 0 ? 5 : 0, unbound.length > 0 ? fc.record({ wq: fc.constantFrom(...unbound), cpumask }).map((r) => ({ _tag: "applyAttrs" as const, ...r })) : null, "applyAttrs"],
-    [has(features, "maxActive") && settable.length > 0 ? 5 : 0, settable.length > 0 ? fc.record({ wq: fc.constantFrom(...settable), n: fc.integer({ min: 1, max: 4 }) }).map((r) => ({ _tag: "setMaxActive" as const, ...r })) : null, "setMaxActive"],
+    [
+      has(features, "attrs") && unbound.length > 0 ? 5 : 0,
+      unbound.length > 0
+        ? fc.record({ wq: fc.constantFrom(...unbound), cpumask }).map((r) => ({ _tag: "applyAttrs" as const, ...r }))
+        : null,
+      "applyAttrs"
+    ],
+    [
+      has(features, "maxActive") && settable.length > 0 ? 5 : 0,
+      settable.length > 0
+        ? fc.record({ wq: fc.constantFrom(...settable), n: fc.integer({ min: 1, max: 4 }) }).map((r) => ({
+          _tag: "setMaxActive" as const,
+          ...r
+        }))
+        : null,
+      "setMaxActive"
+    ],
     [has(features, "freeze") ? 5 : 0, fc.constant({ _tag: "freeze" as const }), "freeze"],
-    [has(features, "freeze") ? 5 : 0, fc.constant({ _tag: "thaw" as const }), "thaw"],
+    [has(features, "freeze") ? 5 : 0, fc.constant({ _tag: "thaw" as const }), "thaw"]
   ], emphasis)
 }
 
@@ -262,37 +317,47 @@ const episodeArb = (
   const w = fc.integer({ min: 0, max: wl.wqs.length - 1 })
   const options: Array<fc.Arbitrary<ReadonlyArray<TimedOp>>> = []
   if (has(features, "freeze")) {
-    options.push(fc.tuple(at, gap, gap, gap).map(([t, d, e, f]) => [
-      { at: t, op: { _tag: "freeze" } },
-      { at: t + d, op: { _tag: "thaw" } },
-      { at: t + d + e, op: { _tag: "freeze" } },
-      { at: t + d + e + f, op: { _tag: "thaw" } }
-    ]))
+    options.push(
+      fc.tuple(at, gap, gap, gap).map(([t, d, e, f]) => [
+        { at: t, op: { _tag: "freeze" } },
+        { at: t + d, op: { _tag: "thaw" } },
+        { at: t + d + e, op: { _tag: "freeze" } },
+        { at: t + d + e + f, op: { _tag: "thaw" } }
+      ])
+    )
   }
   if (has(features, "attrs") && unbound.length > 0) {
-    options.push(fc.tuple(at, gap, fc.constantFrom(...unbound), cpumask).map(([t, d, wq, mask]) => [
-      { at: t, op: { _tag: "flushWq", wq } },
-      { at: t, op: { _tag: "applyAttrs", wq, cpumask: mask } },
-      { at: t + d, op: { _tag: "flushWq", wq } }
-    ]))
+    options.push(
+      fc.tuple(at, gap, fc.constantFrom(...unbound), cpumask).map(([t, d, wq, mask]) => [
+        { at: t, op: { _tag: "flushWq", wq } },
+        { at: t, op: { _tag: "applyAttrs", wq, cpumask: mask } },
+        { at: t + d, op: { _tag: "flushWq", wq } }
+      ])
+    )
   }
   if (has(features, "maxActive") && settable.length > 0) {
-    options.push(fc.tuple(at, gap, fc.constantFrom(...settable), fc.integer({ min: 2, max: 4 })).map(([t, d, wq, n]) => [
-      { at: t, op: { _tag: "setMaxActive", wq, n } },
-      { at: t + d, op: { _tag: "setMaxActive", wq, n: n - 1 - (d % (n - 1)) } }
-    ]))
+    options.push(
+      fc.tuple(at, gap, fc.constantFrom(...settable), fc.integer({ min: 2, max: 4 })).map(([t, d, wq, n]) => [
+        { at: t, op: { _tag: "setMaxActive", wq, n } },
+        { at: t + d, op: { _tag: "setMaxActive", wq, n: n - 1 - (d % (n - 1)) } }
+      ])
+    )
   }
   if (has(features, "burst") && has(features, "drain")) {
-    options.push(fc.tuple(at, w, fc.integer({ min: 16, max: 22 })).map(([t, wq, n]) => [
-      { at: t, op: { _tag: "flushBurst", wq, n } },
-      { at: t, op: { _tag: "drain", wq } }
-    ]))
+    options.push(
+      fc.tuple(at, w, fc.integer({ min: 16, max: 22 })).map(([t, wq, n]) => [
+        { at: t, op: { _tag: "flushBurst", wq, n } },
+        { at: t, op: { _tag: "drain", wq } }
+      ])
+    )
   }
   if (has(features, "destroy")) {
-    options.push(fc.tuple(at, w, fc.integer({ min: 0, max: 3 })).map(([t, wq, d]) => [
-      ...wl.items.flatMap((it, k) => it.wq === wq ? [{ at: t, op: { _tag: "queue" as const, k, cpu: null } }] : []),
-      { at: t + d, op: { _tag: "destroy", wq } }
-    ]))
+    options.push(
+      fc.tuple(at, w, fc.integer({ min: 0, max: 3 })).map(([t, wq, d]) => [
+        ...wl.items.flatMap((it, k) => it.wq === wq ? [{ at: t, op: { _tag: "queue" as const, k, cpu: null } }] : []),
+        { at: t + d, op: { _tag: "destroy", wq } }
+      ])
+    )
   }
   return options.length === 0 ? null : fc.oneof(...options)
 }
@@ -313,7 +378,17 @@ export const workloadArb = (knobs: Knobs = {}): fc.Arbitrary<Workload> => {
       : fc.constant(0),
     creationMs: has(features, "creationFails") || knobs.creationNever ? fc.constantFrom(0, 0, 1, 3) : fc.constant(0),
     wqs: knobs.bh
-      ? fc.array(fc.record({ highpri: fc.boolean() }).map((r): WqSpec => ({ kind: "bh", maxActive: 0, highpri: r.highpri, cpuIntensive: false, memReclaim: false, freezable: false })), { minLength: 1, maxLength: 2 })
+      ? fc.array(
+        fc.record({ highpri: fc.boolean() }).map((r): WqSpec => ({
+          kind: "bh",
+          maxActive: 0,
+          highpri: r.highpri,
+          cpuIntensive: false,
+          memReclaim: false,
+          freezable: false
+        })),
+        { minLength: 1, maxLength: 2 }
+      )
       : fc.array(wqArb(knobs), { minLength: 1, maxLength: 3 })
   }).chain((base) =>
     fc.array(
@@ -324,18 +399,35 @@ export const workloadArb = (knobs: Knobs = {}): fc.Arbitrary<Workload> => {
       }),
       { minLength: 1, maxLength: knobs.maxItems ?? 6 }
     ).chain((items0) =>
-      fc.array(fc.array(stepArb(knobs.bh ? features.filter((f) => f !== "innerFlush" && f !== "innerCancel") : features, items0.length, base.wqs.length, knobs.maxSleep ?? 6, knobs.emphasis ?? []), { maxLength: 4 }), {
-        minLength: items0.length,
-        maxLength: items0.length
-      }).chain((steps) => {
+      fc.array(
+        fc.array(
+          stepArb(
+            knobs.bh
+              ? features.filter((f) => f !== "innerFlush" && f !== "innerCancel")
+              : features,
+            items0.length,
+            base.wqs.length,
+            knobs.maxSleep ?? 6,
+            knobs.emphasis ?? []
+          ),
+          { maxLength: 4 }
+        ),
+        {
+          minLength: items0.length,
+          maxLength: items0.length
+        }
+      ).chain((steps) => {
         const items = items0.map((it, i) => ({ ...it, steps: steps[i]! }))
         const wl0 = { ...base, items }
         const episodes = episodeArb(features, wl0, horizon)
         return fc.tuple(
-          fc.array(fc.record({ at: fc.integer({ min: 0, max: horizon }), op: opArb(features, wl0, knobs.emphasis ?? []) }), {
-            minLength: 1,
-            maxLength: knobs.maxOps ?? 22
-          }),
+          fc.array(
+            fc.record({ at: fc.integer({ min: 0, max: horizon }), op: opArb(features, wl0, knobs.emphasis ?? []) }),
+            {
+              minLength: 1,
+              maxLength: knobs.maxOps ?? 22
+            }
+          ),
           episodes === null ? fc.constant([]) : fc.array(episodes, { maxLength: 3 })
         ).map(([ops, eps]): Workload => ({
           ...wl0,

@@ -121,7 +121,7 @@ export const runWorkload = (wl: Workload): Result => {
   const events: Array<{ seq: number; t: number; event: WorkerPool.Event }> = []
   const creations: Array<Creation> = []
   const quiescent: Array<Quiescent> = []
-  let wqs: Array<Workqueue.Workqueue> = []
+  const wqs: Array<Workqueue.Workqueue> = []
   let pools: WorkerPool.WorkerPools | undefined
   let frozen = false
   let outsideCurrent = false
@@ -157,9 +157,10 @@ export const runWorkload = (wl: Workload): Result => {
     }
     const end = (call: Call, exit: Exit.Exit<unknown, unknown>) => {
       call.seq1 = tick()
-            if (Exit.isSuccess(exit)) call.result = exit.value
+      if (Exit.isSuccess(exit)) call.result = exit.value
       else call.error = tagOf(exit.cause)
-      if ((call.op === "drain" || call.op === "destroy") && call.wq !== undefined) call.stateAfter = Workqueue.unsafeInspect(wqs[call.wq]!)
+      if ((call.op === "drain" || call.op === "destroy") && call.wq !== undefined)
+        call.stateAfter = Workqueue.unsafeInspect(wqs[call.wq]!)
       if (call.k !== undefined) {
         call.depthAfter = Work.disableDepth(works[call.k]!)
         call.pendingAfter = Work.isPending(works[call.k]!)
@@ -179,12 +180,16 @@ export const runWorkload = (wl: Workload): Result => {
           call.depthBefore = Work.disableDepth(w)
           if (DelayedWork.isDelayedWork(w)) call.expiresBefore = Option.getOrNull(DelayedWork.expires(w))
         }
-        return Effect.exit(eff).pipe(Effect.tap((exit) => Effect.flatMap(now, (t1) => Effect.sync(() => {
-          end(call, exit)
-          call.t1 = t1
-        }))))
+        return Effect.exit(eff).pipe(Effect.tap((exit) =>
+          Effect.flatMap(now, (t1) =>
+            Effect.sync(() => {
+              end(call, exit)
+              call.t1 = t1
+            }))
+        ))
       })
-    const toDelay = (d: { ms: number; duration: boolean }): Duration.DurationInput => d.duration ? Duration.millis(d.ms) : d.ms
+    const toDelay = (d: { ms: number; duration: boolean }): Duration.DurationInput =>
+      d.duration ? Duration.millis(d.ms) : d.ms
     const queueCall = (k: number, cpu: number | null, from: number | null) => {
       const wq = wqs[wl.items[k]!.wq]!
       return Effect.suspend(() => {
@@ -284,21 +289,25 @@ export const runWorkload = (wl: Workload): Result => {
           ;(run as { busyRunning: boolean }).busyRunning = b.running
           return body(me)
         }).pipe(Effect.onExit((exit) =>
-          Effect.flatMap(now, (t1) => Effect.sync(() => {
-            run.seq1 = tick()
-            run.t1 = t1
-                        run.outcome = Exit.isSuccess(exit)
-              ? "success"
-              : Cause.isFailure(exit.cause)
-              ? "failure"
-              : Cause.isInterruptedOnly(exit.cause)
-              ? "interrupt"
-              : "defect"
-            if (run.outcome === "defect") run.defect = String(Cause.squash((exit as Exit.Failure<unknown, unknown>).cause))
-          }))
+          Effect.flatMap(now, (t1) =>
+            Effect.sync(() => {
+              run.seq1 = tick()
+              run.t1 = t1
+              run.outcome = Exit.isSuccess(exit)
+                ? "success"
+                : Cause.isFailure(exit.cause)
+                ? "failure"
+                : Cause.isInterruptedOnly(exit.cause)
+                ? "interrupt"
+                : "defect"
+              if (run.outcome === "defect")
+                run.defect = String(Cause.squash((exit as Exit.Failure<unknown, unknown>).cause))
+            }))
         ))
       })
-      works.push(spec.delayed ? DelayedWork.make(effect, { name: workName(i) }) : Work.make(effect, { name: workName(i) }))
+      works.push(
+        spec.delayed ? DelayedWork.make(effect, { name: workName(i) }) : Work.make(effect, { name: workName(i) })
+      )
     }
     const forked: Array<Fiber.RuntimeFiber<unknown, unknown>> = []
     const fork = (eff: Effect.Effect<unknown, unknown>) => Effect.map(Effect.fork(eff), (f) => void forked.push(f))
@@ -313,7 +322,10 @@ export const runWorkload = (wl: Workload): Result => {
           const f = op._tag === "queueDelayed" ? Workqueue.queueDelayed : Workqueue.modDelayed
           return Effect.suspend(() => {
             tokens[op.k] = seq + 1
-            return record({ op: op._tag, k: op.k, wq: wl.items[op.k]!.wq, from: null, delay: op.delay.ms }, f(wq, dw(op.k), toDelay(op.delay)))
+            return record(
+              { op: op._tag, k: op.k, wq: wl.items[op.k]!.wq, from: null, delay: op.delay.ms },
+              f(wq, dw(op.k), toDelay(op.delay))
+            )
           })
         }
         case "cancel":
@@ -336,10 +348,18 @@ export const runWorkload = (wl: Workload): Result => {
         case "enable":
           return record({ op: "enable", k: op.k, from: null }, Work.enable(works[op.k]!))
         case "enableQueue":
-          return Effect.flatMap(record({ op: "enable", k: op.k, from: null }, Work.enable(works[op.k]!)), () => queueCall(op.k, null, null))
+          return Effect.flatMap(
+            record({ op: "enable", k: op.k, from: null }, Work.enable(works[op.k]!)),
+            () => queueCall(op.k, null, null)
+          )
         case "flushWork":
-          return fork(Effect.flatMap(Work.busy(works[op.k]!), (b) =>
-            record({ op: "flushWork", k: op.k, from: null, busyPendingBefore: b.pending || b.running }, Work.flush(works[op.k]!))))
+          return fork(
+            Effect.flatMap(Work.busy(works[op.k]!), (b) =>
+              record(
+                { op: "flushWork", k: op.k, from: null, busyPendingBefore: b.pending || b.running },
+                Work.flush(works[op.k]!)
+              ))
+          )
         case "flushDelayed":
           return fork(record({ op: "flushDelayed", k: op.k, from: null }, DelayedWork.flush(dw(op.k))))
         case "flushWq":
@@ -356,13 +376,26 @@ export const runWorkload = (wl: Workload): Result => {
           destroyed[op.wq] = true
           return fork(record({ op: "destroy", wq: op.wq, from: null }, Workqueue.destroy(wqs[op.wq]!)))
         case "applyAttrs":
-          return record({ op: "applyAttrs", wq: op.wq, from: null }, Workqueue.applyAttrs(wqs[op.wq]!, { cpumask: op.cpumask }))
+          return record(
+            { op: "applyAttrs", wq: op.wq, from: null },
+            Workqueue.applyAttrs(wqs[op.wq]!, { cpumask: op.cpumask })
+          )
         case "setMaxActive":
-          return record({ op: "setMaxActive", wq: op.wq, from: null, burst: op.n }, Workqueue.setMaxActive(wqs[op.wq]!, op.n))
+          return record(
+            { op: "setMaxActive", wq: op.wq, from: null, burst: op.n },
+            Workqueue.setMaxActive(wqs[op.wq]!, op.n)
+          )
         case "freeze":
-          return Effect.flatMap(record({ op: "freeze", from: null }, Effect.provideService(Freezer.freeze, WorkerPool.WorkerPools, pools!)), () => Effect.sync(() => void (frozen = true)))
+          return Effect.flatMap(
+            record({ op: "freeze", from: null }, Effect.provideService(Freezer.freeze, WorkerPool.WorkerPools, pools!)),
+            () => Effect.sync(() => void (frozen = true))
+          )
         case "thaw":
-          return Effect.flatMap(Effect.sync(() => void (frozen = false)), () => record({ op: "thaw", from: null }, Effect.provideService(Freezer.thaw, WorkerPool.WorkerPools, pools!)))
+          return Effect.flatMap(
+            Effect.sync(() => void (frozen = false)),
+            () =>
+              record({ op: "thaw", from: null }, Effect.provideService(Freezer.thaw, WorkerPool.WorkerPools, pools!))
+          )
       }
     }
     let clock = 0
@@ -375,29 +408,39 @@ export const runWorkload = (wl: Workload): Result => {
     }
     // settle: thaw, outlast the creation failures, fire armed timers, drain what is left
     if (frozen) yield* runOp({ _tag: "thaw" })
-    if (Number.isFinite(wl.creationFailsUntil) && wl.creationFailsUntil > clock) yield* Effect.sleep(wl.creationFailsUntil - clock)
+    if (Number.isFinite(wl.creationFailsUntil) && wl.creationFailsUntil > clock)
+      yield* Effect.sleep(wl.creationFailsUntil - clock)
     for (const f of forked) yield* Fiber.await(f)
     for (const [k, spec] of wl.items.entries()) {
       const w = works[k]!
       if (spec.delayed && !destroyed[spec.wq] && Option.isSome(DelayedWork.expires(w as DelayedWork.DelayedWork))) {
-        yield* record({ op: "flushDelayed", k, from: null, final: true }, DelayedWork.flush(w as DelayedWork.DelayedWork))
+        yield* record(
+          { op: "flushDelayed", k, from: null, final: true },
+          DelayedWork.flush(w as DelayedWork.DelayedWork)
+        )
       }
     }
     for (let round = 0; round < 2; round++) {
       for (const [i, wq] of wqs.entries()) {
-        if (!destroyed[i] && !Workqueue.isDestroyed(wq)) yield* record({ op: "drain", wq: i, from: null, final: true }, Workqueue.drain(wq))
+        if (!destroyed[i] && !Workqueue.isDestroyed(wq))
+          yield* record({ op: "drain", wq: i, from: null, final: true }, Workqueue.drain(wq))
       }
     }
     return yield* Effect.forEach(wqs, Workqueue.stats)
   })
   const timed = Effect.gen(function*() {
     const fiber = yield* Effect.fork(program)
-    const limit = (wl.ops.at(-1)?.at ?? 0) + (Number.isFinite(wl.creationFailsUntil) ? wl.creationFailsUntil : 0) + SETTLE_MS
+    const limit = (wl.ops.at(-1)?.at ?? 0) + (Number.isFinite(wl.creationFailsUntil) ? wl.creationFailsUntil : 0) +
+      SETTLE_MS
     return yield* Fiber.join(fiber).pipe(
       Effect.timeoutFail({ duration: limit, onTimeout: () => "hang" as const })
     )
   })
-  const policy = wl.policy === "priority" ? Policy.priority((w) => (w.name?.length ?? 0) % 3) : wl.policy === "legacy" ? Policy.legacy : undefined
+  const policy = wl.policy === "priority"
+    ? Policy.priority((w) => (w.name?.length ?? 0) % 3)
+    : wl.policy === "legacy"
+    ? Policy.legacy
+    : undefined
   const tracked = Effect.gen(function*() {
     return yield* timed
   })

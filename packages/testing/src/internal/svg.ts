@@ -167,7 +167,8 @@ export const render = (trace: Trace, options: RenderOptions = {}): string => {
   type Row = { readonly label: string; readonly cpu: number; readonly worker: number }
   const rows: Array<Row> = []
   for (const cpu of cpus) {
-    if (marks.some((m) => m.kind === "queue" && m.cpu === cpu)) rows.push({ label: `cpu ${cpu} queue`, cpu, worker: -1 })
+    if (marks.some((m) => m.kind === "queue" && m.cpu === cpu))
+      rows.push({ label: `cpu ${cpu} queue`, cpu, worker: -1 })
     for (const [worker, c] of workers) if (c === cpu) rows.push({ label: `cpu ${cpu} worker ${worker}`, cpu, worker })
   }
   const rowY = (cpu: number, worker: number) => {
@@ -180,7 +181,12 @@ export const render = (trace: Trace, options: RenderOptions = {}): string => {
   // the legend's entries: [class, text, x]; the svg is as wide as the axis (and its "ms") or the legend
   const legend: Array<readonly [string, string, number]> = []
   let lx = LABEL
-  for (const [cls, text] of [["running", "running"], ["sleeping", "sleeping"], ["waiting", "waiting for its CPU"], ["mark-queue", "queued"], ["mark-start", "start / finish"]] as const) {
+  for (
+    const [cls, text] of [["running", "running"], ["sleeping", "sleeping"], ["waiting", "waiting for its CPU"], [
+      "mark-queue",
+      "queued"
+    ], ["mark-start", "start / finish"]] as const
+  ) {
     legend.push([cls, text, lx])
     lx += 18 + 7 * text.length + 16
   }
@@ -189,7 +195,9 @@ export const render = (trace: Trace, options: RenderOptions = {}): string => {
   const title = options.title ?? "Timeline"
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="cmwq-timeline" role="img" viewBox="0 0 ${width} ${height}" ` +
-      `width="${width}" height="${height}" font-family="system-ui, sans-serif" font-size="12" aria-label="${escape(title)}">`,
+      `width="${width}" height="${height}" font-family="system-ui, sans-serif" font-size="12" aria-label="${
+        escape(title)
+      }">`,
     `<title>${escape(title)}</title>`,
     "<style>",
     ".cmwq-timeline text{fill:currentColor}",
@@ -219,15 +227,23 @@ export const render = (trace: Trace, options: RenderOptions = {}): string => {
   for (const s of bars) {
     const y = rowY(s.cpu, s.worker)
     const w = (s.to - s.from) * pxPerMs
-    const attrs = `data-work="${escape(s.work)}" data-worker="${s.worker}" data-cpu="${s.cpu}" data-from="${num(s.from)}" data-to="${num(s.to)}"`
+    const attrs = `data-work="${escape(s.work)}" data-worker="${s.worker}" data-cpu="${s.cpu}" data-from="${
+      num(s.from)
+    }" data-to="${num(s.to)}"`
     out.push(
       `<rect class="${s.kind}" ${attrs} x="${num(x(s.from))}" y="${y}" width="${num(w)}" height="${BAR}" rx="2">` +
-        `<title>${escape(`${s.work} ${s.kind} ${num(s.from)}–${num(s.to)} ms (cpu ${s.cpu}, worker ${s.worker})`)}</title></rect>`
+        `<title>${
+          escape(`${s.work} ${s.kind} ${num(s.from)}–${num(s.to)} ms (cpu ${s.cpu}, worker ${s.worker})`)
+        }</title></rect>`
     )
     if (s.kind === "running" && w >= 8 * s.work.length) {
       out.push(`<text class="bar-label" x="${num(x(s.from) + 3)}" y="${y + BAR - 4}">${escape(s.work)}</text>`)
     } else if (s.kind !== "running" && w >= 8 * s.work.length) {
-      out.push(`<text class="bar-label-muted" x="${num(x(s.from) + 3)}" y="${y + BAR - 4}" font-size="11">${escape(s.work)}</text>`)
+      out.push(
+        `<text class="bar-label-muted" x="${num(x(s.from) + 3)}" y="${y + BAR - 4}" font-size="11">${
+          escape(s.work)
+        }</text>`
+      )
     }
   }
   // marks: queue marks as triangles on the CPU's queue row (names of simultaneous ones joined)
@@ -243,7 +259,9 @@ export const render = (trace: Trace, options: RenderOptions = {}): string => {
     const cx = x(t)
     out.push(
       `<path class="mark-queue" data-work="${escape(works.join(","))}" data-t="${num(t)}" ` +
-        `d="M${num(cx - 5)} ${y} L${num(cx + 5)} ${y} L${num(cx)} ${y + 8} Z"><title>${escape(`${works.join(", ")} queued at ${num(t)} ms`)}</title></path>`
+        `d="M${num(cx - 5)} ${y} L${num(cx + 5)} ${y} L${num(cx)} ${y + 8} Z"><title>${
+          escape(`${works.join(", ")} queued at ${num(t)} ms`)
+        }</title></path>`
     )
     out.push(`<text class="mark-label" x="${num(cx + 7)}" y="${y + BAR - 4}">${escape(works.join(" "))}</text>`)
   }
@@ -253,14 +271,20 @@ export const render = (trace: Trace, options: RenderOptions = {}): string => {
     const cx = num(x(m.t))
     out.push(
       `<line class="mark-${m.kind}" data-work="${escape(m.work)}" data-worker="${m.worker}" data-t="${num(m.t)}" ` +
-        `x1="${cx}" y1="${m.kind === "start" ? y - 3 : y}" x2="${cx}" y2="${m.kind === "start" ? y + BAR : y + BAR + 3}">` +
+        `x1="${cx}" y1="${m.kind === "start" ? y - 3 : y}" x2="${cx}" y2="${
+          m.kind === "start" ? y + BAR : y + BAR + 3
+        }">` +
         `<title>${escape(`${m.work} ${m.kind === "start" ? "starts" : "finishes"} at ${num(m.t)} ms`)}</title></line>`
     )
   }
   // legend
   for (const [cls, text, at] of legend) {
     if (cls === "mark-queue") {
-      out.push(`<path class="mark-queue legend" d="M${at} ${legendY - 10} L${at + 10} ${legendY - 10} L${at + 5} ${legendY - 2} Z"/>`)
+      out.push(
+        `<path class="mark-queue legend" d="M${at} ${legendY - 10} L${at + 10} ${legendY - 10} L${at + 5} ${
+          legendY - 2
+        } Z"/>`
+      )
     } else if (cls === "mark-start") {
       out.push(`<line class="mark-start legend" x1="${at + 5}" y1="${legendY - 12}" x2="${at + 5}" y2="${legendY}"/>`)
     } else {
