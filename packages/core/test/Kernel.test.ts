@@ -1,5 +1,5 @@
 /**
- * The kernel-named facade: kernel snippets ported line by line (the seed 003
+ * The kernel-named facade: kernel snippets ported line by line (the 2.6.36 conversion talk
  * legacy-to-cmwq conversions), the legacy constructors, the kernel's return
  * values, the system workqueues and the typed errors. Runs under virtual time.
  */
@@ -102,7 +102,7 @@ describe("Kernel", () => {
     })
   })
 
-  describe("seed 003: legacy-to-cmwq conversions, ported line by line", () => {
+  describe("legacy-to-cmwq conversions from the 2.6.36 conversion talk, ported line by line", () => {
     it("asus-laptop: alloc_workqueue(\"led_workqueue\", 0, 0) runs LED items concurrently, flushed as a group", () => {
       const result = run(Effect.gen(function*() {
         const log: Array<string> = []
