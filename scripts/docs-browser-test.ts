@@ -238,6 +238,12 @@ const checkSearch = async (context: BrowserContext, origin: string): Promise<voi
   }
   // results render one by one: wait for the Workqueue page's, and list what is shown if it never comes
   const workqueue = page.locator("#starlight__search .pagefind-ui__result a[href^='/reference/core/workqueue/']")
+  // Pagefind shows the first results and a "load more" button: the API page may rank below them
+  const more = page.locator("#starlight__search button.pagefind-ui__button")
+  for (let i = 0; i < 10 && (await workqueue.count()) === 0 && (await more.count()) > 0; i++) {
+    await more.first().click()
+    await page.waitForTimeout(300)
+  }
   try {
     await workqueue.first().waitFor({ state: "visible", timeout: 15_000 })
     const titles = await workqueue.allTextContents()
