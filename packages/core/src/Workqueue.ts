@@ -401,12 +401,12 @@ const delayer = (mod: boolean): Delayer =>
 export const queueDelayed: Delayer = delayer(false)
 
 /**
- * `queueDelayed` on logical CPU `cpu` (kernel `queue_delayed_work_on`).
+ * The shape of `queueDelayedOn` and `modDelayedOn` (data-first and data-last).
  *
  * @since 0.1.0
- * @category combinators
+ * @category models
  */
-export const queueDelayedOn: {
+export interface DelayerOn {
   <E, R>(cpu: number, dwork: DelayedWork<E, R>, delay: Duration.DurationInput): (
     wq: Workqueue
   ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu | InvalidWork, R>
@@ -416,11 +416,22 @@ export const queueDelayedOn: {
     dwork: DelayedWork<E, R>,
     delay: Duration.DurationInput
   ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu | InvalidWork, R>
-} = dual(
-  4,
-  (wq: Workqueue, cpu: number, dwork: DelayedWork<unknown, unknown>, delay: Duration.DurationInput) =>
-    internal.queueDelayed(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, false)
-)
+}
+
+const delayerOn = (mod: boolean): DelayerOn =>
+  dual(
+    4,
+    (wq: Workqueue, cpu: number, dwork: DelayedWork<unknown, unknown>, delay: Duration.DurationInput) =>
+      internal.queueDelayed(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, mod)
+  )
+
+/**
+ * `queueDelayed` on logical CPU `cpu` (kernel `queue_delayed_work_on`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const queueDelayedOn: DelayerOn = delayerOn(false)
 
 /**
  * Queue `dwork` after `delay`, or move its deadline to now + `delay` if it is
@@ -439,21 +450,7 @@ export const modDelayed: Delayer = delayer(true)
  * @since 0.1.0
  * @category combinators
  */
-export const modDelayedOn: {
-  <E, R>(cpu: number, dwork: DelayedWork<E, R>, delay: Duration.DurationInput): (
-    wq: Workqueue
-  ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu | InvalidWork, R>
-  <E, R>(
-    wq: Workqueue,
-    cpu: number,
-    dwork: DelayedWork<E, R>,
-    delay: Duration.DurationInput
-  ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu | InvalidWork, R>
-} = dual(
-  4,
-  (wq: Workqueue, cpu: number, dwork: DelayedWork<unknown, unknown>, delay: Duration.DurationInput) =>
-    internal.queueDelayed(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, true)
-)
+export const modDelayedOn: DelayerOn = delayerOn(true)
 
 // -----------------------------------------------------------------------------
 // Flush, drain, destroy
