@@ -4,6 +4,15 @@
 // (API reference, scenario diagrams, example outputs).
 import { defineConfig, passthroughImageService } from "astro/config"
 import starlight from "@astrojs/starlight"
+import { readFileSync } from "node:fs"
+
+// The repository's web address: the root package.json's `repository` field,
+// the one place it is written (scripts/reference.ts and the browser test read
+// it too). A placeholder until the project is published.
+const rootPackage = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+const repository = String(rootPackage.repository?.url ?? rootPackage.repository)
+  .replace(/^git\+/, "")
+  .replace(/\.git$/, "")
 
 export default defineConfig({
   // a placeholder: the site is built to be served from the root of any host
@@ -17,9 +26,10 @@ export default defineConfig({
     starlight({
       title: "cmwq",
       description: "The Linux kernel's Concurrency Managed Workqueue for Effect",
-      // a placeholder repository URL: replace with the real one when published
-      editLink: { baseUrl: "https://github.com/cmwq/cmwq/edit/main/docs/" },
-      social: [{ icon: "github", label: "GitHub", href: "https://github.com/cmwq/cmwq" }],
+      // Starlight appends the page's file, relative to docs/ (src/content/docs/...);
+      // the API pages set their own editUrl: the source file whose JSDoc they render
+      editLink: { baseUrl: `${repository}/edit/main/docs/` },
+      social: [{ icon: "github", label: "GitHub", href: repository }],
       customCss: ["./src/styles/custom.css"],
       lastUpdated: false,
       pagination: true,

@@ -13,8 +13,10 @@ export default defineEcConfig({
   defaultProps: { wrap: true },
   plugins: [
     ecTwoSlash({
-      // every TypeScript block that scripts/docs-check.ts checks: all but `skip-check` ones
-      instanceConfigs: { twoslash: { explicitTrigger: /^(?![\s\S]*\bskip-check\b)/ } },
+      // the TypeScript blocks of the written pages: all but `skip-check` ones (not checked at
+      // all) and `no-twoslash` ones (the API reference's examples, which scripts/docs-check.ts
+      // type-checks before the build: hover types on all of them would cost minutes of build)
+      instanceConfigs: { twoslash: { explicitTrigger: /^(?![\s\S]*\b(?:skip-check|no-twoslash)\b)/ } },
       tsConfigPath: `${root}tsconfig.base.json`,
       twoslashOptions: {
         vfsRoot: root,

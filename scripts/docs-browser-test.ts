@@ -25,8 +25,11 @@
  *   `queueDelayed`;
  * - code blocks carry Twoslash's types: hovering `program` on the getting
  *   started page shows its Effect type;
- * - the "edit this page" link of a concept page points at its file in the
- *   repository.
+ * - the "edit this page" links of a few pages are
+ *   `<repository>/edit/main/docs/src/content/docs/<the page's file>` (an API
+ *   page: `<repository>/edit/main/<the module's source file>`), with the
+ *   repository from the root package.json's `repository` field, and that
+ *   file exists.
  *
  * Writes screenshots of the home page, a concept page, an API page and the
  * scenarios page into `docs/screenshots/`.
@@ -359,14 +362,31 @@ const checkTwoslash = async (context: BrowserContext, origin: string): Promise<v
   await page.close()
 }
 
+/** the repository's web address: the root package.json's `repository` field */
+const repository = (): string => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
+  const url: unknown = typeof pkg.repository === "string" ? pkg.repository : pkg.repository?.url
+  if (typeof url !== "string") throw new Error("the root package.json has no repository URL")
+  return url.replace(/^git\+/, "").replace(/\.git$/, "")
+}
+
+/** pages and the file (repo-relative) their "edit this page" link must open */
+const EDIT_LINKS: ReadonlyArray<readonly [url: string, file: string]> = [
+  ["/concepts/flushing/", "docs/src/content/docs/concepts/flushing.md"],
+  ["/getting-started/", "docs/src/content/docs/getting-started.mdx"],
+  ["/guides/testing/", "docs/src/content/docs/guides/testing.md"],
+  ["/reference/core/workqueue/", "packages/core/src/Workqueue.ts"]
+]
+
 const checkEditLink = async (context: BrowserContext, origin: string): Promise<void> => {
   const page = await watched(context, () => "edit link")
-  await page.goto(`${origin}/concepts/flushing/`)
-  const href = await page.locator("a[href*='/edit/']").first().getAttribute("href")
-  check(
-    href === "https://github.com/cmwq/cmwq/edit/main/docs/src/content/docs/concepts/flushing.md",
-    `edit link of /concepts/flushing/ is ${href}`
-  )
+  const base = repository()
+  for (const [url, file] of EDIT_LINKS) {
+    await page.goto(`${origin}${url}`)
+    const href = await page.locator("a[href*='/edit/']").first().getAttribute("href")
+    check(href === `${base}/edit/main/${file}`, `edit link of ${url} is ${href}, not ${base}/edit/main/${file}`)
+    check(fs.existsSync(path.join(root, file)), `edit link of ${url}: ${file} is no file of the repository`)
+  }
   await page.close()
 }
 

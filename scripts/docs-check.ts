@@ -29,17 +29,21 @@
  *    them). Relative links are errors: they resolve against the page's URL,
  *    not its file, and break when a page moves.
  * 5. Prints every error as `docs/<file>:<line>:<col>: <message>` (the line
- *    in the page), deletes `scripts/.docs-check/`, and exits 1 if there was
- *    an error, 0 otherwise.
+ *    in the page; for an `@example` of the API reference, the line in the
+ *    source file whose JSDoc it is, from the `<!-- example: ... -->` comment
+ *    above the block, then the page's), deletes `scripts/.docs-check/`, and
+ *    exits 1 if there was an error, 0 otherwise.
  *
  * Blocks are type-checked, not run; the example files are also run, by
  * `scripts/docs-gen.ts`, which fails on a non-zero exit.
  *
- * The site's build compiles the same blocks once more, through Twoslash
- * (`docs/ec.config.mjs`), to show their types on hover, and fails on any
- * error there too. This checker stays the gate: it is faster, reports every
- * error at once with its line in the page, uses the repository's compiler
- * options in full, and checks the links and the example files as well.
+ * The site's build compiles the hand-written pages' blocks once more,
+ * through Twoslash (`docs/ec.config.mjs`), to show their types on hover, and
+ * fails on any error there too. The API reference's `@example` blocks
+ * (` ```ts no-twoslash `) are checked here only: this checker is the gate
+ * for every block. It is faster, reports every error at once with its line,
+ * uses the repository's compiler options in full, and checks the links and
+ * the example files as well.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -57,7 +61,16 @@ interface Block {
   /** 1-based line in the Markdown file of the block's first code line */
   readonly line: number
   readonly code: string
+  /**
+   * for an `@example` of the API reference: where its code is in the source
+   * (repo-relative file, 1-based line and column of its first code line),
+   * from the `<!-- example: file:line:col -->` comment scripts/reference.ts
+   * writes above it
+   */
+  readonly source: { readonly file: string; readonly line: number; readonly column: number } | undefined
 }
+
+const EXAMPLE_SOURCE = /^<!-- example: (\S+):(\d+):(\d+) -->$/
 
 const markdownFiles = (dir: string): Array<string> =>
   fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -84,7 +97,11 @@ const blocksOf = (file: string): Array<Block> => {
     const lang = words[0]?.toLowerCase() ?? ""
     if ((lang === "ts" || lang === "typescript") && !words.includes("skip-check")) {
       const body = lines.slice(i + 1, end).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
-      blocks.push({ file: path.relative(root, file), line: i + 2, code: body.join("\n") })
+      let before = i - 1
+      while (before >= 0 && lines[before].trim() === "") before--
+      const at = before >= 0 ? EXAMPLE_SOURCE.exec(lines[before].trim()) : null
+      const source = at === null ? undefined : { file: at[1], line: Number(at[2]), column: Number(at[3]) }
+      blocks.push({ file: path.relative(root, file), line: i + 2, code: body.join("\n"), source })
     }
     i = end
   }
@@ -247,6 +264,14 @@ const main = (): number => {
         // an error inside a package or a library: name it as the compiler does
         console.error(
           `${path.relative(root, d.file.fileName)}:${line + 1}:${character + 1}: error TS${d.code}: ${message}`
+        )
+      } else if (block.source !== undefined) {
+        // an @example of the reference: its line in the JSDoc of the export, then the page's
+        const { column, file, line: first } = block.source
+        console.error(
+          `${file}:${first + line}:${column + character}: error TS${d.code}: ${message} (in ${block.file}:${
+            block.line + line
+          })`
         )
       } else {
         console.error(`${block.file}:${block.line + line}:${character + 1}: error TS${d.code}: ${message}`)

@@ -21,14 +21,17 @@
  *   is spelled out below its signature.
  * - Excluded: modules under `src/internal/`, and every declaration whose JSDoc
  *   has `@internal`.
- * - Code blocks: `@example` blocks stay ` ```ts ` (so `scripts/docs-check.ts`
- *   type-checks them); signatures and code fences inside descriptions
- *   (illustrative fragments) are written as ` ```ts skip-check `.
+ * - Code blocks: `@example` blocks are written as ` ```ts no-twoslash `
+ *   (`scripts/docs-check.ts` type-checks them, the site's Twoslash does not;
+ *   see EXAMPLE_FENCE), each under a `<!-- example: file:line:col -->`
+ *   comment naming where its code is in the source; signatures and code
+ *   fences inside descriptions (illustrative fragments) are written as
+ *   ` ```ts skip-check `.
  * - The output is deterministic (no timestamps): regenerate and diff.
  *
- * Exports missing `@since` or `@category` are listed on stderr, and so are
- * the exports without an `@example` (values only: types and interfaces need
- * none); the run still succeeds.
+ * Every export must have `@since` and `@category`, and every value export
+ * (types and interfaces need none) an `@example`: the run lists the exports
+ * that lack one on stderr and exits 1, after writing the pages.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -37,8 +40,27 @@ import ts from "typescript"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const outRoot = path.join(root, "docs", "src", "content", "docs", "reference")
-/** where the site links a module's source and its "edit this page" (a placeholder repository URL) */
-const REPO_URL = "https://github.com/cmwq/cmwq"
+/**
+ * The repository's web address, where the site links a module's source and
+ * its "edit this page": the root package.json's `repository` field, the one
+ * place it is written (docs/astro.config.mjs reads it too).
+ */
+const repositoryUrl = (): string => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
+  const url: unknown = typeof pkg.repository === "string" ? pkg.repository : pkg.repository?.url
+  if (typeof url !== "string") throw new Error("reference: the root package.json has no repository URL")
+  return url.replace(/^git\+/, "").replace(/\.git$/, "")
+}
+const REPO_URL = repositoryUrl()
+/**
+ * The info string of the `@example` blocks on the API pages. `docs-check`
+ * type-checks them (and reports an error at its line in the source, from the
+ * `<!-- example: file:line:col -->` comment above each block); the marker
+ * tells the site's build not to compile them a second time through Twoslash
+ * (docs/ec.config.mjs): hover types on hundreds of small examples cost minutes
+ * of build time and check nothing docs-check does not.
+ */
+const EXAMPLE_FENCE = "```ts no-twoslash"
 /**
  * Module headers say "See docs/concepts/x.md": the site's URL of each page
  * they may name. An unknown `docs/...md` path fails the run, so a moved page
@@ -83,9 +105,16 @@ const UNCATEGORIZED = "uncategorized"
 // JSDoc parsing
 // -----------------------------------------------------------------------------
 
+interface Example {
+  readonly title: string
+  readonly body: string
+  /** where the example's code starts in the source: `packages/.../X.ts:line:column` of its first code line */
+  readonly source: string | undefined
+}
+
 interface Doc {
   readonly description: string
-  readonly examples: ReadonlyArray<{ readonly title: string; readonly body: string }>
+  readonly examples: ReadonlyArray<Example>
   readonly since: string | undefined
   readonly category: string | undefined
   readonly deprecated: string | undefined
@@ -117,7 +146,11 @@ const trimBlock = (lines: ReadonlyArray<string>): string => {
   return out.join("\n")
 }
 
-const parseDoc = (raw: string): Doc => {
+/**
+ * `at`: where the comment `raw` starts in its file (the repo-relative file and
+ * its 0-based line), so that each example can say where its code is.
+ */
+const parseDoc = (raw: string, at?: { readonly file: string; readonly line: number }): Doc => {
   const lines = commentLines(raw)
   const description: Array<string> = []
   const tags: Array<{ name: string; lines: Array<string> }> = []
@@ -137,12 +170,27 @@ const parseDoc = (raw: string): Doc => {
     const t = tags.find((x) => x.name === name)
     return t === undefined ? undefined : trimBlock(t.lines)
   }
-  const examples = tags.filter((t) => t.name === "example").map((t) => {
+  const examples: Array<Example> = tags.filter((t) => t.name === "example").map((t) => {
     // `@example Title` then the fenced code: the title is the text before the first fence
     const fence = t.lines.findIndex((l) => /^\s*```/.test(l))
     const title = fence <= 0 ? "" : trimBlock(t.lines.slice(0, fence)).replace(/\n/g, " ")
-    return { title, body: trimBlock(fence < 0 ? t.lines : t.lines.slice(fence)) }
+    return { title, body: trimBlock(fence < 0 ? t.lines : t.lines.slice(fence)), source: undefined }
   })
+  if (at !== undefined) {
+    // the n-th `@example` tag of the comment, then its opening fence: the code starts on the next line
+    const rawLines = raw.split("\n")
+    let from = 0
+    examples.forEach((example, n) => {
+      const tag = rawLines.findIndex((l, i) => i >= from && /^\s*(\/\*\*)?\s*\*?\s*@example\b/.test(l))
+      if (tag < 0) return
+      const fence = rawLines.findIndex((l, i) => i > tag && /^\s*\*?\s*```/.test(l))
+      from = tag + 1
+      if (fence < 0) return
+      const code = rawLines[fence + 1] ?? ""
+      const prefix = /^\s*\*? ?/.exec(code)?.[0].length ?? 0
+      examples[n] = { ...example, source: `${at.file}:${at.line + fence + 2}:${prefix + 1}` }
+    })
+  }
   return {
     description: trimBlock(description),
     examples,
@@ -157,7 +205,10 @@ const parseDoc = (raw: string): Doc => {
 const docOf = (decl: ts.Node): Doc => {
   const jsDocs = ts.getJSDocCommentsAndTags(decl).filter(ts.isJSDoc)
   const host = jsDocs.length > 0 ? jsDocs[jsDocs.length - 1] : undefined
-  return host === undefined ? EMPTY_DOC : parseDoc(host.getText())
+  if (host === undefined) return EMPTY_DOC
+  const sf = decl.getSourceFile()
+  const at = { file: path.relative(root, sf.fileName), line: sf.getLineAndCharacterOfPosition(host.getStart(sf)).line }
+  return parseDoc(host.getText(), at)
 }
 
 /** the module's header comment: the first JSDoc of the file */
@@ -383,16 +434,23 @@ const moduleEntries = (pkg: string, moduleName: string, sf: ts.SourceFile): Arra
   const namesInternal = (text: string): boolean => [...internals].some((n) => new RegExp(`\\b${n}\\b`).test(text))
   const entries: Array<Entry> = []
   for (const symbol of checker.getExportsOfModule(moduleSymbol)) {
-    for (const decl of symbol.getDeclarations() ?? []) {
+    for (const exported of symbol.getDeclarations() ?? []) {
       // re-exports from elsewhere (export { x } from ...) are documented where they are declared
-      if (decl.getSourceFile() !== sf) continue
+      if (exported.getSourceFile() !== sf) continue
+      // `export { X } from "./internal/x.js"` (the typed errors of WorkqueueError.ts): X is
+      // documented, and its signature emitted, where it is declared
+      const target = ts.isExportSpecifier(exported)
+        ? checker.getAliasedSymbol(symbol).getDeclarations()?.[0]
+        : undefined
+      const decl = target ?? exported
       const statement = ts.isVariableDeclaration(decl) ? decl.parent.parent : decl
       const doc = docOf(statement)
       if (doc.internal) continue
       const name = symbol.getName()
       const kind = kindOf(decl)
       const space: Space = spaceOf(decl)
-      const printed = signatures.get(`${space}:${name}`)
+      const declared = decl.getSourceFile()
+      const printed = (declared === sf ? signatures : signaturesOf(declared.fileName)).get(`${space}:${name}`)
       if (doc.since === undefined || doc.category === undefined) {
         const what = [doc.since === undefined ? "@since" : "", doc.category === undefined ? "@category" : ""]
           .filter((s) => s !== "").join(" and ")
@@ -406,7 +464,7 @@ const moduleEntries = (pkg: string, moduleName: string, sf: ts.SourceFile): Arra
         // a unique symbol's type is only ever its own name: nothing to spell out
         if (text !== undefined && !namesInternal(text)) expanded = text
       }
-      entries.push({ name, kind, doc, signature, expanded, pos: statement.getStart(sf) })
+      entries.push({ name, kind, doc, signature, expanded, pos: exported.getStart(sf) })
     }
   }
   return entries.sort((a, b) => a.pos - b.pos)
@@ -535,7 +593,8 @@ const renderModule = (m: Module): string => {
       }
       for (const example of e.doc.examples) {
         body.push(example.title === "" ? "**Example**" : `**Example** (${example.title})`, "")
-        body.push(example.body, "")
+        if (example.source !== undefined) body.push(`<!-- example: ${example.source} -->`, "")
+        body.push(example.body.replace(/^```(ts|typescript)[ \t]*$/m, EXAMPLE_FENCE), "")
       }
       if (e.doc.since !== undefined) body.push(since(e.doc), "")
     }
@@ -592,8 +651,10 @@ for (const m of modules) {
 if (missing.length > 0) {
   console.error(`reference: ${missing.length} export(s) without @since or @category:`)
   for (const line of missing) console.error(`  ${line}`)
+  process.exitCode = 1
 }
 if (withoutExample.length > 0) {
   console.error(`reference: ${withoutExample.length} value export(s) without an @example:`)
   for (const line of withoutExample) console.error(`  ${line}`)
+  process.exitCode = 1
 }

@@ -21,6 +21,15 @@ import type { Work } from "./Work.js"
 import type { FlushDeadlock, WorkqueueDestroyed, WorkqueueDraining } from "./WorkqueueError.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DelayedWork } from "@cmwq/core"
+ *
+ * const poll = DelayedWork.make(Effect.log("poll"))
+ * const branded = DelayedWork.TypeId in poll // true
+ * ```
+ *
  * @since 0.1.0
  * @category symbols
  */
@@ -108,6 +117,15 @@ export const repeating = <A, E, R, Out, R2>(
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DelayedWork, Work } from "@cmwq/core"
+ *
+ * DelayedWork.isDelayedWork(DelayedWork.make(Effect.log("poll"))) // true
+ * DelayedWork.isDelayedWork(Work.make(Effect.log("now"))) // false
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -119,6 +137,20 @@ const impl = (dwork: DelayedWork<unknown, unknown>): DelayedWorkImpl => dwork as
  * When the armed timer fires, in milliseconds of the pools' clock; none if no
  * timer is armed.
  *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { DelayedWork, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("timers")
+ *   const poll = DelayedWork.make(Effect.log("poll"), { name: "poll" })
+ *   yield* Workqueue.queueDelayed(wq, poll, "5 seconds")
+ *   const due = DelayedWork.expires(poll) // Option.some(deadline in ms)
+ *   yield* Effect.log(Option.isSome(due) ? `due at ${due.value}` : "not armed")
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -128,6 +160,20 @@ export const expires = (dwork: DelayedWork<unknown, unknown>): Option.Option<num
  * If the timer is armed, fire it now; then wait for the item's last queueing
  * to finish, like `Work.flush`. Returns whether it had to wait. Kernel
  * `flush_delayed_work`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DelayedWork, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("timers")
+ *   const save = DelayedWork.make(Effect.log("save"), { name: "save" })
+ *   yield* Workqueue.queueDelayed(wq, save, "1 minute")
+ *   // fire the timer now and wait for the run to finish
+ *   const ran = yield* DelayedWork.flush(save)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators

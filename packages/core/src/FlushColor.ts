@@ -30,6 +30,13 @@ export type FlushColor = number & Brand.Brand<"@cmwq/core/FlushColor">
 /**
  * The number of colors (kernel `WORK_NR_COLORS`).
  *
+ * @example
+ * ```ts
+ * import { FlushColor } from "@cmwq/core"
+ *
+ * const colors = FlushColor.NR_COLORS // 16: the kernel's WORK_NR_COLORS
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -38,12 +45,27 @@ export const NR_COLORS: number = WORK_NR_COLORS
 /**
  * "No color": an idle worker's current color.
  *
+ * @example
+ * ```ts
+ * import { FlushColor, Workqueue } from "@cmwq/core"
+ *
+ * const flushing = (wq: Workqueue.Workqueue) => Workqueue.unsafeInspect(wq).flushColor !== FlushColor.noColor
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const noColor: FlushColor = -1 as FlushColor
 
 /**
+ * @example
+ * ```ts
+ * import { FlushColor } from "@cmwq/core"
+ *
+ * FlushColor.isFlushColor(3) // true
+ * FlushColor.isFlushColor(FlushColor.NR_COLORS) // false
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -52,6 +74,13 @@ export const isFlushColor = (u: unknown): u is FlushColor =>
 
 /**
  * The color after `color` in the ring (kernel `work_next_color`).
+ *
+ * @example
+ * ```ts
+ * import { FlushColor, Workqueue } from "@cmwq/core"
+ *
+ * const nextColor = (wq: Workqueue.Workqueue) => FlushColor.next(Workqueue.unsafeInspect(wq).workColor)
+ * ```
  *
  * @since 0.1.0
  * @category combinators

@@ -21,6 +21,18 @@ import type { WorkerPools } from "./WorkerPool.js"
  * Start freezing: freezable workqueues start nothing new until `thaw`.
  * Idempotent.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Freezer, Workqueue } from "@cmwq/core"
+ *
+ * const suspend = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("sync", { flags: ["FREEZABLE"] })
+ *   yield* Freezer.freeze // FREEZABLE workqueues stop starting new items
+ *   // ... items queued now wait until Freezer.thaw
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -31,6 +43,18 @@ export const freeze: Effect.Effect<void, never, WorkerPools> = internal.freeze
  * started before the freeze? Kernel `freeze_workqueues_busy`. Poll it (or
  * `Workqueue.flush` the workqueues) to wait for the freeze to settle.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schedule } from "effect"
+ * import { Freezer } from "@cmwq/core"
+ *
+ * // freeze, then wait until the in-flight items of FREEZABLE workqueues are done
+ * const quiesce = Effect.zipRight(
+ *   Freezer.freeze,
+ *   Freezer.isBusy.pipe(Effect.repeat({ until: (busy) => !busy, schedule: Schedule.spaced("10 millis") }))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -38,6 +62,16 @@ export const isBusy: Effect.Effect<boolean, never, WorkerPools> = internal.isBus
 
 /**
  * Are the pools frozen?
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Freezer } from "@cmwq/core"
+ *
+ * const thawIfFrozen = Effect.gen(function*() {
+ *   if (yield* Freezer.isFrozen) yield* Freezer.thaw
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -47,6 +81,18 @@ export const isFrozen: Effect.Effect<boolean, never, WorkerPools> = internal.isF
 /**
  * Thaw: restore every workqueue's limits and start what was held back, in
  * order. Idempotent.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Freezer } from "@cmwq/core"
+ *
+ * const suspendAndResume = Effect.gen(function*() {
+ *   yield* Freezer.freeze
+ *   yield* Effect.log("snapshotting")
+ *   yield* Freezer.thaw // queued items of FREEZABLE workqueues start again
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators

@@ -89,6 +89,19 @@ export type Services = WorkerPool.WorkerPools | SystemWorkqueues.SystemWorkqueue
  * The pools (`WorkerPool.layer(options)`) and the system workqueues
  * (`SystemWorkqueues.layer`) on them, as one layer.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("events", 0, 0)
+ *   yield* Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("on a 4-CPU machine")))
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(Kernel.layerWith({ cpus: 4 }))))
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -127,6 +140,14 @@ export const layer: Layer.Layer<Services> = Layer.orDie(layerWith({}))
  * Run in BH (softirq) context on the queueing CPU, in queue order; only
  * `WQ_HIGHPRI` (and `WQ_PERCPU`) may be added, and `max_active` must be 0.
  *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * // softirq-style: the items run at the end of the current tick, never sleep
+ * const bh = Kernel.alloc_workqueue("tasklet-like", Kernel.WQ_BH, 0)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -136,6 +157,13 @@ export const WQ_BH: number = Flags.WQ_BH
  * Served by unbound pools: no concurrency management; `max_active` applies
  * to the whole workqueue.
  *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const wq = Kernel.alloc_workqueue("writeback", Kernel.WQ_UNBOUND | Kernel.WQ_MEM_RECLAIM, 0)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -143,6 +171,13 @@ export const WQ_UNBOUND: number = Flags.WQ_UNBOUND
 
 /**
  * Frozen by `freeze_workqueues_begin` until `thaw_workqueues`.
+ *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const wq = Kernel.alloc_workqueue("ext4-rsv-conversion", Kernel.WQ_FREEZABLE, 0)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -152,6 +187,14 @@ export const WQ_FREEZABLE: number = Flags.WQ_FREEZABLE
 /**
  * Guaranteed forward progress under memory pressure (a rescuer).
  *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * // a rescuer guarantees forward progress when no worker can be created
+ * const wq = Kernel.alloc_workqueue("nvme-wq", Kernel.WQ_MEM_RECLAIM, 0)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -160,6 +203,13 @@ export const WQ_MEM_RECLAIM: number = Flags.WQ_MEM_RECLAIM
 /**
  * Use the CPUs' high-priority pools.
  *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const wq = Kernel.alloc_workqueue("kblockd", Kernel.WQ_MEM_RECLAIM | Kernel.WQ_HIGHPRI, 0)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -167,6 +217,14 @@ export const WQ_HIGHPRI: number = Flags.WQ_HIGHPRI
 
 /**
  * Running items do not count toward the pool's concurrency level.
+ *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * // long CPU-bound items that should not hold back the rest of the pool
+ * const wq = Kernel.alloc_workqueue("dm-crypt", Kernel.WQ_CPU_INTENSIVE, 1)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -177,6 +235,14 @@ export const WQ_CPU_INTENSIVE: number = Flags.WQ_CPU_INTENSIVE
  * Visible in the workqueue registry (kernel: sysfs). Not for ordered
  * workqueues.
  *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * // listed by WorkerPool.sysfs, as /sys/devices/virtual/workqueue/ lists it
+ * const wq = Kernel.alloc_workqueue("writeback", Kernel.WQ_UNBOUND | Kernel.WQ_SYSFS, 0)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -185,6 +251,13 @@ export const WQ_SYSFS: number = Flags.WQ_SYSFS
 /**
  * Per-cpu, unless the pools' `powerEfficient` option is on (kernel
  * `workqueue.power_efficient`), which makes it unbound.
+ *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const wq = Kernel.alloc_workqueue("events_power_efficient", Kernel.WQ_POWER_EFFICIENT, 0)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -195,6 +268,13 @@ export const WQ_POWER_EFFICIENT: number = Flags.WQ_POWER_EFFICIENT
  * Explicitly per-cpu, the complement of `WQ_UNBOUND` (newest kernels). A
  * workqueue with neither gets it.
  *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const wq = Kernel.alloc_workqueue("events", Kernel.WQ_PERCPU, 0)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -203,6 +283,13 @@ export const WQ_PERCPU: number = Flags.WQ_PERCPU
 /**
  * The largest `max_active` (kernel `WQ_MAX_ACTIVE`, current kernels: 2048).
  *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const wq = Kernel.alloc_workqueue("bulk", 0, Kernel.WQ_MAX_ACTIVE) // 2048
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -210,6 +297,13 @@ export const WQ_MAX_ACTIVE: number = Workqueue.WQ_MAX_ACTIVE
 
 /**
  * The largest `max_active` of an unbound workqueue (= `WQ_MAX_ACTIVE`).
+ *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const wq = Kernel.alloc_workqueue("bulk-unbound", Kernel.WQ_UNBOUND, Kernel.WQ_UNBOUND_MAX_ACTIVE)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -220,6 +314,14 @@ export const WQ_UNBOUND_MAX_ACTIVE: number = Workqueue.WQ_UNBOUND_MAX_ACTIVE
  * The `max_active` that `alloc_workqueue(name, flags, 0)` gets
  * (`WQ_MAX_ACTIVE / 2` = 1024).
  *
+ * @example
+ * ```ts
+ * import { Kernel } from "@cmwq/core"
+ *
+ * // max_active 0 asks for this default
+ * const wq = Kernel.alloc_workqueue("events", 0, Kernel.WQ_DFL_ACTIVE)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -227,6 +329,17 @@ export const WQ_DFL_ACTIVE: number = Workqueue.WQ_DFL_ACTIVE
 
 /**
  * The per-node floor of an unbound workqueue's `max_active` (8).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("unbound", Kernel.WQ_UNBOUND, 0)
+ *   yield* Kernel.workqueue_set_min_active(wq, Kernel.WQ_DFL_MIN_ACTIVE)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -236,6 +349,15 @@ export const WQ_DFL_MIN_ACTIVE: number = Workqueue.WQ_DFL_MIN_ACTIVE
 /**
  * `work_busy` bit: the item is pending (queued, or its timer is armed).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const isQueued = (work: ReturnType<typeof Kernel.INIT_WORK>) =>
+ *   Effect.map(Kernel.work_busy(work), (busy) => (busy & Kernel.WORK_BUSY_PENDING) !== 0)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -243,6 +365,15 @@ export const WORK_BUSY_PENDING: number = 1 << 0
 
 /**
  * `work_busy` bit: a worker of the item's last pool is running it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const isRunning = (work: ReturnType<typeof Kernel.INIT_WORK>) =>
+ *   Effect.map(Kernel.work_busy(work), (busy) => (busy & Kernel.WORK_BUSY_RUNNING) !== 0)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -253,6 +384,15 @@ export const WORK_BUSY_RUNNING: number = 1 << 1
  * Ticks per second. Delays here are milliseconds, so a jiffy is 1 ms and
  * `HZ` is 1000: `schedule_delayed_work(dwork, HZ)` waits one second, as in
  * the kernel. (Kernel `HZ` is a build option, commonly 100 to 1000.)
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const poll = Kernel.INIT_DELAYED_WORK(Effect.log("poll"), "poll")
+ * const inHalfASecond = Kernel.schedule_delayed_work(poll, Kernel.HZ / 2)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -399,6 +539,17 @@ export const alloc_ordered_workqueue = (
  *
  * Its arguments are fixed and valid, so it cannot fail.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.create_workqueue("legacy-driver")
+ *   yield* Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("probe")))
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -411,6 +562,18 @@ export const create_workqueue = (
  * Legacy `create_singlethread_workqueue(name)`:
  * `alloc_ordered_workqueue(name, __WQ_LEGACY | WQ_MEM_RECLAIM)`. Scoped;
  * cannot fail.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.create_singlethread_workqueue("fw-loader") // ordered: one at a time
+ *   yield* Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("load part 1")))
+ *   yield* Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("load part 2")))
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -425,6 +588,17 @@ export const create_singlethread_workqueue = (
  * __WQ_LEGACY | WQ_FREEZABLE | WQ_UNBOUND | WQ_MEM_RECLAIM, 1)`. Not
  * ordered: current kernels no longer make unbound workqueues with
  * `max_active` 1 implicitly ordered. Scoped; cannot fail.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.create_freezable_workqueue("usb-storage")
+ *   yield* Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("scan")))
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -444,6 +618,18 @@ export const create_freezable_workqueue = (
  * CONTEXT: may suspend. Fails with `FlushDeadlock` when called from one of
  * `wq`'s own items.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("module-wq", 0, 0)
+ *   yield* Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("last job")))
+ *   yield* Kernel.destroy_workqueue(wq) // drains first, then refuses new work
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -461,6 +647,18 @@ export const destroy_workqueue = (wq: Workqueue.Workqueue): Effect.Effect<void, 
  * with `WorkqueueDraining` while `wq` drains, unless called from one of its
  * own items (the kernel WARNs and drops the item in both cases).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("events", 0, 0)
+ *   const work = Kernel.INIT_WORK(Effect.log("irq bottom half"))
+ *   const queued = yield* Kernel.queue_work(wq, work) // false if it was already pending
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -473,6 +671,17 @@ export const queue_work = (
  * Queue `work` on `wq` on logical CPU `cpu` (kernel `queue_work_on`). Return
  * and errors as `queue_work`, plus `InvalidCpu` for a CPU the pools do not
  * have.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("percpu", Kernel.WQ_PERCPU, 0)
+ *   yield* Kernel.queue_work_on(1, wq, Kernel.INIT_WORK(Effect.log("on CPU 1")))
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -491,6 +700,18 @@ export const queue_work_on = (
  * was already pending or is disabled. Errors as `queue_work`, plus
  * `InvalidDelay` for a negative or non-finite delay.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("timers", 0, 0)
+ *   const watchdog = Kernel.INIT_DELAYED_WORK(Effect.log("check link"), "link_watch")
+ *   yield* Kernel.queue_delayed_work(wq, watchdog, 2 * Kernel.HZ)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -502,6 +723,18 @@ export const queue_delayed_work = (
 
 /**
  * `queue_delayed_work` on logical CPU `cpu` (kernel `queue_delayed_work_on`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("timers", 0, 0)
+ *   const stat = Kernel.INIT_DELAYED_WORK(Effect.log("vmstat"), "vmstat_update")
+ *   yield* Kernel.queue_delayed_work_on(0, wq, stat, Kernel.HZ)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -522,6 +755,16 @@ export const queue_delayed_work_on = (
  * Return: `true` if it was pending, `false` if it was idle. A disabled item
  * stays disabled and unqueued. Errors as `queue_delayed_work`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const writeback = Kernel.INIT_DELAYED_WORK(Effect.log("flush dirty pages"), "wb_workfn")
+ * // every write pushes the deadline back: queue it, or move its timer
+ * const onWrite = (wq: Parameters<typeof Kernel.queue_work>[0]) => Kernel.mod_delayed_work(wq, writeback, 5 * Kernel.HZ)
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -533,6 +776,18 @@ export const mod_delayed_work = (
 
 /**
  * `mod_delayed_work` on logical CPU `cpu` (kernel `mod_delayed_work_on`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("timers", 0, 0)
+ *   const stat = Kernel.INIT_DELAYED_WORK(Effect.log("stat"))
+ *   yield* Kernel.mod_delayed_work_on(1, wq, stat, 0) // run it now, on CPU 1
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -549,6 +804,15 @@ export const mod_delayed_work_on = (
  * `queue_work(system_wq, work)` (kernel `schedule_work`; newest kernels use
  * `system_percpu_wq`, the same workqueue here).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Kernel.schedule_work(Kernel.INIT_WORK(Effect.log("on system_wq")))
+ * Effect.runPromise(program.pipe(Effect.provide(Kernel.layer)))
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -558,6 +822,14 @@ export const schedule_work = (
 
 /**
  * `queue_work_on(cpu, system_wq, work)` (kernel `schedule_work_on`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Kernel.schedule_work_on(0, Kernel.INIT_WORK(Effect.log("on CPU 0")))
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -596,6 +868,15 @@ export const schedule_delayed_work = (
  * `queue_delayed_work_on(cpu, system_wq, dwork, delay)` (kernel
  * `schedule_delayed_work_on`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const refill = Kernel.INIT_DELAYED_WORK(Effect.log("refill"), "refill")
+ * const program = Kernel.schedule_delayed_work_on(1, refill, Kernel.HZ / 10)
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -619,6 +900,20 @@ export const schedule_delayed_work_on = (
  *
  * Return: `true` if the depth reached 0 (the item was queued, or was already
  * pending), `false` if it is still disabled. Errors as `queue_work`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("events", 0, 0)
+ *   const work = Kernel.INIT_WORK(Effect.log("resume"))
+ *   yield* Kernel.disable_work(work)
+ *   // ... suspended ...
+ *   yield* Kernel.enable_and_queue_work(wq, work)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -646,6 +941,18 @@ export const enable_and_queue_work = (
  * suspend. Fails with `FlushDeadlock` when the wait could never end (an item
  * flushing itself).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const work = Kernel.INIT_WORK(Effect.log("reset"))
+ *   yield* Kernel.schedule_work(work)
+ *   const waited = yield* Kernel.flush_work(work) // true if it had to wait
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -658,6 +965,18 @@ export const flush_work = (work: Work.Work): Effect.Effect<boolean, FlushDeadloc
  * Return: `true` if it waited, `false` if the item was idle. Fails with
  * `WorkqueueDestroyed`/`WorkqueueDraining` when its workqueue no longer
  * accepts it, and with `FlushDeadlock` as `flush_work`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const sync = Kernel.INIT_DELAYED_WORK(Effect.log("sync"))
+ *   yield* Kernel.schedule_delayed_work(sync, 30 * Kernel.HZ)
+ *   yield* Kernel.flush_delayed_work(sync) // runs it now and waits
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -675,6 +994,18 @@ export const flush_delayed_work = (
  * CONTEXT: may suspend. Fails with `FlushDeadlock` when called from one of
  * the items it would wait for.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("events", 0, 0)
+ *   yield* Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("a")))
+ *   yield* Kernel.flush_workqueue(wq) // "a" has finished
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -685,6 +1016,17 @@ export const flush_workqueue = (wq: Workqueue.Workqueue): Effect.Effect<void, Fl
  *
  * @deprecated The kernel deprecates it (it waits for everybody's items);
  * `flush_work` your own items instead.
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   yield* Kernel.schedule_work(Kernel.INIT_WORK(Effect.log("deferred")))
+ *   yield* Kernel.flush_scheduled_work()
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -697,6 +1039,18 @@ export const flush_scheduled_work = (): Effect.Effect<void, FlushDeadlock, Syste
  * outside its items fails with `WorkqueueDraining`.
  *
  * CONTEXT: may suspend. Fails with `FlushDeadlock` as `flush_workqueue`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("events", 0, 0)
+ *   yield* Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("requeues itself, maybe")))
+ *   yield* Kernel.drain_workqueue(wq) // empty, chained requeues included
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -711,6 +1065,15 @@ export const drain_workqueue = (wq: Workqueue.Workqueue): Effect.Effect<void, Fl
  * Remove a pending instance of `work`; a running one is not waited for
  * (kernel `cancel_work`). Return: `true` if it was pending.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const work = Kernel.INIT_WORK(Effect.log("stale"))
+ * const program = Effect.zipRight(Kernel.schedule_work(work), Kernel.cancel_work(work)) // true if it was pending
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -722,6 +1085,16 @@ export const cancel_work = (work: Work.Work): Effect.Effect<boolean> => Work.can
  * CONTEXT: may suspend. Fails with `FlushDeadlock` when called from the item
  * itself.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const work = Kernel.INIT_WORK(Effect.log("poll hardware"))
+ * // on remove(): not pending and not running once this returns
+ * const remove = Kernel.cancel_work_sync(work)
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -732,6 +1105,18 @@ export const cancel_work_sync = (work: Work.Work): Effect.Effect<boolean, FlushD
  * `cancel_delayed_work`). Its callback may still be running. Return: `true`
  * if it was pending.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const timeout = Kernel.INIT_DELAYED_WORK(Effect.log("timed out"))
+ * const program = Effect.gen(function*() {
+ *   yield* Kernel.schedule_delayed_work(timeout, 5 * Kernel.HZ)
+ *   yield* Kernel.cancel_delayed_work(timeout) // the reply came in time
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -740,6 +1125,15 @@ export const cancel_delayed_work = (dwork: DelayedWork.DelayedWork): Effect.Effe
 /**
  * `cancel_delayed_work`, then wait for a running instance (kernel
  * `cancel_delayed_work_sync`). Return: `true` if it was pending.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const stats = Kernel.INIT_DELAYED_WORK(Effect.log("stats"))
+ * const shutdown = Kernel.cancel_delayed_work_sync(stats)
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -752,6 +1146,16 @@ export const cancel_delayed_work_sync = (dwork: DelayedWork.DelayedWork): Effect
  * `disable_work`). While the depth is above 0 every queue attempt returns
  * `false`. Return: `true` if it was pending.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const work = Kernel.INIT_WORK(Effect.log("tx"))
+ * // queue attempts fail (return false) until enable_work
+ * const suspend = Kernel.disable_work(work)
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -760,6 +1164,15 @@ export const disable_work = (work: Work.Work): Effect.Effect<boolean> => Work.di
 /**
  * `disable_work`, then wait for a running instance (kernel
  * `disable_work_sync`). Return: `true` if it was pending.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const work = Kernel.INIT_WORK(Effect.log("tx"))
+ * const suspend = Effect.zipRight(Kernel.disable_work_sync(work), Effect.log("tx is idle and disabled"))
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -772,6 +1185,18 @@ export const disable_work_sync = (work: Work.Work): Effect.Effect<boolean, Flush
  * logs a warning, as the kernel WARNs (the kernel would also cancel a pending
  * instance on the way; the library leaves it queued).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const work = Kernel.INIT_WORK(Effect.log("tx"))
+ * const program = Effect.gen(function*() {
+ *   yield* Kernel.disable_work(work)
+ *   const enabled = yield* Kernel.enable_work(work) // true: the disable count is back to 0
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -781,6 +1206,15 @@ export const enable_work = (work: Work.Work): Effect.Effect<boolean> => Work.ena
  * `disable_work` for a delayed item (kernel `disable_delayed_work`); also
  * stops its timer.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const poll = Kernel.INIT_DELAYED_WORK(Effect.log("poll"))
+ * const suspend = Kernel.disable_delayed_work(poll)
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -788,6 +1222,15 @@ export const disable_delayed_work = (dwork: DelayedWork.DelayedWork): Effect.Eff
 
 /**
  * `disable_work_sync` for a delayed item (kernel `disable_delayed_work_sync`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const poll = Kernel.INIT_DELAYED_WORK(Effect.log("poll"))
+ * const suspend = Kernel.disable_delayed_work_sync(poll)
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -797,6 +1240,17 @@ export const disable_delayed_work_sync = (dwork: DelayedWork.DelayedWork): Effec
 
 /**
  * `enable_work` for a delayed item (kernel `enable_delayed_work`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const poll = Kernel.INIT_DELAYED_WORK(Effect.log("poll"))
+ * const resume = Effect.gen(function*() {
+ *   if (yield* Kernel.enable_delayed_work(poll)) yield* Kernel.schedule_delayed_work(poll, Kernel.HZ)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -810,6 +1264,17 @@ export const enable_delayed_work = (dwork: DelayedWork.DelayedWork): Effect.Effe
 /**
  * Is `work` pending (queued, or its timer armed)? Kernel `work_pending`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const work = Kernel.INIT_WORK(Effect.log("tx"))
+ * const kick = Effect.gen(function*() {
+ *   if (!(yield* Kernel.work_pending(work))) yield* Kernel.schedule_work(work)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -818,6 +1283,15 @@ export const work_pending = (work: Work.Work): Effect.Effect<boolean> => Work.pe
 /**
  * Is `dwork` pending (its timer armed, or queued)? Kernel
  * `delayed_work_pending`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const poll = Kernel.INIT_DELAYED_WORK(Effect.log("poll"))
+ * const armed = Kernel.delayed_work_pending(poll)
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -828,6 +1302,18 @@ export const delayed_work_pending = (dwork: DelayedWork.DelayedWork): Effect.Eff
  * Advisory snapshot of `work` (kernel `work_busy`): `WORK_BUSY_PENDING` if it
  * is pending, `WORK_BUSY_RUNNING` if a worker of its last pool is running it,
  * both, or 0.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const work = Kernel.INIT_WORK(Effect.log("tx"))
+ * const report = Effect.gen(function*() {
+ *   const busy = yield* Kernel.work_busy(work)
+ *   yield* Effect.log({ pending: (busy & Kernel.WORK_BUSY_PENDING) !== 0, running: (busy & Kernel.WORK_BUSY_RUNNING) !== 0 })
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -841,6 +1327,20 @@ export const work_busy = (work: Work.Work): Effect.Effect<number> =>
 /**
  * The work item the current fiber is running as a worker, or `null` outside
  * workers (kernel `current_work`). Fibers an item forks are not workers.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const whoAmI = Kernel.INIT_WORK(
+ *   Effect.gen(function*() {
+ *     const self = yield* Kernel.current_work() // this item, inside a worker
+ *     yield* Effect.log(`running ${self?.name}`)
+ *   }),
+ *   "whoami"
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -859,6 +1359,17 @@ export const current_work = (): Effect.Effect<Work.Work | null> => Effect.map(Wo
  *   here 0, negative, fractional or too large values fail with
  *   `InvalidMaxActive`. (Only `alloc_workqueue` reads 0 as the default.)
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("io", 0, 16)
+ *   yield* Kernel.workqueue_set_max_active(wq, 4)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -871,6 +1382,17 @@ export const workqueue_set_max_active = (
  * Change the per-node floor of an unbound workqueue's `max_active` (kernel
  * `workqueue_set_min_active`), clamped to 0..`max_active`. Fails with
  * `InvalidOperation` on per-cpu and ordered workqueues (the kernel WARNs).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.alloc_workqueue("unbound-io", Kernel.WQ_UNBOUND, 16)
+ *   yield* Kernel.workqueue_set_min_active(wq, 2)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -889,6 +1411,17 @@ export const workqueue_set_min_active = (
  * workqueues start nothing new until `thaw_workqueues`; running items
  * finish. Idempotent.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const suspend = Effect.gen(function*() {
+ *   yield* Kernel.freeze_workqueues_begin()
+ *   while (yield* Kernel.freeze_workqueues_busy()) yield* Effect.sleep("10 millis")
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -899,6 +1432,14 @@ export const freeze_workqueues_begin = (): Effect.Effect<void, never, WorkerPool
  * `freeze_workqueues_busy`)? Poll it until `false` to wait for the freeze to
  * settle.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const frozenYet = Effect.map(Kernel.freeze_workqueues_busy(), (busy) => !busy)
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -907,6 +1448,14 @@ export const freeze_workqueues_busy = (): Effect.Effect<boolean, never, WorkerPo
 /**
  * Thaw (kernel `thaw_workqueues`): restore the limits and start what was
  * held back, in order. Idempotent.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const resume = Effect.zipRight(Kernel.thaw_workqueues(), Effect.log("resumed"))
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -926,6 +1475,17 @@ const system = (
  * `events`: per-cpu, `WQ_DFL_ACTIVE` (kernel `system_wq`; what
  * `schedule_work` uses).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Kernel.system_wq
+ *   yield* Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("same as schedule_work")))
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -935,6 +1495,14 @@ export const system_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueu
 
 /**
  * `system_wq` under its 6.17+ name (kernel `system_percpu_wq`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.flatMap(Kernel.system_percpu_wq, (wq) => Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("per-CPU"))))
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -947,6 +1515,14 @@ export const system_percpu_wq: Effect.Effect<Workqueue.Workqueue, never, SystemW
  * `events_highpri`: the CPUs' high-priority pools (kernel
  * `system_highpri_wq`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.flatMap(Kernel.system_highpri_wq, (wq) => Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("urgent"))))
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -958,6 +1534,14 @@ export const system_highpri_wq: Effect.Effect<Workqueue.Workqueue, never, System
  * `events_long`: per-cpu, for items that may run long (kernel
  * `system_long_wq`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.flatMap(Kernel.system_long_wq, (wq) => Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.sleep("2 seconds"))))
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -967,6 +1551,14 @@ export const system_long_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWor
 
 /**
  * `events_unbound`: unbound, `WQ_MAX_ACTIVE` (kernel `system_unbound_wq`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.flatMap(Kernel.system_unbound_wq, (wq) => Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("any CPU"))))
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -978,6 +1570,14 @@ export const system_unbound_wq: Effect.Effect<Workqueue.Workqueue, never, System
 /**
  * `system_unbound_wq` under its 6.17+ name (kernel `system_dfl_wq`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.flatMap(Kernel.system_dfl_wq, (wq) => Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("default"))))
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -987,6 +1587,14 @@ export const system_dfl_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWork
 
 /**
  * `events_freezable`: per-cpu, `WQ_FREEZABLE` (kernel `system_freezable_wq`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.flatMap(Kernel.system_freezable_wq, (wq) => Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("stops while frozen"))))
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -998,6 +1606,17 @@ export const system_freezable_wq: Effect.Effect<Workqueue.Workqueue, never, Syst
 /**
  * `events_power_efficient`: `WQ_POWER_EFFICIENT` (kernel
  * `system_power_efficient_wq`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.flatMap(
+ *   Kernel.system_power_efficient_wq,
+ *   (wq) => Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("may run unbound")))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -1012,6 +1631,17 @@ export const system_power_efficient_wq: Effect.Effect<
  * `events_freezable_pwr_efficient`: `WQ_FREEZABLE | WQ_POWER_EFFICIENT`
  * (kernel `system_freezable_power_efficient_wq`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.flatMap(
+ *   Kernel.system_freezable_power_efficient_wq,
+ *   (wq) => Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("freezable, power efficient")))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -1025,6 +1655,14 @@ export const system_freezable_power_efficient_wq: Effect.Effect<
  * `events_bh`: the CPUs' BH pools; items run synchronously and must not
  * block (kernel `system_bh_wq`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.flatMap(Kernel.system_bh_wq, (wq) => Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("end of tick"))))
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -1035,6 +1673,14 @@ export const system_bh_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkq
 /**
  * `events_bh_highpri`: the CPUs' high-priority BH pools (kernel
  * `system_bh_highpri_wq`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Kernel } from "@cmwq/core"
+ *
+ * const program = Effect.flatMap(Kernel.system_bh_highpri_wq, (wq) => Kernel.queue_work(wq, Kernel.INIT_WORK(Effect.log("first at end of tick"))))
+ * ```
  *
  * @since 0.1.0
  * @category getters

@@ -26,6 +26,13 @@ import * as internal from "./internal/policy.js"
 import type { Work } from "./Work.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Policy } from "@cmwq/core"
+ *
+ * const branded = Policy.TypeId in Policy.kernel // true
+ * ```
+ *
  * @since 0.1.0
  * @category symbols
  */
@@ -108,6 +115,16 @@ export interface Decisions {
 /**
  * Build a policy from decisions; what is left out keeps the kernel's rule.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Policy, WorkerPool } from "@cmwq/core"
+ *
+ * // a pool that starts a second worker as soon as anything waits, blocked or not
+ * const eager = Policy.make({ name: "eager", needMoreWorker: (pool) => pool.hasPending && pool.nrIdle === 0 })
+ * const Live = WorkerPool.layer({ policy: eager })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -115,6 +132,13 @@ export const make = (decisions: Decisions): Policy => internal.make(decisions)
 
 /**
  * The kernel's policy (the default).
+ *
+ * @example
+ * ```ts
+ * import { Policy, WorkerPool } from "@cmwq/core"
+ *
+ * const Live = WorkerPool.layer({ policy: Policy.kernel }) // the default
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -124,6 +148,15 @@ export const kernel: Policy = internal.kernel
 /**
  * Items start in order of `priorityOf` (highest first; ties in queue order),
  * everything else as in the kernel. Picking scans the worklist: O(pending).
+ *
+ * @example
+ * ```ts
+ * import { Policy, WorkerPool } from "@cmwq/core"
+ *
+ * // items named "urgent:*" start before the others of their pool
+ * const urgentFirst = Policy.priority((work) => (work.name?.startsWith("urgent:") ? 1 : 0))
+ * const Live = WorkerPool.layer({ policy: urgentFirst })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -135,6 +168,18 @@ export const priority = (priorityOf: (work: Work) => number): Policy => internal
  * its own worker per CPU, which runs its items strictly one after another,
  * even while one sleeps. No sharing, no concurrency management: the
  * benchmarks' baseline.
+ *
+ * @example
+ * ```ts
+ * import { Simulation } from "@cmwq/testing"
+ * import { Policy } from "@cmwq/core"
+ *
+ * // the pre-cmwq baseline: one worker per workqueue per CPU
+ * const trace = await Simulation.runPromise(
+ *   { cpus: 1, workqueues: [{ name: "q0" }], works: [{ name: "w0", workqueue: "q0", steps: [{ sleep: 5 }] }] },
+ *   { policy: Policy.legacy }
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category constructors

@@ -61,6 +61,17 @@ export interface SystemWorkqueues {
 /**
  * The service tag.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SystemWorkqueues, Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const system = yield* SystemWorkqueues.SystemWorkqueues
+ *   yield* Workqueue.queue(system.system_highpri_wq, Work.make(Effect.log("urgent")))
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -71,6 +82,17 @@ export const SystemWorkqueues: Context.Tag<SystemWorkqueues, SystemWorkqueues> =
 /**
  * Allocate the system workqueues on the pools (scoped: closing the scope
  * drains and destroys them).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SystemWorkqueues, Work, Workqueue, WorkerPool } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const system = yield* SystemWorkqueues.make // destroyed with the scope
+ *   yield* Workqueue.queue(system.system_wq, Work.make(Effect.log("deferred")))
+ * }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -123,6 +145,14 @@ export const layer: Layer.Layer<SystemWorkqueues, never, WorkerPools> = Layer.sc
 /**
  * Queue `work` on `system_wq`, on the current CPU (kernel `schedule_work`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SystemWorkqueues, Work } from "@cmwq/core"
+ *
+ * const program = SystemWorkqueues.schedule(Work.make(Effect.log("on the system workqueue")))
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -133,6 +163,14 @@ export const schedule = (
 
 /**
  * Queue `work` on `system_wq` on CPU `cpu` (kernel `schedule_work_on`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SystemWorkqueues, Work } from "@cmwq/core"
+ *
+ * const program = SystemWorkqueues.scheduleOn(1, Work.make(Effect.log("on CPU 1")))
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -146,6 +184,15 @@ export const scheduleOn = (
 /**
  * Queue `dwork` on `system_wq` after `delay` (kernel `schedule_delayed_work`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DelayedWork, SystemWorkqueues } from "@cmwq/core"
+ *
+ * const reminder = DelayedWork.make(Effect.log("reminder"), { name: "reminder" })
+ * const program = SystemWorkqueues.scheduleDelayed(reminder, "30 seconds")
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -158,6 +205,17 @@ export const scheduleDelayed = (
 /**
  * Flush `system_wq` (kernel `flush_scheduled_work`, deprecated there because
  * it waits for everybody's items; prefer `Work.flush` of your own items).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SystemWorkqueues, Work } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   yield* SystemWorkqueues.schedule(Work.make(Effect.log("deferred")))
+ *   yield* SystemWorkqueues.flushScheduled // "deferred" has finished
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators

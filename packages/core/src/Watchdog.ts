@@ -20,6 +20,17 @@ import type { WorkerPools } from "./WorkerPool.js"
  * progress by other means, e.g. during a long, known-good stall (kernel
  * `wq_watchdog_touch`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Watchdog, Work } from "@cmwq/core"
+ *
+ * // a long loop that yields: tell the stall detector this CPU is making progress
+ * const scan = Work.make(
+ *   Effect.forEach([1, 2, 3], (chunk) => Effect.zipRight(Effect.log(`chunk ${chunk}`), Watchdog.touch()), { discard: true })
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */

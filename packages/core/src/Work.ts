@@ -30,6 +30,14 @@ import * as internal from "./internal/workApi.js"
 import type { FlushDeadlock } from "./WorkqueueError.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * const branded = Work.TypeId in Work.make(Effect.void) // true
+ * ```
+ *
  * @since 0.1.0
  * @category symbols
  */
@@ -66,6 +74,15 @@ export interface Work<out E = unknown, out R = never> extends Work.Variance<E, R
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * // the namespace holds the helper types of a work item
+ * const items: ReadonlyArray<Work.Any> = [Work.make(Effect.log("a")), Work.make(Effect.fail("b"))]
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -221,6 +238,15 @@ export const sync = <A>(f: () => NotThenable<A>, options?: { readonly name?: str
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * Work.isWork(Work.make(Effect.void)) // true
+ * Work.isWork(Effect.void) // false: an Effect is not a work item
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -231,6 +257,15 @@ const impl = (work: Any): WorkImpl => work as unknown as WorkImpl
 /**
  * Is the item pending (queued, or its timer armed)? Kernel `work_pending`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const kick = (wq: Workqueue.Workqueue, work: Work.Work) =>
+ *   Work.isPending(work) ? Effect.succeed(false) : Workqueue.queue(wq, work)
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -239,6 +274,19 @@ export const isPending = (work: Any): boolean => internal.isPending(impl(work))
 /**
  * `isPending` as an Effect.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("events")
+ *   const work = Work.make(Effect.log("tick"))
+ *   yield* Workqueue.queue(wq, work)
+ *   const queued = yield* Work.pending(work) // true until a worker picks it up
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -246,6 +294,15 @@ export const pending = (work: Any): Effect.Effect<boolean> => internal.pending(i
 
 /**
  * Is the item pending, running, both or neither? Kernel `work_busy`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * const describe = (work: Work.Any) =>
+ *   Effect.map(Work.busy(work), ({ pending, running }) => running ? "running" : pending ? "pending" : "idle")
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -257,6 +314,20 @@ export const busy = (work: Any): Effect.Effect<Busy> => internal.busy(impl(work)
  * `current_work`), or none outside workers. Fibers an item forks are not
  * workers.
  *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * const logSelf = Work.make(
+ *   Effect.gen(function*() {
+ *     const self = yield* Work.current
+ *     yield* Effect.log(Option.match(self, { onNone: () => "not a worker", onSome: (w) => `running ${w.name}` }))
+ *   }),
+ *   { name: "log-self" }
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -266,6 +337,19 @@ export const current: Effect.Effect<Option.Option<Work>> = internal.current
  * Remove a pending instance (from its queue, or its timer for a delayed
  * item). Does not wait for a running one. Returns whether it was pending.
  * Kernel `cancel_work` / `cancel_delayed_work`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("events")
+ *   const work = Work.make(Effect.log("maybe"))
+ *   yield* Workqueue.queue(wq, work)
+ *   const cancelled = yield* Work.cancel(work) // true if it was still pending
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -280,6 +364,16 @@ export const cancel = (work: Any): Effect.Effect<boolean> => internal.cancel(imp
  *
  * Fails with `FlushDeadlock` when called from the item itself.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * const poll = Work.make(Effect.log("poll"))
+ * // neither pending nor running once this returns
+ * const stop = Work.cancelSync(poll)
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -290,6 +384,19 @@ export const cancelSync = (work: Any): Effect.Effect<boolean, FlushDeadlock> => 
  * is above 0 every queue attempt returns `false`. Returns whether it was
  * pending. Kernel `disable_work` (saturates at 65535).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("events")
+ *   const work = Work.make(Effect.log("tx"))
+ *   yield* Work.disable(work)
+ *   const queued = yield* Workqueue.queue(wq, work) // false: disabled
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -297,6 +404,15 @@ export const disable = (work: Any): Effect.Effect<boolean> => internal.disable(i
 
 /**
  * `disable`, then wait for a running instance. Kernel `disable_work_sync`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * const tx = Work.make(Effect.log("tx"))
+ * const suspend = Effect.zipRight(Work.disableSync(tx), Effect.log("tx is idle and stays so"))
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -309,6 +425,18 @@ export const disableSync = (work: Any): Effect.Effect<boolean, FlushDeadlock> =>
  * logs a warning, as the kernel WARNs. Kernel `enable_work` (which, on an
  * extra enable, would also steal a pending instance; we leave it queued).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * const tx = Work.make(Effect.log("tx"))
+ * const program = Effect.gen(function*() {
+ *   yield* Work.disable(tx)
+ *   yield* Work.enable(tx) // queueable again
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -316,6 +444,19 @@ export const enable = (work: Any): Effect.Effect<boolean> => internal.enable(imp
 
 /**
  * The current disable depth (0: enabled).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * const tx = Work.make(Effect.log("tx"))
+ * const program = Effect.gen(function*() {
+ *   yield* Work.disable(tx)
+ *   yield* Work.disable(tx)
+ *   const depth = Work.disableDepth(tx) // 2: two enables to go
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -330,6 +471,19 @@ export const disableDepth = (work: Any): number => internal.disableDepth(impl(wo
  *
  * Fails with `FlushDeadlock` when the wait could never end (the item flushes
  * itself, or waits for an item that waits for it).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("events")
+ *   const work = Work.make(Effect.log("save"))
+ *   yield* Workqueue.queue(wq, work)
+ *   yield* Work.flush(work) // its last queueing has finished
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators

@@ -36,6 +36,14 @@ import type { Policy } from "./Policy.js"
 import type { InvalidCpu, InvalidPoolOptions } from "./WorkqueueError.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WorkerPool } from "@cmwq/core"
+ *
+ * const branded = Effect.map(WorkerPool.WorkerPools, (pools) => WorkerPool.TypeId in pools) // true
+ * ```
+ *
  * @since 0.1.0
  * @category symbols
  */
@@ -61,6 +69,17 @@ export interface WorkerPools {
 
 /**
  * The pools service tag.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WorkerPool } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const pools = yield* WorkerPool.WorkerPools
+ *   yield* Effect.log(WorkerPool.unsafeSnapshot(pools).length)
+ * }).pipe(Effect.provide(WorkerPool.layer({ cpus: 2 })))
+ * ```
  *
  * @since 0.1.0
  * @category tags
@@ -157,6 +176,17 @@ export interface Options {
  * first (a `Workqueue.alloc` in the same scope does, as finalizers run in
  * reverse order).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WorkerPool, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const pools = yield* WorkerPool.make({ cpus: 2 }) // shut down with the scope
+ *   const wq = yield* Workqueue.alloc("events").pipe(Effect.provideService(WorkerPool.WorkerPools, pools))
+ * }).pipe(Effect.scoped)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -191,6 +221,15 @@ export const layer = (options: Options = {}): Layer.Layer<WorkerPools, InvalidPo
  * CPU goes to that CPU's pools (kernel: the issuing CPU). Inside a worker the
  * worker's own CPU wins, as in the kernel.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue, WorkerPool } from "@cmwq/core"
+ *
+ * const onCpu1 = (wq: Workqueue.Workqueue) =>
+ *   Workqueue.queue(wq, Work.make(Effect.log("goes to CPU 1's pool"))).pipe(WorkerPool.withCpu(1))
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -207,6 +246,14 @@ export const withCpu: {
  * The logical CPU the current fiber runs on: a worker's pool CPU, else the
  * CPU set by `withCpu` (default 0).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, WorkerPool } from "@cmwq/core"
+ *
+ * const whereAmI = Work.make(Effect.flatMap(WorkerPool.currentCpuNumber, (cpu) => Effect.log(`on CPU ${cpu}`)))
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -217,6 +264,15 @@ export const currentCpuNumber: Effect.Effect<number, never, WorkerPools> = inter
  * blocking: the worker stays in the pool's running count, as a task waiting
  * for its CPU does. The simulation uses it for `burn`; production code has
  * little reason to. Outside a worker it just runs `effect`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, WorkerPool } from "@cmwq/core"
+ *
+ * // a simulated CPU burst: the worker keeps counting as running while it waits
+ * const burn = Work.make(WorkerPool.unsafeRunnable(Effect.sleep("5 millis")), { name: "burn" })
+ * ```
  *
  * @since 0.1.0
  * @category unsafe
@@ -249,6 +305,14 @@ export interface PoolSnapshot {
 /**
  * Every pool's state (diagnostics; O(pending items)).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WorkerPool } from "@cmwq/core"
+ *
+ * const busiest = Effect.map(WorkerPool.snapshot, (pools) => [...pools].sort((a, b) => b.pending - a.pending)[0])
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -257,6 +321,17 @@ export const snapshot: Effect.Effect<ReadonlyArray<PoolSnapshot>, never, WorkerP
 
 /**
  * `snapshot` without an Effect (for invariant checks from outside a run).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WorkerPool } from "@cmwq/core"
+ *
+ * const workers = Effect.map(
+ *   WorkerPool.WorkerPools,
+ *   (pools) => WorkerPool.unsafeSnapshot(pools).reduce((n, pool) => n + pool.workers, 0)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category unsafe
@@ -284,6 +359,14 @@ export interface SysfsEntry {
  * with their tunables; change them with `Workqueue.setMaxActive` and
  * `Workqueue.applyAttrs`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WorkerPool } from "@cmwq/core"
+ *
+ * const listing = Effect.map(WorkerPool.sysfs, (entries) => entries.map((e) => `${e.name} max_active=${e.maxActive}`))
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -310,6 +393,19 @@ export interface WorkerInfo {
 /**
  * The worker the current fiber is (kernel `current_wq_worker`), or none
  * outside workers. Fibers a work item forks are not workers.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Work, WorkerPool } from "@cmwq/core"
+ *
+ * const tagged = Work.make(
+ *   Effect.gen(function*() {
+ *     const worker = yield* WorkerPool.currentWorker
+ *     yield* Effect.log(Option.match(worker, { onNone: () => "no worker", onSome: (w) => `worker ${w.name}` }))
+ *   })
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category getters

@@ -54,6 +54,14 @@ import type {
 } from "./WorkqueueError.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const branded = Effect.map(Workqueue.alloc("events"), (wq) => Workqueue.TypeId in wq) // true
+ * ```
+ *
  * @since 0.1.0
  * @category symbols
  */
@@ -96,6 +104,13 @@ export type Flag = Flags.FlagName
 /**
  * Every flag name, in the kernel's bit order.
  *
+ * @example
+ * ```ts
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const valid = (name: string): name is Workqueue.Flag => (Workqueue.FLAGS as ReadonlyArray<string>).includes(name)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -104,6 +119,13 @@ export const FLAGS: ReadonlyArray<Flag> = Flags.FLAG_NAMES
 /**
  * The largest `maxActive` (kernel `WQ_MAX_ACTIVE`, current kernels).
  *
+ * @example
+ * ```ts
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const bulk = Workqueue.alloc("bulk", { maxActive: Workqueue.WQ_MAX_ACTIVE }) // 2048, the largest allowed
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -111,6 +133,13 @@ export const WQ_MAX_ACTIVE: number = C.WQ_MAX_ACTIVE
 
 /**
  * The `maxActive` used when 0 is given (kernel `WQ_DFL_ACTIVE` = 1024).
+ *
+ * @example
+ * ```ts
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const events = Workqueue.alloc("events", { maxActive: Workqueue.WQ_DFL_ACTIVE }) // what maxActive 0 means
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -121,6 +150,13 @@ export const WQ_DFL_ACTIVE: number = C.WQ_DFL_ACTIVE
  * The largest `maxActive` of an unbound workqueue (kernel
  * `WQ_UNBOUND_MAX_ACTIVE` = `WQ_MAX_ACTIVE`).
  *
+ * @example
+ * ```ts
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const unbound = Workqueue.alloc("unbound", { flags: ["UNBOUND"], maxActive: Workqueue.WQ_UNBOUND_MAX_ACTIVE })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -129,6 +165,17 @@ export const WQ_UNBOUND_MAX_ACTIVE: number = C.WQ_UNBOUND_MAX_ACTIVE
 /**
  * The per-node floor of an unbound workqueue's `maxActive` (kernel
  * `WQ_DFL_MIN_ACTIVE` = 8).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("unbound", { flags: ["UNBOUND"] })
+ *   yield* Workqueue.setMinActive(wq, Workqueue.WQ_DFL_MIN_ACTIVE)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -222,6 +269,19 @@ export const alloc = (
  * at a time, in queue order. Only `FREEZABLE` and `MEM_RECLAIM` are
  * meaningful extra flags.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const journal = yield* Workqueue.allocOrdered("journal")
+ *   // one at a time, in queue order
+ *   yield* Workqueue.queue(journal, Work.make(Effect.log("write 1")))
+ *   yield* Workqueue.queue(journal, Work.make(Effect.log("write 2")))
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -238,6 +298,14 @@ export const allocOrdered = (
  * exempts the workqueue's items from the flush-dependency warning. Prefer
  * `Kernel.create_workqueue` and friends, which pass the kernel's arguments.
  *
+ * @example
+ * ```ts
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * // alloc_workqueue's positional form: flags, maxActive, ordered
+ * const wq = Workqueue.allocLegacy("legacy", ["UNBOUND"], 1, true)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -250,6 +318,15 @@ export const allocLegacy = (
   allocWith(name, flags, maxActive, ordered, true)
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * Workqueue.isWorkqueue({ name: "events" }) // false: only alloc makes workqueues
+ * const yes = Effect.map(Workqueue.alloc("events"), Workqueue.isWorkqueue) // true
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */
@@ -259,6 +336,17 @@ export const isWorkqueue = (u: unknown): u is Workqueue => u instanceof internal
  * The workqueue's flags (what was asked for, plus `UNBOUND`/`PERCPU` as the
  * kernel sets them).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("io", { flags: ["HIGHPRI", "MEM_RECLAIM"] })
+ *   yield* Effect.log(Workqueue.flags(wq)) // ["HIGHPRI", "MEM_RECLAIM"]
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -267,18 +355,50 @@ export const flags = (wq: Workqueue): ReadonlyArray<Flag> => Flags.flagNames(imp
 /**
  * The workqueue's `maxActive` as set by the user (ordered: 1).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("io", { maxActive: 4 })
+ *   yield* Workqueue.setMaxActive(wq, 8)
+ *   yield* Effect.log(Workqueue.maxActive(wq)) // 8
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
 export const maxActive = (wq: Workqueue): number => impl(wq).savedMaxActive
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const ordered = Effect.map(Workqueue.allocOrdered("journal"), Workqueue.isOrdered) // true
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
 export const isOrdered = (wq: Workqueue): boolean => impl(wq).ordered
 
 /**
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("short-lived")
+ *   yield* Workqueue.destroy(wq)
+ *   yield* Effect.log(Workqueue.isDestroyed(wq)) // true
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -340,6 +460,17 @@ export type QueueError = WorkqueueDestroyed | WorkqueueDraining | InvalidWork | 
 /**
  * Queue `work` on logical CPU `cpu` (kernel `queue_work_on`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("percpu", { flags: ["PERCPU"] })
+ *   yield* Workqueue.queueOn(wq, 1, Work.make(Effect.log("on CPU 1")))
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -358,6 +489,16 @@ export const queueOn: {
  * error (`WorkqueueDestroyed`, `WorkqueueDraining`, `WorkqueueFull`,
  * `InvalidWork`) instead of failing. There is no calling fiber: the item
  * runs with the pools' context, so it must require nothing.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * // from a callback outside Effect (an event emitter, a timer)
+ * const onData = (wq: Workqueue.Workqueue) => (chunk: string) =>
+ *   Workqueue.unsafeQueue(wq, Work.make(Effect.log(`got ${chunk.length} bytes`)))
+ * ```
  *
  * @since 0.1.0
  * @category unsafe
@@ -395,6 +536,18 @@ const delayer = (mod: boolean): Delayer =>
  * once. Returns `false` (and leaves the timer alone) if it was already
  * pending.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DelayedWork, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("timers")
+ *   const retry = DelayedWork.make(Effect.log("retry"), { name: "retry" })
+ *   yield* Workqueue.queueDelayed(wq, retry, "2 seconds")
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -428,6 +581,18 @@ const delayerOn = (mod: boolean): DelayerOn =>
 /**
  * `queueDelayed` on logical CPU `cpu` (kernel `queue_delayed_work_on`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DelayedWork, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("timers")
+ *   const stat = DelayedWork.make(Effect.log("stat"))
+ *   yield* Workqueue.queueDelayedOn(wq, 0, stat, "1 second")
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -439,6 +604,16 @@ export const queueDelayedOn: DelayerOn = delayerOn(false)
  * whatever its state. Returns `true` if it was pending, `false` if it was
  * idle and got queued.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DelayedWork, Workqueue } from "@cmwq/core"
+ *
+ * const save = DelayedWork.make(Effect.log("autosave"), { name: "autosave" })
+ * // debounce: every keystroke moves the save 500 ms into the future
+ * const onKeystroke = (wq: Workqueue.Workqueue) => Workqueue.modDelayed(wq, save, "500 millis")
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -446,6 +621,15 @@ export const modDelayed: Delayer = delayer(true)
 
 /**
  * `modDelayed` on logical CPU `cpu` (kernel `mod_delayed_work_on`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DelayedWork, Workqueue } from "@cmwq/core"
+ *
+ * const stat = DelayedWork.make(Effect.log("stat"))
+ * const now = (wq: Workqueue.Workqueue) => Workqueue.modDelayedOn(wq, 1, stat, 0) // run it now, on CPU 1
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -465,6 +649,18 @@ export const modDelayedOn: DelayerOn = delayerOn(true)
  * Fails with `FlushDeadlock` when called from one of the items it would wait
  * for (an item flushing its own workqueue).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("events")
+ *   yield* Workqueue.queue(wq, Work.make(Effect.log("a")))
+ *   yield* Workqueue.flush(wq) // "a" has finished; items queued later are not waited for
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -481,6 +677,18 @@ const spanOptions = (wq: Workqueue) => ({
  * it drains (kernel `drain_workqueue`). While draining, queueing from outside
  * the workqueue's own items fails with `WorkqueueDraining`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("crawler")
+ *   yield* Workqueue.queue(wq, Work.make(Effect.log("page 1, which may queue more pages")))
+ *   yield* Workqueue.drain(wq) // nothing queued or running, requeues included
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -494,6 +702,18 @@ export const drain = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> =>
  * first, as the kernel documents. Later queue attempts fail with
  * `WorkqueueDestroyed`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("jobs")
+ *   yield* Workqueue.queue(wq, Work.make(Effect.log("last")))
+ *   yield* Workqueue.destroy(wq) // drain, then release; later queue calls fail with WorkqueueDestroyed
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -504,6 +724,17 @@ export const destroy = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => in
  * Raising it starts waiting items at once, in queue order; lowering it never
  * stops running items. Refused for ordered and BH workqueues, and for 0 (the
  * kernel would clamp it to 1; `alloc`'s "0 means the default" does not apply).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("io", { maxActive: 16 })
+ *   yield* Workqueue.setMaxActive(wq, 2) // throttle under pressure
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -520,6 +751,17 @@ export const setMaxActive: {
  * nothing is lost, and an ordered workqueue keeps its order (its new pool
  * link waits, plugged, until every older one has drained).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("crunch", { flags: ["UNBOUND"] })
+ *   yield* Workqueue.applyAttrs(wq, { cpumask: [0, 1], affinityScope: "cache" })
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -531,6 +773,18 @@ export const applyAttrs: {
 /**
  * An unbound workqueue's attributes, or none for a per-cpu one.
  *
+ * @example
+ * ```ts
+ * import { Effect, Option } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("crunch", { flags: ["UNBOUND"] })
+ *   const attrs = Workqueue.attrs(wq) // Option.none() for per-CPU workqueues
+ *   if (Option.isSome(attrs)) yield* Effect.log(attrs.value.affinityScope)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -539,6 +793,17 @@ export const attrs = (wq: Workqueue): Option.Option<Required<Attrs>> => internal
 /**
  * Change the per-node floor of an unbound workqueue's `maxActive` (kernel
  * `workqueue_set_min_active`); clamped to 0..maxActive.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("io", { flags: ["UNBOUND"], maxActive: 16 })
+ *   yield* Workqueue.setMinActive(wq, 4)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -584,6 +849,15 @@ export interface Stats {
 
 /**
  * The workqueue's counters now.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const report = (wq: Workqueue.Workqueue) =>
+ *   Effect.flatMap(Workqueue.stats(wq), (s) => Effect.log(`${s.name}: ${s.completed} done, ${s.failed} failed`))
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -632,6 +906,16 @@ export interface State {
 /**
  * The workqueue's state now, synchronously.
  *
+ * @example
+ * ```ts
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const debugDump = (wq: Workqueue.Workqueue) => {
+ *   const state = Workqueue.unsafeInspect(wq)
+ *   return `${wq.name}: color ${state.workColor}, ${state.flushers} flusher(s), max_active ${state.maxActive}`
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category unsafe
  */
@@ -639,6 +923,14 @@ export const unsafeInspect = (wq: Workqueue): State => internal.inspect(impl(wq)
 
 /**
  * The workqueue's state now.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const flushers = (wq: Workqueue.Workqueue) => Effect.map(Workqueue.inspect(wq), (state) => state.flushers)
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -649,6 +941,15 @@ export const inspect = (wq: Workqueue): Effect.Effect<State> =>
 /**
  * Items queued (active or held back by `maxActive`) and running on `wq`,
  * barriers excluded: 0 means idle.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const backlog = (wq: Workqueue.Workqueue) =>
+ *   Effect.flatMap(Workqueue.pendingCount(wq), (n) => n > 100 ? Effect.logWarning(`${wq.name}: ${n} pending`) : Effect.void)
+ * ```
  *
  * @since 0.1.0
  * @category getters

@@ -31,6 +31,14 @@ import type * as Workqueue from "./Workqueue.js"
 /**
  * The items in flight of a workqueue, per `workqueue` tag.
  *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import { WorkqueueMetrics } from "@cmwq/core"
+ *
+ * const inFlightNow = Effect.map(Metric.value(WorkqueueMetrics.inFlight), (gauge) => gauge.value)
+ * ```
+ *
  * @since 0.1.0
  * @category metrics
  */
@@ -38,6 +46,17 @@ export const inFlight: Metric.Metric.Gauge<number> = internal.inFlight
 
 /**
  * The counter metrics, by stat name.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import { WorkqueueMetrics } from "@cmwq/core"
+ *
+ * const completed = Effect.zipRight(
+ *   WorkqueueMetrics.update,
+ *   Effect.map(Metric.value(WorkqueueMetrics.metrics.completed), (counter) => counter.count)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category metrics
@@ -48,6 +67,15 @@ export const metrics: typeof internal.counters = internal.counters
  * Publish every live workqueue's counts to the metrics (counters grow by what
  * changed since the last `update`).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WorkqueueMetrics } from "@cmwq/core"
+ *
+ * // before a scrape: bring the counters up to date
+ * const scrape = Effect.zipRight(WorkqueueMetrics.update, Effect.log("metrics updated"))
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -55,6 +83,16 @@ export const update: Effect.Effect<void, never, WorkerPools> = internal.update
 
 /**
  * Publish the counts every `interval`, for as long as the scope lives.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WorkqueueMetrics } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   yield* WorkqueueMetrics.reporter("5 seconds") // updates the metrics until the scope closes
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors

@@ -24,6 +24,17 @@ export interface Delay {
  * Run `effect` while sampling the event loop's delay (resolution `resolutionMs`,
  * default 1 ms); return its result and the delays seen.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { EventLoopMonitor } from "@cmwq/platform-node"
+ *
+ * const program = Effect.gen(function*() {
+ *   const [, delay] = yield* EventLoopMonitor.measure(Effect.sleep("100 millis"))
+ *   yield* Effect.log(`event loop lag: p99 ${delay.p99} ms, max ${delay.max} ms`)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */

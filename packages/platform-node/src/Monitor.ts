@@ -14,6 +14,16 @@ import { Workqueue as Wq } from "@cmwq/core"
 /**
  * Render workqueue stats as `wq_monitor.py` does.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ * import { Monitor } from "@cmwq/platform-node"
+ *
+ * const table = (wqs: ReadonlyArray<Workqueue.Workqueue>) =>
+ *   Effect.map(Effect.forEach(wqs, Workqueue.stats), Monitor.format)
+ * ```
+ *
  * @since 0.1.0
  * @category formatting
  */
@@ -32,6 +42,18 @@ export const format = (stats: ReadonlyArray<Workqueue.Stats>): string => {
 
 /**
  * The stats of `workqueues`, rendered.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ * import { Monitor } from "@cmwq/platform-node"
+ *
+ * const program = Effect.gen(function*() {
+ *   const events = yield* Workqueue.alloc("events")
+ *   console.log(yield* Monitor.snapshot([events])) // wq_monitor-style table
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators

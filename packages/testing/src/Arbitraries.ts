@@ -91,6 +91,14 @@ export interface ScenarioOptions {
  * The defaults of `ScenarioOptions`: small scenarios, which simulate fast and
  * read well when they fail.
  *
+ * @example
+ * ```ts
+ * import { Arbitraries } from "@cmwq/testing"
+ *
+ * // twice the default number of works per scenario
+ * const bigger = Arbitraries.scenario({ works: { min: Arbitraries.defaults.works.min, max: 2 * Arbitraries.defaults.works.max } })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -128,6 +136,14 @@ const int = (r: Range): fc.Arbitrary<number> => fc.integer({ min: r.min, max: r.
 
 /**
  * One step: `{ burn: ms }` or `{ sleep: ms }` (shrinks towards a burn).
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { Arbitraries } from "@cmwq/testing"
+ *
+ * const cpuBound = fc.array(Arbitraries.step({ burn: { min: 1, max: 10 }, sleep: 0 }), { minLength: 1, maxLength: 4 })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -218,6 +234,17 @@ export interface PropertyOptions {
  * simulation's own failure; `message` holds the reason, the policy, the
  * scenario as JSON and the timeline.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * const program = Arbitraries.checkScenario(
+ *   { cpus: 1, workqueues: [{ name: "q0" }], works: [{ name: "w0", workqueue: "q0", steps: [{ burn: 1 }] }] },
+ *   Invariants.all
+ * ).pipe(Effect.catchTag("ScenarioFailure", (f) => Effect.logError(f.timeline)))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -262,6 +289,18 @@ const report = (
 /**
  * Simulate `scenario` under the policy and check it: the run's `Detailed`,
  * or a `ScenarioFailure` carrying the report.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * // replay a counterexample that fast-check printed
+ * const replay = Arbitraries.checkScenario(
+ *   { cpus: 1, workqueues: [{ name: "q0", maxActive: 1 }], works: [{ name: "w0", workqueue: "q0", steps: [{ sleep: 1 }] }] },
+ *   Invariants.all
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category testing
@@ -372,6 +411,14 @@ export const assert = (
  * `fc.check` of `property`: the run details instead of a throw, for asserting
  * that a policy FAILS (`details.failed`, `details.counterexample`, and
  * `details.errorInstance`, a `ScenarioFailure`).
+ *
+ * @example
+ * ```ts
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * const details = Arbitraries.check(Arbitraries.scenario(), Invariants.safety, { seed: 42, numRuns: 100 })
+ * if (details.failed) console.log(details.counterexample)
+ * ```
  *
  * @since 0.1.0
  * @category testing

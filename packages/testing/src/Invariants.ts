@@ -68,6 +68,15 @@ export type Offender = Event | StartRecord | QuiescentRecord | typeof Scenario.W
 /**
  * The schema of `Offender` (checked as "an object"; the type is the union).
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * // the event an InvariantViolation points at, as a schema (so the error encodes)
+ * const isOffender = Schema.is(Invariants.Offender)
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -79,6 +88,20 @@ export const Offender: Schema.Schema<Offender> = Schema.declare(
 /**
  * An invariant does not hold: `invariant` names it, `event` is the first
  * offending trace event or record, `message` says what happened in words.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: 1, work: "w0", event: "start" as const },
+ *   { t: 1, cpu: 1, worker: 2, work: "w0", event: "start" as const }
+ * ]
+ * const program = Invariants.nonReentrancy({ trace }).pipe(
+ *   Effect.catchTag("InvariantViolation", (v) => Effect.logError(`${v.invariant}: ${v.message}`))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -210,6 +233,21 @@ export const nonReentrancy = (input: Pick<Detailed, "trace">): Effect.Effect<voi
  *
  * Offender: the `start` event that comes out of order or overlaps.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const detailed = yield* Simulation.runDetailed({
+ *     cpus: 2,
+ *     workqueues: [{ name: "log", flags: ["ORDERED"] }],
+ *     works: ["a", "b", "c"].map((name, i) => ({ name, workqueue: "log", cpu: i % 2, steps: [{ sleep: 3 }] }))
+ *   })
+ *   yield* Invariants.orderedOrder(detailed) // started one at a time, in queue order
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category testing
  */
@@ -272,6 +310,21 @@ export const orderedOrder = (input: Pick<Detailed, "trace" | "scenario">): Effec
  *
  * Offender: the `start` event that goes over the limit, or the quiescent
  * record where a count is over it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const detailed = yield* Simulation.runDetailed({
+ *     cpus: 1,
+ *     workqueues: [{ name: "q0", maxActive: 2 }],
+ *     works: ["w0", "w1", "w2"].map((name) => ({ name, workqueue: "q0", steps: [{ sleep: 5 }] }))
+ *   })
+ *   yield* Invariants.maxActive(detailed) // never more than 2 of q0's items at once
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category testing
@@ -348,6 +401,21 @@ export const maxActive = (
  * A run that never completes does not produce a `Detailed` at all: the
  * simulation fails with `VirtualTime.Deadlock` or `StepLimit` instead, which
  * `Arbitraries.property` reports as a failure too.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.flatMap(
+ *   Simulation.runDetailed({
+ *     cpus: 1,
+ *     workqueues: [{ name: "reclaim", flags: ["MEM_RECLAIM"] }],
+ *     works: [{ name: "w0", workqueue: "reclaim", steps: [{ burn: 1 }] }]
+ *   }),
+ *   Invariants.forwardProgress
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category testing
@@ -426,6 +494,21 @@ export const forwardProgress = (
  * Offender: the first quiescent record where it fails (the message names the
  * pool or workqueue).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.flatMap(
+ *   Simulation.runDetailed({
+ *     cpus: 1,
+ *     workqueues: [{ name: "q0" }],
+ *     works: ["w0", "w1"].map((name) => ({ name, workqueue: "q0", steps: [{ sleep: 5 }, { burn: 1 }] }))
+ *   }),
+ *   Invariants.workConservation // at quiescence, no pool sits idle with runnable work
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category testing
  */
@@ -503,6 +586,21 @@ export const workConservation = (
  * Unbound and BH pools are not concurrency managed and are skipped.
  *
  * Offender: the first start record with another worker running.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.flatMap(
+ *   Simulation.runDetailed({
+ *     cpus: 1,
+ *     workqueues: [{ name: "q0", maxActive: 4 }],
+ *     works: ["w0", "w1", "w2"].map((name) => ({ name, workqueue: "q0", steps: [{ burn: 5 }] }))
+ *   }),
+ *   Invariants.minimalConcurrency // a second item starts only while the running one sleeps
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category testing
@@ -993,6 +1091,13 @@ export const highpriFirst = (input: Pick<Detailed, "trace" | "scenario">): Effec
 /**
  * Run checkers one after another; fail with the first violation.
  *
+ * @example
+ * ```ts
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const ordering = Invariants.every(Invariants.nonReentrancy, Invariants.orderedOrder, Invariants.pendingBit)
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -1004,6 +1109,15 @@ export const every = (...checkers: ReadonlyArray<Checker>): Checker => (detailed
  * included: `nonReentrancy`, `orderedOrder`, `maxActive` (with the quiescent
  * counts), `forwardProgress`.
  *
+ * @example
+ * ```ts
+ * import { Policy } from "@cmwq/core"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * // what any policy must keep, concurrency management or not
+ * Arbitraries.assert(Arbitraries.scenario(), Invariants.safety, { policy: Policy.legacy, seed: 1, numRuns: 50 })
+ * ```
+ *
  * @since 0.1.0
  * @category testing
  */
@@ -1014,6 +1128,18 @@ export const safety: Checker = every(nonReentrancy, orderedOrder, maxActive, for
  * `minimalConcurrency`. `Policy.legacy` fails it by design (a dedicated
  * worker runs its items one after another, leaving the CPU idle while one
  * sleeps).
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "@cmwq/core"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * Arbitraries.assert(Arbitraries.scenario({ cpus: 1 }), Invariants.concurrencyManagement, {
+ *   policy: Policy.kernel,
+ *   seed: 7,
+ *   numRuns: 100
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category testing
@@ -1044,6 +1170,17 @@ export const all: Checker = every(safety, concurrencyManagement)
 
 /**
  * The checkers by name (for reports and for picking a subset).
+ *
+ * @example
+ * ```ts
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * // one property per invariant, so a failure names it
+ * for (const [name, checker] of Object.entries(Invariants.checkers)) {
+ *   const details = Arbitraries.check(Arbitraries.scenario(), checker, { seed: 1, numRuns: 20 })
+ *   if (details.failed) console.log(`${name} failed`)
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category testing

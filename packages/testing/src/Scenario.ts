@@ -32,6 +32,14 @@ const Millis = Schema.Number.pipe(
  * One step of a work item: hold the CPU (`burn`) or block without it
  * (`sleep`), for that many milliseconds of virtual time.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Scenario } from "@cmwq/testing"
+ *
+ * const steps = Schema.decodeUnknownSync(Schema.Array(Scenario.Step))([{ burn: 5 }, { sleep: 10 }])
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -49,12 +57,29 @@ export type Step = typeof Step.Type
 /**
  * A flag of a simulated workqueue: a kernel flag name, or `"ORDERED"`.
  *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Scenario } from "@cmwq/testing"
+ *
+ * Schema.is(Scenario.Flag)("ORDERED") // true
+ * Schema.is(Scenario.Flag)("WQ_UNBOUND") // false: flags are named without the prefix
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const Flag = Schema.Literal(...Workqueue.FLAGS, "ORDERED")
 
 /**
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Scenario } from "@cmwq/testing"
+ *
+ * const q = Schema.decodeUnknownSync(Scenario.WorkqueueSpec)({ name: "q0", flags: ["HIGHPRI"], maxActive: 2 })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -67,6 +92,14 @@ export const WorkqueueSpec = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Scenario } from "@cmwq/testing"
+ *
+ * const w = Schema.decodeUnknownSync(Scenario.WorkSpec)({ name: "w0", workqueue: "q0", at: 5, steps: [{ burn: 1 }] })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -81,6 +114,18 @@ export const WorkSpec = Schema.Struct({
 /**
  * The scenario schema, with the cross-field checks: unique names, known
  * workqueues, CPUs in range.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Scenario } from "@cmwq/testing"
+ *
+ * const scenario: Scenario.Scenario = Schema.decodeUnknownSync(Scenario.Scenario)({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0" }],
+ *   works: [{ name: "w0", workqueue: "q0", steps: [{ burn: 5 }] }]
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -122,6 +167,16 @@ export type Scenario = typeof Scenario.Type
 /**
  * A scenario that does not fit the schema; `message` names the bad field.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Scenario } from "@cmwq/testing"
+ *
+ * const program = Scenario.decode({ cpus: 1, workqueues: [], works: [{ name: "w0", workqueue: "nope", steps: [] }] }).pipe(
+ *   Effect.catchTag("InvalidScenario", (e) => Effect.logError(e.message)) // names the unknown workqueue
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -132,6 +187,17 @@ export class InvalidScenario extends Schema.TaggedError<InvalidScenario>("@cmwq/
 
 /**
  * Validate unknown input as a scenario.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Scenario, Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const scenario = yield* Scenario.decode(JSON.parse('{"cpus":1,"workqueues":[{"name":"q0"}],"works":[]}'))
+ *   const trace = yield* Simulation.run(scenario)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category decoding

@@ -219,6 +219,21 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
 /**
  * Run a scenario and return its trace plus the engine's log.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const detailed = yield* Simulation.runDetailed({
+ *     cpus: 1,
+ *     workqueues: [{ name: "q0", maxActive: 2 }],
+ *     works: ["w0", "w1"].map((name) => ({ name, workqueue: "q0", steps: [{ burn: 5 }] }))
+ *   })
+ *   yield* Invariants.all(detailed) // trace, start records and quiescent states checked together
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category runners
  */
@@ -290,6 +305,18 @@ export const run = (
 
 /**
  * `run` as a Promise.
+ *
+ * @example
+ * ```ts
+ * import { Simulation, Trace } from "@cmwq/testing"
+ *
+ * const trace = await Simulation.runPromise({
+ *   cpus: 2,
+ *   workqueues: [{ name: "q0" }],
+ *   works: [{ name: "w0", workqueue: "q0", cpu: 1, steps: [{ burn: 3 }] }]
+ * })
+ * console.log(Trace.format(trace))
+ * ```
  *
  * @since 0.1.0
  * @category runners

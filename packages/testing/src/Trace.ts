@@ -110,6 +110,18 @@ const isQueueAttempt = (e: Event): boolean => e.event === "queue" || e.event ===
  * `finish` with an `outcome` other than success reads "fails", "dies" or "is
  * interrupted".
  *
+ * @example
+ * ```ts
+ * import { Simulation, Trace } from "@cmwq/testing"
+ *
+ * const trace = await Simulation.runPromise({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0" }],
+ *   works: [{ name: "w0", workqueue: "q0", steps: [{ burn: 5 }, { sleep: 10 }] }]
+ * })
+ * console.log(Trace.format(trace, { queues: true })) // one line per event, queue events included
+ * ```
+ *
  * @since 0.1.0
  * @category formatting
  */
@@ -135,6 +147,18 @@ export const format = (trace: Trace, options: { readonly queues?: boolean } = {}
 /**
  * The events of one work, in order.
  *
+ * @example
+ * ```ts
+ * import { Simulation, Trace } from "@cmwq/testing"
+ *
+ * const trace = await Simulation.runPromise({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0" }],
+ *   works: ["w0", "w1"].map((name) => ({ name, workqueue: "q0", steps: [{ burn: 2 }] }))
+ * })
+ * const w1 = Trace.ofWork(trace, "w1") // only w1's events
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -142,6 +166,18 @@ export const ofWork = (trace: Trace, work: string): Trace => trace.filter((e) =>
 
 /**
  * A compact one-line-per-event form (`t work event`), handy in assertions.
+ *
+ * @example
+ * ```ts
+ * import { Simulation, Trace } from "@cmwq/testing"
+ *
+ * const trace = await Simulation.runPromise({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0" }],
+ *   works: [{ name: "w0", workqueue: "q0", steps: [{ burn: 2 }] }]
+ * })
+ * const [first, ...rest] = Trace.lines(trace) // Trace.format, as an array
+ * ```
  *
  * @since 0.1.0
  * @category formatting

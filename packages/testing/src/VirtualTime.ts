@@ -35,6 +35,15 @@ import * as Schema from "effect/Schema"
 /**
  * The program never completes: no fiber can run and no timer is armed.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { VirtualTime } from "@cmwq/testing"
+ *
+ * // no callback and no timer can ever resume it: the run fails with Deadlock instead of hanging
+ * const exit = VirtualTime.runExit(Effect.async<never>(() => {}))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -49,6 +58,15 @@ export class Deadlock extends Schema.TaggedError<Deadlock>("@cmwq/testing/Deadlo
 /**
  * The run went past its step budget (a livelock, or a workload larger than
  * expected).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { VirtualTime } from "@cmwq/testing"
+ *
+ * const spin = Effect.forever(Effect.yieldNow())
+ * const exit = VirtualTime.runExit(spin, { maxSteps: 10_000 }) // fails with StepLimit
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -71,6 +89,15 @@ interface Timer {
 /**
  * A virtual clock: `sleep` arms a timer that fires only when the driver
  * advances time to its deadline.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { VirtualTime } from "@cmwq/testing"
+ *
+ * const clock = new VirtualTime.VirtualClock()
+ * const program = Effect.withClock(Effect.sleep("1 second"), clock) // fires only when a driver advances clock.now
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -169,6 +196,16 @@ export class VirtualClock implements Clock.Clock {
 /**
  * A scheduler that only queues tasks; the driver runs them.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { VirtualTime } from "@cmwq/testing"
+ *
+ * const scheduler = new VirtualTime.VirtualScheduler()
+ * const program = Effect.withScheduler(Effect.log("queued on the scheduler"), scheduler)
+ * // a driver calls scheduler.drain(limit) to run the ready tasks
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -214,6 +251,15 @@ export interface RunOptions {
 /**
  * Run `effect` under virtual time and return its exit. See the module header.
  *
+ * @example
+ * ```ts
+ * import { Effect, Exit } from "effect"
+ * import { VirtualTime } from "@cmwq/testing"
+ *
+ * const exit = VirtualTime.runExit(Effect.as(Effect.sleep("1 hour"), "done")) // no real hour passes
+ * Exit.isSuccess(exit) // true
+ * ```
+ *
  * @since 0.1.0
  * @category runners
  */
@@ -250,6 +296,17 @@ export const runExit = <A, E>(
  * Run `effect` under virtual time as an Effect (the run itself is
  * synchronous: it never waits on the real clock).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { VirtualTime } from "@cmwq/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const elapsed = yield* VirtualTime.run(Effect.zipRight(Effect.sleep("10 minutes"), Effect.clockWith((c) => c.currentTimeMillis)))
+ *   // elapsed === 600_000, computed without waiting
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category runners
  */
@@ -261,6 +318,15 @@ export const run = <A, E>(
 /**
  * Run `effect` under virtual time and return its value, or throw its failure
  * (a `FiberFailure`, as `Effect.runSync` does).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { VirtualTime } from "@cmwq/testing"
+ *
+ * const at = VirtualTime.runSync(Effect.zipRight(Effect.sleep("250 millis"), Effect.clockWith((c) => c.currentTimeMillis)))
+ * // 250
+ * ```
  *
  * @since 0.1.0
  * @category runners

@@ -10,6 +10,16 @@ import * as Schema from "effect/Schema"
  * `maxActive` was negative, fractional or above `WQ_MAX_ACTIVE` (2048). The
  * kernel clamps such values with a warning; we refuse them.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Workqueue.alloc("io", { maxActive: 5000 }).pipe(
+ *   Effect.catchTag("InvalidMaxActive", (e) => Effect.die(e.message)) // above WQ_MAX_ACTIVE
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -26,6 +36,16 @@ export class InvalidMaxActive extends Schema.TaggedError<InvalidMaxActive>("@cmw
  * A combination of flags the kernel refuses (e.g. `BH` with anything but
  * `HIGHPRI`, `UNBOUND` with `PERCPU`, an ordered `SYSFS` workqueue).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Workqueue.alloc("bad", { flags: ["UNBOUND", "PERCPU"] }).pipe(
+ *   Effect.catchTag("InvalidFlags", (e) => Effect.logError(e.reason))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -41,6 +61,20 @@ export class InvalidFlags extends Schema.TaggedError<InvalidFlags>("@cmwq/Invali
 /**
  * A CPU number outside `0..cpus-1` of the pools.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue, WorkqueueError } from "@cmwq/core"
+ *
+ * new WorkqueueError.InvalidCpu({ cpu: 4, cpus: 2 }).message
+ * // "CPU 4 does not exist: the pools have 2 logical CPUs (0..1)"
+ *
+ * const onCpu = (wq: Workqueue.Workqueue, cpu: number) =>
+ *   Workqueue.queueOn(wq, cpu, Work.make(Effect.void)).pipe(
+ *     Effect.catchTag("InvalidCpu", (e) => Effect.logError(`only ${e.cpus} CPUs`))
+ *   )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -55,6 +89,17 @@ export class InvalidCpu extends Schema.TaggedError<InvalidCpu>("@cmwq/InvalidCpu
 
 /**
  * A negative or non-finite delay.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { DelayedWork, Workqueue } from "@cmwq/core"
+ *
+ * const later = (wq: Workqueue.Workqueue, ms: number) =>
+ *   Workqueue.queueDelayed(wq, DelayedWork.make(Effect.void), ms).pipe(
+ *     Effect.catchTag("InvalidDelay", (e) => Effect.logError(`bad delay ${e.delay}`))
+ *   )
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -72,6 +117,20 @@ export class InvalidDelay extends Schema.TaggedError<InvalidDelay>("@cmwq/Invali
  * Queueing on a destroyed workqueue (or one being destroyed, from outside its
  * own items). Nothing was queued.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("jobs")
+ *   yield* Workqueue.destroy(wq)
+ *   yield* Workqueue.queue(wq, Work.make(Effect.void)).pipe(
+ *     Effect.catchTag("WorkqueueDestroyed", (e) => Effect.log(`${e.workqueue} is gone`))
+ *   )
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -87,6 +146,16 @@ export class WorkqueueDestroyed extends Schema.TaggedError<WorkqueueDestroyed>("
 /**
  * Queueing on a draining workqueue from outside its own items (only chained
  * queueing is allowed while draining). Nothing was queued.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * // while drain runs, only the workqueue's own items may queue more
+ * const fromOutside = (wq: Workqueue.Workqueue) =>
+ *   Workqueue.queue(wq, Work.make(Effect.void)).pipe(Effect.catchTag("WorkqueueDraining", () => Effect.succeed(false)))
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -105,6 +174,16 @@ export class WorkqueueDraining extends Schema.TaggedError<WorkqueueDraining>("@c
  * the very work item it is called from (directly, or through other items
  * blocked in flushes).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * // an item that flushes its own workqueue would wait for itself
+ * const selfFlush = (wq: Workqueue.Workqueue) =>
+ *   Work.make(Workqueue.flush(wq).pipe(Effect.catchTag("FlushDeadlock", (e) => Effect.logError(e.message))))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -121,6 +200,18 @@ export class FlushDeadlock extends Schema.TaggedError<FlushDeadlock>("@cmwq/Flus
  * An operation the workqueue's kind does not allow (e.g. changing `maxActive`
  * of an ordered or BH workqueue).
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const journal = yield* Workqueue.allocOrdered("journal")
+ *   // an ordered workqueue keeps max_active 1
+ *   yield* Workqueue.setMaxActive(journal, 4).pipe(Effect.catchTag("InvalidOperation", (e) => Effect.log(e.reason)))
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -135,6 +226,16 @@ export class InvalidOperation extends Schema.TaggedError<InvalidOperation>("@cmw
 
 /**
  * A `WorkerPool.layer` option out of range (e.g. `cpus: 0`).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { WorkerPool } from "@cmwq/core"
+ *
+ * const Live = WorkerPool.layer({ cpus: 0 }).pipe(
+ *   Layer.catchAll((e) => Layer.effectDiscard(Effect.logError(`${e.option}: ${e.reason}`)))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -153,6 +254,18 @@ export class InvalidPoolOptions extends Schema.TaggedError<InvalidPoolOptions>("
  * BH items run synchronously, as in the kernel's softirq context where
  * sleeping is a bug; the item was stopped so that its CPU's BH pool does not
  * hang, and this defect is what its worker reports.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const bh = yield* Workqueue.alloc("bh", { flags: ["BH"] })
+ *   // BH items must not sleep: this one dies with BhWorkBlocked
+ *   yield* Workqueue.queue(bh, Work.make(Effect.sleep("1 millis")))
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category errors
