@@ -38,12 +38,14 @@
  * `scripts/docs-gen.ts`, which fails on a non-zero exit.
  *
  * The site's build compiles the hand-written pages' blocks once more,
- * through Twoslash (`docs/ec.config.mjs`), to show their types on hover, and
- * fails on any error there too. The API reference's `@example` blocks
- * (` ```ts no-twoslash `) are checked here only: this checker is the gate
- * for every block. It is faster, reports every error at once with its line,
- * uses the repository's compiler options in full, and checks the links and
- * the example files as well.
+ * through Twoslash (`docs/ec.config.mjs`), to show their types on hover; the
+ * API reference's `@example` blocks (` ```ts no-twoslash `) are not. Twoslash
+ * does not fail the build on a type error (a block with
+ * `const n: number = "x"` builds, without an error mark), so this checker,
+ * which `npm run docs:build` runs before `astro build`, is the gate for every
+ * block. It reports every error at once with its line, uses the
+ * repository's compiler options in full, and checks the links and the
+ * example files as well.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
