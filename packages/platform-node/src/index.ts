@@ -25,3 +25,11 @@ export * as Monitor from "./Monitor.js"
  * @since 0.1.0
  */
 export * as NodeTopology from "./NodeTopology.js"
+
+/**
+ * Graceful shutdown on SIGINT/SIGTERM: stop accepting work, freeze, drain
+ * within a timeout, report stragglers, exit with a meaningful code.
+ *
+ * @since 0.1.0
+ */
+export * as NodeShutdown from "./NodeShutdown.js"
