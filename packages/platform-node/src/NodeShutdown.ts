@@ -398,7 +398,7 @@ const collect = (state: ShutdownImpl) =>
 const resolveTimeout = (options: Options): number => {
   const input = options.drainTimeout ?? "10 seconds"
   const ms = Duration.toMillis(Duration.decode(input))
-  if (!Number.isFinite(ms) || ms < 0) {
+  if (!Number.isFinite(ms) || ms < 0 || (typeof input === "number" && !(input >= 0))) {
     throw new InvalidShutdownOptions({
       option: "drainTimeout",
       value: String(input),
