@@ -432,7 +432,9 @@ export const formatReport = (report: Report): string => {
   ]
   for (const s of report.stragglers) lines.push(`  straggler: ${s.workqueue}: ${s.work} (${s.state})`)
   for (const u of report.untracked) {
-    lines.push(`  straggler: ${u.workqueue}: ${u.running} running, ${u.queued} queued (not queued through NodeShutdown.queue)`)
+    lines.push(
+      `  straggler: ${u.workqueue}: ${u.running} running, ${u.queued} queued (not queued through NodeShutdown.queue)`
+    )
   }
   return lines.join("\n")
 }
@@ -517,7 +519,6 @@ const run = (
 
 const defaultReport = (report: Report): Effect.Effect<void> =>
   report.exitCode === ExitCode.clean ? Effect.log(formatReport(report)) : Effect.logWarning(formatReport(report))
-
 
 /** the second signal: report what is unfinished, synchronously, and exit */
 const forceExit = (state: ShutdownImpl, options: Options, signal: NodeJS.Signals) => {
@@ -607,7 +608,10 @@ export const runMain = <A, E>(main: Effect.Effect<A, E, Shutdown>, options: Opti
           const report = yield* Effect.orDie(run(state, options, signal))
           if (report.exitCode === ExitCode.clean) {
             // nothing left: close the program's scope (destroy the workqueues, stop the pools)
-            yield* Effect.timeout(Effect.interruptible(Effect.disconnect(Fiber.interrupt(fiber))), Math.max(1000, resolveTimeout(options)))
+            yield* Effect.timeout(
+              Effect.interruptible(Effect.disconnect(Fiber.interrupt(fiber))),
+              Math.max(1000, resolveTimeout(options))
+            )
               .pipe(Effect.ignore)
           } else {
             stragglerExit = report.exitCode
