@@ -11,6 +11,7 @@
  *
  * @since 0.1.0
  */
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -202,17 +203,24 @@ export const live = (
     const input = options.interval ?? "1 second"
     const ms = Duration.toMillis(Duration.decode(input))
     if (!Number.isFinite(ms) || ms <= 0) {
-      return Effect.fail(new InvalidMonitorOptions({ option: "interval", value: String(input), reason: "a finite duration, more than 0" }))
+      return Effect.fail(
+        new InvalidMonitorOptions({
+          option: "interval",
+          value: String(input),
+          reason: "a finite duration, more than 0"
+        })
+      )
     }
     const out: Output = options.output ?? process.stdout
     const list = typeof workqueues === "function" ? workqueues : () => workqueues
     let before: ReadonlyArray<Workqueue.Stats> = []
-    let at = performance.now()
+    let at = 0
     let drawn = 0
+    // the time comes from Effect's Clock, so that a TestClock drives the rates
     const frame = Effect.gen(function*() {
       const after = yield* Effect.forEach(list(), Wq.stats)
-      const now = performance.now()
-      const text = `cmwq ${new Date().toISOString().slice(11, 19)} every ${(ms / 1000).toFixed(1)} s\n${
+      const now = yield* Clock.currentTimeMillis
+      const text = `cmwq ${new Date(now).toISOString().slice(11, 19)} every ${(ms / 1000).toFixed(1)} s\n${
         formatRates(rates(before, after, (now - at) / 1000))
       }\n`
       before = after
@@ -225,10 +233,11 @@ export const live = (
         out.write(`${text}\n`)
       }
     })
-    return Effect.zipRight(
-      Effect.flatMap(Effect.forEach(list(), Wq.stats), (first) => Effect.sync(() => (before = first))),
-      Effect.forever(Effect.zipRight(Effect.sleep(ms), frame))
-    )
+    const first = Effect.gen(function*() {
+      before = yield* Effect.forEach(list(), Wq.stats)
+      at = yield* Clock.currentTimeMillis
+    })
+    return Effect.zipRight(first, Effect.forever(Effect.zipRight(Effect.sleep(ms), frame)))
   })
 
 /**
@@ -257,7 +266,9 @@ export const dump: Effect.Effect<string, never, WorkerPool.WorkerPools> = Effect
     const kind = p.bh ? " bh" : p.highpri ? " highpri" : ""
     const where = p.cpu < 0 ? "unbound" : `cpu ${p.cpu}`
     lines.push(
-      `pool[${String(p.id).padStart(2, "0")}] ${p.name.padEnd(14)} ${where}${kind}  workers ${p.workers}  idle ${p.idle}  running ${p.running}  pending ${p.pending}`
+      `pool[${String(p.id).padStart(2, "0")}] ${
+        p.name.padEnd(14)
+      } ${where}${kind}  workers ${p.workers}  idle ${p.idle}  running ${p.running}  pending ${p.pending}`
     )
     for (const r of p.runningWork ?? []) lines.push(`  ${r.worker.padEnd(16)} ${r.workqueue}: ${r.work}`)
   }

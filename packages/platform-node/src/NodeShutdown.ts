@@ -278,7 +278,7 @@ export const alloc = (
   options?: Workqueue.Options
 ): Effect.Effect<
   Workqueue.Workqueue,
-  WorkqueueError.InvalidMaxActive | WorkqueueError.InvalidFlags,
+  WorkqueueError.InvalidMaxActive | WorkqueueError.InvalidFlags | WorkqueueError.InvalidOperation,
   Shutdown | WorkerPool.WorkerPools | Scope.Scope
 > => Effect.tap(Workqueue.alloc(name, options), register)
 
@@ -335,7 +335,7 @@ export const queue = (
   work: Work.Work
 ): Effect.Effect<
   boolean,
-  ShuttingDown | WorkqueueError.WorkqueueDestroyed | WorkqueueError.WorkqueueDraining,
+  ShuttingDown | Workqueue.QueueError,
   Shutdown | WorkerPool.WorkerPools
 > =>
   Effect.gen(function*() {

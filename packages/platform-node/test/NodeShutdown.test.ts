@@ -2,11 +2,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Work, WorkerPool } from "@cmwq/core"
 import { NodeShutdown } from "@cmwq/platform-node"
 import * as Effect from "effect/Effect"
-import { spawn } from "node:child_process"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { afterAll } from "vitest"
+import { awaitExit, killAll, spawnScoped } from "./helpers/child.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, "../../..")
@@ -24,45 +27,52 @@ interface Outcome {
 
 /**
  * Run the child in `mode`, send `signals` once the burst is under way
- * (`gapMs` apart), and collect what it recorded.
+ * (`gapMs` apart), and collect what it recorded. The child is killed (its
+ * whole process group) when the scope closes, whatever happened; waiting for
+ * "ready" and for the exit are both bounded.
  */
-const runChild = (mode: string, signals: ReadonlyArray<NodeJS.Signals>, gapMs = 500): Promise<Outcome> =>
-  new Promise((resolve, reject) => {
+const runChild = (
+  mode: string,
+  signals: ReadonlyArray<NodeJS.Signals>,
+  gapMs = 500
+): Effect.Effect<Outcome, Error, Scope.Scope> =>
+  Effect.gen(function*() {
     const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cmwq-shutdown-")), "events.log")
     fs.writeFileSync(log, "")
-    const proc = spawn(process.execPath, ["--conditions=@cmwq/source", "--import", "tsx", child], {
+    const proc = yield* spawnScoped(process.execPath, ["--conditions=@cmwq/source", "--import", "tsx", child], {
       cwd: root,
-      env: { ...process.env, LOG: log, MODE: mode, NODE_OPTIONS: "" },
-      stdio: ["ignore", "pipe", "pipe"]
+      env: { ...process.env, LOG: log, MODE: mode, NODE_OPTIONS: "" }
     })
-    let stderr = ""
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    proc.stdout.resume()
-    const killer = setTimeout(() => proc.kill("SIGKILL"), 25_000)
-    const poll = setInterval(() => {
-      if (!fs.readFileSync(log, "utf8").includes("ready\n")) return
-      clearInterval(poll)
-      signals.forEach((s, i) => setTimeout(() => proc.kill(s), i * gapMs))
-    }, 20)
-    proc.on("error", reject)
-    proc.on("exit", (code, signal) => {
-      clearTimeout(killer)
-      clearInterval(poll)
-      const lines = fs.readFileSync(log, "utf8").split("\n")
-      const json = (prefix: string) => {
-        const line = lines.find((l) => l.startsWith(prefix))
-        return line === undefined ? undefined : JSON.parse(line.slice(prefix.length)) as NodeShutdown.Report
-      }
-      resolve({
-        code,
-        signal,
-        accepted: lines.filter((l) => l.startsWith("accepted ")).map((l) => l.slice(9)),
-        done: lines.filter((l) => l.startsWith("done ")).map((l) => l.slice(5)),
-        report: json("report "),
-        forced: json("forced "),
-        stderr
+    const ready = Effect.suspend(() =>
+      fs.readFileSync(log, "utf8").includes("ready\n") || proc.proc.exitCode !== null
+        ? Effect.succeed(true)
+        : Effect.fail(new Error("not yet"))
+    )
+    yield* Effect.retry(ready, Schedule.spaced("20 millis")).pipe(
+      Effect.timeoutFail({
+        duration: "40 seconds",
+        onTimeout: () => new Error(`${mode}: never ready\n${proc.stderr()}`)
       })
-    })
+    )
+    for (const [i, s] of signals.entries()) {
+      if (i > 0) yield* Effect.sleep(gapMs)
+      proc.proc.kill(s)
+    }
+    const { code, signal } = yield* awaitExit(proc, "40 seconds", `shutdown child (${mode})`)
+    const lines = fs.readFileSync(log, "utf8").split("\n")
+    const json = (prefix: string) => {
+      const line = lines.find((l) => l.startsWith(prefix))
+      return line === undefined ? undefined : JSON.parse(line.slice(prefix.length)) as NodeShutdown.Report
+    }
+    return {
+      code,
+      signal,
+      accepted: lines.filter((l) => l.startsWith("accepted ")).map((l) => l.slice(9)),
+      done: lines.filter((l) => l.startsWith("done ")).map((l) => l.slice(5)),
+      report: json("report "),
+      forced: json("forced "),
+      stderr: proc.stderr()
+    }
   })
 
 /** every accepted item finished or is named in the report, and nothing is both */
@@ -76,50 +86,61 @@ const accountedFor = (o: Outcome, report: NodeShutdown.Report) => {
   for (const name of o.done) expect(o.accepted.includes(name), name).toBe(true)
 }
 
+/** each child-process test: its own bound, above the helper's (ready 40 s + exit 40 s) */
+const childTimeout = 90_000
+
 describe("NodeShutdown", () => {
-  it("SIGINT mid-burst: everything accepted finishes, the process exits 0", async () => {
-    const o = await runChild("clean", ["SIGINT"])
-    expect(o.stderr).not.toContain("Error")
-    expect(o.signal).toBe(null)
-    expect(o.code).toBe(0)
-    expect(o.report?.reason).toBe("SIGINT")
-    expect(o.report?.timedOut).toBe(false)
-    expect([...(o.report?.drained ?? [])].sort()).toEqual(["cpu", "io"])
-    expect(o.report?.frozen).toEqual(["batch"])
-    expect(o.report?.stragglers).toEqual([])
-    expect(o.accepted.length).toBeGreaterThan(300)
-    expect([...o.done].sort()).toEqual([...o.accepted].sort())
-    accountedFor(o, o.report!)
-  })
+  afterAll(killAll)
 
-  it("SIGTERM with a stuck item and a frozen backlog: stragglers named, exit 3", async () => {
-    const o = await runChild("stragglers", ["SIGTERM"])
-    expect(o.signal).toBe(null)
-    expect(o.code).toBe(NodeShutdown.ExitCode.stragglers)
-    const report = o.report!
-    expect(report.reason).toBe("SIGTERM")
-    expect(report.timedOut).toBe(true)
-    expect(report.exitCode).toBe(3)
-    expect(report.stragglers).toContainEqual({ workqueue: "io", work: "stuck-0", state: "running" })
-    const held = report.stragglers.filter((s) => s.state === "held")
-    expect(held.length).toBeGreaterThan(0)
-    expect(held.every((s) => s.workqueue === "batch")).toBe(true)
-    accountedFor(o, report)
-  })
+  it.scopedLive("SIGINT mid-burst: everything accepted finishes, the process exits 0", () =>
+    Effect.gen(function*() {
+      const o = yield* runChild("clean", ["SIGINT"])
+      expect(o.stderr).not.toContain("Error")
+      expect(o.signal).toBe(null)
+      expect(o.code).toBe(0)
+      expect(o.report?.reason).toBe("SIGINT")
+      expect(o.report?.timedOut).toBe(false)
+      expect([...(o.report?.drained ?? [])].sort()).toEqual(["cpu", "io"])
+      expect(o.report?.frozen).toEqual(["batch"])
+      expect(o.report?.stragglers).toEqual([])
+      expect(o.accepted.length).toBeGreaterThan(300)
+      expect([...o.done].sort()).toEqual([...o.accepted].sort())
+      accountedFor(o, o.report!)
+    }), childTimeout)
 
-  it("a second SIGINT forces the exit at once: 130, with what was unfinished", async () => {
-    const started = Date.now()
-    const o = await runChild("stuck", ["SIGINT", "SIGINT"])
-    expect(Date.now() - started).toBeLessThan(20_000) // the drain timeout is a minute
-    expect(o.signal).toBe(null)
-    expect(o.code).toBe(130)
-    expect(o.report).toBeUndefined()
-    const forced = o.forced!
-    expect(forced.forced).toBe(true)
-    expect(forced.exitCode).toBe(130)
-    expect(forced.stragglers).toContainEqual({ workqueue: "io", work: "stuck-0", state: "running" })
-    accountedFor(o, forced)
-  })
+  it.scopedLive(
+    "SIGTERM with a stuck item and a frozen backlog: stragglers named, exit 3",
+    () =>
+      Effect.gen(function*() {
+        const o = yield* runChild("stragglers", ["SIGTERM"])
+        expect(o.signal).toBe(null)
+        expect(o.code).toBe(NodeShutdown.ExitCode.stragglers)
+        const report = o.report!
+        expect(report.reason).toBe("SIGTERM")
+        expect(report.timedOut).toBe(true)
+        expect(report.exitCode).toBe(3)
+        expect(report.stragglers).toContainEqual({ workqueue: "io", work: "stuck-0", state: "running" })
+        const held = report.stragglers.filter((s) => s.state === "held")
+        expect(held.length).toBeGreaterThan(0)
+        expect(held.every((s) => s.workqueue === "batch")).toBe(true)
+        accountedFor(o, report)
+      }),
+    childTimeout
+  )
+
+  it.scopedLive("a second SIGINT forces the exit at once: 130, with what was unfinished", () =>
+    Effect.gen(function*() {
+      // the drain timeout is a minute; runChild allows 40 s for the exit after the signals
+      const o = yield* runChild("stuck", ["SIGINT", "SIGINT"])
+      expect(o.signal).toBe(null)
+      expect(o.code).toBe(130)
+      expect(o.report).toBeUndefined()
+      const forced = o.forced!
+      expect(forced.forced).toBe(true)
+      expect(forced.exitCode).toBe(130)
+      expect(forced.stragglers).toContainEqual({ workqueue: "io", work: "stuck-0", state: "running" })
+      accountedFor(o, forced)
+    }), childTimeout)
 
   it.effect("shutdown in-process: queue refused with ShuttingDown afterwards; a bad drainTimeout is a typed error", () =>
     Effect.gen(function*() {
