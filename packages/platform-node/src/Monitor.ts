@@ -21,6 +21,16 @@ import { WorkerPool, Workqueue as Wq } from "@cmwq/core"
 /**
  * Render workqueue stats as `wq_monitor.py` does.
  *
+ * @example
+ * ```ts
+ * import { Monitor } from "@cmwq/platform-node"
+ * import { Workqueue } from "@cmwq/core"
+ * import { Effect } from "effect"
+ *
+ * const table = Effect.map(Workqueue.alloc("io"), Workqueue.stats)
+ * const text = Effect.map(Effect.flatten(table), (s) => Monitor.format([s]))
+ * ```
+ *
  * @since 0.1.0
  * @category formatting
  */
@@ -40,6 +50,18 @@ export const format = (stats: ReadonlyArray<Workqueue.Stats>): string => {
 /**
  * The stats of `workqueues`, rendered.
  *
+ * @example
+ * ```ts
+ * import { Monitor } from "@cmwq/platform-node"
+ * import { Workqueue } from "@cmwq/core"
+ * import { Effect } from "effect"
+ *
+ * const printed = Effect.gen(function*() {
+ *   const io = yield* Workqueue.alloc("io")
+ *   yield* Effect.log(yield* Monitor.snapshot([io]))
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category combinators
  */
@@ -49,6 +71,13 @@ export const snapshot = (workqueues: ReadonlyArray<Workqueue.Workqueue>): Effect
 /**
  * One workqueue's line of the live view: `infl` and `running` are levels,
  * the other counters are rates per second over the last interval.
+ *
+ * @example
+ * ```ts
+ * import type { Monitor } from "@cmwq/platform-node"
+ *
+ * const row: Monitor.Rates = { name: "io", total: 120, infl: 3, cpuIntensive: 0, cmWakeup: 40, mayday: 0, rescued: 0, failed: 0 }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -141,6 +170,14 @@ export const formatRates = (rows: ReadonlyArray<Rates>): string => {
  * Where the live view writes: a stream with `write` and, on a terminal,
  * `isTTY` (so `process.stdout` fits).
  *
+ * @example
+ * ```ts
+ * import type { Monitor } from "@cmwq/platform-node"
+ *
+ * const frames: Array<string> = []
+ * const output: Monitor.Output = { isTTY: false, write: (text) => frames.push(text) }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -226,9 +263,14 @@ export const live = (
       before = after
       at = now
       if (out.isTTY === true) {
-        // back to the first line of the previous frame, clear to the end of the screen, draw
-        out.write(`${drawn > 0 ? `\x1b[${drawn}F` : ""}\x1b[J${text}`)
-        drawn = text.split("\n").length - 1
+        // back to the first line of the previous frame (CPL), then each line
+        // over the old one, cleared to its end (EL), and what is left of the
+        // old frame below cleared (ED). Not ED from the top: a terminal may
+        // take a clear from the first line for a clear screen, and tmux
+        // (scroll-on-clear) then pushes every frame into the scrollback.
+        const rows = text.split("\n").slice(0, -1)
+        out.write(`${drawn > 0 ? `\x1b[${drawn}F` : ""}${rows.map((r) => `${r}\x1b[K\n`).join("")}\x1b[J`)
+        drawn = rows.length
       } else {
         out.write(`${text}\n`)
       }

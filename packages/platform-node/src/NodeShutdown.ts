@@ -115,6 +115,13 @@ export class InvalidShutdownOptions extends Schema.TaggedError<InvalidShutdownOp
  * `queued` (waiting for a worker or `maxActive`), or `held` (queued on a
  * frozen workqueue). `work` is the item's name (`"<unnamed>"` without one).
  *
+ * @example
+ * ```ts
+ * import type { NodeShutdown } from "@cmwq/platform-node"
+ *
+ * const stuck: NodeShutdown.Straggler = { workqueue: "io", work: "upload-7", state: "running" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -126,6 +133,15 @@ export interface Straggler {
 
 /**
  * What the shutdown did.
+ *
+ * @example
+ * ```ts
+ * import { NodeShutdown } from "@cmwq/platform-node"
+ * import { Effect } from "effect"
+ *
+ * const onReport = (report: NodeShutdown.Report) =>
+ *   Effect.log(`${report.stragglers.length} stragglers, exit ${report.exitCode}`)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -153,6 +169,13 @@ export interface Report {
 /**
  * Options of `runMain` and `shutdown`.
  *
+ * @example
+ * ```ts
+ * import type { NodeShutdown } from "@cmwq/platform-node"
+ *
+ * const options: NodeShutdown.Options = { drainTimeout: "5 seconds" }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -174,6 +197,14 @@ export interface Options {
  * is still accepted. `runMain` provides it; `make` builds one for a program
  * that starts `shutdown` itself.
  *
+ * @example
+ * ```ts
+ * import { NodeShutdown } from "@cmwq/platform-node"
+ * import { Effect } from "effect"
+ *
+ * const stillAccepting = Effect.map(NodeShutdown.Shutdown, (s) => s.accepting)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -184,12 +215,26 @@ export interface Shutdown {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { NodeShutdown } from "@cmwq/platform-node"
+ *
+ * NodeShutdown.TypeId in NodeShutdown.make() // true
+ * ```
+ *
  * @since 0.1.0
  * @category symbols
  */
 export const TypeId: unique symbol = Symbol.for("@cmwq/platform-node/NodeShutdown")
 
 /**
+ * @example
+ * ```ts
+ * import type { NodeShutdown } from "@cmwq/platform-node"
+ *
+ * declare const id: NodeShutdown.TypeId
+ * ```
+ *
  * @since 0.1.0
  * @category symbols
  */
@@ -214,6 +259,14 @@ const impl = (s: Shutdown): ShutdownImpl => s as ShutdownImpl
 
 /**
  * The shutdown service tag.
+ *
+ * @example
+ * ```ts
+ * import { NodeShutdown } from "@cmwq/platform-node"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.provideService(Effect.map(NodeShutdown.Shutdown, (s) => s.accepting), NodeShutdown.Shutdown, NodeShutdown.make())
+ * ```
  *
  * @since 0.1.0
  * @category tags
@@ -362,8 +415,17 @@ export const queue = (
 
 const isFreezable = (wq: Workqueue.Workqueue) => Workqueue.flags(wq).includes("FREEZABLE")
 
-/** the stragglers now (synchronous underneath: also used from the second signal's listener) */
-const collect = (state: ShutdownImpl) =>
+/**
+ * The stragglers now: the one place that decides what was left unfinished,
+ * used by the drain's report and by the second signal's listener (so it is
+ * synchronous underneath). Everything else in this module sees only its
+ * result, so a drain in core that names its own stragglers (a typed error
+ * listing them) can replace the body of this function alone.
+ */
+const stragglersOf = (state: ShutdownImpl): Effect.Effect<{
+  readonly stragglers: ReadonlyArray<Straggler>
+  readonly untracked: ReadonlyArray<{ readonly workqueue: string; readonly running: number; readonly queued: number }>
+}> =>
   Effect.gen(function*() {
     const stragglers: Array<Straggler> = []
     const untracked: Array<{ workqueue: string; running: number; queued: number }> = []
@@ -499,7 +561,7 @@ const run = (
     )
     const done = yield* Effect.timeout(waitAll, timeoutMs)
       .pipe(Effect.as(true), Effect.catchTag("TimeoutException", () => Effect.succeed(false)))
-    const { stragglers, untracked } = yield* collect(state)
+    const { stragglers, untracked } = yield* stragglersOf(state)
     const count = stragglers.length + untracked.reduce((n, u) => n + u.running + u.queued, 0)
     const report: Report = {
       reason,
@@ -524,7 +586,7 @@ const defaultReport = (report: Report): Effect.Effect<void> =>
 const forceExit = (state: ShutdownImpl, options: Options, signal: NodeJS.Signals) => {
   let report: Report
   try {
-    const { stragglers, untracked } = Effect.runSync(collect(state))
+    const { stragglers, untracked } = Effect.runSync(stragglersOf(state))
     report = {
       reason: state.running ?? "shutdown",
       timedOut: false,

@@ -44,6 +44,14 @@ import * as path from "node:path"
 /**
  * A machine's topology, in the engine's CPU numbers (0..cpus-1).
  *
+ * @example
+ * ```ts
+ * import { NodeTopology } from "@cmwq/platform-node"
+ * import { Effect } from "effect"
+ *
+ * const cpus = Effect.map(NodeTopology.machine, (t) => t.cpus)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -92,6 +100,14 @@ export class TopologyError extends Schema.TaggedError<TopologyError>("@cmwq/Topo
  * The raw sysfs files a topology is made from (what `readSysfs` collects):
  * every value is the file's text, untrimmed, or `undefined` where the file is
  * missing.
+ *
+ * @example
+ * ```ts
+ * import { NodeTopology } from "@cmwq/platform-node"
+ *
+ * declare const files: NodeTopology.SysfsFiles
+ * const topology = NodeTopology.parse(files)
+ * ```
  *
  * @since 0.1.0
  * @category models

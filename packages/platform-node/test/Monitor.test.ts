@@ -31,7 +31,10 @@ const recorder = (isTTY: boolean) => {
 
 /** the cells of the row of `name` in a rendered table */
 const row = (text: string, name: string) =>
-  text.split("\n").find((l) => l.startsWith(name.padEnd(24)))?.slice(24).trim().split(/\s+/)
+  // eslint-disable-next-line no-control-regex -- the terminal's escape sequences
+  text.replace(/\x1b\[\d*[A-Za-z]/g, "").split("\n").find((l) => l.startsWith(name.padEnd(24)))?.slice(24).trim().split(
+    /\s+/
+  )
 
 describe("Monitor.rates", () => {
   it("every counter is a rate over the interval; infl is a level; a counter that went down counts from 0", () => {
@@ -113,10 +116,18 @@ describe("Monitor.live", () => {
       yield* TestClock.adjust("1 second")
       expect(writes).toHaveLength(2)
       const lines = (w: string) => w.split("\n").length - 1
-      // the first frame only clears below the cursor; the second moves up over the first
-      expect(writes[0]!.startsWith("\x1b[J")).toBe(true)
-      expect(writes[1]!.startsWith(`\x1b[${lines(writes[0]!.slice(3))}F\x1b[J`)).toBe(true)
-      expect(lines(writes[0]!.slice(3))).toBe(3) // clock, header, io
+      // the first frame is drawn where the cursor is; the second moves up over it
+      expect(writes[0]!.startsWith("cmwq ")).toBe(true)
+      expect(lines(writes[0]!)).toBe(3) // clock, header, io
+      expect(writes[1]!.startsWith("\x1b[3F")).toBe(true)
+      for (const w of writes) {
+        // every line is cleared to its end, what is below the frame is cleared, and
+        // the screen is never cleared from its top (tmux would scroll it into its history)
+        expect(w.split("\n").slice(0, -1).every((l) => l.endsWith("\x1b[K"))).toBe(true)
+        expect(w.endsWith("\n\x1b[J")).toBe(true)
+        // eslint-disable-next-line no-control-regex -- the terminal's escape sequences
+        expect(w).not.toMatch(/^(\x1b\[\d+F)?\x1b\[J/)
+      }
       // the three items wait on the gate: in flight is a level, 3 in both frames
       expect(row(writes[0]!, "io")![1]).toBe("3")
       expect(row(writes[1]!, "io")![1]).toBe("3")
