@@ -11,6 +11,13 @@ import { monitorEventLoopDelay } from "node:perf_hooks"
 /**
  * What the monitor saw, in milliseconds.
  *
+ * @example
+ * ```ts
+ * import type { EventLoopMonitor } from "@cmwq/platform-node"
+ *
+ * const withinBudget = (delay: EventLoopMonitor.Delay) => delay.p99 < 5
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -23,6 +30,17 @@ export interface Delay {
 /**
  * Run `effect` while sampling the event loop's delay (resolution `resolutionMs`,
  * default 1 ms); return its result and the delays seen.
+ *
+ * @example
+ * ```ts
+ * import { EventLoopMonitor } from "@cmwq/platform-node"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.flatMap(
+ *   EventLoopMonitor.measure(Effect.sleep("100 millis")),
+ *   ([, delay]) => Effect.log(`max ${delay.max.toFixed(1)} ms, p99 ${delay.p99.toFixed(1)} ms`)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category combinators

@@ -71,9 +71,13 @@ export const ExitCode = { clean: 0, failure: 1, stragglers: 3, forced: 128 } as 
  * @example
  * ```ts
  * import { NodeShutdown } from "@cmwq/platform-node"
+ * import { Work, type Workqueue } from "@cmwq/core"
  * import { Effect } from "effect"
  *
- * const stopProducing = Effect.catchTag("ShuttingDown", () => Effect.log("no more work"))
+ * const tryQueue = (wq: Workqueue.Workqueue) =>
+ *   NodeShutdown.queue(wq, Work.make(Effect.log("job"))).pipe(
+ *     Effect.catchTag("ShuttingDown", () => Effect.succeed(false))
+ *   )
  * ```
  *
  * @since 0.1.0

@@ -8,6 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
@@ -39,6 +40,9 @@ const session = Effect.acquireRelease(
   () =>
     Effect.sync(() => {
       spawnSync("tmux", ["-L", socket, "kill-server"], { timeout: 10_000 })
+      // the server leaves its socket file behind
+      const dir = path.join(process.env["TMUX_TMPDIR"] ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`)
+      fs.rmSync(path.join(dir, socket), { force: true })
     })
 )
 
