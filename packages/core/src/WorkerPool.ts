@@ -300,6 +300,12 @@ export interface PoolSnapshot {
   readonly pending: number
   /** items being run */
   readonly busy: number
+  /**
+   * what each busy worker runs (kernel `wq_dump.py`'s busy workers): its name,
+   * the workqueue, the item's name. `snapshot` always sets it; optional so
+   * that snapshots made by hand (tests) need not.
+   */
+  readonly runningWork?: ReadonlyArray<{ readonly worker: string; readonly workqueue: string; readonly work: string }>
 }
 
 /**

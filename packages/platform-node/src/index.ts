@@ -17,3 +17,19 @@ export * as EventLoopMonitor from "./EventLoopMonitor.js"
  * @since 0.1.0
  */
 export * as Monitor from "./Monitor.js"
+
+/**
+ * The machine's CPUs, SMT cores, caches and NUMA nodes (sysfs, or `os.cpus()`),
+ * as `WorkerPool.layer` options.
+ *
+ * @since 0.1.0
+ */
+export * as NodeTopology from "./NodeTopology.js"
+
+/**
+ * Graceful shutdown on SIGINT/SIGTERM: stop accepting work, freeze, drain
+ * within a timeout, report stragglers, exit with a meaningful code.
+ *
+ * @since 0.1.0
+ */
+export * as NodeShutdown from "./NodeShutdown.js"

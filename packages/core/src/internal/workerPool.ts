@@ -14,6 +14,7 @@ import { detector } from "./detector.js"
 import * as Errors from "./errors.js"
 import { WQ_SYSFS } from "./flags.js"
 import * as List from "./list.js"
+import { workName } from "./work.js"
 import { busyWorkers, type WorkerPoolImpl } from "./pool.js"
 import { currentCpu, defaultPlatform, type PlatformImpl, poolsImpl, PoolsImpl, resolveConfig } from "./pools.js"
 import { kernelPolicy, type PolicyImpl } from "./policy.js"
@@ -114,7 +115,12 @@ const snapshotOf = (pool: WorkerPoolImpl) => ({
   idle: pool.nrIdle,
   running: pool.nrRunning,
   pending: List.size(pool.worklist),
-  busy: busyWorkers(pool).length
+  busy: busyWorkers(pool).length,
+  runningWork: busyWorkers(pool).map((worker) => ({
+    worker: worker.name,
+    workqueue: worker.currentPwq?.wq.name ?? "",
+    work: workName(worker.currentWork!)
+  }))
 })
 
 /** @internal every pool's state */
