@@ -30,6 +30,12 @@ export interface Row {
   /** ours / peerValue */
   readonly ratio: number
   readonly better: "higher" | "lower"
+  /**
+   * present (true) when the "peer" is a physical limit (a plain loop doing the
+   * same work with no queue at all), not a library one could pick instead:
+   * such a row shows how close we are to the floor and is never read as a peer
+   */
+  readonly limit?: true
 }
 
 /** an extra table a case prints (and stores in latest-meta.json) */
@@ -64,8 +70,18 @@ export const row = (
   peer: string,
   peerValue: number,
   unit: string,
-  better: "higher" | "lower"
-): Row => ({ case: name, ours, peer, peerValue, unit, ratio: peerValue === 0 ? 0 : ours / peerValue, better })
+  better: "higher" | "lower",
+  limit = false
+): Row => ({
+  case: name,
+  ours,
+  peer,
+  peerValue,
+  unit,
+  ratio: peerValue === 0 ? 0 : ours / peerValue,
+  better,
+  ...(limit ? { limit: true as const } : {})
+})
 
 // -----------------------------------------------------------------------------
 // Time, statistics, PRNG, CPU

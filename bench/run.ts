@@ -10,6 +10,9 @@
  * - `bench/results/latest-meta.json`: machine info, options, the extra tables
  *   and notes.
  *
+ * A full run (no `--quick`, no `--only`) then regenerates the README's
+ * performance table from those files (`./readme-table.ts`).
+ *
  * Options: `--quick`; `--only=1,3` runs a subset of the cases (development
  * aid; the results files are written all the same). BENCH_VERBOSE=1 prints
  * the wall time of every run.
@@ -18,6 +21,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { writeReadmeTable } from "./readme-table.js"
 import * as blockingMix from "./cases/blocking-mix.js"
 import * as memory from "./cases/memory.js"
 import * as perfWq from "./cases/perf-wq.js"
@@ -113,6 +117,10 @@ const main = async () => {
       )
     }\n`
   )
+  if (!quick && only === null) {
+    writeReadmeTable(join(dir, "..", ".."))
+    console.log("README.md: performance table regenerated from bench/results/latest.json")
+  }
 }
 
 main().then(

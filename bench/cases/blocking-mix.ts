@@ -26,6 +26,8 @@
  */
 import { Duration, Effect } from "effect"
 import { identity } from "effect/Function"
+import fastq from "fastq"
+import pLimit from "p-limit"
 import PQueue from "p-queue"
 import { Work, Workqueue, WorkerPool } from "@cmwq/core"
 import {
@@ -180,7 +182,53 @@ const contenders = (maxActive: number): Array<Contender<Run>> => {
       }))
     }
   }
-  return [ours, pQueue, forEach]
+  const fastQueue: Contender<Run> = {
+    name: `fastq(${concurrency})`,
+    run: (warmup) =>
+      new Promise<Run>((resolve) => {
+        const n = warmup ? WARMUP_N : N
+        reset()
+        // plain callbacks: the worker calls back when the task's promise settles
+        const queue = fastq<unknown, () => Promise<void>>(
+          null,
+          (task, done) => void task().then(() => done(null)),
+          concurrency
+        )
+        let left = n
+        const eld = startEld()
+        const t0 = now()
+        const finished = () => {
+          if (--left === 0) {
+            const completion = now() - t0
+            resolve(summarize(n, completion, peakInFlight, eld.stop()))
+          }
+        }
+        for (let i = 0; i < n; i++) {
+          queuedAt[i] = now()
+          queue.push(tasks[i]!, finished)
+        }
+      })
+  }
+  const promiseLimit: Contender<Run> = {
+    name: `p-limit(${concurrency})`,
+    run: async (warmup) => {
+      const n = warmup ? WARMUP_N : N
+      reset()
+      const limit = pLimit(concurrency)
+      const all: Array<Promise<void>> = new Array(n)
+      const eld = startEld()
+      const t0 = now()
+      for (let i = 0; i < n; i++) {
+        queuedAt[i] = now()
+        all[i] = limit(tasks[i]!)
+      }
+      await Promise.all(all)
+      const completion = now() - t0
+      const eldMax = eld.stop()
+      return summarize(n, completion, peakInFlight, eldMax)
+    }
+  }
+  return [ours, pQueue, fastQueue, promiseLimit, forEach]
 }
 
 const METRICS: ReadonlyArray<readonly [string, string, (r: Run) => number]> = [

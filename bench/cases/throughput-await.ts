@@ -47,6 +47,7 @@ const buildAwaitItems = (n: number, variant: "yieldNow" | "promise"): Items => {
       for (let i = 0; i < count; i++) await tasks[i]!()
     },
     plainLoopName: "plain loop: await each async closure",
+    awaiting: true,
     counter: () => counter,
     reset: () => {
       counter = 0

@@ -10,7 +10,10 @@
  * queue `works[i]`. Nothing is allocated per item by the harness inside the
  * timed region.
  *
- * Peers: p-queue (concurrency 1 and 256, `onIdle`), `Effect.forEach`
+ * Peers: p-queue (concurrency 1 and 256, `onIdle`), fastq (concurrency 1 and
+ * 256, plain callbacks: the worker calls the task and then its callback;
+ * `drain` ends the run), p-limit (concurrency 256, `Promise.all` of the
+ * limited calls; awaiting items only, case 2), `Effect.forEach`
  * (concurrency 1, 256, unbounded; `discard: true`, as we keep no results), an
  * Effect `Queue` drained by one worker fiber (`Queue.unsafeOffer`, the
  * counterpart of our `Workqueue.unsafeQueue`), and a plain loop of closure
@@ -23,6 +26,8 @@
  */
 import { Effect, Fiber, Queue } from "effect"
 import { identity } from "effect/Function"
+import fastq from "fastq"
+import pLimit from "p-limit"
 import PQueue from "p-queue"
 import { Work, Workqueue, WorkerPool } from "@cmwq/core"
 import {
@@ -58,6 +63,8 @@ export interface Items {
   /** the physical limit: run the first `n` items one after another without any queue */
   readonly plainLoop: (n: number) => void | Promise<void>
   readonly plainLoopName: string
+  /** true when `tasks` return promises (case 2): fastq's worker then calls back when the promise settles, and p-limit runs */
+  readonly awaiting: boolean
   readonly counter: () => number
   readonly reset: () => void
 }
@@ -75,6 +82,8 @@ const UNBOUNDED_MAX_N = 100_000
 /** a throughput contender; `maxN`: the largest N it can run */
 export interface ThroughputContender extends Contender<Run> {
   readonly maxN: number
+  /** the physical limit (the plain loop): its rows carry `limit: true` */
+  readonly limit?: boolean
 }
 
 const timed = async (start: () => void | Promise<void>): Promise<Run> => {
@@ -90,9 +99,15 @@ export const throughputContenders = (
   items: Items,
   nOf: (warmup: boolean) => number
 ): Array<ThroughputContender> => {
-  const checked = (name: string, run: (n: number) => Promise<Run>, maxN = Infinity): ThroughputContender => ({
+  const checked = (
+    name: string,
+    run: (n: number) => Promise<Run>,
+    maxN = Infinity,
+    limit = false
+  ): ThroughputContender => ({
     name,
     maxN,
+    limit,
     run: async (warmup) => {
       const n = nOf(warmup)
       items.reset()
@@ -129,6 +144,46 @@ export const throughputContenders = (
       })
     })
 
+  // fastq with plain callbacks: the worker runs the task and calls back (when its promise settles, in case 2)
+  const syncWorker = (task: () => unknown, done: (err: Error | null) => void): void => {
+    task()
+    done(null)
+  }
+  const awaitWorker = (task: () => unknown, done: (err: Error | null) => void): void => {
+    void (task() as Promise<unknown>).then(() => done(null))
+  }
+  const fastQueue = (concurrency: number) =>
+    checked(`fastq(${concurrency})`, (n) =>
+      new Promise<Run>((resolve) => {
+        const tasks = items.tasks
+        const queue = fastq<unknown, () => unknown>(null, items.awaiting ? awaitWorker : syncWorker, concurrency)
+        // the run ends at the n-th task callback (with synchronous tasks fastq goes idle, and calls drain, after every push)
+        let left = n
+        let submitMs = NaN
+        const eld = startEld()
+        const t0 = now()
+        const finished = () => {
+          if (--left === 0) {
+            const ms = now() - t0
+            resolve({ ms, eld: eld.stop(), submitMs: Number.isNaN(submitMs) ? ms : submitMs })
+          }
+        }
+        for (let i = 0; i < n; i++) queue.push(tasks[i]!, finished)
+        submitMs = now() - t0
+      }))
+
+  const promiseLimit = (concurrency: number) =>
+    checked(`p-limit(${concurrency})`, (n) => {
+      const limit = pLimit(concurrency)
+      const tasks = items.tasks as ReadonlyArray<() => Promise<unknown>>
+      const eld = startEld()
+      const t0 = now()
+      const all: Array<Promise<unknown>> = new Array(n)
+      for (let i = 0; i < n; i++) all[i] = limit(tasks[i]!)
+      const submitMs = now() - t0
+      return Promise.all(all).then(() => ({ ms: now() - t0, eld: eld.stop(), submitMs }))
+    })
+
   const forEach = (concurrency: number | "unbounded", maxN = Infinity) =>
     checked(`Effect.forEach(${concurrency})`, (n) => {
       const effects = items.effects.slice(0, n)
@@ -157,12 +212,15 @@ export const throughputContenders = (
       return { ms, eld: eld.stop(), submitMs }
     })))
 
-  const plain = checked(items.plainLoopName, (n) => timed(() => items.plainLoop(n)))
+  const plain = checked(items.plainLoopName, (n) => timed(() => items.plainLoop(n)), Infinity, true)
 
   return [
     ours,
     pQueue(1),
     pQueue(256),
+    fastQueue(1),
+    fastQueue(256),
+    ...(items.awaiting ? [promiseLimit(256)] : []),
     forEach(1),
     forEach(256),
     forEach("unbounded", UNBOUNDED_MAX_N),
@@ -198,15 +256,17 @@ export const throughputCase = async (
         perContender.set(c.name, cells)
       }
     }
-    const results = await compare(label, all.filter((c) => n <= c.maxN), options)
+    const run = all.filter((c) => n <= c.maxN)
+    const results = await compare(label, run, options)
+    const limitAt = (i: number) => run[i]!.limit === true
     const rate = results.map((r) => n / (med(r.samples, (s) => s.ms) / 1000))
     const eld = results.map((r) => med(r.samples, (s) => s.eld))
     const submit = results.map((r) => med(r.samples, (s) => s.submitMs))
     for (let i = 1; i < results.length; i++) {
-      rows.push(row(label, rate[0]!, results[i]!.name, rate[i]!, "items/s", "higher"))
+      rows.push(row(label, rate[0]!, results[i]!.name, rate[i]!, "items/s", "higher", limitAt(i)))
     }
     for (let i = 1; i < results.length; i++) {
-      rows.push(row(`${label}: event-loop max delay`, eld[0]!, results[i]!.name, eld[i]!, "ms", "lower"))
+      rows.push(row(`${label}: event-loop max delay`, eld[0]!, results[i]!.name, eld[i]!, "ms", "lower", limitAt(i)))
     }
     results.forEach((r, i) => {
       const cells = perContender.get(r.name) ?? []
@@ -262,6 +322,7 @@ export const buildSyncItems = (max: number): Items => {
       for (let i = 0; i < n; i++) closures[i]!()
     },
     plainLoopName: "plain loop of closure calls",
+    awaiting: false,
     counter: () => counter,
     reset: () => {
       counter = 0

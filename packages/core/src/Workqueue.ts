@@ -439,6 +439,57 @@ export const queue: {
 } = dual(2, (wq: Workqueue, work: Work<unknown, unknown>) => internal.queue(impl(wq), -1, work as unknown as WorkImpl))
 
 /**
+ * Queue every item of `works`, in order, as if `queue` were called on each one
+ * after the other, and hand the JS thread back to the event loop between
+ * chunks of `chunk` items (default 1024) once the pools' fairness budget is
+ * spent. A loop of `unsafeQueue` over 10^6 items holds the thread for the
+ * whole loop; `queueAll` keeps the event loop's delay near the budget while
+ * workers start on the first chunks.
+ *
+ * Each item runs with the context of this call, as with `queue`. An item that
+ * is already pending is left as it is (its call returns false, as in `queue`).
+ * Between two chunks other fibers may queue; within a chunk nothing else runs.
+ * The first refusal (`WorkqueueDestroyed`, `WorkqueueDraining`, `InvalidWork`,
+ * `WorkqueueFull` at the `maxPending` bound) fails the call; the items before
+ * it stay queued. A `chunk` that is not a positive integer fails with
+ * `InvalidOperation`. Succeeds with the number of items that were queued (the
+ * calls that returned true).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue, WorkerPool } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("import")
+ *   let rows = 0
+ *   const items = Array.from({ length: 100_000 }, () => Work.sync(() => void rows++))
+ *   const queued = yield* Workqueue.queueAll(wq, items)
+ *   yield* Workqueue.flush(wq)
+ *   return { queued, rows } // { queued: 100000, rows: 100000 }
+ * }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()))
+ * ```
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const queueAll: {
+  <E, R>(
+    works: Iterable<Work<E, R>>,
+    options?: { readonly chunk?: number }
+  ): (wq: Workqueue) => Effect.Effect<number, QueueError | InvalidOperation, R>
+  <E, R>(
+    wq: Workqueue,
+    works: Iterable<Work<E, R>>,
+    options?: { readonly chunk?: number }
+  ): Effect.Effect<number, QueueError | InvalidOperation, R>
+} = dual(
+  (args) => isWorkqueue(args[0]),
+  (wq: Workqueue, works: Iterable<Work<unknown, unknown>>, options?: { readonly chunk?: number }) =>
+    internal.queueAll(impl(wq), works as unknown as Iterable<WorkImpl>, options?.chunk ?? 1024)
+)
+
+/**
  * The errors of a queue call.
  *
  * @example

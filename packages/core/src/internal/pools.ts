@@ -356,13 +356,16 @@ export class PoolsImpl {
     return now - this.sliceStart >= budget
   }
 
-  /** hand the JS thread back to the event loop; the worker stays running (not a block) */
-  yieldToEventLoop(worker: WorkerImpl): Effect.Effect<void> {
+  /**
+   * hand the JS thread back to the event loop; a worker stays running (not a
+   * block); `null`: the caller is not a worker (`queueAll` from outside)
+   */
+  yieldToEventLoop(worker: WorkerImpl | null): Effect.Effect<void> {
     return Effect.async<void>((resume) => {
-      worker.nonBlocking++
+      if (worker !== null) worker.nonBlocking++
       this.platform.macrotask(() => {
         this.sliceStart = this.platform.now()
-        worker.nonBlocking--
+        if (worker !== null) worker.nonBlocking--
         resume(Effect.void)
       })
     })

@@ -504,6 +504,59 @@ export const queue = (
     return queueResult(wq, result)
   })
 
+/**
+ * @internal `queueAll`: Q1 for each item of `works`, in order, from the
+ * calling fiber; every `chunk` items, if the fairness budget is spent, the
+ * caller hands the JS thread back (a macrotask) before going on. Between two
+ * chunks other fibers may queue; within one chunk nothing else runs. Stops at
+ * the first refusal (destroyed, draining, not a work item, full): the items
+ * before it stay queued. Returns how many calls returned true.
+ */
+export const queueAll = (
+  wq: WorkqueueImpl,
+  works: Iterable<WorkImpl>,
+  chunk: number
+): Effect.Effect<number, Refused | Errors.InvalidWork | Errors.WorkqueueFull | Errors.InvalidOperation> =>
+  Effect.suspend(
+    (): Effect.Effect<number, Refused | Errors.InvalidWork | Errors.WorkqueueFull | Errors.InvalidOperation> => {
+      if (!Number.isInteger(chunk) || chunk < 1) {
+        return Effect.fail(
+          new Errors.InvalidOperation({
+            operation: "Workqueue.queueAll",
+            workqueue: wq.name,
+            reason: `chunk must be a positive integer, got ${String(chunk)}`
+          })
+        )
+      }
+      const iterator = works[Symbol.iterator]()
+      let queued = 0
+      const step: Effect.Effect<number, Refused | Errors.InvalidWork | Errors.WorkqueueFull> = Effect.withFiberRuntime(
+        (fiber) => {
+          const worker = workerOf(fiber) ?? null
+          const cpu = wq.pools.localCpu(worker, fiber)
+          for (let i = 0; i < chunk; i++) {
+            const next = iterator.next()
+            if (next.done === true) return Effect.succeed(queued)
+            const work: unknown = next.value
+            if (!(work instanceof WorkImpl)) return Effect.fail(invalidWork("Workqueue.queueAll", work))
+            if (wq.full && (work.data & WORK_PENDING) === 0) return Effect.fail(fullError(wq))
+            const result = queueWorkOn(-1, wq, work, worker, cpu)
+            if (result === true) {
+              // Q1a, as in `queue`: the call that returned true hands its context to the run
+              work.ctx = capture(fiber, syncThunkOf(work.effect) !== null, wq.pools, false)
+              queued++
+            } else if (result !== false) {
+              return Effect.fail(refusalError(wq, result))
+            }
+          }
+          const pools = wq.pools
+          return pools.fairnessDue(pools.platform.now()) ? Effect.zipRight(pools.yieldToEventLoop(worker), step) : step
+        }
+      )
+      return step
+    }
+  )
+
 /** @internal the typed error for something that is not a work item */
 export const invalidWork = (operation: string, u: unknown): Errors.InvalidWork =>
   new Errors.InvalidWork({
