@@ -459,6 +459,23 @@ describe("regressions", () => {
     expect(result.slice(6)).toEqual(["ok", "ok", "ok", "ok"])
   })
 
+  it("cancelSync at the saturated disable depth leaves the depth where it was (G20)", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("wq")
+      const work = Work.make(Effect.void, { name: "w" })
+      yield* Workqueue.queue(wq, work) // once queued, cancelSync takes its full path
+      yield* Workqueue.drain(wq)
+      for (let n = 0; n < 65_540; n++) yield* Work.disable(work) // saturates at 65535
+      const before = Work.disableDepth(work)
+      const cancelled = yield* Work.cancelSync(work)
+      const after = Work.disableDepth(work)
+      yield* Work.disable(work)
+      const disabledAgain = Work.disableDepth(work)
+      return { before, cancelled, after, disabledAgain }
+    }))
+    expect(result).toEqual({ before: 65_535, cancelled: false, after: 65_535, disabledAgain: 65_535 })
+  })
+
   describe("a policy never picks a barrier ahead of its target", () => {
     const anonymousFirst = Policy.priority((work) => (work.name === undefined ? 1 : 0))
     it("Work.flush returns only after its target ran, under a policy that ranks anonymous items first", () => {

@@ -16,8 +16,6 @@
 export const KNOWN_BUG: Readonly<Record<string, string>> = {
   G23:
     "negative Duration delay given as a Duration value (seed 1023: modDelayed(Duration.millis(-1)) is accepted instead of failing with InvalidDelay; the string form is fixed)",
-  G20:
-    "unbalanced enable during cancelSync (soak seed 885799502: cancelSync at the saturated depth 65535 leaves 65534: the temporary disable saturates, the re-enable still decrements)",
   G31:
     "KNOWN-MISSING: the rescuer batch (RESCUER_BATCH = 16) is not built; R3 takes every worklist item of a pwq in one turn (seed 1031: the rescuer runs 17 items of cpu0's pwq in a row while cpu1's pwq waits in mayday)",
   "G10.ci":
