@@ -459,6 +459,37 @@ describe("regressions", () => {
     expect(result.slice(6)).toEqual(["ok", "ok", "ok", "ok"])
   })
 
+  it("an unbound workqueue whose held-back item was disabled takes a new item below max_active (G10)", () => {
+    const exit = runVirtual(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("u", { flags: ["UNBOUND"], maxActive: 1 })
+        const starts: Record<string, number> = {}
+        const item = (name: string) =>
+          Work.make(
+            Effect.zipRight(Effect.flatMap(now, (t) => Effect.sync(() => (starts[name] = t))), Effect.sleep(5)),
+            {
+              name
+            }
+          )
+        const w1 = item("w1")
+        yield* Workqueue.queue(wq, item("w0")) // active
+        yield* Workqueue.queue(wq, w1) // held back: the pwq waits for a slot
+        yield* Work.disableSync(w1) // its only held-back item is gone: the pwq waits for nothing
+        yield* Workqueue.setMaxActive(wq, 3)
+        yield* Workqueue.setMaxActive(wq, 2)
+        yield* Effect.sleep(1)
+        yield* Workqueue.queue(wq, item("w2")) // 1/2 active: takes the free slot at once
+        yield* Effect.sleep(1)
+        const heldBack = Workqueue.unsafeInspect(wq).links.reduce((n, l) => n + l.inactive, 0)
+        yield* Workqueue.drain(wq)
+        return { starts, heldBack }
+      }),
+      { cpus: 2 }
+    )
+    expect(outcomeOf(exit)).toBe("ok")
+    if (Exit.isSuccess(exit)) expect(exit.value).toEqual({ starts: { w0: 0, w2: 1 }, heldBack: 0 })
+  })
+
   it("cancelSync at the saturated disable depth leaves the depth where it was (G20)", () => {
     const result = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("wq")
