@@ -507,6 +507,32 @@ describe("regressions", () => {
     expect(result).toEqual({ before: 65_535, cancelled: false, after: 65_535, disabledAgain: 65_535 })
   })
 
+  it("a negative number delay fails with InvalidDelay; Duration.millis(-1) is Duration.zero and queues at once (G23)", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("wq")
+      let ranAt = -1
+      const dwork = DelayedWork.make(Effect.flatMap(now, (t) => Effect.sync(() => (ranAt = t))))
+      const outcomes: Array<unknown> = []
+      yield* recording(Workqueue.queueDelayed(wq, dwork, -1), (o) => outcomes.push(o))
+      yield* recording(Workqueue.modDelayed(wq, dwork, -1), (o) => outcomes.push(o))
+      const pendingAfterRefusals = Work.isPending(dwork)
+      // Effect clamps: the engine sees a delay of 0
+      const modded = yield* Workqueue.modDelayed(wq, dwork, Duration.millis(-1))
+      const armed = DelayedWork.expires(dwork)._tag
+      yield* Workqueue.drain(wq)
+      return {
+        outcomes,
+        pendingAfterRefusals,
+        modded,
+        armed,
+        ranAt,
+        zero: Duration.equals(Duration.millis(-1), Duration.zero)
+      }
+    }))
+    for (const o of result.outcomes) expect(o).toBeInstanceOf(WorkqueueError.InvalidDelay)
+    expect(result).toMatchObject({ pendingAfterRefusals: false, modded: false, armed: "None", ranAt: 0, zero: true })
+  })
+
   describe("a policy never picks a barrier ahead of its target", () => {
     const anonymousFirst = Policy.priority((work) => (work.name === undefined ? 1 : 0))
     it("Work.flush returns only after its target ran, under a policy that ranks anonymous items first", () => {

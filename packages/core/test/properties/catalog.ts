@@ -211,9 +211,15 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     features: only("disable", "cancel", "requeue", "innerCancel"),
     emphasis: ["disable", "enableQueue"]
   }, C.enableAndQueue),
-  ...entry(23, "delays: 0 at once, d never early, queueDelayed keeps the expiry, modDelayed re-arms", {
-    features: only("delayed", "cancel", "disable", "flush", "negativeDelay", "requeue")
-  }, C.delays),
+  ...entry(
+    23,
+    "delays: 0 at once, d never early, queueDelayed keeps the expiry, modDelayed re-arms",
+    {
+      features: only("delayed", "cancel", "disable", "flush", "negativeDelay", "requeue")
+    },
+    C.delays,
+    80
+  ),
   ...entry(24, "DelayedWork.flush fires an armed timer and waits for that run", {
     features: only("delayed", "cancel", "disable", "flush", "requeue", "destroy", "drain", "freeze")
   }, C.flushDelayed),

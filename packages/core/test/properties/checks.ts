@@ -17,9 +17,9 @@ const CANCELS = new Set(["cancel", "cancelSync", "disable", "disableSync", "disa
 const show = (c: Call) =>
   `call#${c.seq0} ${c.op}(${c.k !== undefined ? workName(c.k) : ""}${c.wq !== undefined ? wqName(c.wq) : ""}) from ${
     c.from === null ? "outside" : workName(c.from)
-  } at ${c.t0}ms → ${c.error ?? JSON.stringify(c.result)}${
-    c.seq1 < 0 ? " (never returned)" : ` (returned at ${c.t1}ms, #${c.seq1})`
-  }`
+  }${c.delayGiven !== undefined ? ` delay ${JSON.stringify(c.delayGiven)}` : ""} at ${c.t0}ms → ${
+    c.error ?? JSON.stringify(c.result)
+  }${c.seq1 < 0 ? " (never returned)" : ` (returned at ${c.t1}ms, #${c.seq1})`}`
 const showRun = (r: Run) =>
   `run#${r.seq0} of ${workName(r.k)} on ${r.workerName} (pool ${r.pool}) at ${r.t0}..${r.t1}ms ${
     r.outcome ?? "unfinished"
@@ -584,7 +584,9 @@ export const enableAndQueue: Check = (r) => {
   return null
 }
 
-// G23
+// G23 (`delay` is what the engine sees: a `Duration` value given a negative length
+// is Duration.zero, so it must queue at once; negative numbers and strings must be
+// refused)
 export const delays: Check = (r) => {
   for (const c of r.calls) {
     if ((c.op !== "queueDelayed" && c.op !== "modDelayed") || c.seq1 < 0) continue

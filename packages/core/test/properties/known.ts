@@ -14,8 +14,6 @@
  * stay on.
  */
 export const KNOWN_BUG: Readonly<Record<string, string>> = {
-  G23:
-    "negative Duration delay given as a Duration value (seed 1023: modDelayed(Duration.millis(-1)) is accepted instead of failing with InvalidDelay; the string form is fixed)",
   G31:
     "KNOWN-MISSING: the rescuer batch (RESCUER_BATCH = 16) is not built; R3 takes every worklist item of a pwq in one turn (seed 1031: the rescuer runs 17 items of cpu0's pwq in a row while cpu1's pwq waits in mayday)"
 }

@@ -11,7 +11,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import { DelayedWork, Freezer, Policy, Work, WorkerPool, Workqueue } from "@cmwq/core"
 import { runVirtual } from "../helpers.js"
-import type { Op, Step, Workload } from "./model.js"
+import type { Delay, Op, Step, Workload } from "./model.js"
 
 export interface Call {
   readonly op: Op["_tag"] | Step["_tag"]
@@ -20,7 +20,10 @@ export interface Call {
   /** the item whose body made the call, or null for the outside */
   readonly from: number | null
   readonly cpu?: number | null | undefined
+  /** the delay in ms as the engine sees it (see `seenDelay`) */
   readonly delay?: number | undefined
+  /** the delay as the workload gave it */
+  readonly delayGiven?: Delay | undefined
   readonly final?: boolean | undefined
   readonly burst?: number | undefined
   seq0: number
@@ -188,8 +191,14 @@ export const runWorkload = (wl: Workload): Result => {
             }))
         ))
       })
-    const toDelay = (d: { ms: number; duration: boolean }): Duration.DurationInput =>
-      d.duration ? Duration.millis(d.ms) : d.ms
+    const toDelay = (d: Delay): Duration.DurationInput =>
+      d.form === "duration" ? Duration.millis(d.ms) : d.form === "string" ? `${d.ms} millis` : d.ms
+    /**
+     * the delay the engine can see: a `Duration` value is never negative (Effect's
+     * constructors clamp, `Duration.millis(-1)` is `Duration.zero`), the other forms
+     * keep their sign
+     */
+    const seenDelay = (d: Delay): number => d.form === "duration" ? Duration.toMillis(Duration.millis(d.ms)) : d.ms
     const queueCall = (k: number, cpu: number | null, from: number | null) => {
       const wq = wqs[wl.items[k]!.wq]!
       return Effect.suspend(() => {
@@ -323,7 +332,14 @@ export const runWorkload = (wl: Workload): Result => {
           return Effect.suspend(() => {
             tokens[op.k] = seq + 1
             return record(
-              { op: op._tag, k: op.k, wq: wl.items[op.k]!.wq, from: null, delay: op.delay.ms },
+              {
+                op: op._tag,
+                k: op.k,
+                wq: wl.items[op.k]!.wq,
+                from: null,
+                delay: seenDelay(op.delay),
+                delayGiven: op.delay
+              },
               f(wq, dw(op.k), toDelay(op.delay))
             )
           })
