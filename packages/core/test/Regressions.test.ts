@@ -368,6 +368,34 @@ describe("regressions", () => {
     if (Exit.isSuccess(exit)) expect(exit.value).toEqual(["a", "b", "c"])
   })
 
+  it("the rescuer runs at most RESCUER_BATCH + 1 items of one pwq while another waits in mayday (G31)", () => {
+    const exit = runVirtual(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("reclaim", { flags: ["MEM_RECLAIM"] })
+        const order: Array<number> = []
+        for (const cpu of [0, 1]) {
+          for (let i = 0; i < 18; i++) {
+            yield* Workqueue.queueOn(
+              wq,
+              cpu,
+              Work.make(Effect.zipRight(Effect.sync(() => order.push(cpu)), Effect.sleep(3)))
+            )
+          }
+        }
+        yield* Workqueue.drain(wq)
+        let longest = 0
+        for (let i = 0, streak = 0; i < order.length; i++) {
+          streak = i > 0 && order[i] === order[i - 1] ? streak + 1 : 1
+          longest = Math.max(longest, streak)
+        }
+        return { runs: order.length, longest, firstSwitch: order.indexOf(1) }
+      }),
+      { cpus: 2, workerCreation: () => Effect.succeed(false) }
+    )
+    expect(outcomeOf(exit)).toBe("ok")
+    if (Exit.isSuccess(exit)) expect(exit.value).toEqual({ runs: 36, longest: 17, firstSwitch: 17 })
+  })
+
   it("an item that interrupts the rescuer's fiber: the rescuer is made whole and nothing queued is lost", () => {
     const events: Array<WorkerPool.Event> = []
     const exit = runVirtual(

@@ -767,7 +767,8 @@ export const rescuerFairness: Check = (r) => {
     streak = i > 0 && rescued[i - 1]!.pool === run.pool && wqOf(r, rescued[i - 1]!.k) === wqOf(r, run.k)
       ? streak + 1
       : 1
-    if (streak <= RESCUER_BATCH) continue
+    // kernel `rescuer_thread`: the batch check comes after each item, `++count > RESCUER_BATCH`
+    if (streak <= RESCUER_BATCH + 1) continue
     const wq = wqOf(r, run.k)
     // another pwq of this workqueue had an item waiting (queued, not yet started) on another CPU
     const waiting = r.calls.some((c) => {
@@ -776,9 +777,9 @@ export const rescuerFairness: Check = (r) => {
       return cr !== null && cr.seq0 > run.seq0
     })
     if (waiting)
-      return `G31: the rescuer ran ${streak} items of pool ${run.pool} in a row (batch ${RESCUER_BATCH}) while another pwq of ${
-        wqName(wq)
-      } waited`
+      return `G31: the rescuer ran ${streak} items of pool ${run.pool} in a row (at most ${
+        RESCUER_BATCH + 1
+      }) while another pwq of ${wqName(wq)} waited`
   }
   return null
 }
