@@ -88,7 +88,10 @@ export interface Result {
   readonly events: ReadonlyArray<{ readonly seq: number; readonly t: number; readonly event: WorkerPool.Event }>
   readonly creations: ReadonlyArray<Creation>
   readonly quiescent: ReadonlyArray<Quiescent>
+  /** each workqueue's stats at the end of the program (after the settle drains, before the scope closes) */
   readonly stats: ReadonlyArray<Workqueue.Stats>
+  /** each workqueue's state at the same moment as `stats` */
+  readonly statsState: ReadonlyArray<Workqueue.State>
   readonly finalState: ReadonlyArray<Workqueue.State>
   readonly destroyed: ReadonlyArray<boolean>
   /** "success", or why the run did not complete (a hang, a defect) */
@@ -124,6 +127,7 @@ export const runWorkload = (wl: Workload): Result => {
   const events: Array<{ seq: number; t: number; event: WorkerPool.Event }> = []
   const creations: Array<Creation> = []
   const quiescent: Array<Quiescent> = []
+  const statsState: Array<Workqueue.State> = []
   const wqs: Array<Workqueue.Workqueue> = []
   let pools: WorkerPool.WorkerPools | undefined
   let frozen = false
@@ -442,7 +446,9 @@ export const runWorkload = (wl: Workload): Result => {
           yield* record({ op: "drain", wq: i, from: null, final: true }, Workqueue.drain(wq))
       }
     }
-    return yield* Effect.forEach(wqs, Workqueue.stats)
+    const stats = yield* Effect.forEach(wqs, Workqueue.stats)
+    statsState.push(...wqs.map((wq) => Workqueue.unsafeInspect(wq)))
+    return stats
   })
   const timed = Effect.gen(function*() {
     const fiber = yield* Effect.fork(program)
@@ -518,6 +524,7 @@ export const runWorkload = (wl: Workload): Result => {
     creations,
     quiescent,
     stats: exit._tag === "Success" ? exit.value : [],
+    statsState,
     finalState: wqs.map((wq) => Workqueue.unsafeInspect(wq)),
     destroyed,
     exit: exit._tag === "Success" ? "success" : String(Cause.squash(exit.cause)),
