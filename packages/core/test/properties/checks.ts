@@ -676,13 +676,18 @@ export const concurrencyManagement: Check = (r) => {
 
 // G26: at every quiescent point a pool with pending work has an idle worker woken, a worker being created, or a rescuer
 export const workConservation: Check = (r) => {
+  // Policy.legacy keeps one worker per workqueue per CPU: its pending work waits for
+  // that worker, even while it blocks, by design
+  if (r.wl.policy === "legacy") return null
   for (const q of r.quiescent) {
     for (const p of q.pools) {
       if (p.pending === 0 || p.bh) continue
       if (p.running > 0) continue
       const creating = r.creations.some((c) => c.pool === p.name && c.seq0 < q.seq && (c.seq1 < 0 || c.seq1 > q.seq))
-      // a failed creation rests for CREATE_COOLDOWN (1 s) before the manager retries
-      const failing = q.t < r.wl.creationFailsUntil + 1_000
+      // a failed creation rests for CREATE_COOLDOWN (1 s) before the manager retries (only
+      // when creation fails at all: otherwise the first second of every workload would be
+      // exempt)
+      const failing = r.wl.creationFailsUntil > 0 && q.t < r.wl.creationFailsUntil + 1_000
       if (p.idle > 0 && !failing)
         return `G26: at ${q.t}ms pool ${p.name} has ${p.pending} pending, ${p.idle} idle and none running`
       if (p.idle === 0 && !creating && !failing)
