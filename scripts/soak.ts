@@ -9,6 +9,7 @@
  *   npm run soak -- --only G13,G2 --runs 50
  *   npm run soak -- --histogram 500        (how often the generators produce each feature)
  *   npm run soak -- --once --noshrink      (stop at the first counterexample, unshrunk: for mutant runs)
+ *   npm run soak -- --once --only G15 --seed 874404849   (replay a soak seed: its runs, default 10, as the soak ran it)
  */
 import fc from "fast-check"
 import { PROPERTIES, type Property } from "../packages/core/test/properties/catalog.js"
@@ -25,6 +26,8 @@ const minutes = Number(flag("minutes") ?? 1)
 const once = args.includes("--once")
 const only = flag("only")?.split(",")
 const runsPer = Number(flag("runs") ?? 10)
+// replay one seed (a soak report's), with the soak's runs per seed unless --runs says otherwise
+const seedFlag = flag("seed")
 const hist = flag("histogram")
 // stop at the first counterexample, unshrunk (for mutant runs)
 const noShrink = args.includes("--noshrink")
@@ -73,7 +76,8 @@ const started = Date.now()
 if (once) {
   for (const p of selected) {
     const t0 = Date.now()
-    runOne(p, p.seed, p.runs)
+    if (seedFlag === undefined) runOne(p, p.seed, p.runs)
+    else runOne(p, Number(seedFlag), runsPer)
     console.log(
       `${p.id.padEnd(7)} ${failedIds.has(p.id) ? "FAIL" : "ok  "} ${Date.now() - t0}ms${
         KNOWN_BUG[p.id] ? " [known]" : ""

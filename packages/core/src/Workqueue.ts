@@ -560,6 +560,14 @@ export const unsafeQueue = <E>(wq: Workqueue, work: Work<E>): boolean =>
 /**
  * The shape of `queueDelayed` and `modDelayed` (data-first and data-last).
  *
+ * The delay is a number of milliseconds or any `Duration.DurationInput`. A
+ * negative or non-finite number, or a string with a minus sign
+ * (`"-1 millis"`), fails with `InvalidDelay` and changes nothing. A
+ * `Duration` value cannot be negative: Effect's constructors clamp a
+ * negative length to zero (`Duration.millis(-1)` is `Duration.zero`), so it
+ * reaches the workqueue as a delay of 0 and queues at once. Pass a number
+ * when the sign must be checked.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -585,7 +593,9 @@ const delayer = (mod: boolean): Delayer =>
  * Queue `dwork` after `delay` (a number of milliseconds or a `Duration`) on
  * the pools' `Clock` (kernel `queue_delayed_work`). A delay of 0 queues at
  * once. Returns `false` (and leaves the timer alone) if it was already
- * pending.
+ * pending. A negative number or string delay fails with `InvalidDelay`; a
+ * `Duration` value is never negative (`Duration.millis(-1)` is
+ * `Duration.zero`: see {@link Delayer}).
  *
  * @example
  * ```ts
@@ -653,7 +663,7 @@ export const queueDelayedOn: DelayerOn = delayerOn(false)
  * Queue `dwork` after `delay`, or move its deadline to now + `delay` if it is
  * already pending (kernel `mod_delayed_work`). A delay of 0 queues it at once
  * whatever its state. Returns `true` if it was pending, `false` if it was
- * idle and got queued.
+ * idle and got queued. Negative delays as for `queueDelayed`.
  *
  * @example
  * ```ts

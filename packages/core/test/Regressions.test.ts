@@ -368,6 +368,34 @@ describe("regressions", () => {
     if (Exit.isSuccess(exit)) expect(exit.value).toEqual(["a", "b", "c"])
   })
 
+  it("the rescuer runs at most RESCUER_BATCH + 1 items of one pwq while another waits in mayday (G31)", () => {
+    const exit = runVirtual(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("reclaim", { flags: ["MEM_RECLAIM"] })
+        const order: Array<number> = []
+        for (const cpu of [0, 1]) {
+          for (let i = 0; i < 18; i++) {
+            yield* Workqueue.queueOn(
+              wq,
+              cpu,
+              Work.make(Effect.zipRight(Effect.sync(() => order.push(cpu)), Effect.sleep(3)))
+            )
+          }
+        }
+        yield* Workqueue.drain(wq)
+        let longest = 0
+        for (let i = 0, streak = 0; i < order.length; i++) {
+          streak = i > 0 && order[i] === order[i - 1] ? streak + 1 : 1
+          longest = Math.max(longest, streak)
+        }
+        return { runs: order.length, longest, firstSwitch: order.indexOf(1) }
+      }),
+      { cpus: 2, workerCreation: () => Effect.succeed(false) }
+    )
+    expect(outcomeOf(exit)).toBe("ok")
+    if (Exit.isSuccess(exit)) expect(exit.value).toEqual({ runs: 36, longest: 17, firstSwitch: 17 })
+  })
+
   it("an item that interrupts the rescuer's fiber: the rescuer is made whole and nothing queued is lost", () => {
     const events: Array<WorkerPool.Event> = []
     const exit = runVirtual(
@@ -457,6 +485,80 @@ describe("regressions", () => {
     expect((result[0] as WorkqueueError.InvalidDelay).delay).toBe(-1)
     expect((result[2] as WorkqueueError.InvalidDelay).delay).toBe(-2000)
     expect(result.slice(6)).toEqual(["ok", "ok", "ok", "ok"])
+  })
+
+  it("an unbound workqueue whose held-back item was disabled takes a new item below max_active (G10)", () => {
+    const exit = runVirtual(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("u", { flags: ["UNBOUND"], maxActive: 1 })
+        const starts: Record<string, number> = {}
+        const item = (name: string) =>
+          Work.make(
+            Effect.zipRight(Effect.flatMap(now, (t) => Effect.sync(() => (starts[name] = t))), Effect.sleep(5)),
+            {
+              name
+            }
+          )
+        const w1 = item("w1")
+        yield* Workqueue.queue(wq, item("w0")) // active
+        yield* Workqueue.queue(wq, w1) // held back: the pwq waits for a slot
+        yield* Work.disableSync(w1) // its only held-back item is gone: the pwq waits for nothing
+        yield* Workqueue.setMaxActive(wq, 3)
+        yield* Workqueue.setMaxActive(wq, 2)
+        yield* Effect.sleep(1)
+        yield* Workqueue.queue(wq, item("w2")) // 1/2 active: takes the free slot at once
+        yield* Effect.sleep(1)
+        const heldBack = Workqueue.unsafeInspect(wq).links.reduce((n, l) => n + l.inactive, 0)
+        yield* Workqueue.drain(wq)
+        return { starts, heldBack }
+      }),
+      { cpus: 2 }
+    )
+    expect(outcomeOf(exit)).toBe("ok")
+    if (Exit.isSuccess(exit)) expect(exit.value).toEqual({ starts: { w0: 0, w2: 1 }, heldBack: 0 })
+  })
+
+  it("cancelSync at the saturated disable depth leaves the depth where it was (G20)", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("wq")
+      const work = Work.make(Effect.void, { name: "w" })
+      yield* Workqueue.queue(wq, work) // once queued, cancelSync takes its full path
+      yield* Workqueue.drain(wq)
+      for (let n = 0; n < 65_540; n++) yield* Work.disable(work) // saturates at 65535
+      const before = Work.disableDepth(work)
+      const cancelled = yield* Work.cancelSync(work)
+      const after = Work.disableDepth(work)
+      yield* Work.disable(work)
+      const disabledAgain = Work.disableDepth(work)
+      return { before, cancelled, after, disabledAgain }
+    }))
+    expect(result).toEqual({ before: 65_535, cancelled: false, after: 65_535, disabledAgain: 65_535 })
+  })
+
+  it("a negative number delay fails with InvalidDelay; Duration.millis(-1) is Duration.zero and queues at once (G23)", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("wq")
+      let ranAt = -1
+      const dwork = DelayedWork.make(Effect.flatMap(now, (t) => Effect.sync(() => (ranAt = t))))
+      const outcomes: Array<unknown> = []
+      yield* recording(Workqueue.queueDelayed(wq, dwork, -1), (o) => outcomes.push(o))
+      yield* recording(Workqueue.modDelayed(wq, dwork, -1), (o) => outcomes.push(o))
+      const pendingAfterRefusals = Work.isPending(dwork)
+      // Effect clamps: the engine sees a delay of 0
+      const modded = yield* Workqueue.modDelayed(wq, dwork, Duration.millis(-1))
+      const armed = DelayedWork.expires(dwork)._tag
+      yield* Workqueue.drain(wq)
+      return {
+        outcomes,
+        pendingAfterRefusals,
+        modded,
+        armed,
+        ranAt,
+        zero: Duration.equals(Duration.millis(-1), Duration.zero)
+      }
+    }))
+    for (const o of result.outcomes) expect(o).toBeInstanceOf(WorkqueueError.InvalidDelay)
+    expect(result).toMatchObject({ pendingAfterRefusals: false, modded: false, armed: "None", ranAt: 0, zero: true })
   })
 
   describe("a policy never picks a barrier ahead of its target", () => {

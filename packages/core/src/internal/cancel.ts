@@ -91,16 +91,25 @@ export const grabPending = (work: WorkImpl, cflags: number): boolean => {
   return true
 }
 
-/** @internal C2, kernel `__cancel_work`: grab, optionally disable, clear PENDING. Returns was-pending. */
-export const cancelWork = (work: WorkImpl, cflags: number): boolean => {
+/**
+ * C2's body: grab, optionally disable, clear PENDING. Returns was-pending and
+ * whether the disable counted (kernel `work_offqd_disable` saturates, with a
+ * WARN, at WORK_OFFQ_DISABLE_MAX: a disable there leaves the depth as it was).
+ */
+const grabAndDisable = (work: WorkImpl, cflags: number): readonly [wasPending: boolean, counted: boolean] => {
   const wasPending = grabPending(work, cflags)
   let depth = disableDepthOf(work.data)
-  if ((cflags & Flags.WORK_CANCEL_DISABLE) !== 0) {
-    if (depth < WORK_OFFQ_DISABLE_MAX) depth++
+  let counted = false
+  if ((cflags & Flags.WORK_CANCEL_DISABLE) !== 0 && depth < WORK_OFFQ_DISABLE_MAX) {
+    depth++
+    counted = true
   }
   work.data = (depth << WORK_DISABLE_SHIFT) | (work.data & WORK_RUNNING_MASK)
-  return wasPending
+  return [wasPending, counted]
 }
+
+/** @internal C2, kernel `__cancel_work`: grab, optionally disable, clear PENDING. Returns was-pending. */
+export const cancelWork = (work: WorkImpl, cflags: number): boolean => grabAndDisable(work, cflags)[0]
 
 /**
  * @internal C4, kernel `enable_work`: returns whether the disable depth reached 0.
@@ -135,9 +144,15 @@ export const cancelWorkSync = (
     // cancelling or disabling anything
     const deadlock = cancelSyncDeadlock(work, pools.currentWorker())
     if (deadlock !== null) return Effect.fail(deadlock)
-    const wasPending = cancelWork(work, cflags | Flags.WORK_CANCEL_DISABLE)
+    const [wasPending, counted] = grabAndDisable(work, cflags | Flags.WORK_CANCEL_DISABLE)
     const wait = Effect.as(flushWork(pools, work, true), wasPending)
     if ((cflags & Flags.WORK_CANCEL_DISABLE) !== 0) return wait
+    // C3: the re-enable undoes only a disable that counted. At the saturated depth
+    // (WORK_OFFQ_DISABLE_MAX) the temporary disable is a no-op (the kernel's
+    // `work_offqd_disable` WARNs and keeps the depth), and the item stays disabled
+    // anyway; the kernel's unconditional `enable_work` would then leave the depth one
+    // lower than at the call
+    if (!counted) return wait
     return Effect.ensuring(wait, Effect.sync(() => enableWork(work)))
   })
 

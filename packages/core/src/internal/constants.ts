@@ -29,6 +29,11 @@ export const IDLE_WORKER_TIMEOUT_MS = 300_000
 export const MAYDAY_INITIAL_TIMEOUT_MS = 10
 /** @internal kernel `MAYDAY_INTERVAL` = HZ / 10 */
 export const MAYDAY_INTERVAL_MS = 100
+/**
+ * @internal kernel `RESCUER_BATCH`: past this many items of one pwq in a turn,
+ * the rescuer serves the other pwqs waiting in mayday first
+ */
+export const RESCUER_BATCH = 16
 /** @internal kernel `CREATE_COOLDOWN` = HZ: the manager rests 1 s after a failed worker creation */
 export const CREATE_COOLDOWN_MS = 1_000
 /** @internal kernel `BH_WORKER_JIFFIES` (2 ms) and `BH_WORKER_RESTARTS` (10): one softirq round's budget */

@@ -1,8 +1,14 @@
 /**
  * The forward-progress guarantee of `WQ_MEM_RECLAIM` workqueues: a rescuer
  * worker reserved at creation, and the mayday protocol (kernel
- * `pool_mayday_timeout`, `send_mayday`, `rescuer_thread`, v6.15's "slurp"
- * form).
+ * `pool_mayday_timeout`, `send_mayday`, `rescuer_thread` in its newest form:
+ * one item at a time, `assign_rescuer_work`, and a batch of
+ * `RESCUER_BATCH` = 16 items of one pwq, past which a pwq still in need goes
+ * back to the end of the mayday list while other pwqs wait there). The
+ * kernel resumes its search from a cursor left in the worklist; here the
+ * search starts at the head each time (the items before the last one taken
+ * are other pwqs' or have been taken by regular workers), which finds the
+ * same item.
  *
  * Protocol: PROTOCOLS.md R1–R3 (the mayday timer R1 lives in `pool.ts`; R2
  * is `sendMayday`, R3 is `rescueOne`).
@@ -10,12 +16,15 @@
  * Invariants:
  * - the rescuer never counts in `nrRunning` (it keeps WORKER_PREP for good);
  * - a pwq is on `maydays` at most once (`onMayday`) and holds a reference
- *   while it is.
+ *   while it is;
+ * - in one turn the rescuer runs at most `RESCUER_BATCH` + 1 items of its
+ *   pwq while another pwq waits in mayday (G31).
  *
  * @internal
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import { RESCUER_BATCH } from "./constants.js"
 import { PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
 import * as List from "./list.js"
@@ -68,7 +77,38 @@ const processScheduled = (rescuer: WorkerImpl): Effect.Effect<void> =>
 /** the pwq a rescuer is serving in its current turn (holding the mayday reference) */
 const turnOf = new WeakMap<WorkerImpl, PoolWorkqueueImpl>()
 
-/** R3: one turn of kernel `rescuer_thread`'s loop over `wq.maydays` */
+/**
+ * the next worklist item of `pwq` (a chain of linked barriers moves with the
+ * item before it, so the search steps past such chains, like the kernel's
+ * `assign_work(..., &n)`)
+ */
+const nextItemOf = (pool: WorkerPoolImpl, pwq: PoolWorkqueueImpl): WorkImpl | null => {
+  for (let node = pool.worklist.next; node !== pool.worklist;) {
+    const work = node as WorkImpl
+    let after = work.next
+    for (let chain: WorkImpl = work; (chain.data & WORK_LINKED) !== 0 && after !== pool.worklist;) {
+      chain = after as WorkImpl
+      after = after.next
+    }
+    if (work.link === pwq) return work
+    node = after
+  }
+  return null
+}
+
+/** put `pwq` (back) on its workqueue's mayday list, holding a reference (kernel `send_mayday` from the rescuer) */
+const requeueMayday = (wq: WorkqueueImpl, pwq: PoolWorkqueueImpl): void => {
+  pwq.onMayday = true
+  getPwq(pwq)
+  wq.maydays.push(pwq)
+}
+
+/**
+ * R3: one turn of kernel `rescuer_thread`'s loop over `wq.maydays`: take the
+ * pwq's worklist items one at a time, each run before the next is taken
+ * (`assign_rescuer_work`), at most `RESCUER_BATCH` + 1 of them while other
+ * pwqs wait in mayday
+ */
 const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> =>
   Effect.suspend(() => {
     const pwq = wq.maydays.shift()
@@ -78,40 +118,43 @@ const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> 
     const pool = pwq.pool
     rescuer.pool = pool // attach
     pool.rescuers.add(rescuer)
-    // slurp in every item issued via this workqueue and process them; like the kernel's
-    // assign_work(..., &n), step past the barriers linked behind an item (they move with it)
-    let rescued = false
-    for (let node = pool.worklist.next; node !== pool.worklist;) {
-      const work = node as WorkImpl
-      let after = work.next
-      for (let chain: WorkImpl = work; (chain.data & WORK_LINKED) !== 0 && after !== pool.worklist;) {
-        chain = after as WorkImpl
-        after = after.next
-      }
-      if (work.link === pwq && assignWork(work, rescuer)) {
-        rescued = true
-        pwq.stats.rescued++
-      }
-      node = after
-    }
-    return Effect.flatMap(processScheduled(rescuer), () => {
+    let count = 0
+    const endTurn = (): Effect.Effect<void> => {
       // more to rescue (activated or chained by what ran): no MAYDAY_INTERVAL gap. Only
       // after running something, as kernel `rescuer_thread` re-queues the pwq only when
-      // it had something on its own scheduled list to run: a pwq whose active items all run on regular
-      // workers (blocked) gave the rescuer nothing, and putting it back at once made the
-      // rescuer loop without ever waiting while worker creation failed (R3)
-      if (rescued && pwq.nrActive > 0 && needToCreateWorker(pool) && wq.rescuer !== null && !pwq.onMayday) {
-        pwq.onMayday = true
-        getPwq(pwq)
-        wq.maydays.push(pwq)
-      }
+      // it had something on its own scheduled list to run: a pwq whose active items all
+      // run on regular workers (blocked) gave the rescuer nothing, and putting it back at
+      // once made the rescuer loop without ever waiting while worker creation failed (R3)
+      if (count > 0 && pwq.nrActive > 0 && needToCreateWorker(pool) && wq.rescuer !== null && !pwq.onMayday)
+        requeueMayday(wq, pwq)
       // leave the pool; let its regular workers resume
       kickPool(pool)
       pool.rescuers.delete(rescuer)
       turnOf.delete(rescuer)
       putPwq(pwq)
       return rescueOne(wq, rescuer)
-    })
+    }
+    const step = (): Effect.Effect<void> => {
+      let work = nextItemOf(pool, pwq)
+      // an item already running on a worker of the pool goes to that worker (collision)
+      while (work !== null && !assignWork(work, rescuer)) work = nextItemOf(pool, pwq)
+      if (work === null) return endTurn()
+      pwq.stats.rescued++
+      return Effect.flatMap(processScheduled(rescuer), () => {
+        // R3, kernel RESCUER_BATCH: past the batch, with other pwqs waiting in mayday and
+        // this one still in need, this pwq goes to the back of the line
+        // (a mayday timer that fired during the turn may have put it back already)
+        if (
+          ++count > RESCUER_BATCH && wq.maydays.some((other) => other !== pwq) && pwq.nrActive > 0 &&
+          needToCreateWorker(pool) && wq.rescuer !== null
+        ) {
+          if (!pwq.onMayday) requeueMayday(wq, pwq)
+          return endTurn()
+        }
+        return step()
+      })
+    }
+    return step()
   })
 
 const rescuerLoop = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> =>

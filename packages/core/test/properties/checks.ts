@@ -17,9 +17,9 @@ const CANCELS = new Set(["cancel", "cancelSync", "disable", "disableSync", "disa
 const show = (c: Call) =>
   `call#${c.seq0} ${c.op}(${c.k !== undefined ? workName(c.k) : ""}${c.wq !== undefined ? wqName(c.wq) : ""}) from ${
     c.from === null ? "outside" : workName(c.from)
-  } at ${c.t0}ms → ${c.error ?? JSON.stringify(c.result)}${
-    c.seq1 < 0 ? " (never returned)" : ` (returned at ${c.t1}ms, #${c.seq1})`
-  }`
+  }${c.delayGiven !== undefined ? ` delay ${JSON.stringify(c.delayGiven)}` : ""} at ${c.t0}ms → ${
+    c.error ?? JSON.stringify(c.result)
+  }${c.seq1 < 0 ? " (never returned)" : ` (returned at ${c.t1}ms, #${c.seq1})`}`
 const showRun = (r: Run) =>
   `run#${r.seq0} of ${workName(r.k)} on ${r.workerName} (pool ${r.pool}) at ${r.t0}..${r.t1}ms ${
     r.outcome ?? "unfinished"
@@ -420,8 +420,17 @@ export const colorAccounting: Check = (r) => {
           wqName(wq)
         } still counts active ${l.active}, inactive ${l.inactive}, in flight [${l.inFlight}] on ${l.pool}`
     }
-    if (r.stats[wq] && r.stats[wq].inFlight !== 0)
-      return `G15: idle ${wqName(wq)} reports inFlight ${r.stats[wq].inFlight}`
+    // `stats` are taken at the end of the program, `finalState` after the scope closed:
+    // items of two workqueues that queue each other can outlast the two settle rounds
+    // of drains (the last drain of one lets an item queue on the other), so the
+    // workqueue may still be busy when its stats are taken, and drained only by the
+    // scope's destroy. Compare the stats with the links at that same moment instead
+    const atStats = r.statsState[wq]
+    if (r.stats[wq] && atStats) {
+      const links = atStats.links.reduce((a, l) => a + l.inFlight.reduce((x, y) => x + y, 0), 0)
+      if (r.stats[wq].inFlight !== links)
+        return `G15: ${wqName(wq)} reports inFlight ${r.stats[wq].inFlight}, its links count ${links}`
+    }
   }
   return null
 }
@@ -584,7 +593,9 @@ export const enableAndQueue: Check = (r) => {
   return null
 }
 
-// G23
+// G23 (`delay` is what the engine sees: a `Duration` value given a negative length
+// is Duration.zero, so it must queue at once; negative numbers and strings must be
+// refused)
 export const delays: Check = (r) => {
   for (const c of r.calls) {
     if ((c.op !== "queueDelayed" && c.op !== "modDelayed") || c.seq1 < 0) continue
@@ -665,13 +676,18 @@ export const concurrencyManagement: Check = (r) => {
 
 // G26: at every quiescent point a pool with pending work has an idle worker woken, a worker being created, or a rescuer
 export const workConservation: Check = (r) => {
+  // Policy.legacy keeps one worker per workqueue per CPU: its pending work waits for
+  // that worker, even while it blocks, by design
+  if (r.wl.policy === "legacy") return null
   for (const q of r.quiescent) {
     for (const p of q.pools) {
       if (p.pending === 0 || p.bh) continue
       if (p.running > 0) continue
       const creating = r.creations.some((c) => c.pool === p.name && c.seq0 < q.seq && (c.seq1 < 0 || c.seq1 > q.seq))
-      // a failed creation rests for CREATE_COOLDOWN (1 s) before the manager retries
-      const failing = q.t < r.wl.creationFailsUntil + 1_000
+      // a failed creation rests for CREATE_COOLDOWN (1 s) before the manager retries (only
+      // when creation fails at all: otherwise the first second of every workload would be
+      // exempt)
+      const failing = r.wl.creationFailsUntil > 0 && q.t < r.wl.creationFailsUntil + 1_000
       if (p.idle > 0 && !failing)
         return `G26: at ${q.t}ms pool ${p.name} has ${p.pending} pending, ${p.idle} idle and none running`
       if (p.idle === 0 && !creating && !failing)
@@ -765,7 +781,8 @@ export const rescuerFairness: Check = (r) => {
     streak = i > 0 && rescued[i - 1]!.pool === run.pool && wqOf(r, rescued[i - 1]!.k) === wqOf(r, run.k)
       ? streak + 1
       : 1
-    if (streak <= RESCUER_BATCH) continue
+    // kernel `rescuer_thread`: the batch check comes after each item, `++count > RESCUER_BATCH`
+    if (streak <= RESCUER_BATCH + 1) continue
     const wq = wqOf(r, run.k)
     // another pwq of this workqueue had an item waiting (queued, not yet started) on another CPU
     const waiting = r.calls.some((c) => {
@@ -774,9 +791,9 @@ export const rescuerFairness: Check = (r) => {
       return cr !== null && cr.seq0 > run.seq0
     })
     if (waiting)
-      return `G31: the rescuer ran ${streak} items of pool ${run.pool} in a row (batch ${RESCUER_BATCH}) while another pwq of ${
-        wqName(wq)
-      } waited`
+      return `G31: the rescuer ran ${streak} items of pool ${run.pool} in a row (at most ${
+        RESCUER_BATCH + 1
+      }) while another pwq of ${wqName(wq)} waited`
   }
   return null
 }

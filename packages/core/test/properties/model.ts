@@ -45,7 +45,11 @@ export interface ItemSpec {
   readonly steps: ReadonlyArray<Step>
 }
 
-export type Delay = { readonly ms: number; readonly duration: boolean }
+/**
+ * a delay and the form it is given in: milliseconds as a number, a `Duration`
+ * value (`Duration.millis(ms)`) or a string (`"<ms> millis"`)
+ */
+export type Delay = { readonly ms: number; readonly form: "number" | "duration" | "string" }
 
 export type Op =
   | { readonly _tag: "queue"; readonly k: number; readonly cpu: number | null }
@@ -228,7 +232,7 @@ const delayArb = (features: ReadonlyArray<Feature>): fc.Arbitrary<Delay> =>
         arbitrary: fc.integer({ min: -5, max: -1 })
       })
       : fc.integer({ min: 0, max: 12 }),
-    duration: fc.boolean()
+    form: fc.constantFrom("number" as const, "duration" as const, "string" as const)
   })
 
 const opArb = (

@@ -11,7 +11,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import { DelayedWork, Freezer, Policy, Work, WorkerPool, Workqueue } from "@cmwq/core"
 import { runVirtual } from "../helpers.js"
-import type { Op, Step, Workload } from "./model.js"
+import type { Delay, Op, Step, Workload } from "./model.js"
 
 export interface Call {
   readonly op: Op["_tag"] | Step["_tag"]
@@ -20,7 +20,10 @@ export interface Call {
   /** the item whose body made the call, or null for the outside */
   readonly from: number | null
   readonly cpu?: number | null | undefined
+  /** the delay in ms as the engine sees it (see `seenDelay`) */
   readonly delay?: number | undefined
+  /** the delay as the workload gave it */
+  readonly delayGiven?: Delay | undefined
   readonly final?: boolean | undefined
   readonly burst?: number | undefined
   seq0: number
@@ -85,7 +88,10 @@ export interface Result {
   readonly events: ReadonlyArray<{ readonly seq: number; readonly t: number; readonly event: WorkerPool.Event }>
   readonly creations: ReadonlyArray<Creation>
   readonly quiescent: ReadonlyArray<Quiescent>
+  /** each workqueue's stats at the end of the program (after the settle drains, before the scope closes) */
   readonly stats: ReadonlyArray<Workqueue.Stats>
+  /** each workqueue's state at the same moment as `stats` */
+  readonly statsState: ReadonlyArray<Workqueue.State>
   readonly finalState: ReadonlyArray<Workqueue.State>
   readonly destroyed: ReadonlyArray<boolean>
   /** "success", or why the run did not complete (a hang, a defect) */
@@ -121,6 +127,7 @@ export const runWorkload = (wl: Workload): Result => {
   const events: Array<{ seq: number; t: number; event: WorkerPool.Event }> = []
   const creations: Array<Creation> = []
   const quiescent: Array<Quiescent> = []
+  const statsState: Array<Workqueue.State> = []
   const wqs: Array<Workqueue.Workqueue> = []
   let pools: WorkerPool.WorkerPools | undefined
   let frozen = false
@@ -188,8 +195,14 @@ export const runWorkload = (wl: Workload): Result => {
             }))
         ))
       })
-    const toDelay = (d: { ms: number; duration: boolean }): Duration.DurationInput =>
-      d.duration ? Duration.millis(d.ms) : d.ms
+    const toDelay = (d: Delay): Duration.DurationInput =>
+      d.form === "duration" ? Duration.millis(d.ms) : d.form === "string" ? `${d.ms} millis` : d.ms
+    /**
+     * the delay the engine can see: a `Duration` value is never negative (Effect's
+     * constructors clamp, `Duration.millis(-1)` is `Duration.zero`), the other forms
+     * keep their sign
+     */
+    const seenDelay = (d: Delay): number => d.form === "duration" ? Duration.toMillis(Duration.millis(d.ms)) : d.ms
     const queueCall = (k: number, cpu: number | null, from: number | null) => {
       const wq = wqs[wl.items[k]!.wq]!
       return Effect.suspend(() => {
@@ -323,7 +336,14 @@ export const runWorkload = (wl: Workload): Result => {
           return Effect.suspend(() => {
             tokens[op.k] = seq + 1
             return record(
-              { op: op._tag, k: op.k, wq: wl.items[op.k]!.wq, from: null, delay: op.delay.ms },
+              {
+                op: op._tag,
+                k: op.k,
+                wq: wl.items[op.k]!.wq,
+                from: null,
+                delay: seenDelay(op.delay),
+                delayGiven: op.delay
+              },
               f(wq, dw(op.k), toDelay(op.delay))
             )
           })
@@ -426,7 +446,9 @@ export const runWorkload = (wl: Workload): Result => {
           yield* record({ op: "drain", wq: i, from: null, final: true }, Workqueue.drain(wq))
       }
     }
-    return yield* Effect.forEach(wqs, Workqueue.stats)
+    const stats = yield* Effect.forEach(wqs, Workqueue.stats)
+    statsState.push(...wqs.map((wq) => Workqueue.unsafeInspect(wq)))
+    return stats
   })
   const timed = Effect.gen(function*() {
     const fiber = yield* Effect.fork(program)
@@ -502,6 +524,7 @@ export const runWorkload = (wl: Workload): Result => {
     creations,
     quiescent,
     stats: exit._tag === "Success" ? exit.value : [],
+    statsState,
     finalState: wqs.map((wq) => Workqueue.unsafeInspect(wq)),
     destroyed,
     exit: exit._tag === "Success" ? "success" : String(Cause.squash(exit.cause)),
