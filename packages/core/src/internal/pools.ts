@@ -90,6 +90,13 @@ export const defaultPlatform: PlatformImpl = {
     }
 }
 
+/**
+ * @internal the platform pools use when their options give none (public
+ * `WorkerPool.currentPlatform`): `VirtualTime` sets it to its virtual clock
+ * and scheduler, so the default fairness hand-back works under virtual time
+ */
+export const currentPlatform: FiberRef.FiberRef<PlatformImpl> = FiberRef.unsafeMake(defaultPlatform)
+
 /** @internal the fiber-local "current CPU" of code that is not a worker (kernel `raw_smp_processor_id`) */
 export const currentCpu: FiberRef.FiberRef<number> = FiberRef.unsafeMake(0)
 
