@@ -27,6 +27,7 @@ import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
+import type * as LogLevel from "effect/LogLevel"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as C from "./internal/constants.js"
@@ -155,6 +156,13 @@ export interface Options {
    * refused). 0 or absent: no bound.
    */
   readonly maxPending?: number | undefined
+  /**
+   * the level at which the pools log an item of this workqueue that failed,
+   * died or was interrupted (default `LogLevel.Error`; `LogLevel.None` logs
+   * nothing). The failure is counted in `stats.failed` and reported to the
+   * observer at any level.
+   */
+  readonly failureLogLevel?: LogLevel.LogLevel | undefined
 }
 
 /**
@@ -183,10 +191,11 @@ const allocWith = (
   ordered: boolean,
   legacy: boolean,
   attrs?: Attrs,
-  maxPending?: number
+  maxPending?: number,
+  failureLogLevel?: LogLevel.LogLevel
 ): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
   poolsImpl((pools) =>
-    internal.alloc(pools, name, flagNames, maxActive, ordered, legacy, attrs, maxPending ?? 0)
+    internal.alloc(pools, name, flagNames, maxActive, ordered, legacy, attrs, maxPending ?? 0, failureLogLevel)
   ) as Effect.Effect<
     Workqueue,
     InvalidMaxActive | InvalidFlags,
@@ -199,14 +208,19 @@ const allocWith = (
  *
  * @example
  * ```ts
+ * import { LogLevel } from "effect"
  * import { Workqueue } from "@cmwq/core"
  *
  * const wq = Workqueue.alloc("disk-io", { flags: ["HIGHPRI"], maxActive: 16 })
  * const bounded = Workqueue.alloc("uploads", { maxPending: 1000 })
+ * // expected failures (retried elsewhere) logged at DEBUG, not ERROR
+ * const retried = Workqueue.alloc("retried", { failureLogLevel: LogLevel.Debug })
  * ```
  *
  * Fails with `InvalidOperation` for a `maxPending` that is not an integer, 0
- * or more.
+ * or more, and for a `failureLogLevel` that is not an Effect `LogLevel`;
+ * with `InvalidMaxActive` for a `maxActive` that is not an integer in
+ * 0..`WQ_MAX_ACTIVE` (a string such as `"16"` included).
  *
  * @since 0.1.0
  * @category constructors
@@ -215,7 +229,16 @@ export const alloc = (
   name: string,
   options: Options = {}
 ): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | InvalidOperation, WorkerPools | Scope.Scope> =>
-  allocWith(name, options.flags ?? [], options.maxActive ?? 0, false, false, options.attrs, options.maxPending)
+  allocWith(
+    name,
+    options.flags ?? [],
+    options.maxActive ?? 0,
+    false,
+    false,
+    options.attrs,
+    options.maxPending,
+    options.failureLogLevel
+  )
 
 /**
  * Allocate an ordered workqueue (kernel `alloc_ordered_workqueue`): one item
@@ -560,11 +583,24 @@ export const setMinActive: {
  */
 export interface Stats {
   readonly name: string
-  /** items started (`total`), flush barriers included as in the kernel's STARTED */
+  /**
+   * runs started (`total`): each time a worker or the rescuer started an
+   * item, flush barriers included as in the kernel's STARTED
+   */
   readonly started: number
-  /** items completed, flush barriers included */
+  /**
+   * runs that ended, whatever the outcome: succeeded, failed, died or were
+   * interrupted, flush barriers included. `finished - failed` ran to success;
+   * `started - finished` is running now.
+   */
+  readonly finished: number
+  /**
+   * @deprecated the same count as `finished` (it always included failed
+   * items, which its name did not say); use `finished`, or
+   * `finished - failed` for the runs that succeeded
+   */
   readonly completed: number
-  /** items whose effect failed, died or was interrupted */
+  /** runs whose effect failed, died or was interrupted (a subset of `finished`) */
   readonly failed: number
   /** items queued or running, barriers included (`infl`, by colors) */
   readonly inFlight: number
@@ -578,8 +614,15 @@ export interface Stats {
   readonly cpuIntensive: number
   /** concurrency-management wakeups while running its items (`CMW`) */
   readonly cmWakeup: number
+  /** maydays: times a link of this workqueue asked its rescuer for help (`mayday`) */
   readonly mayday: number
+  /** items the rescuer ran (`rescued`; flush barriers it took along are not counted) */
   readonly rescued: number
+  /**
+   * delayed items whose timer fired while the workqueue was draining or
+   * being destroyed, and which were dropped (each is logged as a warning)
+   */
+  readonly dropped: number
 }
 
 /**

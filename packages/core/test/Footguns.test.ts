@@ -5,9 +5,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import { Work, WorkerPool, Workqueue } from "@cmwq/core"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import { Work, WorkerPool, Workqueue, WorkqueueError, WorkqueueMetrics } from "@cmwq/core"
 import { VirtualTime } from "@cmwq/testing"
-import { quiet, runVirtualSync } from "./helpers.js"
+import { quiet, runVirtualSync, testPools } from "./helpers.js"
 
 describe("cpuTimeMs counts only time on the JS thread", () => {
   const sleepers = (wq: Workqueue.Workqueue) =>
@@ -106,4 +109,90 @@ describe("VirtualTime with default pool options", () => {
     expect(stalls.length).toBeGreaterThanOrEqual(8)
     expect(stalls.length).toBeLessThanOrEqual(10)
   })
+})
+
+describe("metrics keep a destroyed workqueue's final counts", () => {
+  it("100 items, then destroy: the counters show 100", () => {
+    const name = "metrics-final-100"
+    const counts = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc(name)
+      yield* WorkqueueMetrics.update
+      for (let i = 0; i < 100; i++) yield* Workqueue.queue(wq, Work.make(Effect.void))
+      yield* Workqueue.destroy(wq)
+      yield* WorkqueueMetrics.update
+      const value = (m: Metric.Metric.Counter<number>) => Metric.value(Metric.tagged(m, "workqueue", name))
+      return {
+        finished: (yield* value(WorkqueueMetrics.metrics.finished)).count,
+        completed: (yield* value(WorkqueueMetrics.metrics.completed)).count,
+        started: (yield* value(WorkqueueMetrics.metrics.started)).count
+      }
+    }))
+    expect(counts).toEqual({ finished: 100, completed: 100, started: 100 })
+  })
+})
+
+describe("counters that say what they count, failures at the workqueue's log level", () => {
+  it("finished counts failed runs too; completed is its deprecated alias", () => {
+    const stats = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("counts")
+      for (let i = 0; i < 3; i++) yield* Workqueue.queue(wq, Work.make(Effect.void))
+      for (let i = 0; i < 2; i++) yield* Workqueue.queue(wq, Work.make(Effect.fail("no")))
+      yield* Workqueue.flush(wq)
+      return yield* Workqueue.stats(wq)
+    }))
+    expect(stats).toMatchObject({ started: 5, finished: 5, completed: 5, failed: 2, dropped: 0 })
+  })
+
+  const failureLogs = (options: Workqueue.Options) => {
+    const logs: Array<string> = []
+    const logger = Logger.make<unknown, void>(({ logLevel, message }) => {
+      const text = Array.isArray(message) ? String(message[0]) : String(message)
+      if (text.includes("failed")) logs.push(`${logLevel.label}: ${text}`)
+    })
+    VirtualTime.runSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("quiet", options)
+        yield* Workqueue.queue(wq, Work.make(Effect.fail("expected"), { name: "flaky" }))
+        yield* Workqueue.flush(wq)
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(testPools()),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.All)
+      )
+    )
+    return logs
+  }
+
+  it("by default a failure is logged at ERROR", () => {
+    expect(failureLogs({})).toEqual(["ERROR: workqueue quiet: flaky failed; its worker carries on"])
+  })
+
+  it("failureLogLevel picks the level; None logs nothing", () => {
+    expect(failureLogs({ failureLogLevel: LogLevel.Debug })).toEqual([
+      "DEBUG: workqueue quiet: flaky failed; its worker carries on"
+    ])
+    expect(failureLogs({ failureLogLevel: LogLevel.None })).toEqual([])
+  })
+
+  it("a failureLogLevel that is not a LogLevel is a typed error", () => {
+    const error = runVirtualSync(Effect.flip(
+      Workqueue.alloc("bad-level", { failureLogLevel: "debug" as unknown as LogLevel.LogLevel })
+    ))
+    expect(error).toBeInstanceOf(WorkqueueError.InvalidOperation)
+    expect(error.message).toContain("failureLogLevel")
+  })
+})
+
+describe("bad input from JS", () => {
+  it.each([["16", "\"16\""], [true, "true"]] as const)(
+    "maxActive %j is an InvalidMaxActive that names it",
+    (given, shown) => {
+      const error = runVirtualSync(Effect.flip(
+        Workqueue.alloc("js", { maxActive: given as unknown as number })
+      ))
+      expect(error).toBeInstanceOf(WorkqueueError.InvalidMaxActive)
+      expect(error.message).toContain(`invalid maxActive ${shown}`)
+    }
+  )
 })

@@ -15,7 +15,12 @@ import * as Schema from "effect/Schema"
  */
 export class InvalidMaxActive extends Schema.TaggedError<InvalidMaxActive>("@cmwq/InvalidMaxActive")(
   "InvalidMaxActive",
-  { workqueue: Schema.String, maxActive: Schema.Number, reason: Schema.String }
+  {
+    workqueue: Schema.String,
+    /** what was passed: the number, or for a value that is not a number its rendering (`"16"`, `null`) */
+    maxActive: Schema.Union(Schema.Number, Schema.String),
+    reason: Schema.String
+  }
 ) {
   override get message(): string {
     return `workqueue ${this.workqueue}: invalid maxActive ${this.maxActive} (${this.reason}); max_active is an integer in 1..2048 (0 asks alloc for the default)`

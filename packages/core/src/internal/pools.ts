@@ -18,6 +18,7 @@ import * as Context from "effect/Context"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as LogLevel from "effect/LogLevel"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
@@ -379,12 +380,22 @@ export class PoolsImpl {
     if (this.observer !== undefined) this.observer(event)
   }
 
-  /** a work item failed: log it, count it (the caller did), tell the observer */
-  reportFailure(workqueue: string, work: string, cause: Cause.Cause<unknown>): void {
+  /**
+   * a work item failed: tell the observer, and log it at `level` (the
+   * workqueue's `failureLogLevel`, ERROR by default); the caller counted it
+   */
+  reportFailure(
+    workqueue: string,
+    work: string,
+    cause: Cause.Cause<unknown>,
+    level: LogLevel.LogLevel = LogLevel.Error
+  ): void {
     this.emit(PoolEvent.WorkFailed({ workqueue, work, cause }))
+    if (level._tag === "None") return
     const interrupted = Cause.isInterruptedOnly(cause)
     Runtime.runFork(this.runtime)(
-      Effect.logError(
+      Effect.logWithLevel(
+        level,
         `workqueue ${workqueue}: ${work} ${interrupted ? "was interrupted" : "failed"}; its worker carries on`,
         cause
       )

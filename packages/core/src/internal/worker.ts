@@ -268,7 +268,7 @@ export const reportFailure = (
   cause: Cause.Cause<unknown>
 ): void => {
   pwq.stats.failed++
-  pools.reportFailure(pwq.wq.name, workName(work), cause)
+  pools.reportFailure(pwq.wq.name, workName(work), cause, pwq.wq.failureLogLevel)
 }
 
 /**

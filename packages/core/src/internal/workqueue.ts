@@ -22,10 +22,12 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { workerOf } from "./current.js"
 import { WORK_NR_COLORS, WQ_DFL_ACTIVE, WQ_DFL_MIN_ACTIVE, WQ_MAX_ACTIVE } from "./constants.js"
+import { publish } from "./counters.js"
 import * as Errors from "./errors.js"
 import { drainWorkqueue } from "./flush.js"
 import * as Flags from "./flags.js"
@@ -79,6 +81,8 @@ export class WorkqueueImpl {
   maxPending = 0 // I: the backpressure bound on items queued or running (0: none)
   nrQueued = 0 // P: items queued or running, barriers excluded (counted at Q3, uncounted after Q8)
   room: (() => void) | null = null // P: set by results.ts once someone waits for room (`run`, `awaitPendingBelow`)
+  failureLogLevel: LogLevel.LogLevel = LogLevel.Error // I: the level its items' failures are logged at
+  dropped = 0 // P: delayed items whose timer fired while draining/destroying, dropped (stats.dropped)
 
   constructor(
     readonly pools: PoolsImpl,
@@ -195,6 +199,17 @@ export const checkMaxActive = (
   maxActive: number,
   zeroAllowed = true
 ): Effect.Effect<number, Errors.InvalidMaxActive> => {
+  if (typeof maxActive !== "number") {
+    // from JS: `maxActive: "16"`; the error says what was passed
+    const given: unknown = maxActive
+    return Effect.fail(
+      new Errors.InvalidMaxActive({
+        workqueue: name,
+        maxActive: typeof given === "string" ? JSON.stringify(given) : String(given),
+        reason: `${given === null ? "null" : `a ${typeof given}`}, not a number`
+      })
+    )
+  }
   if (!Number.isInteger(maxActive)) {
     return Effect.fail(new Errors.InvalidMaxActive({ workqueue: name, maxActive, reason: "not an integer" }))
   }
@@ -347,9 +362,15 @@ export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
       wq.rescuer = null
       wq.destroyed = true
       pools.workqueues.delete(wq)
+      // the final counts: `update` only sees live workqueues, so publish them now
+      const final = statsOf(wq)
+      const published = publish(wq, wq.name, final, final.inFlight)
       if (workqueueIsBusy(wq)) {
         pools.emit(PoolEvent.DestroyBusy({ workqueue: wq.name }))
-        return Effect.logWarning(`destroy_workqueue: ${wq.name} has the following busy pwq: leaked`)
+        return Effect.zipRight(
+          published,
+          Effect.logWarning(`destroy_workqueue: ${wq.name} has the following busy pwq: leaked`)
+        )
       }
       for (const pwq of [...wq.pwqs]) {
         if (pwq.pool.cpu < 0) {
@@ -363,7 +384,7 @@ export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
         pools.dedicatedPools.delete(wq)
         for (const pool of dedicated) pools.releasePool(pool)
       }
-      return Effect.void
+      return published
     })
   })
 
@@ -386,6 +407,7 @@ export const statsOf = (wq: WorkqueueImpl) => {
   return {
     name: wq.name,
     started: started + wq.retiredStats.started,
+    finished: completed + wq.retiredStats.completed,
     completed: completed + wq.retiredStats.completed,
     failed: failed + wq.retiredStats.failed,
     inFlight,
@@ -395,7 +417,8 @@ export const statsOf = (wq: WorkqueueImpl) => {
     cpuIntensive: cpuIntensive + wq.retiredStats.cpuIntensive,
     cmWakeup: cmWakeup + wq.retiredStats.cmWakeup,
     mayday: mayday + wq.retiredStats.mayday,
-    rescued: rescued + wq.retiredStats.rescued
+    rescued: rescued + wq.retiredStats.rescued,
+    dropped: wq.dropped
   }
 }
 
@@ -426,7 +449,8 @@ export const alloc = (
   ordered: boolean,
   legacy: boolean,
   attrs?: AttrsInput,
-  maxPending = 0
+  maxPending = 0,
+  failureLogLevel?: LogLevel.LogLevel
 ): Effect.Effect<WorkqueueImpl, Errors.InvalidMaxActive | Errors.InvalidFlags | Errors.InvalidOperation, Scope.Scope> =>
   Effect.suspend((): Effect.Effect<
     WorkqueueImpl,
@@ -439,6 +463,17 @@ export const alloc = (
           operation: "alloc",
           workqueue: name,
           reason: `maxPending ${maxPending}: an integer, 1 or more (0 or absent: no bound)`
+        })
+      )
+    }
+    if (failureLogLevel !== undefined && !LogLevel.allLevels.includes(failureLogLevel)) {
+      return Effect.fail(
+        new Errors.InvalidOperation({
+          operation: "alloc",
+          workqueue: name,
+          reason: `failureLogLevel ${
+            JSON.stringify(failureLogLevel as unknown) ?? "undefined"
+          }: an Effect LogLevel (LogLevel.Error, LogLevel.Debug, ...)`
         })
       )
     }
@@ -466,6 +501,7 @@ export const alloc = (
         Effect.sync(() => {
           const wq = allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs })
           wq.maxPending = maxPending
+          if (failureLogLevel !== undefined) wq.failureLogLevel = failureLogLevel
           return wq
         }),
         (wq) => Effect.orDie(destroy(wq))
