@@ -3,12 +3,13 @@
  * ran into, each with the test that failed before its fix.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
-import { Work, WorkerPool, Workqueue, WorkqueueError, WorkqueueMetrics } from "@cmwq/core"
+import { Policy, Work, WorkerPool, Workqueue, WorkqueueError, WorkqueueMetrics } from "@cmwq/core"
 import { VirtualTime } from "@cmwq/testing"
 import { quiet, runVirtualSync, testPools } from "./helpers.js"
 
@@ -195,4 +196,43 @@ describe("bad input from JS", () => {
       expect(error.message).toContain(`invalid maxActive ${shown}`)
     }
   )
+})
+
+describe("a policy whose selectNext picks wrong", () => {
+  const run = (selectNext: Policy.Decisions["selectNext"]) => {
+    const errors: Array<string> = []
+    const logger = Logger.make<unknown, void>(({ cause, logLevel }) => {
+      if (logLevel._tag === "Error") errors.push(Cause.pretty(cause))
+    })
+    const ran = VirtualTime.runSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("picky")
+        let n = 0
+        for (let i = 0; i < 5; i++) yield* Workqueue.queue(wq, Work.make(Effect.sync(() => n++)))
+        yield* Workqueue.flush(wq)
+        return n
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(testPools({ policy: Policy.make({ name: "wrong-picker", selectNext }) })),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+    )
+    return { ran, errors }
+  }
+
+  it("null while work is pending: a defect naming the policy, logged once; the pool keeps serving", () => {
+    const { errors, ran } = run(() => null)
+    expect(ran).toBe(5)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toContain("PolicyMisbehaved")
+    expect(errors[0]).toContain("policy wrong-picker: selectNext returned null")
+  })
+
+  it("an item that is not on the worklist: the same", () => {
+    const stranger = Work.make(Effect.void, { name: "stranger" })
+    const { errors, ran } = run(() => stranger)
+    expect(ran).toBe(5)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toContain("not a runnable head of this pool's worklist")
+  })
 })

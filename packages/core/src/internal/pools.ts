@@ -25,6 +25,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as Runtime from "effect/Runtime"
 import * as C from "./constants.js"
 import { bhContext, currentFiber, workerOf, workersByFiber } from "./current.js"
+import * as Errors from "./errors.js"
 import { PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
 import type { PolicyImpl } from "./policy.js"
@@ -126,6 +127,7 @@ export class PoolsImpl {
   sliceStart: number // P: platform millis of the last known event-loop turn
   markerPending = false // P: a macrotask that will refresh sliceStart is scheduled
   readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency
+  readonly warnedPolicies = new Set<string>() // P: once per policy and reason: PolicyMisbehaved
   factory: WorkerFactory // P: kernel create_worker through the worker-creation service
   readonly markerCallback: () => void
   watchdogTimer: Timer | null = null // P
@@ -399,6 +401,16 @@ export class PoolsImpl {
         `workqueue ${workqueue}: ${work} ${interrupted ? "was interrupted" : "failed"}; its worker carries on`,
         cause
       )
+    )
+  }
+
+  /** a policy's wrong `selectNext` pick: log the defect once per policy and reason (the pool served on) */
+  policyMisbehaved(policy: string, pool: string, reason: string): void {
+    const key = `${policy}\u0000${reason}`
+    if (this.warnedPolicies.has(key)) return
+    this.warnedPolicies.add(key)
+    Runtime.runFork(this.runtime)(
+      Effect.logError(Cause.die(new Errors.PolicyMisbehaved({ policy, pool, reason })))
     )
   }
 
