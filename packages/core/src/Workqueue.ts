@@ -32,7 +32,7 @@ import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as C from "./internal/constants.js"
 import * as Flags from "./internal/flags.js"
-import { drainWorkqueue, flushWorkqueue } from "./internal/flush.js"
+import { flushWorkqueue } from "./internal/flush.js"
 import { poolsImpl } from "./internal/pools.js"
 import type { DelayedWorkImpl, WorkImpl } from "./internal/work.js"
 import * as results from "./internal/results.js"
@@ -42,6 +42,7 @@ import type { FlushColor } from "./FlushColor.js"
 import type { Work } from "./Work.js"
 import type { WorkerPools } from "./WorkerPool.js"
 import type {
+  DrainTimeout,
   FlushDeadlock,
   InvalidCpu,
   InvalidDelay,
@@ -502,25 +503,90 @@ const spanOptions = (wq: Workqueue) => ({
 /**
  * Flush until the workqueue is empty, including items its items queue while
  * it drains (kernel `drain_workqueue`). While draining, queueing from outside
- * the workqueue's own items fails with `WorkqueueDraining`.
+ * the workqueue's own items fails with `WorkqueueDraining`, and a delayed
+ * item whose timer fires is dropped (a warning naming it; `stats.dropped`).
+ *
+ * A drain that waits long says so: after 10 s, then after twice as long
+ * each time (up to every 5 minutes), a warning lists the items still running
+ * (name, CPU, how long each has run). With `{ timeout }` it gives up at the
+ * deadline: see `DrainOptions`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const stop = (wq: Workqueue.Workqueue) =>
+ *   Workqueue.drain(wq, { timeout: "10 seconds" }).pipe(
+ *     Effect.catchTag("DrainTimeout", (e) => Effect.logWarning(`gave up on ${e.stragglers.length} item(s)`))
+ *   )
+ * ```
  *
  * @since 0.1.0
  * @category combinators
  */
-export const drain = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> =>
-  Effect.withSpan(drainWorkqueue(impl(wq)), "Workqueue.drain", spanOptions(wq))
+export const drain: Drainer = ((wq: Workqueue, options?: DrainOptions) =>
+  Effect.withSpan(
+    internal.drainWithin(impl(wq), "drain", options?.timeout),
+    "Workqueue.drain",
+    spanOptions(wq)
+  )) as Drainer
+
+/**
+ * The shape of `drain` and `destroy`: without options they fail only with
+ * `FlushDeadlock`; with a `timeout`, also with `DrainTimeout` (and
+ * `InvalidDelay` for a negative one).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Drainer {
+  (wq: Workqueue): Effect.Effect<void, FlushDeadlock>
+  (wq: Workqueue, options: DrainOptions): Effect.Effect<void, FlushDeadlock | DrainTimeout | InvalidDelay>
+}
+
+/**
+ * Options of `drain` and `destroy`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DrainOptions {
+  /**
+   * give up after this long: the items still running are interrupted (their
+   * failure is counted and logged; a `Work.promise` item's `AbortSignal`
+   * fires) and the call fails with `DrainTimeout`, which lists them. Items
+   * queued but not started stay queued. A destroy that timed out has not
+   * released the workqueue (call `destroy` again, or close the pools).
+   */
+  readonly timeout?: Duration.DurationInput | undefined
+}
 
 /**
  * Destroy `wq` now (kernel `destroy_workqueue`): drain it, then release it.
  * Closing the workqueue's scope does the same; destroying twice is a no-op.
  * Delayed items whose timer has not fired are not waited for: cancel them
- * first, as the kernel documents. Later queue attempts fail with
- * `WorkqueueDestroyed`.
+ * first, as the kernel documents (one that fires during the destroy is
+ * dropped, with a warning naming it, and counted in `stats.dropped`). Later
+ * queue attempts fail with `WorkqueueDestroyed`.
+ *
+ * A destroy that waits long lists the running items it waits for (after
+ * 10 s, then with a doubling backoff), as `drain` does; with `{ timeout }`
+ * it interrupts them at the deadline and fails with `DrainTimeout`.
+ *
+ * @example
+ * ```ts
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * declare const wq: Workqueue.Workqueue
+ * const shutdown = Workqueue.destroy(wq, { timeout: "5 seconds" })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
  */
-export const destroy = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => internal.destroy(impl(wq))
+export const destroy: Drainer =
+  ((wq: Workqueue, options?: DrainOptions) => internal.destroy(impl(wq), options?.timeout)) as Drainer
 
 /**
  * Change `maxActive` on a live workqueue (kernel `workqueue_set_max_active`).

@@ -9,7 +9,8 @@ import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
-import { Policy, Work, WorkerPool, Workqueue, WorkqueueError, WorkqueueMetrics } from "@cmwq/core"
+import type * as Scope from "effect/Scope"
+import { DelayedWork, Policy, Work, WorkerPool, Workqueue, WorkqueueError, WorkqueueMetrics } from "@cmwq/core"
 import { VirtualTime } from "@cmwq/testing"
 import { quiet, runVirtualSync, testPools } from "./helpers.js"
 
@@ -234,5 +235,96 @@ describe("a policy whose selectNext picks wrong", () => {
     expect(ran).toBe(5)
     expect(errors).toHaveLength(1)
     expect(errors[0]).toContain("not a runnable head of this pool's worklist")
+  })
+})
+
+describe("shutdown never hangs in silence", () => {
+  const withLogs = <A, E>(program: Effect.Effect<A, E, WorkerPool.WorkerPools | Scope.Scope>) => {
+    const logs: Array<string> = []
+    const logger = Logger.make<unknown, void>(({ date, logLevel, message }) => {
+      const text = Array.isArray(message) ? String(message[0]) : String(message)
+      logs.push(`${date.getTime()} ${logLevel.label}: ${text}`)
+    })
+    const exit = VirtualTime.runExit(
+      program.pipe(
+        Effect.scoped,
+        Effect.provide(testPools()),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+    )
+    return { exit, logs }
+  }
+
+  it("a destroy that waits lists the running items after 10 s, then with backoff", () => {
+    const { exit, logs } = withLogs(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("slow")
+      yield* Workqueue.queue(wq, Work.make(Effect.sleep("75 seconds"), { name: "upload" }))
+      yield* Workqueue.destroy(wq)
+    }))
+    expect(exit._tag).toBe("Success")
+    const waits = logs.filter((l) => l.includes("has waited"))
+    expect(waits).toEqual([
+      "10000 WARN: workqueue slow: destroy has waited 10 s for 1 running item(s): upload (cpu 0, running 10 s)",
+      "30000 WARN: workqueue slow: destroy has waited 30 s for 1 running item(s): upload (cpu 0, running 30 s)",
+      "70000 WARN: workqueue slow: destroy has waited 70 s for 1 running item(s): upload (cpu 0, running 70 s)"
+    ])
+  })
+
+  it("destroy with a timeout interrupts the stragglers and lists them; Work.promise's signal fires", () => {
+    let aborted = false
+    const { exit, logs } = withLogs(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("stuck", { flags: ["UNBOUND"] })
+      yield* Workqueue.queue(wq, Work.make(Effect.never, { name: "forever" }))
+      yield* Workqueue.queue(
+        wq,
+        Work.promise((signal) => {
+          signal.addEventListener("abort", () => {
+            aborted = true
+          })
+          return new Promise<void>(() => {})
+        }, { name: "fetch" })
+      )
+      yield* Effect.sleep("500 millis")
+      const error = yield* Effect.flip(Workqueue.destroy(wq, { timeout: "1 second" }))
+      const stats = yield* Workqueue.stats(wq)
+      return { error, stats }
+    }))
+    if (exit._tag === "Failure") throw new Error(String(exit.cause))
+    const { error, stats } = exit.value
+    expect(error).toBeInstanceOf(WorkqueueError.DrainTimeout)
+    const timeout = error as WorkqueueError.DrainTimeout
+    expect(timeout.operation).toBe("destroy")
+    expect([...timeout.stragglers].map((s) => [s.work, s.workqueue, s.cpu, s.runningMillis]).sort()).toEqual([
+      ["fetch", "stuck", -1, 1500],
+      ["forever", "stuck", -1, 1500]
+    ])
+    expect(timeout.message).toContain("interrupted 2 straggler(s)")
+    expect(aborted).toBe(true)
+    expect(stats.failed).toBe(2)
+    expect(logs.some((l) => l.includes("destroy timed out after 1000 ms; interrupting 2 item(s)"))).toBe(true)
+  })
+
+  it("a drain with a timeout that finishes in time succeeds", () => {
+    const { exit } = withLogs(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("quick")
+      yield* Workqueue.queue(wq, Work.make(Effect.sleep("100 millis")))
+      yield* Workqueue.drain(wq, { timeout: "1 second" })
+    }))
+    expect(exit._tag).toBe("Success")
+  })
+
+  it("a delayed item whose timer fires during a drain is dropped with a warning naming it, and counted", () => {
+    const { exit, logs } = withLogs(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("delays")
+      yield* Workqueue.queueDelayed(wq, DelayedWork.make(Effect.void, { name: "reminder" }), "50 millis")
+      yield* Workqueue.queue(wq, Work.make(Effect.sleep("100 millis"), { name: "long" }))
+      yield* Workqueue.drain(wq)
+      return yield* Workqueue.stats(wq)
+    }))
+    if (exit._tag === "Failure") throw new Error(String(exit.cause))
+    expect(exit.value.dropped).toBe(1)
+    expect(logs).toContain(
+      "50 WARN: workqueue delays: delayed item reminder fired while the workqueue was draining: dropped"
+    )
   })
 })

@@ -40,7 +40,7 @@ import { queueRefusal, queueWorkOn, refusalError } from "./queue.js"
 import { initRescuer } from "./rescuer.js"
 import { modDelayedWorkOn, queueDelayedWorkOn } from "./cancel.js"
 import { NodeNrActive, PoolWorkqueueImpl, PwqStats, pwqActivateFirstInactive } from "./pwq.js"
-import { DelayedWorkImpl, WORK_PENDING, WorkImpl } from "./work.js"
+import { DelayedWorkImpl, WORK_PENDING, WorkImpl, workName } from "./work.js"
 import { syncThunkOf } from "./fastpath.js"
 import { capture, captureTime } from "./item.js"
 import type { WorkerImpl } from "./worker.js"
@@ -642,6 +642,110 @@ export const queueDelayed = (
     return Effect.succeed(result)
   })
 
+/** @internal a destroy or drain starts listing what it waits for after this long */
+export const DRAIN_REPORT_AFTER_MS = 10_000
+/** @internal ... then again after twice as long each time, up to this */
+export const DRAIN_REPORT_MAX_MS = 5 * 60_000
+
+/** @internal the items of `wq` running now, with how long each has run */
+export const stragglersOf = (wq: WorkqueueImpl): Array<Errors.Straggler> => {
+  const out: Array<Errors.Straggler> = []
+  const now = wq.pools.platform.now()
+  const seen = new Set<WorkerImpl>()
+  const add = (worker: WorkerImpl) => {
+    if (seen.has(worker)) return
+    seen.add(worker)
+    const work = worker.currentWork
+    if (work === null || worker.currentPwq?.wq !== wq) return
+    out.push({
+      work: workName(work),
+      workqueue: wq.name,
+      cpu: worker.pool.cpu,
+      pool: worker.pool.name,
+      runningMillis: now - worker.startedAt
+    })
+  }
+  for (const pwq of wq.pwqs) for (const worker of pwq.pool.workers) add(worker)
+  if (wq.rescuer !== null) add(wq.rescuer)
+  return out
+}
+
+const describeStragglers = (list: ReadonlyArray<Errors.Straggler>): string =>
+  list.map((s) => `${s.work} (${s.cpu < 0 ? s.pool : `cpu ${s.cpu}`}, running ${Math.round(s.runningMillis / 1000)} s)`)
+    .join(", ")
+
+/**
+ * @internal a destroy or drain that takes long says what it waits for: after
+ * DRAIN_REPORT_AFTER_MS, then with a doubling backoff (a warning each time)
+ */
+const reportWhileWaiting = <E>(
+  wq: WorkqueueImpl,
+  operation: "drain" | "destroy",
+  wait: Effect.Effect<void, E>
+): Effect.Effect<void, E> => {
+  const started = wq.pools.clockNow()
+  const report = (delay: number): Effect.Effect<void> =>
+    Effect.flatMap(Effect.sleep(delay), () => {
+      const running = stragglersOf(wq)
+      const queued = Math.max(0, pendingCount(wq) - running.length)
+      const waited = Math.round((wq.pools.clockNow() - started) / 1000)
+      return Effect.zipRight(
+        Effect.logWarning(
+          `workqueue ${wq.name}: ${operation} has waited ${waited} s for ${running.length} running item(s)${
+            running.length === 0 ? "" : `: ${describeStragglers(running)}`
+          }${queued > 0 ? `; ${queued} more queued` : ""}`
+        ),
+        report(Math.min(delay * 2, DRAIN_REPORT_MAX_MS))
+      )
+    })
+  return Effect.flatMap(
+    // interruptible: destroy runs this inside its uninterruptible mask
+    Effect.forkDaemon(Effect.interruptible(report(DRAIN_REPORT_AFTER_MS))),
+    (reporter) => Effect.ensuring(wait, Fiber.interrupt(reporter))
+  )
+}
+
+/**
+ * @internal drain `wq` (for `operation`), reporting while it waits; with a
+ * timeout, give up when it expires: interrupt the items still running (their
+ * workers retire them as failed; a `Work.promise` item's AbortSignal fires)
+ * and fail with `DrainTimeout` listing them.
+ */
+export const drainWithin = (
+  wq: WorkqueueImpl,
+  operation: "drain" | "destroy",
+  timeout: Duration.DurationInput | undefined
+): Effect.Effect<void, Errors.FlushDeadlock | Errors.DrainTimeout | Errors.InvalidDelay> =>
+  Effect.suspend((): Effect.Effect<void, Errors.FlushDeadlock | Errors.DrainTimeout | Errors.InvalidDelay> => {
+    const drain = reportWhileWaiting(wq, operation, drainWorkqueue(wq, operation))
+    if (timeout === undefined) return drain
+    const ms = delayMillis(timeout)
+    if (typeof ms !== "number") return Effect.fail(ms)
+    return Effect.flatMap(Effect.timeoutOption(drain, ms), (done) => {
+      if (Option.isSome(done)) return Effect.void
+      const stragglers = stragglersOf(wq)
+      const fibers: Array<Fiber.RuntimeFiber<void>> = []
+      for (const pwq of wq.pwqs) {
+        for (const worker of pwq.pool.workers) {
+          if (worker.currentPwq?.wq === wq && worker.fiber !== null && !fibers.includes(worker.fiber)) {
+            fibers.push(worker.fiber)
+          }
+        }
+      }
+      return Effect.zipRight(
+        Effect.zipRight(
+          Fiber.interruptAll(fibers),
+          Effect.logWarning(
+            `workqueue ${wq.name}: ${operation} timed out after ${ms} ms; interrupting ${stragglers.length} item(s)${
+              stragglers.length === 0 ? "" : `: ${describeStragglers(stragglers)}`
+            }`
+          )
+        ),
+        Effect.fail(new Errors.DrainTimeout({ workqueue: wq.name, operation, timeoutMillis: ms, stragglers }))
+      )
+    })
+  })
+
 /**
  * @internal kernel `destroy_workqueue`: PROTOCOLS.md X1–X4. Every call drains:
  * a destroy that is already under way does not let a second one return early
@@ -650,13 +754,16 @@ export const queueDelayed = (
  * it was: the last destroyer to give up clears DESTROYING (X1'), so outside
  * queueing is accepted again and a later destroy really drains.
  */
-export const destroy = (wq: WorkqueueImpl): Effect.Effect<void, Errors.FlushDeadlock> =>
+export const destroy = (
+  wq: WorkqueueImpl,
+  timeout?: Duration.DurationInput
+): Effect.Effect<void, Errors.FlushDeadlock | Errors.DrainTimeout | Errors.InvalidDelay> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.suspend(() => {
       if (wq.destroyed) return Effect.void
       wq.nrDestroyers++
       wq.flags |= Flags.__WQ_DESTROYING
-      return restore(drainWorkqueue(wq, "destroy")).pipe(
+      return restore(drainWithin(wq, "destroy", timeout)).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
             if (--wq.nrDestroyers === 0 && exit._tag === "Failure" && !wq.destroyed) {
