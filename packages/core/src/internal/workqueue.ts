@@ -646,6 +646,8 @@ export const queueDelayed = (
 export const DRAIN_REPORT_AFTER_MS = 10_000
 /** @internal ... then again after twice as long each time, up to this */
 export const DRAIN_REPORT_MAX_MS = 5 * 60_000
+/** @internal ... at most this many times */
+export const DRAIN_REPORTS = 10
 
 /** @internal the items of `wq` running now, with how long each has run */
 export const stragglersOf = (wq: WorkqueueImpl): Array<Errors.Straggler> => {
@@ -684,8 +686,10 @@ const reportWhileWaiting = <E>(
   wait: Effect.Effect<void, E>
 ): Effect.Effect<void, E> => {
   const started = wq.pools.clockNow()
-  const report = (delay: number): Effect.Effect<void> =>
-    Effect.flatMap(Effect.sleep(delay), () => {
+  // at most DRAIN_REPORTS reports (as the kernel's drain warning stops after 1000 tries):
+  // a reporter that never ends would keep a virtual clock ticking past a real deadlock
+  const report = (delay: number, left = DRAIN_REPORTS): Effect.Effect<void> =>
+    left <= 0 ? Effect.void : Effect.flatMap(Effect.sleep(delay), () => {
       const running = stragglersOf(wq)
       const queued = Math.max(0, pendingCount(wq) - running.length)
       const waited = Math.round((wq.pools.clockNow() - started) / 1000)
@@ -695,7 +699,7 @@ const reportWhileWaiting = <E>(
             running.length === 0 ? "" : `: ${describeStragglers(running)}`
           }${queued > 0 ? `; ${queued} more queued` : ""}`
         ),
-        report(Math.min(delay * 2, DRAIN_REPORT_MAX_MS))
+        report(Math.min(delay * 2, DRAIN_REPORT_MAX_MS), left - 1)
       )
     })
   return Effect.flatMap(
