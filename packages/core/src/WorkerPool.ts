@@ -25,12 +25,18 @@
 import type * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import type * as FiberRef from "effect/FiberRef"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { PoolEvent } from "./internal/events.js"
-import { type PoolsImpl, WorkerPoolsTag, WorkerPoolsTypeId } from "./internal/pools.js"
+import {
+  currentPlatform as currentPlatformRef,
+  type PoolsImpl,
+  WorkerPoolsTag,
+  WorkerPoolsTypeId
+} from "./internal/pools.js"
 import * as internal from "./internal/workerPool.js"
 import type { Policy } from "./Policy.js"
 import type { InvalidCpu, InvalidPoolOptions } from "./WorkqueueError.js"
@@ -114,6 +120,28 @@ export interface Platform {
 }
 
 /**
+ * The platform pools are built with when their options give none (default:
+ * `performance.now()` and `setImmediate`). `VirtualTime.run` of
+ * `@cmwq/testing` sets it to its virtual clock and scheduler, so pools built
+ * under virtual time with default options hand the thread back in virtual
+ * time instead of waiting for an event loop that never turns.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WorkerPool } from "@cmwq/core"
+ *
+ * let ticks = 0
+ * const manual: WorkerPool.Platform = { now: () => ticks, macrotask: (f) => queueMicrotask(f) }
+ * const pools = WorkerPool.make().pipe(Effect.locally(WorkerPool.currentPlatform, manual))
+ * ```
+ *
+ * @since 0.1.0
+ * @category platform
+ */
+export const currentPlatform: FiberRef.FiberRef<Platform> = currentPlatformRef
+
+/**
  * Options of `layer`. Every tunable defaults to the kernel's value.
  *
  * @since 0.1.0
@@ -154,7 +182,7 @@ export interface Options {
   readonly observer?: ((event: Event) => void) | undefined
   /** the queueing policy (default: the kernel's) */
   readonly policy?: Policy | undefined
-  /** the clock and macrotask used for event-loop fairness (default: performance.now and setImmediate) */
+  /** the clock and macrotask used for event-loop fairness and CPU time (default: `currentPlatform`, which is performance.now and setImmediate outside virtual time) */
   readonly platform?: Platform | undefined
   /**
    * The worker-creation service (kernel `create_worker`): asked each time a

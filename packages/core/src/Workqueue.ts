@@ -27,11 +27,12 @@ import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
 import * as Layer from "effect/Layer"
+import type * as LogLevel from "effect/LogLevel"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as C from "./internal/constants.js"
 import * as Flags from "./internal/flags.js"
-import { drainWorkqueue, flushWorkqueue } from "./internal/flush.js"
+import { flushWorkqueue } from "./internal/flush.js"
 import { poolsImpl } from "./internal/pools.js"
 import type { DelayedWorkImpl, WorkImpl } from "./internal/work.js"
 import * as results from "./internal/results.js"
@@ -41,6 +42,7 @@ import type { FlushColor } from "./FlushColor.js"
 import type { Work } from "./Work.js"
 import type { WorkerPools } from "./WorkerPool.js"
 import type {
+  DrainTimeout,
   FlushDeadlock,
   InvalidCpu,
   InvalidDelay,
@@ -202,6 +204,13 @@ export interface Options {
    * refused). 0 or absent: no bound.
    */
   readonly maxPending?: number | undefined
+  /**
+   * the level at which the pools log an item of this workqueue that failed,
+   * died or was interrupted (default `LogLevel.Error`; `LogLevel.None` logs
+   * nothing). The failure is counted in `stats.failed` and reported to the
+   * observer at any level.
+   */
+  readonly failureLogLevel?: LogLevel.LogLevel | undefined
 }
 
 /**
@@ -230,10 +239,11 @@ const allocWith = (
   ordered: boolean,
   legacy: boolean,
   attrs?: Attrs,
-  maxPending?: number
+  maxPending?: number,
+  failureLogLevel?: LogLevel.LogLevel
 ): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
   poolsImpl((pools) =>
-    internal.alloc(pools, name, flagNames, maxActive, ordered, legacy, attrs, maxPending ?? 0)
+    internal.alloc(pools, name, flagNames, maxActive, ordered, legacy, attrs, maxPending ?? 0, failureLogLevel)
   ) as Effect.Effect<
     Workqueue,
     InvalidMaxActive | InvalidFlags,
@@ -246,14 +256,19 @@ const allocWith = (
  *
  * @example
  * ```ts
+ * import { LogLevel } from "effect"
  * import { Workqueue } from "@cmwq/core"
  *
  * const wq = Workqueue.alloc("disk-io", { flags: ["HIGHPRI"], maxActive: 16 })
  * const bounded = Workqueue.alloc("uploads", { maxPending: 1000 })
+ * // expected failures (retried elsewhere) logged at DEBUG, not ERROR
+ * const retried = Workqueue.alloc("retried", { failureLogLevel: LogLevel.Debug })
  * ```
  *
  * Fails with `InvalidOperation` for a `maxPending` that is not an integer, 0
- * or more.
+ * or more, and for a `failureLogLevel` that is not an Effect `LogLevel`;
+ * with `InvalidMaxActive` for a `maxActive` that is not an integer in
+ * 0..`WQ_MAX_ACTIVE` (a string such as `"16"` included).
  *
  * @since 0.1.0
  * @category constructors
@@ -262,7 +277,16 @@ export const alloc = (
   name: string,
   options: Options = {}
 ): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | InvalidOperation, WorkerPools | Scope.Scope> =>
-  allocWith(name, options.flags ?? [], options.maxActive ?? 0, false, false, options.attrs, options.maxPending)
+  allocWith(
+    name,
+    options.flags ?? [],
+    options.maxActive ?? 0,
+    false,
+    false,
+    options.attrs,
+    options.maxPending,
+    options.failureLogLevel
+  )
 
 /**
  * Allocate an ordered workqueue (kernel `alloc_ordered_workqueue`): one item
@@ -736,7 +760,24 @@ const spanOptions = (wq: Workqueue) => ({
 /**
  * Flush until the workqueue is empty, including items its items queue while
  * it drains (kernel `drain_workqueue`). While draining, queueing from outside
- * the workqueue's own items fails with `WorkqueueDraining`.
+ * the workqueue's own items fails with `WorkqueueDraining`, and a delayed
+ * item whose timer fires is dropped (a warning naming it; `stats.dropped`).
+ *
+ * A drain that waits long says so: after 10 s, then after twice as long
+ * each time (up to every 5 minutes), a warning lists the items still running
+ * (name, CPU, how long each has run). With `{ timeout }` it gives up at the
+ * deadline: see `DrainOptions`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const stop = (wq: Workqueue.Workqueue) =>
+ *   Workqueue.drain(wq, { timeout: "10 seconds" }).pipe(
+ *     Effect.catchTag("DrainTimeout", (e) => Effect.logWarning(`gave up on ${e.stragglers.length} item(s)`))
+ *   )
+ * ```
  *
  * @example
  * ```ts
@@ -753,15 +794,62 @@ const spanOptions = (wq: Workqueue) => ({
  * @since 0.1.0
  * @category combinators
  */
-export const drain = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> =>
-  Effect.withSpan(drainWorkqueue(impl(wq)), "Workqueue.drain", spanOptions(wq))
+export const drain: Drainer = ((wq: Workqueue, options?: DrainOptions) =>
+  Effect.withSpan(
+    internal.drainWithin(impl(wq), "drain", options?.timeout),
+    "Workqueue.drain",
+    spanOptions(wq)
+  )) as Drainer
+
+/**
+ * The shape of `drain` and `destroy`: without options they fail only with
+ * `FlushDeadlock`; with a `timeout`, also with `DrainTimeout` (and
+ * `InvalidDelay` for a negative one).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Drainer {
+  (wq: Workqueue): Effect.Effect<void, FlushDeadlock>
+  (wq: Workqueue, options: DrainOptions): Effect.Effect<void, FlushDeadlock | DrainTimeout | InvalidDelay>
+}
+
+/**
+ * Options of `drain` and `destroy`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DrainOptions {
+  /**
+   * give up after this long: the items still running are interrupted (their
+   * failure is counted and logged; a `Work.promise` item's `AbortSignal`
+   * fires) and the call fails with `DrainTimeout`, which lists them. Items
+   * queued but not started stay queued. A destroy that timed out has not
+   * released the workqueue (call `destroy` again, or close the pools).
+   */
+  readonly timeout?: Duration.DurationInput | undefined
+}
 
 /**
  * Destroy `wq` now (kernel `destroy_workqueue`): drain it, then release it.
  * Closing the workqueue's scope does the same; destroying twice is a no-op.
  * Delayed items whose timer has not fired are not waited for: cancel them
- * first, as the kernel documents. Later queue attempts fail with
- * `WorkqueueDestroyed`.
+ * first, as the kernel documents (one that fires during the destroy is
+ * dropped, with a warning naming it, and counted in `stats.dropped`). Later
+ * queue attempts fail with `WorkqueueDestroyed`.
+ *
+ * A destroy that waits long lists the running items it waits for (after
+ * 10 s, then with a doubling backoff), as `drain` does; with `{ timeout }`
+ * it interrupts them at the deadline and fails with `DrainTimeout`.
+ *
+ * @example
+ * ```ts
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * declare const wq: Workqueue.Workqueue
+ * const shutdown = Workqueue.destroy(wq, { timeout: "5 seconds" })
+ * ```
  *
  * @example
  * ```ts
@@ -778,7 +866,8 @@ export const drain = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> =>
  * @since 0.1.0
  * @category combinators
  */
-export const destroy = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => internal.destroy(impl(wq))
+export const destroy: Drainer =
+  ((wq: Workqueue, options?: DrainOptions) => internal.destroy(impl(wq), options?.timeout)) as Drainer
 
 /**
  * Change `maxActive` on a live workqueue (kernel `workqueue_set_max_active`).
@@ -886,11 +975,24 @@ export const setMinActive: {
  */
 export interface Stats {
   readonly name: string
-  /** items started (`total`), flush barriers included as in the kernel's STARTED */
+  /**
+   * runs started (`total`): each time a worker or the rescuer started an
+   * item, flush barriers included as in the kernel's STARTED
+   */
   readonly started: number
-  /** items completed, flush barriers included */
+  /**
+   * runs that ended, whatever the outcome: succeeded, failed, died or were
+   * interrupted, flush barriers included. `finished - failed` ran to success;
+   * `started - finished` is running now.
+   */
+  readonly finished: number
+  /**
+   * @deprecated the same count as `finished` (it always included failed
+   * items, which its name did not say); use `finished`, or
+   * `finished - failed` for the runs that succeeded
+   */
   readonly completed: number
-  /** items whose effect failed, died or was interrupted */
+  /** runs whose effect failed, died or was interrupted (a subset of `finished`) */
   readonly failed: number
   /** items queued or running, barriers included (`infl`, by colors) */
   readonly inFlight: number
@@ -904,8 +1006,15 @@ export interface Stats {
   readonly cpuIntensive: number
   /** concurrency-management wakeups while running its items (`CMW`) */
   readonly cmWakeup: number
+  /** maydays: times a link of this workqueue asked its rescuer for help (`mayday`) */
   readonly mayday: number
+  /** items the rescuer ran (`rescued`; flush barriers it took along are not counted) */
   readonly rescued: number
+  /**
+   * delayed items whose timer fired while the workqueue was draining or
+   * being destroyed, and which were dropped (each is logged as a warning)
+   */
+  readonly dropped: number
 }
 
 /**

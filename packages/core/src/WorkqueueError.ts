@@ -19,7 +19,10 @@ export {
   InvalidPoolOptions,
   BhWorkBlocked,
   InvalidWork,
-  WorkqueueFull
+  WorkqueueFull,
+  PolicyMisbehaved,
+  DrainTimeout,
+  Straggler
 } from "./internal/errors.js"
 
 import type {
@@ -33,7 +36,8 @@ import type {
   InvalidOperation,
   InvalidPoolOptions,
   InvalidWork,
-  WorkqueueFull
+  WorkqueueFull,
+  DrainTimeout
 } from "./internal/errors.js"
 
 /**
@@ -54,3 +58,4 @@ export type WorkqueueError =
   | InvalidPoolOptions
   | InvalidWork
   | WorkqueueFull
+  | DrainTimeout

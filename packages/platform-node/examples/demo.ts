@@ -8,7 +8,10 @@
  * - `cpu-bound` runs thousands of items on one worker (peak 1): items that
  *   never block run one after another, no new worker is started;
  * - `io` items block on timers: each block wakes another worker, so peak
- *   concurrency rises up to `maxActive` (64) while the pool stays small;
+ *   concurrency rises up to `maxActive` (64): one worker per blocked item,
+ *   at most; once the items finish, those workers stay idle in the pool
+ *   (kernel idle retention: reaped after `idleTimeout`, 5 minutes), which is
+ *   why the pool line below still counts them;
  * - `ordered` runs one item at a time, in queue order;
  * and the event loop keeps turning although the CPU-bound items keep the JS
  * thread busy: between items, a worker hands the thread back every 2 ms (the
@@ -88,7 +91,10 @@ const program = Effect.gen(function*() {
   console.log("|-----------|-----------|--------------|----------|")
   for (const row of rows) console.log(row)
   console.log("")
-  console.log(`pools: ${pools.map((p) => `${p.name}: ${p.workers} workers`).join(", ")}`)
+  console.log(`pools: ${pools.map((p) => `${p.name}: ${p.workers} workers (${p.busy} busy)`).join(", ")}`)
+  console.log(
+    "  (the io items' blocked sleeps each needed a worker; idle workers are kept and reaped after idleTimeout, 5 min)"
+  )
   console.log(`ordered items came out in order: ${inOrder}`)
   console.log(
     `event loop delay while it ran: max ${delay.max.toFixed(1)} ms, p99 ${

@@ -17,9 +17,13 @@
  * the simulation's first-come-first-served CPUs need the latter to be FIFO.
  *
  * Contract for code under virtual time: do not wait on real I/O, real timers
- * or promises (they never resolve while the driver runs), and build
- * `WorkerPool.layer` with `fairnessBudget: 0` (the fairness hand-back is a
- * real macrotask, which only the real event loop runs).
+ * or promises (they never resolve while the driver runs). Pools built inside
+ * the run with default options work: the run sets
+ * `WorkerPool.currentPlatform` to a virtual platform (the virtual clock, and
+ * "macrotasks" queued on the controlled scheduler), so the fairness
+ * hand-back and CPU time are measured in virtual time. Pools given an
+ * explicit `platform` whose macrotask is a real one (`setImmediate`) hang
+ * at their first hand-back: pass `fairnessBudget: 0` with such a platform.
  *
  * @since 0.1.0
  */
@@ -31,6 +35,7 @@ import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Scheduler from "effect/Scheduler"
 import * as Schema from "effect/Schema"
+import { WorkerPool } from "@cmwq/core"
 
 /**
  * The program never completes: no fiber can run and no timer is armed.
@@ -51,7 +56,9 @@ export class Deadlock extends Schema.TaggedError<Deadlock>("@cmwq/testing/Deadlo
   at: Schema.Number
 }) {
   override get message(): string {
-    return `virtual time: at ${this.at} ms no fiber can run and no timer is armed: the program can never complete`
+    return `virtual time: at ${this.at} ms no fiber can run and no timer is armed: the program can never complete ` +
+      `(it waits on something outside virtual time: a promise, real I/O, a real timer, or a pools platform ` +
+      `whose macrotask is real; such pools need WorkerPool.layer({ fairnessBudget: 0 }))`
   }
 }
 
@@ -270,8 +277,18 @@ export const runExit = <A, E>(
   const clock = new VirtualClock()
   const scheduler = new VirtualScheduler()
   const limit = options.maxSteps ?? 10_000_000
+  // pools built in the run with no platform of their own measure time and hand the
+  // thread back in virtual time (a "macrotask" is a task of the controlled scheduler)
+  const platform: WorkerPool.Platform = {
+    now: () => clock.now,
+    macrotask: (callback) => scheduler.scheduleTask(callback, 0)
+  }
   const fiber = Effect.runFork(
-    effect.pipe(Effect.withClock(clock), Effect.withScheduler(scheduler)),
+    effect.pipe(
+      Effect.locally(WorkerPool.currentPlatform, platform),
+      Effect.withClock(clock),
+      Effect.withScheduler(scheduler)
+    ),
     { scheduler, immediate: false }
   )
   for (;;) {

@@ -17,6 +17,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
 import { WORK_OFFQ_DISABLE_MAX } from "./constants.js"
 import * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
@@ -170,6 +171,15 @@ const timerFired = (dwork: DelayedWorkImpl, seq: number): void => {
     // the kernel warns and drops it; we also give PENDING back so that nothing is stuck
     dwork.data = dwork.data & ~WORK_PENDING
     wq.pools.emit(PoolEvent.QueueRejected({ workqueue: wq.name, work: workName(dwork), reason: refusal }))
+    // the kernel's WARN_ONCE in __queue_work: here a warning naming the item, and stats.dropped
+    wq.dropped++
+    Runtime.runFork(wq.pools.runtime)(
+      Effect.logWarning(
+        `workqueue ${wq.name}: delayed item ${workName(dwork)} fired while the workqueue was ${
+          wq.destroyed ? "destroyed" : refusal === "destroyed" ? "being destroyed" : "draining"
+        }: dropped`
+      )
+    )
     return
   }
   queueWorkOnPwq(dwork.cpu, wq, dwork, wq.pools.localCpu(null))

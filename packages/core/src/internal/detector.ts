@@ -59,7 +59,7 @@ class BlockingDetector extends Supervisor.AbstractSupervisor<void> {
   readonly value = Effect.void
   override onResume(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
     const worker = workersByFiber.get(fiber)
-    if (worker !== undefined && worker.sleeping) workerRunning(worker)
+    if (worker !== undefined && (worker.sleeping || worker.offCpu)) workerRunning(worker)
   }
   override onSuspend(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
     const worker = workersByFiber.get(fiber)

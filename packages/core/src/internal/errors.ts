@@ -25,7 +25,12 @@ import * as Schema from "effect/Schema"
  */
 export class InvalidMaxActive extends Schema.TaggedError<InvalidMaxActive>("@cmwq/InvalidMaxActive")(
   "InvalidMaxActive",
-  { workqueue: Schema.String, maxActive: Schema.Number, reason: Schema.String }
+  {
+    workqueue: Schema.String,
+    /** what was passed: the number, or for a value that is not a number its rendering (`"16"`, `null`) */
+    maxActive: Schema.Union(Schema.Number, Schema.String),
+    reason: Schema.String
+  }
 ) {
   override get message(): string {
     return `workqueue ${this.workqueue}: invalid maxActive ${this.maxActive} (${this.reason}); max_active is an integer in 1..2048 (0 asks alloc for the default)`
@@ -276,6 +281,97 @@ export class BhWorkBlocked extends Schema.TaggedError<BhWorkBlocked>("@cmwq/BhWo
 ) {
   override get message(): string {
     return `BH workqueue ${this.workqueue}: ${this.work} blocked on async; BH items must not sleep, so it was stopped`
+  }
+}
+
+/**
+ * A defect, not a failure: a `Policy`'s `selectNext` returned something the
+ * engine cannot run while work was pending (null, or an item that is not a
+ * runnable head of this pool's worklist). The pool keeps serving: it takes
+ * the kernel's choice (the first worklist item) instead, and logs this
+ * defect at ERROR, once per policy and reason.
+ *
+ * @example
+ * ```ts
+ * import { WorkqueueError } from "@cmwq/core"
+ *
+ * const e = new WorkqueueError.PolicyMisbehaved({ policy: "mine", pool: "cpu0", reason: "selectNext returned null" })
+ * console.log(e.message)
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PolicyMisbehaved extends Schema.TaggedError<PolicyMisbehaved>("@cmwq/PolicyMisbehaved")(
+  "PolicyMisbehaved",
+  { policy: Schema.String, pool: Schema.String, reason: Schema.String }
+) {
+  override get message(): string {
+    return `policy ${this.policy}: ${this.reason} while pool ${this.pool} had work pending; the pool ran its first worklist item instead`
+  }
+}
+
+/**
+ * One item a drain or destroy with a timeout gave up waiting for.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const Straggler = Schema.Struct({
+  /** the item's name (`Work.make(effect, { name })`) */
+  work: Schema.String,
+  workqueue: Schema.String,
+  /** the logical CPU of the pool it ran on (-1: an unbound pool) */
+  cpu: Schema.Number,
+  /** the pool's name */
+  pool: Schema.String,
+  /** how long it had been running, in milliseconds (pools' platform clock) */
+  runningMillis: Schema.Number
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Straggler = typeof Straggler.Type
+
+/**
+ * A drain or destroy with a timeout (`Workqueue.drain(wq, { timeout })`,
+ * `Workqueue.destroy(wq, { timeout })`) did not finish in time. The items
+ * still running then (`stragglers`) were interrupted; a `Work.promise`
+ * item's `AbortSignal` fired. General on purpose: graceful-shutdown code can
+ * report any such list.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const stop = (wq: Workqueue.Workqueue) =>
+ *   Workqueue.destroy(wq, { timeout: "5 seconds" }).pipe(
+ *     Effect.catchTag("DrainTimeout", (e) => Effect.logWarning(e.message))
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DrainTimeout extends Schema.TaggedError<DrainTimeout>("@cmwq/DrainTimeout")(
+  "DrainTimeout",
+  {
+    workqueue: Schema.String,
+    operation: Schema.Literal("drain", "destroy"),
+    timeoutMillis: Schema.Number,
+    stragglers: Schema.Array(Straggler)
+  }
+) {
+  override get message(): string {
+    const list = this.stragglers.map((s) =>
+      `${s.work} (cpu ${s.cpu < 0 ? "unbound" : s.cpu}, running ${Math.round(s.runningMillis)} ms)`
+    ).join(", ")
+    return `workqueue ${this.workqueue}: ${this.operation} timed out after ${this.timeoutMillis} ms; interrupted ${this.stragglers.length} straggler(s)${
+      list === "" ? "" : `: ${list}`
+    }`
   }
 }
 

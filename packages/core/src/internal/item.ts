@@ -158,7 +158,7 @@ export const wrap = (
   const wq = pwq.wq
   const name = workName(work)
   const pool = worker.pool
-  const startedAt = worker.currentAt
+  const startedAt = worker.startedAt
   let eff = effect
   if (histograms) {
     // the run time is recorded by `restoreRefs`, in the worker's continuation
@@ -251,7 +251,7 @@ export const restoreRefs = (worker: WorkerImpl): void => {
   const tags = worker.durationTags
   if (tags !== null) {
     worker.durationTags = null
-    processDuration.unsafeUpdate((worker.pool.pools.platform.now() - worker.currentAt) / 1000, tags)
+    processDuration.unsafeUpdate((worker.pool.pools.platform.now() - worker.startedAt) / 1000, tags)
   }
   const saved = worker.savedRefs
   if (saved === null) return

@@ -10,7 +10,9 @@
  *   `selectNext` is only offered chain heads that are not barriers, and a
  *   pick outside those falls back to the first worklist item
  *   (`guardedSelectNext`), so no policy can start a barrier before its
- *   target.
+ *   target, and no wrong pick (null while work is pending, an item not on
+ *   the worklist) can hang a pool; the wrong pick is logged as a
+ *   `PolicyMisbehaved` defect naming the policy.
  *
  * @internal
  */
@@ -127,7 +129,11 @@ const selectable = (pool: WorkerPoolImpl): Array<WorkImpl> => {
  * an item not on this worklist) falls back to the kernel's choice, the first
  * worklist item, which is always a chain head.
  */
-const guardedSelectNext = (pool: WorkerPoolImpl, pick: () => WorkImpl | null): WorkImpl | null => {
+const guardedSelectNext = (
+  pool: WorkerPoolImpl,
+  policy: string,
+  pick: () => WorkImpl | null
+): WorkImpl | null => {
   const worklist = pool.worklist
   for (let node = worklist.next; node !== worklist; node = node.next) {
     const work = node as WorkImpl
@@ -142,7 +148,20 @@ const guardedSelectNext = (pool: WorkerPoolImpl, pick: () => WorkImpl | null): W
   ) {
     return picked
   }
-  return List.first<WorkImpl>(worklist)
+  const first = List.first<WorkImpl>(worklist)
+  // a wrong pick while work is pending is the policy's bug: name it (the pool serves on)
+  if (first !== null) {
+    pool.pools.policyMisbehaved(
+      policy,
+      pool.name,
+      picked === null
+        ? "selectNext returned null"
+        : picked instanceof BarrierImpl
+        ? "selectNext returned a flush barrier"
+        : "selectNext returned an item that is not a runnable head of this pool's worklist"
+    )
+  }
+  return first
 }
 
 /** is `work` on one of `pool`'s workers' scheduled lists (rather than on its worklist)? */
@@ -178,7 +197,7 @@ export const make = (decisions: Decisions): TaggedPolicy => {
     mayStartWorking: mayStartWorking === undefined ? kernelPolicy.mayStartWorking : (pool) => mayStartWorking(at(pool)),
     selectNext: selectNext === undefined
       ? kernelPolicy.selectNext
-      : (pool) => guardedSelectNext(pool, () => selectNext(at(pool)) as unknown as WorkImpl | null),
+      : (pool) => guardedSelectNext(pool, decisions.name, () => selectNext(at(pool)) as unknown as WorkImpl | null),
     maxActive: maxActive === undefined ? kernelPolicy.maxActive : (wq) => maxActive(wq)
   })
 }

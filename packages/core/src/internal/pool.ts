@@ -136,12 +136,17 @@ export const clearFlags = (worker: WorkerImpl, flags: number): void => {
  * CONTEXT: called by the blocking detector when the worker's fiber suspends.
  */
 export const workerSleeping = (worker: WorkerImpl): void => {
+  const pool = worker.pool
+  const pwq = worker.currentPwq
+  // CPU time stops for every busy worker that blocks, CM or not (unbound, ordered and
+  // CPU_INTENSIVE workers are NOT_RUNNING, but their blocked time is no more CPU time)
+  if (pwq !== null && !worker.offCpu) {
+    pwq.stats.cpuTimeMs += pool.pools.platform.now() - worker.currentAt
+    worker.offCpu = true
+  }
   if ((worker.flags & Flags.WORKER_NOT_RUNNING) !== 0 || worker.sleeping) return
   worker.sleeping = true
-  const pool = worker.pool
   pool.nrRunning--
-  const pwq = worker.currentPwq
-  if (pwq !== null) pwq.stats.cpuTimeMs += pool.pools.platform.now() - worker.currentAt
   if (kickPool(pool) && pwq !== null) pwq.stats.cmWakeup++
 }
 
@@ -150,9 +155,13 @@ export const workerSleeping = (worker: WorkerImpl): void => {
  * CONTEXT: called by the blocking detector when the worker's fiber resumes.
  */
 export const workerRunning = (worker: WorkerImpl): void => {
+  if (worker.offCpu) {
+    // CPU time (and the CPU-hog clock) starts again
+    worker.offCpu = false
+    worker.currentAt = worker.pool.pools.platform.now()
+  }
   if (!worker.sleeping) return
   if ((worker.flags & Flags.WORKER_NOT_RUNNING) === 0) worker.pool.nrRunning++
-  worker.currentAt = worker.pool.pools.platform.now()
   worker.sleeping = false
 }
 

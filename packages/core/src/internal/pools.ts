@@ -18,12 +18,14 @@ import * as Context from "effect/Context"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as LogLevel from "effect/LogLevel"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
 import * as Runtime from "effect/Runtime"
 import * as C from "./constants.js"
 import { bhContext, currentFiber, workerOf, workersByFiber } from "./current.js"
+import * as Errors from "./errors.js"
 import { PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
 import type { PolicyImpl } from "./policy.js"
@@ -90,6 +92,13 @@ export const defaultPlatform: PlatformImpl = {
     }
 }
 
+/**
+ * @internal the platform pools use when their options give none (public
+ * `WorkerPool.currentPlatform`): `VirtualTime` sets it to its virtual clock
+ * and scheduler, so the default fairness hand-back works under virtual time
+ */
+export const currentPlatform: FiberRef.FiberRef<PlatformImpl> = FiberRef.unsafeMake(defaultPlatform)
+
 /** @internal the fiber-local "current CPU" of code that is not a worker (kernel `raw_smp_processor_id`) */
 export const currentCpu: FiberRef.FiberRef<number> = FiberRef.unsafeMake(0)
 
@@ -118,6 +127,7 @@ export class PoolsImpl {
   sliceStart: number // P: platform millis of the last known event-loop turn
   markerPending = false // P: a macrotask that will refresh sliceStart is scheduled
   readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency
+  readonly warnedPolicies = new Set<string>() // P: once per policy and reason: PolicyMisbehaved
   factory: WorkerFactory // P: kernel create_worker through the worker-creation service
   readonly markerCallback: () => void
   watchdogTimer: Timer | null = null // P
@@ -375,15 +385,35 @@ export class PoolsImpl {
     if (this.observer !== undefined) this.observer(event)
   }
 
-  /** a work item failed: log it, count it (the caller did), tell the observer */
-  reportFailure(workqueue: string, work: string, cause: Cause.Cause<unknown>): void {
+  /**
+   * a work item failed: tell the observer, and log it at `level` (the
+   * workqueue's `failureLogLevel`, ERROR by default); the caller counted it
+   */
+  reportFailure(
+    workqueue: string,
+    work: string,
+    cause: Cause.Cause<unknown>,
+    level: LogLevel.LogLevel = LogLevel.Error
+  ): void {
     this.emit(PoolEvent.WorkFailed({ workqueue, work, cause }))
+    if (level._tag === "None") return
     const interrupted = Cause.isInterruptedOnly(cause)
     Runtime.runFork(this.runtime)(
-      Effect.logError(
+      Effect.logWithLevel(
+        level,
         `workqueue ${workqueue}: ${work} ${interrupted ? "was interrupted" : "failed"}; its worker carries on`,
         cause
       )
+    )
+  }
+
+  /** a policy's wrong `selectNext` pick: log the defect once per policy and reason (the pool served on) */
+  policyMisbehaved(policy: string, pool: string, reason: string): void {
+    const key = `${policy}\u0000${reason}`
+    if (this.warnedPolicies.has(key)) return
+    this.warnedPolicies.add(key)
+    Runtime.runFork(this.runtime)(
+      Effect.logError(Cause.die(new Errors.PolicyMisbehaved({ policy, pool, reason })))
     )
   }
 

@@ -78,7 +78,9 @@ export class WorkerImpl extends List.ListNode {
   currentPwq: PoolWorkqueueImpl | null = null // P: its pwq
   currentData = 0 // P: its data word when it started (color, INACTIVE)
   currentColor = -1 // P: its flush color, -1 when idle
-  currentAt = 0 // W: platform millis when it last started running (CPU-hog detection)
+  currentAt = 0 // W: platform millis when it last started running: the item's start or its last wakeup (CPU time, CPU-hog detection)
+  startedAt = 0 // W: platform millis when the current item started (its run time, stragglers)
+  offCpu = false // W: the current item is blocked on async; its CPU time is stopped (every pool kind, not only CM)
   readonly scheduled = List.makeList() // P: items assigned to this worker, run front to back
   lastActive = 0 // P: clock millis when it last went idle
   woken = false // P: a wakeup is pending (set by kickPool, consumed by the worker)
@@ -218,7 +220,8 @@ export const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
   worker.currentPwq = pwq
   worker.currentData = data
   worker.currentColor = colorOf(data)
-  worker.currentAt = pool.pools.platform.now()
+  worker.currentAt = worker.startedAt = pool.pools.platform.now()
+  worker.offCpu = false
   List.remove(work)
   if ((pwq.wq.flags & Flags.WQ_CPU_INTENSIVE) !== 0) setFlags(worker, Flags.WORKER_CPU_INTENSIVE)
   // a no-op for bound pools (nrRunning >= 1 here); chains NOT_RUNNING workers
@@ -242,7 +245,9 @@ export const finishWork = (worker: WorkerImpl, now: number = worker.pool.pools.p
   const pwq = worker.currentPwq!
   const work = worker.currentWork!
   pwq.stats.completed++
-  pwq.stats.cpuTimeMs += now - worker.currentAt
+  // blocked time never counts: an item that ends while blocked (interrupted) stopped its clock when it blocked
+  if (!worker.offCpu) pwq.stats.cpuTimeMs += now - worker.currentAt
+  worker.offCpu = false
   pwq.wq.running--
   clearFlags(worker, Flags.WORKER_CPU_INTENSIVE)
   work.data -= WORK_RUNNING_ONE
@@ -263,7 +268,7 @@ export const reportFailure = (
   cause: Cause.Cause<unknown>
 ): void => {
   pwq.stats.failed++
-  pools.reportFailure(pwq.wq.name, workName(work), cause)
+  pools.reportFailure(pwq.wq.name, workName(work), cause, pwq.wq.failureLogLevel)
 }
 
 /**

@@ -6,6 +6,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type { Options } from "../WorkerPool.js"
@@ -16,7 +17,7 @@ import { WQ_SYSFS } from "./flags.js"
 import * as List from "./list.js"
 import { workName } from "./work.js"
 import { busyWorkers, type WorkerPoolImpl } from "./pool.js"
-import { currentCpu, defaultPlatform, type PlatformImpl, poolsImpl, PoolsImpl, resolveConfig } from "./pools.js"
+import { currentCpu, currentPlatform, type PlatformImpl, poolsImpl, PoolsImpl, resolveConfig } from "./pools.js"
 import { kernelPolicy, type PolicyImpl } from "./policy.js"
 
 const validate = (options: Options): Errors.InvalidPoolOptions | null => {
@@ -59,11 +60,12 @@ export const make = (options: Options): Effect.Effect<PoolsImpl, Errors.InvalidP
     const runtime = yield* Effect.runtime<never>()
     const workerRuntime = yield* Effect.supervised(detector)(Effect.runtime<never>())
     const clock = yield* Effect.clock
+    const platform = (options.platform as PlatformImpl | undefined) ?? (yield* FiberRef.get(currentPlatform))
     const policy = options.policy === undefined ? kernelPolicy : (options.policy as unknown as PolicyImpl)
     const pools = new PoolsImpl(
       config,
       policy,
-      (options.platform as PlatformImpl | undefined) ?? defaultPlatform,
+      platform,
       runtime,
       workerRuntime,
       clock,

@@ -22,10 +22,12 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { workerOf } from "./current.js"
 import { WORK_NR_COLORS, WQ_DFL_ACTIVE, WQ_DFL_MIN_ACTIVE, WQ_MAX_ACTIVE } from "./constants.js"
+import { publish } from "./counters.js"
 import * as Errors from "./errors.js"
 import { drainWorkqueue } from "./flush.js"
 import * as Flags from "./flags.js"
@@ -38,7 +40,7 @@ import { queueRefusal, queueWorkOn, refusalError } from "./queue.js"
 import { initRescuer } from "./rescuer.js"
 import { modDelayedWorkOn, queueDelayedWorkOn } from "./cancel.js"
 import { NodeNrActive, PoolWorkqueueImpl, PwqStats, pwqActivateFirstInactive } from "./pwq.js"
-import { DelayedWorkImpl, WORK_PENDING, WorkImpl } from "./work.js"
+import { DelayedWorkImpl, WORK_PENDING, WorkImpl, workName } from "./work.js"
 import { syncThunkOf } from "./fastpath.js"
 import { capture, captureTime } from "./item.js"
 import type { WorkerImpl } from "./worker.js"
@@ -79,6 +81,8 @@ export class WorkqueueImpl {
   maxPending = 0 // I: the backpressure bound on items queued or running (0: none)
   nrQueued = 0 // P: items queued or running, barriers excluded (counted at Q3, uncounted after Q8)
   room: (() => void) | null = null // P: set by results.ts once someone waits for room (`run`, `awaitPendingBelow`)
+  failureLogLevel: LogLevel.LogLevel = LogLevel.Error // I: the level its items' failures are logged at
+  dropped = 0 // P: delayed items whose timer fired while draining/destroying, dropped (stats.dropped)
 
   constructor(
     readonly pools: PoolsImpl,
@@ -195,6 +199,17 @@ export const checkMaxActive = (
   maxActive: number,
   zeroAllowed = true
 ): Effect.Effect<number, Errors.InvalidMaxActive> => {
+  if (typeof maxActive !== "number") {
+    // from JS: `maxActive: "16"`; the error says what was passed
+    const given: unknown = maxActive
+    return Effect.fail(
+      new Errors.InvalidMaxActive({
+        workqueue: name,
+        maxActive: typeof given === "string" ? JSON.stringify(given) : String(given),
+        reason: `${given === null ? "null" : `a ${typeof given}`}, not a number`
+      })
+    )
+  }
   if (!Number.isInteger(maxActive)) {
     return Effect.fail(new Errors.InvalidMaxActive({ workqueue: name, maxActive, reason: "not an integer" }))
   }
@@ -347,9 +362,15 @@ export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
       wq.rescuer = null
       wq.destroyed = true
       pools.workqueues.delete(wq)
+      // the final counts: `update` only sees live workqueues, so publish them now
+      const final = statsOf(wq)
+      const published = publish(wq, wq.name, final, final.inFlight)
       if (workqueueIsBusy(wq)) {
         pools.emit(PoolEvent.DestroyBusy({ workqueue: wq.name }))
-        return Effect.logWarning(`destroy_workqueue: ${wq.name} has the following busy pwq: leaked`)
+        return Effect.zipRight(
+          published,
+          Effect.logWarning(`destroy_workqueue: ${wq.name} has the following busy pwq: leaked`)
+        )
       }
       for (const pwq of [...wq.pwqs]) {
         if (pwq.pool.cpu < 0) {
@@ -363,7 +384,7 @@ export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
         pools.dedicatedPools.delete(wq)
         for (const pool of dedicated) pools.releasePool(pool)
       }
-      return Effect.void
+      return published
     })
   })
 
@@ -386,6 +407,7 @@ export const statsOf = (wq: WorkqueueImpl) => {
   return {
     name: wq.name,
     started: started + wq.retiredStats.started,
+    finished: completed + wq.retiredStats.completed,
     completed: completed + wq.retiredStats.completed,
     failed: failed + wq.retiredStats.failed,
     inFlight,
@@ -395,7 +417,8 @@ export const statsOf = (wq: WorkqueueImpl) => {
     cpuIntensive: cpuIntensive + wq.retiredStats.cpuIntensive,
     cmWakeup: cmWakeup + wq.retiredStats.cmWakeup,
     mayday: mayday + wq.retiredStats.mayday,
-    rescued: rescued + wq.retiredStats.rescued
+    rescued: rescued + wq.retiredStats.rescued,
+    dropped: wq.dropped
   }
 }
 
@@ -426,7 +449,8 @@ export const alloc = (
   ordered: boolean,
   legacy: boolean,
   attrs?: AttrsInput,
-  maxPending = 0
+  maxPending = 0,
+  failureLogLevel?: LogLevel.LogLevel
 ): Effect.Effect<WorkqueueImpl, Errors.InvalidMaxActive | Errors.InvalidFlags | Errors.InvalidOperation, Scope.Scope> =>
   Effect.suspend((): Effect.Effect<
     WorkqueueImpl,
@@ -439,6 +463,17 @@ export const alloc = (
           operation: "alloc",
           workqueue: name,
           reason: `maxPending ${maxPending}: an integer, 1 or more (0 or absent: no bound)`
+        })
+      )
+    }
+    if (failureLogLevel !== undefined && !LogLevel.allLevels.includes(failureLogLevel)) {
+      return Effect.fail(
+        new Errors.InvalidOperation({
+          operation: "alloc",
+          workqueue: name,
+          reason: `failureLogLevel ${
+            JSON.stringify(failureLogLevel as unknown) ?? "undefined"
+          }: an Effect LogLevel (LogLevel.Error, LogLevel.Debug, ...)`
         })
       )
     }
@@ -466,6 +501,7 @@ export const alloc = (
         Effect.sync(() => {
           const wq = allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs })
           wq.maxPending = maxPending
+          if (failureLogLevel !== undefined) wq.failureLogLevel = failureLogLevel
           return wq
         }),
         (wq) => Effect.orDie(destroy(wq))
@@ -659,6 +695,114 @@ export const queueDelayed = (
     return Effect.succeed(result)
   })
 
+/** @internal a destroy or drain starts listing what it waits for after this long */
+export const DRAIN_REPORT_AFTER_MS = 10_000
+/** @internal ... then again after twice as long each time, up to this */
+export const DRAIN_REPORT_MAX_MS = 5 * 60_000
+/** @internal ... at most this many times */
+export const DRAIN_REPORTS = 10
+
+/** @internal the items of `wq` running now, with how long each has run */
+export const stragglersOf = (wq: WorkqueueImpl): Array<Errors.Straggler> => {
+  const out: Array<Errors.Straggler> = []
+  const now = wq.pools.platform.now()
+  const seen = new Set<WorkerImpl>()
+  const add = (worker: WorkerImpl) => {
+    if (seen.has(worker)) return
+    seen.add(worker)
+    const work = worker.currentWork
+    if (work === null || worker.currentPwq?.wq !== wq) return
+    out.push({
+      work: workName(work),
+      workqueue: wq.name,
+      cpu: worker.pool.cpu,
+      pool: worker.pool.name,
+      runningMillis: now - worker.startedAt
+    })
+  }
+  for (const pwq of wq.pwqs) for (const worker of pwq.pool.workers) add(worker)
+  if (wq.rescuer !== null) add(wq.rescuer)
+  return out
+}
+
+const describeStragglers = (list: ReadonlyArray<Errors.Straggler>): string =>
+  list.map((s) => `${s.work} (${s.cpu < 0 ? s.pool : `cpu ${s.cpu}`}, running ${Math.round(s.runningMillis / 1000)} s)`)
+    .join(", ")
+
+/**
+ * @internal a destroy or drain that takes long says what it waits for: after
+ * DRAIN_REPORT_AFTER_MS, then with a doubling backoff (a warning each time)
+ */
+const reportWhileWaiting = <E>(
+  wq: WorkqueueImpl,
+  operation: "drain" | "destroy",
+  wait: Effect.Effect<void, E>
+): Effect.Effect<void, E> => {
+  const started = wq.pools.clockNow()
+  // at most DRAIN_REPORTS reports (as the kernel's drain warning stops after 1000 tries):
+  // a reporter that never ends would keep a virtual clock ticking past a real deadlock
+  const report = (delay: number, left = DRAIN_REPORTS): Effect.Effect<void> =>
+    left <= 0 ? Effect.void : Effect.flatMap(Effect.sleep(delay), () => {
+      const running = stragglersOf(wq)
+      const queued = Math.max(0, pendingCount(wq) - running.length)
+      const waited = Math.round((wq.pools.clockNow() - started) / 1000)
+      return Effect.zipRight(
+        Effect.logWarning(
+          `workqueue ${wq.name}: ${operation} has waited ${waited} s for ${running.length} running item(s)${
+            running.length === 0 ? "" : `: ${describeStragglers(running)}`
+          }${queued > 0 ? `; ${queued} more queued` : ""}`
+        ),
+        report(Math.min(delay * 2, DRAIN_REPORT_MAX_MS), left - 1)
+      )
+    })
+  return Effect.flatMap(
+    // interruptible: destroy runs this inside its uninterruptible mask
+    Effect.forkDaemon(Effect.interruptible(report(DRAIN_REPORT_AFTER_MS))),
+    (reporter) => Effect.ensuring(wait, Fiber.interrupt(reporter))
+  )
+}
+
+/**
+ * @internal drain `wq` (for `operation`), reporting while it waits; with a
+ * timeout, give up when it expires: interrupt the items still running (their
+ * workers retire them as failed; a `Work.promise` item's AbortSignal fires)
+ * and fail with `DrainTimeout` listing them.
+ */
+export const drainWithin = (
+  wq: WorkqueueImpl,
+  operation: "drain" | "destroy",
+  timeout: Duration.DurationInput | undefined
+): Effect.Effect<void, Errors.FlushDeadlock | Errors.DrainTimeout | Errors.InvalidDelay> =>
+  Effect.suspend((): Effect.Effect<void, Errors.FlushDeadlock | Errors.DrainTimeout | Errors.InvalidDelay> => {
+    const drain = reportWhileWaiting(wq, operation, drainWorkqueue(wq, operation))
+    if (timeout === undefined) return drain
+    const ms = delayMillis(timeout)
+    if (typeof ms !== "number") return Effect.fail(ms)
+    return Effect.flatMap(Effect.timeoutOption(drain, ms), (done) => {
+      if (Option.isSome(done)) return Effect.void
+      const stragglers = stragglersOf(wq)
+      const fibers: Array<Fiber.RuntimeFiber<void>> = []
+      for (const pwq of wq.pwqs) {
+        for (const worker of pwq.pool.workers) {
+          if (worker.currentPwq?.wq === wq && worker.fiber !== null && !fibers.includes(worker.fiber)) {
+            fibers.push(worker.fiber)
+          }
+        }
+      }
+      return Effect.zipRight(
+        Effect.zipRight(
+          Fiber.interruptAll(fibers),
+          Effect.logWarning(
+            `workqueue ${wq.name}: ${operation} timed out after ${ms} ms; interrupting ${stragglers.length} item(s)${
+              stragglers.length === 0 ? "" : `: ${describeStragglers(stragglers)}`
+            }`
+          )
+        ),
+        Effect.fail(new Errors.DrainTimeout({ workqueue: wq.name, operation, timeoutMillis: ms, stragglers }))
+      )
+    })
+  })
+
 /**
  * @internal kernel `destroy_workqueue`: PROTOCOLS.md X1–X4. Every call drains:
  * a destroy that is already under way does not let a second one return early
@@ -667,13 +811,16 @@ export const queueDelayed = (
  * it was: the last destroyer to give up clears DESTROYING (X1'), so outside
  * queueing is accepted again and a later destroy really drains.
  */
-export const destroy = (wq: WorkqueueImpl): Effect.Effect<void, Errors.FlushDeadlock> =>
+export const destroy = (
+  wq: WorkqueueImpl,
+  timeout?: Duration.DurationInput
+): Effect.Effect<void, Errors.FlushDeadlock | Errors.DrainTimeout | Errors.InvalidDelay> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.suspend(() => {
       if (wq.destroyed) return Effect.void
       wq.nrDestroyers++
       wq.flags |= Flags.__WQ_DESTROYING
-      return restore(drainWorkqueue(wq, "destroy")).pipe(
+      return restore(drainWithin(wq, "destroy", timeout)).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
             if (--wq.nrDestroyers === 0 && exit._tag === "Failure" && !wq.destroyed) {
