@@ -12,16 +12,23 @@
  *   valgrind --tool=callgrind --callgrind-out-file=/tmp/i1.out \
  *     node --conditions=@cmwq/source --import tsx bench/instructions.ts 100000 promise
  *
- * (`bench/tracing.ts` runs these and prints rows.) The optional third
- * argument `tracer` installs a tracer that records nothing but is not
- * Effect's native one, so every item makes a span.
+ * The optional third argument sets the tracing: `default` (Effect's native
+ * tracer, which exports nothing: no tracer installed), `off`
+ * (`Effect.withTracerEnabled(false)`) or `tracer` (a tracer that records
+ * nothing but is not Effect's native one, so every item makes a span).
+ * Bundling the script first (`npx esbuild bench/instructions.ts --bundle
+ * --platform=node --format=esm --conditions=@cmwq/source --outfile=/tmp/i.mjs`,
+ * then `node /tmp/i.mjs N`) takes tsx's compilation out of the count and
+ * makes runs about 10 times shorter. `bench/results/instructions.json` holds
+ * the rows measured so.
  */
 import { Effect, Layer, Tracer } from "effect"
 import { Work, WorkerPool, Workqueue } from "@cmwq/core"
 
 const n = Number(process.argv[2] ?? "0")
 const mode = process.argv[3] ?? "promise"
-const tracer = process.argv[4] === "tracer"
+const tracing = process.argv[4] ?? "default"
+const tracer = tracing === "tracer"
 
 let counter = 0
 const inc = (): void => {
@@ -69,5 +76,11 @@ const program = Effect.gen(function*() {
   yield* Workqueue.flush(wq)
 }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()))
 
-await Effect.runPromise(tracer ? Effect.provide(program, Layer.setTracer(silentTracer)) : program)
+await Effect.runPromise(
+  tracer
+    ? Effect.provide(program, Layer.setTracer(silentTracer))
+    : tracing === "off"
+    ? Effect.withTracerEnabled(program, false)
+    : program
+)
 if (counter !== n) throw new Error(`ran ${counter} of ${n} items`)
