@@ -93,16 +93,18 @@ export const capture = (
 export const captureTime = (now: number): Captured => new Captured(null, null, null, null, null, undefined, now, false)
 
 // -----------------------------------------------------------------------------
-// Metrics (OpenTelemetry semantic conventions: seconds, dotted names)
+// Metrics (OpenTelemetry semantic conventions style: dotted names under `cmwq.`,
+// durations in seconds, the unit as the `unit` tag that @effect/opentelemetry
+// exports as the instrument's unit, the workqueue as `cmwq.workqueue.name`)
 // -----------------------------------------------------------------------------
 
 const secondsBoundaries = MetricBoundaries.exponential({ start: 0.0001, factor: 2, count: 20 })
 
-/** @internal `messaging.process.duration`: an item's run time, seconds */
+/** @internal `cmwq.work.duration`: an item's run time, seconds */
 export const processDuration = Metric.histogram(
-  "messaging.process.duration",
+  "cmwq.work.duration",
   secondsBoundaries,
-  "Duration of processing operation (a work item's run), seconds"
+  "Run time of a work item, from its start to its end, seconds"
 )
 
 /** @internal `cmwq.work.queue.duration`: from the successful queue call to the start, seconds */
@@ -118,7 +120,7 @@ const labels = new WeakMap<object, ReadonlyArray<MetricLabel.MetricLabel>>()
 export const metricLabels = (wq: PoolWorkqueueImpl["wq"]): ReadonlyArray<MetricLabel.MetricLabel> => {
   let l = labels.get(wq)
   if (l === undefined) {
-    l = [MetricLabel.make("messaging.system", "cmwq"), MetricLabel.make("messaging.destination.name", wq.name)]
+    l = [MetricLabel.make("unit", "s"), MetricLabel.make("cmwq.workqueue.name", wq.name)]
     labels.set(wq, l)
   }
   return l
@@ -179,6 +181,7 @@ export const wrap = (
         "messaging.system": "cmwq",
         "messaging.operation.type": "process",
         "messaging.destination.name": wq.name,
+        "cmwq.workqueue.name": wq.name,
         "cmwq.cpu": pool.cpu,
         "cmwq.pool": pool.name,
         "cmwq.worker": worker.name,

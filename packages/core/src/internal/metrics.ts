@@ -10,28 +10,39 @@ import * as Metric from "effect/Metric"
 import { poolsImpl } from "./pools.js"
 import { statsOf, type WorkqueueImpl } from "./workqueue.js"
 
+/**
+ * a counter named in OpenTelemetry's semantic-conventions style (dotted,
+ * under `cmwq.`), with its unit as the `unit` tag, which
+ * @effect/opentelemetry exports as the instrument's unit
+ */
+const counter = (name: string, unit: string, description: string) =>
+  Metric.tagged(Metric.counter(name, { description }), "unit", unit)
+
 /** @internal the counter metrics, by stat name */
 export const counters = {
-  started: Metric.counter("workqueue_started_total", { description: "work items started (wq_monitor: total)" }),
-  completed: Metric.counter("workqueue_completed_total", { description: "work items completed" }),
-  failed: Metric.counter("workqueue_failed_total", { description: "work items that failed, died or were interrupted" }),
-  cpuTimeMs: Metric.counter("workqueue_cpu_time_ms_total", {
-    description: "milliseconds items held the JS thread (wq_monitor: CPUtime)"
-  }),
-  cpuIntensive: Metric.counter("workqueue_cpu_intensive_total", {
-    description: "CPU-intensive threshold violations (wq_monitor: CPUitsv)"
-  }),
-  cmWakeup: Metric.counter("workqueue_cm_wakeup_total", {
-    description: "concurrency-management wakeups (wq_monitor: CMW)"
-  }),
-  mayday: Metric.counter("workqueue_mayday_total", { description: "maydays to the rescuer" }),
-  rescued: Metric.counter("workqueue_rescued_total", { description: "items run by the rescuer" })
+  started: counter("cmwq.work.started", "{item}", "work items started (wq_monitor: total)"),
+  completed: counter("cmwq.work.completed", "{item}", "work items completed"),
+  failed: counter("cmwq.work.failed", "{item}", "work items that failed, died or were interrupted"),
+  cpuTimeMs: counter("cmwq.work.cpu_time", "ms", "milliseconds items held the JS thread (wq_monitor: CPUtime)"),
+  cpuIntensive: counter(
+    "cmwq.work.cpu_intensive",
+    "{violation}",
+    "CPU-intensive threshold violations (wq_monitor: CPUitsv)"
+  ),
+  cmWakeup: counter("cmwq.worker.cm_wakeups", "{wakeup}", "concurrency-management wakeups (wq_monitor: CMW)"),
+  mayday: counter("cmwq.rescuer.maydays", "{mayday}", "maydays to the rescuer"),
+  rescued: counter("cmwq.rescuer.rescued", "{item}", "items run by the rescuer")
 } as const
 
 /** @internal the items in flight of a workqueue */
-export const inFlight: Metric.Metric.Gauge<number> = Metric.gauge("workqueue_in_flight", {
-  description: "work items queued or running (wq_monitor: infl)"
-})
+export const inFlight: Metric.Metric.Gauge<number> = Metric.tagged(
+  Metric.gauge("cmwq.work.in_flight", { description: "work items queued or running (wq_monitor: infl)" }),
+  "unit",
+  "{item}"
+)
+
+/** @internal the attribute that names the workqueue on every metric */
+export const workqueueAttribute = "cmwq.workqueue.name"
 
 const published = new WeakMap<WorkqueueImpl, Record<string, number>>()
 
@@ -42,11 +53,11 @@ export const update = poolsImpl((pools) =>
     const last = published.get(wq) ?? {}
     published.set(wq, { ...stats })
     return Effect.zipRight(
-      Effect.forEach(Object.entries(counters), ([key, counter]) => {
+      Effect.forEach(Object.entries(counters), ([key, c]) => {
         const delta = (stats[key] ?? 0) - (last[key] ?? 0)
-        return delta > 0 ? Metric.update(Metric.tagged(counter, "workqueue", wq.name), delta) : Effect.void
+        return delta > 0 ? Metric.update(Metric.tagged(c, workqueueAttribute, wq.name), delta) : Effect.void
       }, { discard: true }),
-      Metric.set(Metric.tagged(inFlight, "workqueue", wq.name), stats["inFlight"] ?? 0)
+      Metric.set(Metric.tagged(inFlight, workqueueAttribute, wq.name), stats["inFlight"] ?? 0)
     )
   }, { discard: true })
 )
