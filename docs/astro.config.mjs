@@ -54,6 +54,8 @@ export default defineConfig({
           items: [
             { label: "Testing policies", slug: "guides/testing" },
             { label: "The kernel facade", slug: "guides/kernel-facade" },
+            { label: "Effect services and context in items", slug: "guides/effect-services" },
+            { label: "Results and backpressure", slug: "guides/results-and-backpressure" },
             { label: "Observability", slug: "guides/observability" },
             { label: "Shutdown", slug: "guides/shutdown" }
           ]

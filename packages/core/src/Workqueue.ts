@@ -1266,12 +1266,14 @@ export const submit: {
 
 /**
  * Run many effects as items of `wq` and collect their results, in input
- * order, without a fiber per item (compare `Effect.forEach`): one item per
- * effect, synchronous effects on the workers' fast path, one waiter for the
- * lot. At the `maxPending` bound it queues as room appears. The first failure
- * cancels the items still pending and fails the call once the running ones
- * have finished; interrupting the caller does the same. Running items are not
- * interrupted (use `run` for that).
+ * order, with one waiter for the lot (compare `Effect.forEach`): one item per
+ * effect, synchronous effects on the workers' fast path with no fiber of
+ * their own; an effect that may suspend runs in a child fiber of its worker,
+ * so that it can be interrupted. At the `maxPending` bound it queues as room
+ * appears. The first failure cancels the items still pending and fails the
+ * call once the running ones have finished. Interrupting the caller cancels
+ * the pending items, interrupts the running ones, and returns once their
+ * finalizers have run; the workers and the other items are unharmed.
  *
  * @example
  * ```ts

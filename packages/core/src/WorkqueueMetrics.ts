@@ -1,16 +1,22 @@
 /**
  * Workqueue statistics as Effect `Metric`s, with the columns of the kernel's
- * `tools/workqueue/wq_monitor.py`: `workqueue_started_total` (`total`),
- * `workqueue_completed_total`, `workqueue_failed_total`,
- * `workqueue_in_flight` (`infl`), `workqueue_cpu_time_ms_total` (`CPUtime`),
- * `workqueue_cpu_intensive_total` (`CPUitsv`), `workqueue_cm_wakeup_total`
- * (`CMW`), `workqueue_mayday_total` and `workqueue_rescued_total`, each
- * tagged `workqueue=<name>`.
+ * `tools/workqueue/wq_monitor.py`, named in OpenTelemetry's
+ * semantic-conventions style (dotted, under `cmwq.`), each with the
+ * attribute `cmwq.workqueue.name` and its unit as the `unit` tag (which
+ * `@effect/opentelemetry` exports as the instrument's unit):
+ * `cmwq.work.started` (`total`), `cmwq.work.finished` (every run that ended,
+ * failed ones included; `cmwq.work.completed` is its deprecated twin),
+ * `cmwq.work.failed`, `cmwq.work.dropped` and `cmwq.work.in_flight` (`infl`),
+ * all `{item}`; `cmwq.work.cpu_time`
+ * (`CPUtime`, `ms`); `cmwq.work.cpu_intensive` (`CPUitsv`, `{violation}`);
+ * `cmwq.worker.cm_wakeups` (`CMW`, `{wakeup}`); `cmwq.rescuer.maydays`
+ * (`{mayday}`) and `cmwq.rescuer.rescued` (`{item}`). The histograms
+ * `cmwq.work.duration` and `cmwq.work.queue.duration` are in seconds (`s`).
  *
  * The engine counts in plain fields on its hot path (an Effect metric update
  * per item would cost more than the item); `update` publishes the counts to
  * the metrics, and `reporter` does so periodically. `Workqueue.stats` is the
- * snapshot function. Like the kernel's counters, started and completed
+ * snapshot function. Like the kernel's counters, started and finished
  * include flush barriers.
  *
  * See docs/concepts/debugging.md.
@@ -101,9 +107,8 @@ export const reporter = (interval: Duration.DurationInput): Effect.Effect<void, 
   Effect.asVoid(Effect.forkScoped(Effect.repeat(update, Schedule.spaced(interval))))
 
 /**
- * Run time of work items, seconds (OpenTelemetry's
- * `messaging.process.duration`), with the attributes `messaging.system`
- * (`cmwq`) and `messaging.destination.name` (the workqueue). Recorded once
+ * Run time of work items (`cmwq.work.duration`, unit `s`: seconds), with
+ * the attribute `cmwq.workqueue.name` (the workqueue). Recorded once
  * `recordDurations` has run.
  *
  * @example
@@ -120,9 +125,8 @@ export const reporter = (interval: Duration.DurationInput): Effect.Effect<void, 
 export const processDuration: Metric.Metric.Histogram<number> = item.processDuration
 
 /**
- * Queue-to-start latency of work items, seconds (`cmwq.work.queue.duration`,
- * named after OpenTelemetry's conventions: dotted, unit in seconds), with the
- * attributes of `processDuration`. Recorded once `recordDurations` has run.
+ * Queue-to-start latency of work items (`cmwq.work.queue.duration`, unit
+ * `s`: seconds), with the attribute `cmwq.workqueue.name`. Recorded once `recordDurations` has run.
  *
  * @example
  * ```ts

@@ -15,9 +15,10 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
 import { DelayedWork, Work, WorkerPool, Workqueue, WorkqueueError } from "@cmwq/core"
-import { runVirtualSync } from "./helpers.js"
+import { runVirtualSync, testPools } from "./helpers.js"
 
 class Greeting extends Context.Tag("Greeting")<Greeting, string>() {}
 
@@ -87,6 +88,59 @@ describe("typed items with requirements", () => {
     }))
     expect(failureOf(exit)).toBeInstanceOf(Boom)
     expect(failed).toBe(1)
+  })
+})
+
+describe("context on the rescuer and on BH pools", () => {
+  const contextRun = (flags: ReadonlyArray<Workqueue.Flag>, options: WorkerPool.Options) => {
+    const seen: Array<{ greeting: string; worker: string }> = []
+    const logs: Array<Record<string, unknown>> = []
+    const logger = Logger.make(({ annotations, message }) => {
+      logs.push({ message, ...Object.fromEntries(HashMap.toEntries(annotations)) })
+    })
+    runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("ctx-special", { flags })
+        for (const greeting of ["a", "b"]) {
+          const work: Work.Work<never, Greeting> = Work.make(
+            Effect.gen(function*() {
+              const me = Option.getOrThrow(yield* WorkerPool.currentWorker)
+              seen.push({ greeting: yield* Greeting, worker: me.name })
+              yield* Effect.log("inside")
+            }),
+            { name: `greeter-${greeting}` }
+          )
+          yield* Workqueue.queue(wq, work).pipe(
+            Effect.provideService(Greeting, greeting),
+            Effect.annotateLogs("request", greeting)
+          )
+        }
+        yield* Workqueue.drain(wq)
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)), Logger.withMinimumLogLevel(LogLevel.Debug)),
+      options
+    )
+    return { seen, inside: logs.filter((l) => String(l["message"]).includes("inside")) }
+  }
+
+  it("a rescued item runs with the Context and log annotations of its queue call", () => {
+    const { inside, seen } = contextRun(["MEM_RECLAIM"], { workerCreation: () => Effect.succeed(false) })
+    expect(seen).toEqual([{ greeting: "a", worker: "kworker/R-ctx-special" }, {
+      greeting: "b",
+      worker: "kworker/R-ctx-special"
+    }])
+    expect(inside).toMatchObject([
+      { request: "a", workqueue: "ctx-special", work: "greeter-a", worker: "kworker/R-ctx-special" },
+      { request: "b", workqueue: "ctx-special", work: "greeter-b", worker: "kworker/R-ctx-special" }
+    ])
+  })
+
+  it("a BH item runs with the Context and log annotations of its queue call", () => {
+    const { inside, seen } = contextRun(["BH"], {})
+    expect(seen.map((s) => s.greeting)).toEqual(["a", "b"])
+    expect(inside).toMatchObject([
+      { request: "a", workqueue: "ctx-special", work: "greeter-a", cpu: 0 },
+      { request: "b", workqueue: "ctx-special", work: "greeter-b", cpu: 0 }
+    ])
   })
 })
 
@@ -210,6 +264,38 @@ describe("results", () => {
     // the first item and the one running beside the failing one ran; the rest was cancelled
     expect(result.ran).toBeLessThan(5)
   })
+
+  it.effect("interrupting runAll's caller interrupts its running items, cancels its pending ones, and returns after their finalizers (TestClock)", () =>
+    Effect.gen(function*() {
+      const result = yield* Effect.scoped(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("run-all-interrupt", { maxActive: 2 })
+        const started: Array<number> = []
+        const finalized: Array<number> = []
+        const effects = Array.from({ length: 6 }, (_, i) =>
+          Effect.sync(() => started.push(i)).pipe(
+            Effect.zipRight(Effect.sleep(10_000)),
+            Effect.onInterrupt(() => Effect.sync(() => finalized.push(i))),
+            Effect.as(i)
+          ))
+        const caller = yield* Effect.fork(Workqueue.runAll(wq, effects))
+        yield* TestClock.adjust(1_000)
+        const startedBefore = [...started]
+        yield* Fiber.interrupt(caller)
+        // on return the running items' finalizers have run
+        const finalizedOnReturn = [...finalized]
+        yield* TestClock.adjust(60_000)
+        // the workqueue and its workers carry on
+        const after = yield* Workqueue.run(wq, Effect.succeed("after"))
+        const stats = yield* Workqueue.stats(wq)
+        return { startedBefore, finalizedOnReturn, started: [...started], after, stats }
+      })).pipe(Effect.provide(testPools()))
+      expect(result.startedBefore).toEqual([0, 1])
+      expect(result.finalizedOnReturn).toEqual([0, 1])
+      // the pending items never started
+      expect(result.started).toEqual([0, 1])
+      expect(result.after).toBe("after")
+      expect(result.stats.inFlight).toBe(0)
+    }))
 
   it("interrupting run's caller: a pending item never runs, a running one is interrupted and its finalizers have run on return (property)", () => {
     fc.assert(

@@ -93,15 +93,19 @@ describe("OpenTelemetry", () => {
         expect(byName("Workqueue.flush").parentSpanContext?.spanId).toBe(producerCtx.spanId)
         expect(byName("Workqueue.destroy").attributes["messaging.destination.name"]).toBe("otel")
 
-        const process = metricNamed(resourceMetrics, "messaging.process.duration")
+        const process = metricNamed(resourceMetrics, "cmwq.work.duration")
         expect(process).toBeDefined()
-        const processPoint = process!.dataPoints.find((p) => p.attributes["messaging.destination.name"] === "otel")
+        const processPoint = process!.dataPoints.find((p) => p.attributes["cmwq.workqueue.name"] === "otel")
         expect((processPoint!.value as { count: number }).count).toBe(N + 1)
         const queued = metricNamed(resourceMetrics, "cmwq.work.queue.duration")
-        const queuedPoint = queued!.dataPoints.find((p) => p.attributes["messaging.destination.name"] === "otel")
+        const queuedPoint = queued!.dataPoints.find((p) => p.attributes["cmwq.workqueue.name"] === "otel")
         expect((queuedPoint!.value as { count: number }).count).toBe(N + 1)
-        const completed = metricNamed(resourceMetrics, "workqueue_completed_total")
-        const completedPoint = completed!.dataPoints.find((p) => p.attributes["workqueue"] === "otel")
+        // OpenTelemetry units: seconds for the histograms, {item} for the item counters
+        expect(process!.descriptor.unit).toBe("s")
+        expect(queued!.descriptor.unit).toBe("s")
+        const completed = metricNamed(resourceMetrics, "cmwq.work.completed")
+        expect(completed!.descriptor.unit).toBe("{item}")
+        const completedPoint = completed!.dataPoints.find((p) => p.attributes["cmwq.workqueue.name"] === "otel")
         // flush barriers count as started and completed items, as in the kernel's counters
         expect(completedPoint!.value).toBeGreaterThanOrEqual(N + 1)
       }),

@@ -237,9 +237,13 @@ describe("WorkqueueMetrics", () => {
       yield* Workqueue.flush(wq)
       yield* WorkqueueMetrics.update
       yield* WorkqueueMetrics.update // idempotent: only deltas are added
-      const started = yield* Metric.value(Metric.tagged(WorkqueueMetrics.metrics.started, "workqueue", "metered"))
-      const failed = yield* Metric.value(Metric.tagged(WorkqueueMetrics.metrics.failed, "workqueue", "metered"))
-      const inFlight = yield* Metric.value(Metric.tagged(WorkqueueMetrics.inFlight, "workqueue", "metered"))
+      const started = yield* Metric.value(
+        Metric.tagged(WorkqueueMetrics.metrics.started, "cmwq.workqueue.name", "metered")
+      )
+      const failed = yield* Metric.value(
+        Metric.tagged(WorkqueueMetrics.metrics.failed, "cmwq.workqueue.name", "metered")
+      )
+      const inFlight = yield* Metric.value(Metric.tagged(WorkqueueMetrics.inFlight, "cmwq.workqueue.name", "metered"))
       return { started: started.count, failed: failed.count, inFlight: inFlight.value }
     }))
     expect(state).toEqual({ started: 4, failed: 1, inFlight: 0 })

@@ -10,8 +10,10 @@ import * as TestClock from "effect/TestClock"
 const stats = (name: string, counters: Partial<Omit<Wq.Stats, "name">>): Wq.Stats => ({
   name,
   started: 0,
+  finished: 0,
   completed: 0,
   failed: 0,
+  dropped: 0,
   inFlight: 0,
   running: 0,
   peakRunning: 0,

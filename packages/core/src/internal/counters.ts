@@ -8,38 +8,49 @@
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 
+/**
+ * a counter named in OpenTelemetry's semantic-conventions style (dotted,
+ * under `cmwq.`), with its unit as the `unit` tag, which
+ * @effect/opentelemetry exports as the instrument's unit
+ */
+const counter = (name: string, unit: string, description: string) =>
+  Metric.tagged(Metric.counter(name, { description }), "unit", unit)
+
 /** @internal the counter metrics, by stat name */
 export const counters = {
-  started: Metric.counter("workqueue_started_total", { description: "work items started (wq_monitor: total)" }),
-  finished: Metric.counter("workqueue_finished_total", {
-    description: "runs that ended, succeeded or failed (barriers included)"
-  }),
-  completed: Metric.counter("workqueue_completed_total", {
-    description: "deprecated: the same count as workqueue_finished_total (failed runs included)"
-  }),
-  failed: Metric.counter("workqueue_failed_total", {
-    description: "runs that failed, died or were interrupted (a subset of finished)"
-  }),
-  cpuTimeMs: Metric.counter("workqueue_cpu_time_ms_total", {
-    description: "milliseconds items held the JS thread (wq_monitor: CPUtime)"
-  }),
-  cpuIntensive: Metric.counter("workqueue_cpu_intensive_total", {
-    description: "CPU-intensive threshold violations (wq_monitor: CPUitsv)"
-  }),
-  cmWakeup: Metric.counter("workqueue_cm_wakeup_total", {
-    description: "concurrency-management wakeups (wq_monitor: CMW)"
-  }),
-  mayday: Metric.counter("workqueue_mayday_total", { description: "maydays to the rescuer" }),
-  rescued: Metric.counter("workqueue_rescued_total", { description: "items run by the rescuer" }),
-  dropped: Metric.counter("workqueue_dropped_total", {
-    description: "delayed items whose timer fired during a drain or destroy, dropped"
-  })
+  started: counter("cmwq.work.started", "{item}", "work items started (wq_monitor: total)"),
+  finished: counter("cmwq.work.finished", "{item}", "runs that ended, succeeded or failed (barriers included)"),
+  completed: counter(
+    "cmwq.work.completed",
+    "{item}",
+    "deprecated: the same count as cmwq.work.finished (failed runs included)"
+  ),
+  failed: counter("cmwq.work.failed", "{item}", "runs that failed, died or were interrupted (a subset of finished)"),
+  cpuTimeMs: counter("cmwq.work.cpu_time", "ms", "milliseconds items held the JS thread (wq_monitor: CPUtime)"),
+  cpuIntensive: counter(
+    "cmwq.work.cpu_intensive",
+    "{violation}",
+    "CPU-intensive threshold violations (wq_monitor: CPUitsv)"
+  ),
+  cmWakeup: counter("cmwq.worker.cm_wakeups", "{wakeup}", "concurrency-management wakeups (wq_monitor: CMW)"),
+  mayday: counter("cmwq.rescuer.maydays", "{mayday}", "maydays to the rescuer"),
+  rescued: counter("cmwq.rescuer.rescued", "{item}", "items run by the rescuer"),
+  dropped: counter(
+    "cmwq.work.dropped",
+    "{item}",
+    "delayed items whose timer fired during a drain or destroy, dropped"
+  )
 } as const
 
 /** @internal the items in flight of a workqueue */
-export const inFlight: Metric.Metric.Gauge<number> = Metric.gauge("workqueue_in_flight", {
-  description: "work items queued or running (wq_monitor: infl)"
-})
+export const inFlight: Metric.Metric.Gauge<number> = Metric.tagged(
+  Metric.gauge("cmwq.work.in_flight", { description: "work items queued or running (wq_monitor: infl)" }),
+  "unit",
+  "{item}"
+)
+
+/** @internal the attribute that names the workqueue on every metric */
+export const workqueueAttribute = "cmwq.workqueue.name"
 
 /** @internal what each workqueue last published, to publish only the change */
 const published = new WeakMap<object, Record<string, number>>()
@@ -61,8 +72,8 @@ export const publish = (
     return Effect.zipRight(
       Effect.forEach(Object.entries(counters), ([key, counter]) => {
         const delta = (counts[key] ?? 0) - (last[key] ?? 0)
-        return delta > 0 ? Metric.update(Metric.tagged(counter, "workqueue", name), delta) : Effect.void
+        return delta > 0 ? Metric.update(Metric.tagged(counter, workqueueAttribute, name), delta) : Effect.void
       }, { discard: true }),
-      Metric.set(Metric.tagged(inFlight, "workqueue", name), inFlightNow)
+      Metric.set(Metric.tagged(inFlight, workqueueAttribute, name), inFlightNow)
     )
   })

@@ -93,16 +93,18 @@ export const capture = (
 export const captureTime = (now: number): Captured => new Captured(null, null, null, null, null, undefined, now, false)
 
 // -----------------------------------------------------------------------------
-// Metrics (OpenTelemetry semantic conventions: seconds, dotted names)
+// Metrics (OpenTelemetry semantic conventions style: dotted names under `cmwq.`,
+// durations in seconds, the unit as the `unit` tag that @effect/opentelemetry
+// exports as the instrument's unit, the workqueue as `cmwq.workqueue.name`)
 // -----------------------------------------------------------------------------
 
 const secondsBoundaries = MetricBoundaries.exponential({ start: 0.0001, factor: 2, count: 20 })
 
-/** @internal `messaging.process.duration`: an item's run time, seconds */
+/** @internal `cmwq.work.duration`: an item's run time, seconds */
 export const processDuration = Metric.histogram(
-  "messaging.process.duration",
+  "cmwq.work.duration",
   secondsBoundaries,
-  "Duration of processing operation (a work item's run), seconds"
+  "Run time of a work item, from its start to its end, seconds"
 )
 
 /** @internal `cmwq.work.queue.duration`: from the successful queue call to the start, seconds */
@@ -118,7 +120,7 @@ const labels = new WeakMap<object, ReadonlyArray<MetricLabel.MetricLabel>>()
 export const metricLabels = (wq: PoolWorkqueueImpl["wq"]): ReadonlyArray<MetricLabel.MetricLabel> => {
   let l = labels.get(wq)
   if (l === undefined) {
-    l = [MetricLabel.make("messaging.system", "cmwq"), MetricLabel.make("messaging.destination.name", wq.name)]
+    l = [MetricLabel.make("unit", "s"), MetricLabel.make("cmwq.workqueue.name", wq.name)]
     labels.set(wq, l)
   }
   return l
@@ -152,7 +154,9 @@ export const wrap = (
   work: WorkImpl,
   effect: Effect.Effect<unknown, unknown>,
   ctx: Captured | null,
-  histograms: boolean
+  histograms: boolean,
+  /** false for a BH item, which runs in a fiber of its own: nothing to restore */
+  save = true
 ): Effect.Effect<unknown, unknown> => {
   const pwq = worker.currentPwq!
   const wq = pwq.wq
@@ -177,6 +181,7 @@ export const wrap = (
         "messaging.system": "cmwq",
         "messaging.operation.type": "process",
         "messaging.destination.name": wq.name,
+        "cmwq.workqueue.name": wq.name,
         "cmwq.cpu": pool.cpu,
         "cmwq.pool": pool.name,
         "cmwq.worker": worker.name,
@@ -195,48 +200,78 @@ export const wrap = (
     }
     // the item's FiberRefs, set on the worker fiber in one step and restored by the
     // worker's continuation (`restoreRefs`): Effect.locally and mapInputContext cost
-    // about 20 us per item each, measured
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- FiberRef is invariant in its value: a list of mixed refs needs any
-    const entries: Array<readonly [FiberRef.FiberRef<any>, readonly [readonly [FiberId.Single, unknown]]]> = []
-    const id = fiber.id()
-    entries.push([FiberRef.currentLogAnnotations, [[
-      id,
-      annotationsFor(worker, wq.name, name, ctx?.annotations ?? null, fiber)
-    ]]])
-    if (ctx !== null) {
-      if (ctx.minLevel !== null) entries.push([FiberRef.currentMinimumLogLevel, [[id, ctx.minLevel]]])
-      if (ctx.loggers !== null) entries.push([FiberRef.currentLoggers, [[id, ctx.loggers]]])
-      if (ctx.context !== null) {
-        const provided = ctx.child ? ctx.context : linkContext(ctx.context)
-        entries.push([FiberRef.currentContext, [[id, mergedContext(worker, fiber.currentContext, provided)]]])
-      }
-      if (tracer !== null && tracer !== fiber.currentTracer) {
-        entries.push([
-          DefaultServices.currentServices,
-          [[id, Context.add(fiber.currentDefaultServices, Tracer.Tracer, tracer)]]
-        ])
-      }
-    }
-    const saved = fiber.getFiberRefs()
-    worker.savedRefs = saved
-    setFiberRefs(fiber, FiberRefs.updateManyAs(saved, { entries: entries as never }))
+    // about 20 us per item each, measured. The worker's own FiberRefs are read without
+    // `getFiberRefs` (which copies them to record the runtime flags), and the item's are
+    // cached per worker: consecutive items from the same caller (or none) on the same
+    // workqueue reuse one FiberRefs value, so an Effect-bodied item allocates no map
+    // (bench/instructions.ts)
+    const own = fiberRefsOf(fiber)
+    const refs = itemRefs(worker, own, fiber, wq.name, name, ctx)
+    if (save) worker.savedRefs = own
+    setFiberRefs(fiber, refs)
     return eff
   })
 }
 
-/** @internal */
-export interface AnnotationCache {
-  readonly base: HashMap.HashMap<string, unknown>
+/** @internal the last FiberRefs built for an item on a worker, and what they were built from */
+export interface RefsCache {
+  readonly own: FiberRefs.FiberRefs
   readonly wq: string
   readonly work: string
-  readonly value: HashMap.HashMap<string, unknown>
+  readonly annotations: HashMap.HashMap<string, unknown> | null
+  readonly minLevel: LogLevel.LogLevel | null
+  readonly loggers: HashSet.HashSet<Logger.Logger<unknown, unknown>> | null
+  readonly context: Context.Context<never> | null
+  readonly child: boolean
+  readonly tracer: Tracer.Tracer | null
+  readonly value: FiberRefs.FiberRefs
 }
 
-/** @internal */
-export interface ContextCache {
-  readonly own: Context.Context<never>
-  readonly provided: Context.Context<never>
-  readonly value: Context.Context<never>
+/** the FiberRefs an item runs with: the worker's own with the caller's and the item's annotations over them */
+const itemRefs = (
+  worker: WorkerImpl,
+  own: FiberRefs.FiberRefs,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  wq: string,
+  work: string,
+  ctx: Captured | null
+): FiberRefs.FiberRefs => {
+  const annotations = ctx?.annotations ?? null
+  const minLevel = ctx?.minLevel ?? null
+  const loggers = ctx?.loggers ?? null
+  const context = ctx?.context ?? null
+  const child = ctx?.child ?? false
+  const tracer = ctx?.tracer ?? null
+  const c = worker.refsCache
+  if (
+    c !== null && c.own === own && c.wq === wq && c.work === work && c.annotations === annotations &&
+    c.minLevel === minLevel && c.loggers === loggers && c.context === context && c.child === child &&
+    c.tracer === tracer
+  ) return c.value
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- FiberRef is invariant in its value: a list of mixed refs needs any
+  const entries: Array<readonly [FiberRef.FiberRef<any>, readonly [readonly [FiberId.Single, unknown]]]> = []
+  const id = fiber.id()
+  const base = annotations ?? fiber.getFiberRef(FiberRef.currentLogAnnotations)
+  let value = HashMap.set(base, "workqueue", wq)
+  value = HashMap.set(value, "work", work)
+  value = HashMap.set(value, "cpu", worker.pool.cpu)
+  value = HashMap.set(value, "worker", worker.name)
+  entries.push([FiberRef.currentLogAnnotations, [[id, value]]])
+  if (minLevel !== null) entries.push([FiberRef.currentMinimumLogLevel, [[id, minLevel]]])
+  if (loggers !== null) entries.push([FiberRef.currentLoggers, [[id, loggers]]])
+  if (context !== null) {
+    const provided = child ? context : linkContext(context)
+    entries.push([FiberRef.currentContext, [[id, Context.merge(fiber.currentContext, provided)]]])
+  }
+  if (tracer !== null && tracer !== fiber.currentTracer) {
+    entries.push([
+      DefaultServices.currentServices,
+      [[id, Context.add(fiber.currentDefaultServices, Tracer.Tracer, tracer)]]
+    ])
+  }
+  const refs = FiberRefs.updateManyAs(own, { entries: entries as never })
+  worker.refsCache = { own, wq, work, annotations, minLevel, loggers, context, child, tracer, value: refs }
+  return refs
 }
 
 /**
@@ -245,6 +280,15 @@ export interface ContextCache {
  */
 const setFiberRefs = (fiber: Fiber.RuntimeFiber<unknown, unknown>, refs: FiberRefs.FiberRefs): void =>
   (fiber as unknown as { setFiberRefs(refs: FiberRefs.FiberRefs): void }).setFiberRefs(refs)
+
+/**
+ * `FiberRuntime._fiberRefs` (effect 3.22): a fiber's FiberRefs as they are.
+ * `getFiberRefs` first writes the runtime flags into them (a copy of the
+ * map); the flags live in the fiber itself, and the copy matters only to a
+ * fork, which calls `getFiberRefs` itself
+ */
+const fiberRefsOf = (fiber: Fiber.RuntimeFiber<unknown, unknown>): FiberRefs.FiberRefs =>
+  (fiber as unknown as { readonly _fiberRefs: FiberRefs.FiberRefs })._fiberRefs
 
 /** @internal the worker's continuation: give the worker fiber its own FiberRefs back (Q6a) */
 export const restoreRefs = (worker: WorkerImpl): void => {
@@ -258,36 +302,4 @@ export const restoreRefs = (worker: WorkerImpl): void => {
   worker.savedRefs = null
   const fiber = currentFiber()
   if (fiber !== undefined) setFiberRefs(fiber, saved)
-}
-
-/** the item's log annotations: the caller's plus workqueue, work, cpu, worker (one-entry cache per worker) */
-const annotationsFor = (
-  worker: WorkerImpl,
-  wq: string,
-  work: string,
-  caller: HashMap.HashMap<string, unknown> | null,
-  fiber: Fiber.RuntimeFiber<unknown, unknown>
-): HashMap.HashMap<string, unknown> => {
-  const base = caller ?? fiber.getFiberRef(FiberRef.currentLogAnnotations)
-  const cache = worker.annotationCache
-  if (cache !== null && cache.base === base && cache.wq === wq && cache.work === work) return cache.value
-  let value = HashMap.set(base, "workqueue", wq)
-  value = HashMap.set(value, "work", work)
-  value = HashMap.set(value, "cpu", worker.pool.cpu)
-  value = HashMap.set(value, "worker", worker.name)
-  worker.annotationCache = { base, wq, work, value }
-  return value
-}
-
-/** the worker's Context with the caller's over it (one-entry cache per worker) */
-const mergedContext = (
-  worker: WorkerImpl,
-  own: Context.Context<never>,
-  provided: Context.Context<never>
-): Context.Context<never> => {
-  const cache = worker.contextCache
-  if (cache !== null && cache.own === own && cache.provided === provided) return cache.value
-  const value = Context.merge(own, provided)
-  worker.contextCache = { own, provided, value }
-  return value
 }

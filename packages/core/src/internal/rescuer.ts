@@ -27,6 +27,7 @@ import * as Effect from "effect/Effect"
 import { RESCUER_BATCH } from "./constants.js"
 import { PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
+import { restoreRefs, wrap } from "./item.js"
 import * as List from "./list.js"
 import { kickPool, needToCreateWorker, wake, type WorkerPoolImpl } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
@@ -60,12 +61,18 @@ const processScheduled = (rescuer: WorkerImpl): Effect.Effect<void> =>
     const work = List.first<WorkImpl>(rescuer.scheduled)
     if (work === null) return Effect.void
     startWork(rescuer, work)
-    return Effect.matchCauseEffect(effectOf(work), {
+    // Q6a: a rescued item runs with the context its queue call recorded, as on a regular worker
+    const ctx = work.ctx
+    work.ctx = null
+    const pools = rescuer.pool.pools
+    return Effect.matchCauseEffect(wrap(rescuer, work, effectOf(work), ctx, pools.histograms), {
       onSuccess: () => {
+        restoreRefs(rescuer)
         finishWork(rescuer)
         return processScheduled(rescuer)
       },
       onFailure: (cause: Cause.Cause<unknown>) => {
+        restoreRefs(rescuer)
         const pwq = rescuer.currentPwq!
         finishWork(rescuer)
         reportFailure(rescuer.pool.pools, pwq, work, cause)

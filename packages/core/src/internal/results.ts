@@ -305,6 +305,8 @@ export const runAll = <A, E, R>(
       const done = Deferred.unsafeMake<void>(fiber.id())
       const works: Array<WorkImpl> = new Array<WorkImpl>(n)
       let failure: Cause.Cause<E> | null = null
+      /** the fibers of the bodies running now (non-synchronous items) */
+      const running = new Set<Fiber.RuntimeFiber<A, E>>()
       let queued = 0
       let settled = 0
       const settle = () => {
@@ -333,12 +335,26 @@ export const runAll = <A, E, R>(
               settle()
             }
           })
-          : new WorkImpl(Effect.onExit(effect, (exit) =>
-            Effect.sync(() => {
-              if (Exit.isSuccess(exit)) results[i] = exit.value
-              else fail(exit.cause)
+          : new WorkImpl(Effect.suspend(() => {
+            // the caller gave up between this item's start and its body (a yield of the
+            // worker fiber): it does not run
+            if (failure !== null) {
               settle()
-            })))
+              return Effect.failCause(Cause.interrupt(FiberId.none))
+            }
+            // P3: a body that may suspend runs in a fiber of its own, so that the caller's
+            // interruption can interrupt it and spare the worker
+            return Effect.flatMap(Effect.forkDaemon(effect), (child) => {
+              running.add(child)
+              return Effect.flatMap(child.await, (exit) => {
+                running.delete(child)
+                if (Exit.isSuccess(exit)) results[i] = exit.value
+                else fail(exit.cause)
+                settle()
+                return exit
+              })
+            })
+          }))
       }
       // a synchronous item cannot read its Context: it keeps the fast path unless there is
       // a span or an annotation to apply (Q1a)
@@ -366,9 +382,16 @@ export const runAll = <A, E, R>(
         }
         return Effect.void
       }
+      // P4 for many: the caller's interruption cancels what is pending, interrupts what
+      // runs, and returns once their finalizers have run
       const stop = Effect.suspend(() => {
         if (failure === null) fail(Cause.interrupt(fiber.id()))
-        return settled === queued ? Effect.void : Deferred.await(done)
+        const interrupt = running.size === 0 ? Effect.void : Effect.forEach(
+          Array.from(running),
+          (child) => child.interruptAsFork(FiberId.none),
+          { discard: true }
+        )
+        return Effect.zipRight(interrupt, Effect.suspend(() => settled === queued ? Effect.void : Deferred.await(done)))
       })
       return restore(queueFrom(0)).pipe(
         Effect.onError(() => stop),

@@ -35,7 +35,7 @@ import { bhContext } from "./current.js"
 import { BhWorkBlocked } from "./errors.js"
 import { syncThunkOf } from "./fastpath.js"
 import * as Flags from "./flags.js"
-import { type AnnotationCache, type ContextCache, restoreRefs, wrap } from "./item.js"
+import { type Captured, type RefsCache, restoreRefs, wrap } from "./item.js"
 import * as List from "./list.js"
 import {
   armMaydayTimer,
@@ -93,8 +93,7 @@ export class WorkerImpl extends List.ListNode {
   bhEnd = 0 // W: BH pseudo-worker: platform millis when this round's budget ends (kernel BH_WORKER_JIFFIES)
   rescueWq: PoolWorkqueueImpl["wq"] | null = null // I: the workqueue this worker rescues (rescuers only)
   savedRefs: FiberRefs.FiberRefs | null = null // W: the worker fiber's own FiberRefs while an item runs with its caller's (Q6a)
-  annotationCache: AnnotationCache | null = null // W: item.ts's last log annotations
-  contextCache: ContextCache | null = null // W: item.ts's last merged Context
+  refsCache: RefsCache | null = null // W: item.ts's last item FiberRefs
   durationTags: ReadonlyArray<MetricLabel.MetricLabel> | null = null // W: the running item's histogram attributes, when recorded
   // W: continuations, allocated once per worker so that running an item allocates nothing of ours
   readonly onSuccess: () => Effect.Effect<void>
@@ -333,9 +332,10 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
     }
     startWork(worker, work)
     if (pool.bh) {
-      // BH items run synchronously in the pools' runtime: no recorded context applies (Q6a)
+      // BH items run synchronously in a fiber of their own, with the recorded context (Q6a)
+      const ctx = work.ctx
       work.ctx = null
-      return Effect.matchCauseEffect(runBhItem(worker, work), worker)
+      return Effect.matchCauseEffect(runBhItem(worker, work, ctx), worker)
     }
     // Q6a: what the queue call captured, taken before the body runs (it may queue itself again)
     const ctx = work.ctx
@@ -424,14 +424,14 @@ const recheck = (worker: WorkerImpl): Effect.Effect<void> => {
  * One that suspends on async would hang its CPU's BH pool: it is stopped and
  * reported as a typed defect (`BhWorkBlocked`), and the pool carries on.
  */
-const runBhItem = (worker: WorkerImpl, work: WorkImpl): Effect.Effect<unknown, unknown> =>
+const runBhItem = (worker: WorkerImpl, work: WorkImpl, ctx: Captured | null): Effect.Effect<unknown, unknown> =>
   Effect.suspend(() => {
     const pools = worker.pool.pools
     const previous = bhContext.worker
     bhContext.worker = worker
     let exit: Exit.Exit<unknown, unknown>
     try {
-      exit = Runtime.runSyncExit(pools.runtime)(effectOf(work))
+      exit = Runtime.runSyncExit(pools.runtime)(wrap(worker, work, effectOf(work), ctx, pools.histograms, false))
     } finally {
       bhContext.worker = previous
     }
