@@ -19,7 +19,9 @@ export {
   InvalidPoolOptions,
   BhWorkBlocked,
   InvalidWork,
-  WorkqueueFull
+  WorkqueueFull,
+  FlushTimeout,
+  Straggler
 } from "./internal/errors.js"
 
 import type {
@@ -33,7 +35,8 @@ import type {
   InvalidOperation,
   InvalidPoolOptions,
   InvalidWork,
-  WorkqueueFull
+  WorkqueueFull,
+  FlushTimeout
 } from "./internal/errors.js"
 
 /**
@@ -54,3 +57,4 @@ export type WorkqueueError =
   | InvalidPoolOptions
   | InvalidWork
   | WorkqueueFull
+  | FlushTimeout
