@@ -45,7 +45,8 @@ export default defineConfig({
             { label: "Testing policies", slug: "guides/testing" },
             { label: "The kernel facade", slug: "guides/kernel-facade" },
             { label: "Observability", slug: "guides/observability" },
-            { label: "Shutdown", slug: "guides/shutdown" }
+            { label: "Shutdown", slug: "guides/shutdown" },
+            { label: "Debugging stuck work", slug: "guides/debugging-stuck-work" }
           ]
         },
         { label: "Performance", slug: "performance" },

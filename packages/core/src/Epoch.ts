@@ -192,7 +192,7 @@ export const awaitWithin: {
 export const all = (epochs: Iterable<Epoch>): Epoch => {
   const parts: Array<internal.EpochImpl> = []
   for (const e of epochs) parts.push(impl(e))
-  return internal.all(parts) as unknown as Epoch
+  return internal.all(parts)
 }
 
 /**

@@ -514,15 +514,16 @@ export interface FlushOptions {
 export const flush: {
   (wq: Workqueue): Effect.Effect<void, FlushDeadlock>
   (wq: Workqueue, options: FlushOptions): Effect.Effect<void, FlushDeadlock | FlushTimeout | InvalidDelay>
-} = ((wq: Workqueue, options?: FlushOptions): Effect.Effect<void, FlushDeadlock | FlushTimeout | InvalidDelay> =>
-  Effect.withSpan(
-    // an options object only: `Effect.forEach(wqs, Workqueue.flush)` passes an index
-    typeof options === "object" && options !== null && options.timeout !== undefined
-      ? epochs.flushWithin(impl(wq), options.timeout)
-      : flushWorkqueue(impl(wq)),
-    "Workqueue.flush",
-    spanOptions(wq)
-  )) as never
+} =
+  ((wq: Workqueue, options?: FlushOptions): Effect.Effect<void, FlushDeadlock | FlushTimeout | InvalidDelay> =>
+    Effect.withSpan(
+      // an options object only: `Effect.forEach(wqs, Workqueue.flush)` passes an index
+      typeof options === "object" && options !== null && options.timeout !== undefined
+        ? epochs.flushWithin(impl(wq), options.timeout)
+        : flushWorkqueue(impl(wq)),
+      "Workqueue.flush",
+      spanOptions(wq)
+    )) as never
 
 /**
  * Take an epoch of `wq`: "everything queued on it before now" (the kernel's

@@ -10,8 +10,6 @@ import * as Fiber from "effect/Fiber"
 import { DelayedWork, Epoch, Explanation, Freezer, Work, Workqueue } from "@cmwq/core"
 import { runVirtual, runVirtualSync } from "./helpers.js"
 
-const tagOf = (work: Work.Any) => Effect.map(Work.explain(work), (e) => e._tag)
-
 describe("Work.explain", () => {
   it("never queued, running (and blocked on async), finished", () => {
     const out = runVirtualSync(Effect.gen(function*() {
@@ -164,7 +162,10 @@ describe("flush epochs", () => {
     const out = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("ep", { maxActive: 4 })
       const log: Array<string> = []
-      yield* Workqueue.queue(wq, Work.make(Effect.as(Effect.sleep(10), undefined).pipe(Effect.tap(() => log.push("before")))))
+      yield* Workqueue.queue(
+        wq,
+        Work.make(Effect.as(Effect.sleep(10), undefined).pipe(Effect.tap(() => log.push("before"))))
+      )
       const epoch = yield* Workqueue.mark(wq)
       yield* Workqueue.queue(wq, Work.make(Effect.sleep(50).pipe(Effect.tap(() => log.push("after")))))
       const early = yield* Epoch.poll(epoch)
@@ -248,10 +249,15 @@ describe("flush epochs", () => {
         epochs.push(yield* Workqueue.mark(wq))
       }
       const state = yield* Workqueue.inspect(wq)
-      const fibers = yield* Effect.forEach(epochs, (e, i) =>
-        Effect.fork(Effect.as(Epoch.await(e), [i, 0] as const).pipe(
-          Effect.flatMap(([i]) => Effect.map(Effect.clockWith((c) => c.currentTimeMillis), (t) => [i, t] as const))
-        )))
+      const fibers = yield* Effect.forEach(
+        epochs,
+        (e, i) =>
+          Effect.fork(
+            Effect.as(Epoch.await(e), [i, 0] as const).pipe(
+              Effect.flatMap(([i]) => Effect.map(Effect.clockWith((c) => c.currentTimeMillis), (t) => [i, t] as const))
+            )
+          )
+      )
       const done = yield* Effect.forEach(fibers, Fiber.join)
       return { flushers: state.flushers, done }
     }))

@@ -74,7 +74,12 @@ const workloadArb: fc.Arbitrary<Workload> = fc.integer({ min: 1, max: 2 }).chain
 )
 
 type Event =
-  | { readonly _tag: "start" | "finish" | "queued" | "left" | "enable"; readonly seq: number; readonly t: number; readonly k: number }
+  | {
+    readonly _tag: "start" | "finish" | "queued" | "left" | "enable"
+    readonly seq: number
+    readonly t: number
+    readonly k: number
+  }
   | { readonly _tag: "thaw"; readonly seq: number; readonly t: number }
 
 interface Snapshot {
@@ -125,7 +130,7 @@ const runExplainWorkload = (wl: Workload) => {
           const wq = wqs[w.wq]!
           const queued = w.delay === null
             ? yield* Workqueue.queueOn(wq, wl.wqs[w.wq]!.ordered ? 0 : w.cpu, works[op.work]!)
-            : yield* Workqueue.queueDelayed(wq, works[op.work] as DelayedWork.DelayedWork, w.delay)
+            : yield* Workqueue.queueDelayed(wq, works[op.work] as unknown as DelayedWork.DelayedWork, w.delay)
           if (queued) events.push({ _tag: "queued", seq: ++seq, t, k: op.work })
           break
         }
@@ -168,7 +173,8 @@ const runExplainWorkload = (wl: Workload) => {
 const firstAfter = (events: ReadonlyArray<Event>, seq: number, p: (e: Event) => boolean, before = Infinity) =>
   events.find((e) => e.seq > seq && e.seq < before && p(e))
 
-const isOf = (tag: Event["_tag"], k?: number) => (e: Event) => e._tag === tag && (k === undefined || ("k" in e && e.k === k))
+const isOf = (tag: Event["_tag"], k?: number) => (e: Event) =>
+  e._tag === tag && (k === undefined || ("k" in e && e.k === k))
 
 /** the violated prediction, or null */
 export const checkPredictions = (
@@ -179,7 +185,11 @@ export const checkPredictions = (
     for (const [k, e] of s.explanations.entries()) {
       const start = firstAfter(events, s.seq, isOf("start", k))
       // the prediction is about this pending instance: stop at a cancel or a new queueing of it
-      const reset = firstAfter(events, s.seq, (x) => (x._tag === "left" || x._tag === "queued") && "k" in x && x.k === k)
+      const reset = firstAfter(
+        events,
+        s.seq,
+        (x) => (x._tag === "left" || x._tag === "queued") && "k" in x && x.k === k
+      )
       const next = start !== undefined && (reset === undefined || start.seq < reset.seq) ? start : undefined
       const where = `snapshot at seq ${s.seq} (t=${s.t}): ${e.message}`
       switch (e._tag) {
@@ -189,7 +199,7 @@ export const checkPredictions = (
           const left = firstAfter(
             events,
             s.seq,
-            (x) => (x._tag === "finish" || x._tag === "left") && named.includes(x.k as number),
+            (x) => (x._tag === "finish" || x._tag === "left") && named.includes(x.k),
             next.seq
           )
           if (left === undefined) {
@@ -272,11 +282,6 @@ describe("Work.explain predicts what happens next", () => {
 // Epochs beyond the 16 colors behave as flushers (guarantee 14)
 // -----------------------------------------------------------------------------
 
-type EpochOp =
-  | { readonly _tag: "queue"; readonly at: number; readonly sleep: number; readonly cpu: number }
-  | { readonly _tag: "mark"; readonly at: number; readonly await: boolean }
-  | { readonly _tag: "flush"; readonly at: number }
-
 const epochWorkloadArb = fc.record({
   cpus: fc.integer({ min: 1, max: 2 }),
   maxActive: fc.integer({ min: 1, max: 3 }),
@@ -293,7 +298,11 @@ const epochWorkloadArb = fc.record({
       },
       {
         weight: 4,
-        arbitrary: fc.record({ _tag: fc.constant("mark" as const), at: fc.integer({ min: 0, max: 10 }), await: fc.boolean() })
+        arbitrary: fc.record({
+          _tag: fc.constant("mark" as const),
+          at: fc.integer({ min: 0, max: 10 }),
+          await: fc.boolean()
+        })
       },
       { weight: 1, arbitrary: fc.record({ _tag: fc.constant("flush" as const), at: fc.integer({ min: 0, max: 10 }) }) }
     ),
@@ -387,7 +396,8 @@ export const checkEpochs = (wl: EpochWorkload): string | null => {
   const doneAt = (before: ReadonlyArray<number>, seqDone: number, what: string): string | null => {
     for (const i of before) {
       const f = finished.get(i)
-      if (f === undefined || f > seqDone) return `${what} was done at seq ${seqDone} but item ${i} queued before it finished at ${f}`
+      if (f === undefined || f > seqDone)
+        return `${what} was done at seq ${seqDone} but item ${i} queued before it finished at ${f}`
     }
     return null
   }

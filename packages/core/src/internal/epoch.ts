@@ -67,9 +67,7 @@ export const all = (epochs: Iterable<EpochImpl>): EpochImpl => {
 }
 
 /** the last color a flusher waits for: its own, or (overflowed, no color yet) every color in flight */
-const upToOf = (part: Part): number =>
-  part.flusher.color >= 0 ? part.flusher.color : prevColor(part.wq.workColor)
-
+const upToOf = (part: Part): number => part.flusher.color >= 0 ? part.flusher.color : prevColor(part.wq.workColor)
 
 /** @internal the items an epoch still waits for, each with its explanation */
 export const stragglers = (

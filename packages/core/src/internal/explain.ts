@@ -198,7 +198,7 @@ const round = (ms: number): number => Math.round(ms * 10) / 10
 
 const withMessage = <E extends Omit<Explanation, "message">>(e: E): E & { readonly message: string } => ({
   ...e,
-  message: format(e as never)
+  message: format(e)
 })
 
 /** the pool whose workers may be running `work`: its pwq's while queued, else its last */

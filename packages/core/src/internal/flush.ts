@@ -98,7 +98,12 @@ const workerWaitsFor = (worker: WorkerImpl, caller: WorkerImpl, visited: Set<Wor
 export const prevColor = (color: number): number => (color + WORK_NR_COLORS - 1) % WORK_NR_COLORS
 
 /** @internal does a flush of `wq` up to color `upTo` wait (transitively) for `caller`'s current item? */
-export const flushWaitsFor = (wq: WorkqueueImpl, upTo: number, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean => {
+export const flushWaitsFor = (
+  wq: WorkqueueImpl,
+  upTo: number,
+  caller: WorkerImpl,
+  visited: Set<WorkerImpl>
+): boolean => {
   for (const worker of busyWorkersOf(wq)) {
     if (colorInRange(worker.currentColor, wq.flushColor, upTo) && workerWaitsFor(worker, caller, visited)) return true
   }
@@ -198,7 +203,8 @@ const targetWaitsFor = (target: WaitTarget, caller: WorkerImpl, visited: Set<Wor
 }
 
 /** @internal */
-export const callerName = (caller: WorkerImpl): string => `${workName(caller.currentWork!)} on ${caller.currentPwq!.wq.name}`
+export const callerName = (caller: WorkerImpl): string =>
+  `${workName(caller.currentWork!)} on ${caller.currentPwq!.wq.name}`
 
 /**
  * @internal kernel `check_flush_dependency`: a WQ_MEM_RECLAIM (non-legacy)
