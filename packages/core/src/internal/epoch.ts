@@ -29,6 +29,7 @@ import { findWorkerExecutingWork, type WorkerPoolImpl } from "./pool.js"
 import type { PoolWorkqueueImpl } from "./pwq.js"
 import { colorOf, WORK_PWQ, type WorkImpl } from "./work.js"
 import type { WorkqueueImpl } from "./workqueue.js"
+import { recordWait } from "./lockdep.js"
 
 /** @internal symbol tagging epoch values (public `Epoch.TypeId`) */
 export const EpochTypeId: unique symbol = Symbol.for("@cmwq/core/Epoch")
@@ -107,9 +108,11 @@ const runningColorOf = (work: WorkImpl, wq: WorkqueueImpl): number => {
  */
 export const awaitEpoch = (epoch: EpochImpl, operation = "Epoch.await"): Effect.Effect<void, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
+    if (epoch.parts.length === 0) return Effect.void
+    const caller = epoch.parts[0]!.wq.pools.currentWorker()
+    // an edge even when there is nothing to wait for now (as the kernel's flush takes its lockdep map)
+    for (const part of epoch.parts) recordWait(part.wq.pools, caller, part.wq, operation)
     if (isDone(epoch)) return Effect.void
-    const wq0 = epoch.parts[0]!.wq
-    const caller = wq0.pools.currentWorker()
     if (caller !== null && caller.currentWork !== null) {
       for (const part of epoch.parts) {
         if (part.flusher.done) continue

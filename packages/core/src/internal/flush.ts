@@ -34,6 +34,7 @@ import {
 } from "./work.js"
 import type { WaitTarget, WorkerImpl } from "./worker.js"
 import type { WorkqueueImpl } from "./workqueue.js"
+import { recordWait } from "./lockdep.js"
 
 /** @internal wait for a flusher; interruption leaves it in line, unwaited */
 export const awaitFlusher = (flusher: Flusher): Effect.Effect<void> =>
@@ -249,6 +250,7 @@ export const flushWorkqueue = (wq: WorkqueueImpl): Effect.Effect<void, Errors.Fl
         )
       }
     }
+    recordWait(wq.pools, caller, wq, "flush")
     const flusher = startFlush(wq)
     checkFlushDependency(wq, caller, false)
     if (flusher.done) return Effect.void
@@ -272,6 +274,7 @@ export const drainWorkqueue = (wq: WorkqueueImpl, operation = "drain"): Effect.E
         })
       )
     }
+    recordWait(wq.pools, caller, wq, operation)
     if (wq.nrDrainers++ === 0) wq.flags |= Flags.__WQ_DRAINING
     let tries = 0
     const loop: Effect.Effect<void, Errors.FlushDeadlock> = Effect.flatMap(flushWorkqueue(wq), () => {
@@ -356,6 +359,10 @@ export const startFlushWork = (
     })
   }
   checkFlushDependency(pwq.wq, caller, fromCancel)
+  // kernel __flush_work: the workqueue's lockdep map is taken only for max_active 1 or a rescuer
+  if (pwq.wq.savedMaxActive === 1 || pwq.wq.rescuer !== null) {
+    recordWait(pwq.wq.pools, caller, pwq.wq, fromCancel ? "cancelSync" : "flushWork")
+  }
   const barrier = new BarrierImpl(work)
   // the barrier rides with its target (LINKED) or sits on the runner's list: no kick needed
   insertBarrier(pwq, barrier, work, runner)
