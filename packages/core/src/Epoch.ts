@@ -28,6 +28,14 @@ import * as internal from "./internal/epoch.js"
 import type { FlushDeadlock, FlushTimeout, InvalidDelay, Straggler } from "./internal/errors.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Epoch } from "@cmwq/core"
+ *
+ * declare const u: object
+ * const tagged = Epoch.TypeId in u
+ * ```
+ *
  * @since 0.1.0
  * @category symbols
  */

@@ -230,6 +230,13 @@ export class WorkqueueFull extends Schema.TaggedError<WorkqueueFull>("@cmwq/Work
  * (see the `Explanation` module): what it is doing, or why it has not
  * started.
  *
+ * @example
+ * ```ts
+ * import type { WorkqueueError } from "@cmwq/core"
+ *
+ * const line = (s: typeof WorkqueueError.Straggler.Type) => `${s.workqueue}/${s.work}: ${s.explanation.message}`
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
