@@ -57,7 +57,8 @@ export default defineConfig({
             { label: "Effect services and context in items", slug: "guides/effect-services" },
             { label: "Results and backpressure", slug: "guides/results-and-backpressure" },
             { label: "Observability", slug: "guides/observability" },
-            { label: "Shutdown", slug: "guides/shutdown" }
+            { label: "Shutdown", slug: "guides/shutdown" },
+            { label: "Debugging stuck work", slug: "guides/debugging-stuck-work" }
           ]
         },
         { label: "Performance", slug: "performance" },

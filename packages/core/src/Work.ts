@@ -27,6 +27,8 @@ import type * as Types from "effect/Types"
 import { InvalidWork } from "./internal/errors.js"
 import { WorkImpl, WorkTypeId } from "./internal/work.js"
 import * as internal from "./internal/workApi.js"
+import * as explainInternal from "./internal/explain.js"
+import type { Explanation } from "./Explanation.js"
 import type { FlushDeadlock } from "./WorkqueueError.js"
 
 /**
@@ -489,3 +491,29 @@ export const disableDepth = (work: Any): number => internal.disableDepth(impl(wo
  * @category combinators
  */
 export const flush = (work: Any): Effect.Effect<boolean, FlushDeadlock> => internal.flush(impl(work))
+
+/**
+ * Why is the item not running, or what is it doing? A snapshot of its state
+ * as a typed `Explanation` (never queued, finished, on a timer, on a pool's
+ * worklist and why no worker took it, held by `maxActive` naming the active
+ * items, frozen, behind its predecessors on an ordered workqueue, plugged,
+ * disabled, running on a worker and whether it is blocked on async), with a
+ * plain-English `message`. See the `Explanation` module.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * declare const work: Work.Work
+ * const program = Effect.gen(function*() {
+ *   const why = yield* Work.explain(work)
+ *   yield* Effect.log(why.message)
+ *   if (why._tag === "MaxActive") yield* Effect.log(`waiting for ${why.active.join(", ")}`)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const explain = (work: Any): Effect.Effect<Explanation> => Effect.sync(() => explainInternal.explain(impl(work)))

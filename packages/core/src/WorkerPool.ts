@@ -166,6 +166,14 @@ export interface Options {
   readonly watchdogThreshold?: Duration.DurationInput | undefined
   /** kernel workqueue.power_efficient: POWER_EFFICIENT workqueues become unbound (default false) */
   readonly powerEfficient?: boolean | undefined
+  /**
+   * lockdep-style dependency checking: record "an item of workqueue A waits for
+   * workqueue B" (flush, drain, epoch await, `run`, and `Work.flush` /
+   * `cancelSync` where the kernel annotates them) and report the first cycle as
+   * a `DependencyCycle` event and a warning, even if no deadlock happened
+   * (default false; `@cmwq/testing`'s Simulation turns it on)
+   */
+  readonly dependencyChecks?: boolean | undefined
   /** kernel workqueue.default_affinity_scope: how unbound workqueues with scope "default" split their pools (default "cache") */
   readonly defaultAffinityScope?: "cpu" | "smt" | "cache" | "numa" | "system" | undefined
   /**

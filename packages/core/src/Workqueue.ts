@@ -37,6 +37,10 @@ import { poolsImpl } from "./internal/pools.js"
 import type { DelayedWorkImpl, WorkImpl } from "./internal/work.js"
 import * as results from "./internal/results.js"
 import * as internal from "./internal/workqueue.js"
+import * as epochs from "./internal/epoch.js"
+import * as explainInternal from "./internal/explain.js"
+import type { Epoch } from "./Epoch.js"
+import type { WorkqueueExplanation } from "./Explanation.js"
 import type { DelayedWork } from "./DelayedWork.js"
 import type { FlushColor } from "./FlushColor.js"
 import type { Work } from "./Work.js"
@@ -44,6 +48,7 @@ import type { WorkerPools } from "./WorkerPool.js"
 import type {
   DrainTimeout,
   FlushDeadlock,
+  FlushTimeout,
   InvalidCpu,
   InvalidDelay,
   InvalidFlags,
@@ -726,13 +731,51 @@ export const modDelayedOn: DelayerOn = delayerOn(true)
 // -----------------------------------------------------------------------------
 
 /**
+ * Options of `flush`.
+ *
+ * @example
+ * ```ts
+ * import type { Workqueue } from "@cmwq/core"
+ *
+ * const options: Workqueue.FlushOptions = { timeout: "5 seconds" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FlushOptions {
+  /**
+   * give up after this long (on the pools' clock) with `FlushTimeout`,
+   * which lists the items still pending or running, each explained
+   */
+  readonly timeout: Duration.DurationInput
+}
+
+/**
  * Wait until every item queued on `wq` before this call has finished
  * (kernel `flush_workqueue`). Items queued afterwards are not waited for, so
  * a steady stream of new items never holds a flush up. Concurrent flushes
  * each get exactly that guarantee and return in the order they were called.
  *
  * Fails with `FlushDeadlock` when called from one of the items it would wait
- * for (an item flushing its own workqueue).
+ * for (an item flushing its own workqueue). With `{ timeout }`, fails with
+ * `FlushTimeout` when the items are not done in time; its `stragglers` say
+ * what each of them is doing or waiting for (see `Work.explain`). It is
+ * `Epoch.awaitWithin(mark(wq), timeout)`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * declare const wq: Workqueue.Workqueue
+ * const program = Effect.gen(function*() {
+ *   yield* Workqueue.flush(wq)
+ *   yield* Workqueue.flush(wq, { timeout: "1 second" }).pipe(
+ *     Effect.catchTag("FlushTimeout", (e) => Effect.logWarning(e.message))
+ *   )
+ * })
+ * ```
  *
  * @example
  * ```ts
@@ -749,8 +792,69 @@ export const modDelayedOn: DelayerOn = delayerOn(true)
  * @since 0.1.0
  * @category combinators
  */
-export const flush = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> =>
-  Effect.withSpan(flushWorkqueue(impl(wq)), "Workqueue.flush", spanOptions(wq))
+export const flush: {
+  (wq: Workqueue): Effect.Effect<void, FlushDeadlock>
+  (wq: Workqueue, options: FlushOptions): Effect.Effect<void, FlushDeadlock | FlushTimeout | InvalidDelay>
+} =
+  ((wq: Workqueue, options?: FlushOptions): Effect.Effect<void, FlushDeadlock | FlushTimeout | InvalidDelay> =>
+    Effect.withSpan(
+      // an options object only: `Effect.forEach(wqs, Workqueue.flush)` passes an index
+      typeof options === "object" && options !== null && options.timeout !== undefined
+        ? epochs.flushWithin(impl(wq), options.timeout)
+        : flushWorkqueue(impl(wq)),
+      "Workqueue.flush",
+      spanOptions(wq)
+    )) as never
+
+/**
+ * Take an epoch of `wq`: "everything queued on it before now" (the kernel's
+ * flush color, as a value). It does what `flush` does first and returns at
+ * once; await it later with `Epoch.await`, poll it with `Epoch.poll`, give it
+ * a deadline with `Epoch.awaitWithin`, combine it with `Epoch.all`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Epoch, Work, Workqueue } from "@cmwq/core"
+ *
+ * declare const wq: Workqueue.Workqueue
+ * const program = Effect.gen(function*() {
+ *   yield* Workqueue.queue(wq, Work.make(Effect.log("before")))
+ *   const epoch = yield* Workqueue.mark(wq)
+ *   yield* Workqueue.queue(wq, Work.make(Effect.log("after: not waited for")))
+ *   yield* Epoch.await(epoch)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const mark = (wq: Workqueue): Effect.Effect<Epoch> =>
+  Effect.sync(() => epochs.mark(impl(wq)) as unknown as Epoch)
+
+/**
+ * Sum the workqueue up: every item queued or running on it with its
+ * explanation (`Work.explain`), the count per state, and the items that are
+ * stuck (frozen, plugged, or on a pool whose worker creation keeps failing).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * declare const wq: Workqueue.Workqueue
+ * const program = Effect.gen(function*() {
+ *   const summary = yield* Workqueue.explain(wq)
+ *   yield* Effect.log(summary.message)
+ *   for (const item of summary.stuck) yield* Effect.logWarning(item.message)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const explain = (wq: Workqueue): Effect.Effect<WorkqueueExplanation> =>
+  Effect.sync(() => explainInternal.explainWorkqueue(impl(wq)))
 
 /** flush, drain and destroy are spans (cheap: they are rare) */
 const spanOptions = (wq: Workqueue) => ({

@@ -22,6 +22,8 @@ export {
   WorkqueueFull,
   PolicyMisbehaved,
   DrainTimeout,
+  FlushTimeout,
+  FlushStraggler,
   Straggler
 } from "./internal/errors.js"
 
@@ -37,7 +39,8 @@ import type {
   InvalidPoolOptions,
   InvalidWork,
   WorkqueueFull,
-  DrainTimeout
+  DrainTimeout,
+  FlushTimeout
 } from "./internal/errors.js"
 
 /**
@@ -59,3 +62,4 @@ export type WorkqueueError =
   | InvalidWork
   | WorkqueueFull
   | DrainTimeout
+  | FlushTimeout

@@ -15,6 +15,22 @@
 export * as DelayedWork from "./DelayedWork.js"
 
 /**
+ * Flush epochs: "everything queued before now" as a value (`Workqueue.mark`),
+ * to await, poll, await with a deadline, or combine.
+ *
+ * @since 0.1.0
+ */
+export * as Epoch from "./Epoch.js"
+
+/**
+ * Explanations: why a work item is not running, as a typed value and a
+ * sentence (`Work.explain`, `Workqueue.explain`).
+ *
+ * @since 0.1.0
+ */
+export * as Explanation from "./Explanation.js"
+
+/**
  * Flush colors: the 4-bit tag that lets `flush` wait for exactly the items
  * queued before it.
  *

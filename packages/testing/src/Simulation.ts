@@ -258,6 +258,8 @@ export const runDetailed = (
           fairnessBudget: 0,
           cpuIntensiveThreshold: 0,
           watchdogThreshold: 0,
+          // lockdep-style dependency checking is always on under simulation
+          dependencyChecks: true,
           ...(options.policy !== undefined ? { policy: options.policy } : {})
         })),
         Logger.withMinimumLogLevel(LogLevel.None),

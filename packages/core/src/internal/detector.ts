@@ -59,13 +59,18 @@ class BlockingDetector extends Supervisor.AbstractSupervisor<void> {
   readonly value = Effect.void
   override onResume(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
     const worker = workersByFiber.get(fiber)
-    if (worker !== undefined && (worker.sleeping || worker.offCpu)) workerRunning(worker)
+    if (worker === undefined) return
+    worker.blockedAt = -1
+    if (worker.sleeping || worker.offCpu) workerRunning(worker)
   }
   override onSuspend(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
     const worker = workersByFiber.get(fiber)
     if (worker === undefined || worker.nonBlocking > 0) return
-    if (isBlocked(fiber)) workerSleeping(worker)
-    else if (worker.currentWork !== null) workerTick(worker)
+    if (isBlocked(fiber)) {
+      // for `Work.explain` (unbound and CPU-intensive workers never count as sleeping)
+      if (worker.currentWork !== null) worker.blockedAt = worker.pool.pools.platform.now()
+      workerSleeping(worker)
+    } else if (worker.currentWork !== null) workerTick(worker)
   }
 }
 

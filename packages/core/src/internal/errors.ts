@@ -5,6 +5,7 @@
  * public API: their JSDoc is the reference.
  */
 import * as Schema from "effect/Schema"
+import type { Explanation } from "./explain.js"
 
 /**
  * `maxActive` was negative, fractional or above `WQ_MAX_ACTIVE` (2048). The
@@ -430,5 +431,72 @@ export class WorkqueueFull extends Schema.TaggedError<WorkqueueFull>("@cmwq/Work
 ) {
   override get message(): string {
     return `workqueue ${this.workqueue} is full: ${this.maxPending} items pending (maxPending); the item was not queued`
+  }
+}
+
+/**
+ * One item a timed-out flush was still waiting for, with its explanation
+ * (see the `Explanation` module): what it is doing, or why it has not
+ * started.
+ *
+ * @example
+ * ```ts
+ * import type { WorkqueueError } from "@cmwq/core"
+ *
+ * const line = (s: typeof WorkqueueError.FlushStraggler.Type) => `${s.workqueue}/${s.work}: ${s.explanation.message}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const FlushStraggler = Schema.Struct({
+  workqueue: Schema.String,
+  work: Schema.String,
+  explanation: Schema.declare(
+    (u: unknown): u is Explanation =>
+      typeof u === "object" && u !== null && typeof (u as { _tag?: unknown })._tag === "string" &&
+      typeof (u as { message?: unknown }).message === "string",
+    { identifier: "Explanation" }
+  )
+})
+
+/**
+ * A flush with a deadline (`Workqueue.flush(wq, { timeout })`,
+ * `Epoch.awaitWithin`) did not complete in time. `stragglers` lists every
+ * item of the epoch still queued or running when the deadline passed, each
+ * with its explanation. The flush itself stays in line (a later flush of the
+ * same workqueue still waits for the same items); only this wait gave up.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * declare const wq: Workqueue.Workqueue
+ * const program = Workqueue.flush(wq, { timeout: "5 seconds" }).pipe(
+ *   Effect.catchTag("FlushTimeout", (e) =>
+ *     Effect.forEach(e.stragglers, (s) => Effect.logWarning(s.explanation.message)))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class FlushTimeout extends Schema.TaggedError<FlushTimeout>("@cmwq/FlushTimeout")(
+  "FlushTimeout",
+  {
+    operation: Schema.String,
+    workqueues: Schema.Array(Schema.String),
+    timeoutMs: Schema.Number,
+    stragglers: Schema.Array(FlushStraggler)
+  }
+) {
+  override get message(): string {
+    const n = this.stragglers.length
+    const head = `${this.operation}(${this.workqueues.join(", ")}) did not complete within ${this.timeoutMs} ms`
+    if (n === 0) return `${head}: nothing of its epoch is queued or running any more (it completes at once)`
+    return `${head}: ${n} item${n === 1 ? "" : "s"} still pending or running: ${
+      this.stragglers.map((s) => s.explanation.message).join("; ")
+    }`
   }
 }

@@ -45,6 +45,16 @@ export type PoolEvent = Data.TaggedEnum<{
     readonly flusher: string
     readonly target: string
   }
+  /**
+   * lockdep-style dependency checking (the `dependencyChecks` option): items of
+   * each workqueue of `chain` have waited for the next one (`operations[i]` is how
+   * `chain[i]` waited for `chain[i + 1]`), closing a cycle: with the wrong timing
+   * they can deadlock, even if this run did not. Reported once per cycle.
+   */
+  DependencyCycle: {
+    readonly chain: ReadonlyArray<string>
+    readonly operations: ReadonlyArray<string>
+  }
   /** destroy found a workqueue still busy after draining and leaked it, as the kernel does */
   DestroyBusy: {
     readonly workqueue: string

@@ -34,9 +34,10 @@ import {
 } from "./work.js"
 import type { WaitTarget, WorkerImpl } from "./worker.js"
 import type { WorkqueueImpl } from "./workqueue.js"
+import { recordWait } from "./lockdep.js"
 
 /** @internal wait for a flusher; interruption leaves it in line, unwaited */
-const awaitFlusher = (flusher: Flusher): Effect.Effect<void> =>
+export const awaitFlusher = (flusher: Flusher): Effect.Effect<void> =>
   flusher.done ? Effect.void : Effect.async<void>((resume) => {
     if (flusher.done) return resume(Effect.void)
     flusher.resume = () => resume(Effect.void)
@@ -46,7 +47,7 @@ const awaitFlusher = (flusher: Flusher): Effect.Effect<void> =>
   })
 
 /** @internal mark `worker` as blocked in `target` while `effect` runs (for deadlock detection) */
-const waitingOn = <A, E>(
+export const waitingOn = <A, E>(
   worker: WorkerImpl | null,
   target: WaitTarget,
   effect: Effect.Effect<A, E>
@@ -66,8 +67,8 @@ const waitingOn = <A, E>(
 // Deadlock detection
 // -----------------------------------------------------------------------------
 
-/** true iff `color` lies in the ring range from `from` to `to`, inclusive */
-const colorInRange = (color: number, from: number, to: number): boolean =>
+/** @internal true iff `color` lies in the ring range from `from` to `to`, inclusive */
+export const colorInRange = (color: number, from: number, to: number): boolean =>
   from <= to ? color >= from && color <= to : color >= from || color <= to
 
 const busyWorkersOf = (wq: WorkqueueImpl): Array<WorkerImpl> => {
@@ -94,11 +95,16 @@ const workerWaitsFor = (worker: WorkerImpl, caller: WorkerImpl, visited: Set<Wor
   return worker.waitingOn !== null && targetWaitsFor(worker.waitingOn, caller, visited)
 }
 
-/** the color before `color` on the ring */
-const prevColor = (color: number): number => (color + WORK_NR_COLORS - 1) % WORK_NR_COLORS
+/** @internal the color before `color` on the ring */
+export const prevColor = (color: number): number => (color + WORK_NR_COLORS - 1) % WORK_NR_COLORS
 
-/** does a flush of `wq` up to color `upTo` wait (transitively) for `caller`'s current item? */
-const flushWaitsFor = (wq: WorkqueueImpl, upTo: number, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean => {
+/** @internal does a flush of `wq` up to color `upTo` wait (transitively) for `caller`'s current item? */
+export const flushWaitsFor = (
+  wq: WorkqueueImpl,
+  upTo: number,
+  caller: WorkerImpl,
+  visited: Set<WorkerImpl>
+): boolean => {
   for (const worker of busyWorkersOf(wq)) {
     if (colorInRange(worker.currentColor, wq.flushColor, upTo) && workerWaitsFor(worker, caller, visited)) return true
   }
@@ -197,7 +203,9 @@ const targetWaitsFor = (target: WaitTarget, caller: WorkerImpl, visited: Set<Wor
   return flushWaitsFor(target.wq, upTo, caller, visited)
 }
 
-const callerName = (caller: WorkerImpl): string => `${workName(caller.currentWork!)} on ${caller.currentPwq!.wq.name}`
+/** @internal */
+export const callerName = (caller: WorkerImpl): string =>
+  `${workName(caller.currentWork!)} on ${caller.currentPwq!.wq.name}`
 
 /**
  * @internal kernel `check_flush_dependency`: a WQ_MEM_RECLAIM (non-legacy)
@@ -242,6 +250,7 @@ export const flushWorkqueue = (wq: WorkqueueImpl): Effect.Effect<void, Errors.Fl
         )
       }
     }
+    recordWait(wq.pools, caller, wq, "flush")
     const flusher = startFlush(wq)
     checkFlushDependency(wq, caller, false)
     if (flusher.done) return Effect.void
@@ -265,6 +274,7 @@ export const drainWorkqueue = (wq: WorkqueueImpl, operation = "drain"): Effect.E
         })
       )
     }
+    recordWait(wq.pools, caller, wq, operation)
     if (wq.nrDrainers++ === 0) wq.flags |= Flags.__WQ_DRAINING
     let tries = 0
     const loop: Effect.Effect<void, Errors.FlushDeadlock> = Effect.flatMap(flushWorkqueue(wq), () => {
@@ -349,6 +359,10 @@ export const startFlushWork = (
     })
   }
   checkFlushDependency(pwq.wq, caller, fromCancel)
+  // kernel __flush_work: the workqueue's lockdep map is taken only for max_active 1 or a rescuer
+  if (pwq.wq.savedMaxActive === 1 || pwq.wq.rescuer !== null) {
+    recordWait(pwq.wq.pools, caller, pwq.wq, fromCancel ? "cancelSync" : "flushWork")
+  }
   const barrier = new BarrierImpl(work)
   // the barrier rides with its target (LINKED) or sits on the runner's list: no kick needed
   insertBarrier(pwq, barrier, work, runner)

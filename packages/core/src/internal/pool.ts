@@ -54,6 +54,7 @@ export class WorkerPoolImpl {
   maydayTimer: { readonly cancel: () => void } | null = null // P: kernel mayday_timer
   progress = 0 // P: bumped whenever the pool makes progress (the watchdog samples it)
   refcnt = 1 // P: unbound pools are shared by attributes and released at 0
+  createFailingSince = -1 // P: clock millis of the first failed worker creation in a row, -1 if the last one succeeded
   readonly policy: PolicyImpl // I
 
   constructor(

@@ -60,6 +60,8 @@ export interface PoolsConfig {
   readonly watchdogThresholdMs: number
   readonly fairnessBudgetMs: number
   readonly powerEfficient: boolean
+  /** lockdep-style dependency checking (lockdep.ts) */
+  readonly dependencyChecks: boolean
   readonly bhRestarts: number
   readonly bhBudgetMs: number
   readonly defaultAffinityScope: "cpu" | "smt" | "cache" | "numa" | "system"
@@ -471,6 +473,7 @@ export const resolveConfig = (options: Options): PoolsConfig => {
     watchdogThresholdMs: ms(options.watchdogThreshold, C.WATCHDOG_THRESH_MS),
     fairnessBudgetMs: ms(options.fairnessBudget, C.FAIRNESS_BUDGET_MS),
     powerEfficient: options.powerEfficient ?? false,
+    dependencyChecks: options.dependencyChecks ?? false,
     bhRestarts: C.BH_WORKER_RESTARTS,
     bhBudgetMs: C.BH_WORKER_MS,
     // kernel workqueue.default_affinity_scope (cache up to v7.0)

@@ -31,6 +31,7 @@ import { queueWorkOn, refusalError } from "./queue.js"
 import { WorkImpl } from "./work.js"
 import type { WorkerImpl } from "./worker.js"
 import type { WorkqueueImpl } from "./workqueue.js"
+import { recordWait } from "./lockdep.js"
 
 type Refused = Errors.WorkqueueDestroyed | Errors.WorkqueueDraining
 
@@ -243,6 +244,7 @@ export const run = <A, E, R>(
   Effect.uninterruptibleMask((restore) =>
     Effect.withFiberRuntime((fiber) => {
       let shot: OneShot<A, E> | null = null
+      recordWait(wq.pools, wq.pools.workerOf(fiber), wq, "run")
       const queued = makeOneShot(wq, "Workqueue.run", effect, options, fiber).pipe(
         Effect.tap((s) => {
           shot = s

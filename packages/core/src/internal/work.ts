@@ -117,8 +117,8 @@ export interface WorkLink {
 const names = new WeakMap<WorkImpl, string>()
 
 /**
- * @internal a work item (kernel `work_struct`): six fields (two list links,
- * data, link, ctx, effect); the TypeId lives on the prototype
+ * @internal a work item (kernel `work_struct`): seven fields (two list links,
+ * data, link, ctx, finishedAt, effect); the TypeId lives on the prototype
  */
 export class WorkImpl extends List.ListNode {
   declare readonly [WorkTypeId]: WorkTypeId
@@ -128,6 +128,8 @@ export class WorkImpl extends List.ListNode {
   link: WorkLink | null = null
   /** P: what the successful queue call captured for the run it causes (Q1a), taken at Q6a */
   ctx: Captured | null = null
+  /** P: platform millis when its last run finished (-1: never), for `Work.explain` */
+  finishedAt = -1
   constructor(
     /**
      * I: what the item runs: an Effect, or a synchronous function (`Work.sync`,

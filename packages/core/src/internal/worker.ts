@@ -79,8 +79,9 @@ export class WorkerImpl extends List.ListNode {
   currentData = 0 // P: its data word when it started (color, INACTIVE)
   currentColor = -1 // P: its flush color, -1 when idle
   currentAt = 0 // W: platform millis when it last started running: the item's start or its last wakeup (CPU time, CPU-hog detection)
-  startedAt = 0 // W: platform millis when the current item started (its run time, stragglers)
+  startedAt = 0 // W: platform millis when the current item started (its run time, stragglers, `Work.explain`)
   offCpu = false // W: the current item is blocked on async; its CPU time is stopped (every pool kind, not only CM)
+  blockedAt = -1 // W: platform millis when its fiber last blocked on async, -1 while not blocked (set by the detector)
   readonly scheduled = List.makeList() // P: items assigned to this worker, run front to back
   lastActive = 0 // P: clock millis when it last went idle
   woken = false // P: a wakeup is pending (set by kickPool, consumed by the worker)
@@ -164,6 +165,9 @@ const maybeCreateWorker = (pool: WorkerPoolImpl): Effect.Effect<void> =>
     const pools = pool.pools
     armMaydayTimer(pool, pools.config.maydayInitialTimeoutMs)
     const attempt: Effect.Effect<void> = Effect.flatMap(pools.factory(pool), (ok) => {
+      // for `Work.explain`: since when creation has been failing (-1: it is not)
+      if (ok) pool.createFailingSince = -1
+      else if (pool.createFailingSince < 0) pool.createFailingSince = pools.clockNow()
       if (ok || !needToCreateWorker(pool)) return Effect.void
       return Effect.flatMap(pools.sleep(pools.config.createCooldownMs), () =>
         needToCreateWorker(pool) ? attempt : Effect.void)
@@ -250,6 +254,7 @@ export const finishWork = (worker: WorkerImpl, now: number = worker.pool.pools.p
   pwq.wq.running--
   clearFlags(worker, Flags.WORKER_CPU_INTENSIVE)
   work.data -= WORK_RUNNING_ONE
+  work.finishedAt = now
   worker.currentWork = null
   worker.currentPwq = null
   worker.currentColor = -1
