@@ -17,3 +17,10 @@ export * as EventLoopMonitor from "./EventLoopMonitor.js"
  * @since 0.1.0
  */
 export * as Monitor from "./Monitor.js"
+
+/**
+ * Logical CPUs on worker threads, running Schema-typed tasks.
+ *
+ * @since 0.1.0
+ */
+export * as NodeThreads from "./NodeThreads.js"
