@@ -272,6 +272,23 @@ export interface RunHandle extends internal.RunHandle {}
 export type WireResult = internal.WireResult
 
 /**
+ * The result of a task interrupted before its handler started (a serving
+ * side that drops a task on an interrupt request replies with it).
+ *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * const reply = (result: Task.WireResult) => result
+ * reply(Task.interruptedResult)
+ * ```
+ *
+ * @since 0.1.0
+ * @category transport
+ */
+export const interruptedResult: WireResult = internal.interruptedResult
+
+/**
  * A transport: sends a request to a CPU, resumes with the task's result (its
  * success, its typed failure, or a `TaskError`). Implementations encode with
  * `encodeRequest`, serve with `serve`, and decode with `decodeResult`.

@@ -149,10 +149,26 @@ export const TaskHandlersTag: Context.Tag<RegistryImpl<unknown>, RegistryImpl<un
 // the wire contract
 // -----------------------------------------------------------------------------
 
-/** @internal what a serving side returns for one task: the encoded Exit, or a transport error */
+/**
+ * @internal what a serving side returns for one task: the Exit encoded with
+ * the request's schemas, or a serving-side TaskError encoded with its own
+ * schema. Plain data either way (structured clone and JSON carry it).
+ */
 export type WireResult =
   | { readonly ok: true; readonly exit: unknown }
-  | { readonly ok: false; readonly error: TaskHandlerMissing | TaskCodecError }
+  | { readonly ok: false; readonly error: unknown }
+
+const ServeError = Schema.Union(TaskHandlerMissing, TaskCodecError)
+const encodeServeError = Schema.encodeSync(ServeError)
+const decodeServeError = Schema.decodeUnknownSync(ServeError)
+const failWire = (error: TaskHandlerMissing | TaskCodecError): WireResult => ({ ok: false, error: encodeServeError(error) })
+
+const interruptedExit = Schema.encodeSync(Schema.Exit({ success: Schema.Never, failure: Schema.Never, defect: Schema.Defect }))(
+  Exit.interrupt(FiberId.none)
+)
+
+/** @internal the result of a task interrupted before its handler started */
+export const interruptedResult: WireResult = { ok: true, exit: interruptedExit }
 
 /** @internal cached codecs per request class */
 interface Codec {
@@ -191,8 +207,8 @@ export const encodeRequest = (request: AnyRequest): unknown => {
 
 /** @internal decode a wire result into the task's Exit */
 export const decodeResult = <A, E>(request: AnyRequest, wire: WireResult): Exit.Exit<A, E | TaskError> => {
-  if (!wire.ok) return Exit.fail(wire.error)
   try {
+    if (!wire.ok) return Exit.fail(decodeServeError(wire.error))
     return codecOf(request).decodeExit(wire.exit) as Exit.Exit<A, E>
   } catch (e) {
     return Exit.fail(new TaskCodecError({ task: request._tag, stage: "decode-result", reason: reasonOf(e) }))
@@ -213,16 +229,14 @@ export const serve = <R>(
   const h = registry.byTag.get(tag)
   if (h === undefined) {
     return Effect.sync(() =>
-      reply({ ok: false, error: new TaskHandlerMissing({ task: tag, known: Array.from(registry.byTag.keys()) }) })
+      reply(failWire(new TaskHandlerMissing({ task: tag, known: Array.from(registry.byTag.keys()) })))
     )
   }
   let request: AnyRequest
   try {
     request = registry.decoders.get(tag)!(payload)
   } catch (e) {
-    return Effect.sync(() =>
-      reply({ ok: false, error: new TaskCodecError({ task: tag, stage: "decode-request", reason: reasonOf(e) }) })
-    )
+    return Effect.sync(() => reply(failWire(new TaskCodecError({ task: tag, stage: "decode-request", reason: reasonOf(e) }))))
   }
   return Effect.asVoid(Effect.exit(Effect.onExit(Effect.suspend(() => h.handle(request)), (exit) =>
     Effect.sync(() => {
@@ -230,7 +244,7 @@ export const serve = <R>(
       try {
         encoded = codecOf(request).encodeExit(exit)
       } catch (e) {
-        reply({ ok: false, error: new TaskCodecError({ task: tag, stage: "encode-result", reason: reasonOf(e) }) })
+        reply(failWire(new TaskCodecError({ task: tag, stage: "encode-result", reason: reasonOf(e) })))
         return
       }
       reply({ ok: true, exit: encoded })

@@ -91,6 +91,7 @@ const main = async (): Promise<void> => {
       const body = Effect.withFiberRuntime<void, never, WorkerPool.WorkerPools | Task.Transport>((fiber) => {
         entry.fiber = fiber
         started.push(id)
+        schedule()
         return Task.serve(registry as Task.Registry<WorkerPool.WorkerPools | Task.Transport>, tag, payload, reply(id, entry))
       })
       ;(entry as { work: Work.Work }).work = Work.make(Effect.provide(body, context), { name: tag })

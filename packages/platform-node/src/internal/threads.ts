@@ -7,7 +7,8 @@
  * - an entry is in `inflight` of exactly one thread from dispatch until its
  *   result, its thread's loss, or its caller's interruption;
  * - an entry whose thread is lost is resent to the replacement unless the
- *   thread had reported it started (then it fails with `TaskCpuLost`);
+ *   thread had reported it started, or it was already resent once (then it
+ *   fails with `TaskCpuLost`);
  * - the outbox is flushed once per event-loop turn (`setImmediate`): every
  *   task dispatched in one turn travels in one message.
  *
@@ -46,6 +47,8 @@ interface Entry {
   readonly flags: number
   resume: ((exit: Exit.Exit<unknown, unknown>) => void) | null
   started: boolean
+  /** P: how many threads it was sent to */
+  attempts: number
   thread: ThreadCpu
 }
 
@@ -107,6 +110,8 @@ class ThreadCpu {
   }
 
   send(entry: Entry): void {
+    entry.thread = this
+    entry.attempts++
     this.inflight.set(entry.id, entry)
     this.outbox.push(entry.id, entry.request._tag, entry.payload, entry.flags)
     if (!this.scheduled) {
@@ -152,7 +157,9 @@ class ThreadCpu {
     const lost: Array<string> = []
     const resend: Array<Entry> = []
     for (const entry of this.inflight.values()) {
-      if (entry.started || !replace) {
+      // started, or lost twice unacknowledged (a task that kills its thread before
+      // its start is reported must not kill every replacement)
+      if (entry.started || !replace || entry.attempts >= 2) {
         lost.push(entry.request._tag)
         const resume = entry.resume
         entry.resume = null
@@ -223,6 +230,7 @@ export class ThreadTransport implements Task.Transport {
         flags: (target.highpri ? 1 : 0) | (target.cpuIntensive ? 2 : 0),
         resume,
         started: false,
+        attempts: 0,
         thread
       }
       thread.send(entry)
