@@ -125,7 +125,7 @@ export type Failure<Req> = internal.Failure<Req>
  * @since 0.1.0
  * @category models
  */
-export interface Handler<R> extends internal.Handler<R> {}
+export type Handler<R> = internal.Handler<R>
 
 /**
  * The handlers of a module every CPU loads. `R` is what the handlers need:
@@ -186,8 +186,7 @@ export const handler: <Req extends Request, R = never>(
  * @since 0.1.0
  * @category constructors
  */
-export const registry = <R>(...handlers: ReadonlyArray<Handler<R>>): Registry<R> =>
-  new internal.RegistryImpl(handlers) as unknown as Registry<R>
+export const registry = <R>(...handlers: ReadonlyArray<Handler<R>>): Registry<R> => new internal.RegistryImpl(handlers)
 
 /**
  * Is `u` a registry?
@@ -211,10 +210,11 @@ export const isRegistry = (u: unknown): u is Registry<unknown> =>
  * @since 0.1.0
  * @category tags
  */
-export const TaskHandlers: Context.Tag<Registry<unknown>, Registry<unknown>> = internal.TaskHandlersTag as unknown as Context.Tag<
-  Registry<unknown>,
-  Registry<unknown>
->
+export const TaskHandlers: Context.Tag<Registry<unknown>, Registry<unknown>> = internal
+  .TaskHandlersTag as unknown as Context.Tag<
+    Registry<unknown>,
+    Registry<unknown>
+  >
 
 /**
  * Provide handlers as the `TaskHandlers` service.
@@ -251,7 +251,7 @@ export const handlers = <R>(...hs: ReadonlyArray<Handler<R> | Registry<R>>): Lay
  * @since 0.1.0
  * @category models
  */
-export interface Target extends internal.Target {}
+export type Target = internal.Target
 
 /**
  * One run of a task: the transport sets `interrupt` while the task is in
@@ -260,7 +260,7 @@ export interface Target extends internal.Target {}
  * @since 0.1.0
  * @category models
  */
-export interface RunHandle extends internal.RunHandle {}
+export type RunHandle = internal.RunHandle
 
 /**
  * What a serving side returns for one task: its `Exit` encoded with the
@@ -341,7 +341,7 @@ export const TaskTransport: Context.Tag<Transport, Transport> = internal.TaskTra
  * @category layers
  */
 export const layerInProcess: Layer.Layer<Transport, never, Registry<unknown>> = internal
-  .layerInProcess as unknown as Layer.Layer<Transport, never, Registry<unknown>>
+  .layerInProcess
 
 /**
  * A task item: a `Work` that runs one request.

@@ -149,7 +149,8 @@ describe("Task (in-process transport)", () => {
       const wq = yield* Workqueue.alloc("tasks")
       const seen = yield* Deferred.make<number>()
       const w = Work.make(
-        Effect.flatMap(WorkerPool.currentWorker, (info) => Deferred.succeed(seen, info._tag === "Some" ? info.value.cpu : -2))
+        Effect.flatMap(WorkerPool.currentWorker, (info) =>
+          Deferred.succeed(seen, info._tag === "Some" ? info.value.cpu : -2))
       )
       yield* Workqueue.queueOn(wq, 1, w)
       expect(yield* Deferred.await(seen)).toBe(1)

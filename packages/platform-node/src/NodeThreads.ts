@@ -61,7 +61,7 @@ export class InvalidThreadsOptions extends Schema.TaggedError<InvalidThreadsOpti
  * @since 0.1.0
  * @category models
  */
-export interface Exit extends ThreadExit {}
+export type Exit = ThreadExit
 
 /**
  * Options of `layer`.
@@ -143,7 +143,10 @@ export class NodeThreads extends Context.Tag("@cmwq/platform-node/NodeThreads")<
  */
 export const layer = (
   options: Options
-): Layer.Layer<WorkerPool.WorkerPools | Task.Transport | NodeThreads, InvalidThreadsOptions | WorkqueueError.InvalidPoolOptions> => {
+): Layer.Layer<
+  WorkerPool.WorkerPools | Task.Transport | NodeThreads,
+  InvalidThreadsOptions | WorkqueueError.InvalidPoolOptions
+> => {
   const transportLayer = Layer.scopedContext(Effect.gen(function*() {
     const threads = options.threads ?? availableParallelism()
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {

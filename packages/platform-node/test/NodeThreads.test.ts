@@ -1,4 +1,5 @@
 import { expect, layer } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
@@ -22,7 +23,7 @@ const live = NodeThreads.layer({
 })
 
 const elapsed = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.map(Effect.timed(self), ([d, a]) => [Number(d.value._tag === "Millis" ? d.value.millis : Number(d.value.nanos) / 1e6), a] as const)
+  Effect.map(Effect.timed(self), ([d, a]) => [Duration.toMillis(d), a] as const)
 
 layer(live, { timeout: "60 seconds", excludeTestServices: true })("NodeThreads (2 threads)", (it) => {
   it.effect("typed success and failure cross the threads through the schemas", () =>
@@ -31,7 +32,7 @@ layer(live, { timeout: "60 seconds", excludeTestServices: true })("NodeThreads (
       expect(yield* Task.run(wq, new Add({ a: 40, b: 2 }))).toBe(42)
       const boom = yield* Effect.flip(Task.run(wq, new Divide({ a: 1, b: 0 })))
       expect(boom).toBeInstanceOf(Boom)
-      expect(boom.why).toBe("division by zero")
+      expect((boom as Boom).why).toBe("division by zero")
       const missing = yield* Effect.flip(Task.run(wq, new NotRegistered()))
       expect(missing._tag).toBe("TaskHandlerMissing")
       const bad = new Add({ a: 1, b: 2 }, { disableValidation: true })
@@ -94,8 +95,10 @@ layer(live, { timeout: "60 seconds", excludeTestServices: true })("NodeThreads (
       expect(done.every(Exit.isSuccess)).toBe(true)
       expect(ms).toBeGreaterThanOrEqual(195) // the second run waited for the first
       // flush of the workqueue waits for every queued task
-      const more = yield* Effect.forEach([1, 2, 3], () => Task.make(new Sleep({ ms: 50 }), { onExit: (e) => done.push(e) }))
-      for (const w of more) yield* Workqueue.queue(wq, w)
+      const more = yield* Effect.forEach([1, 2, 3], () =>
+        Task.make(new Sleep({ ms: 50 }), { onExit: (e) => done.push(e) }))
+      for (const w of more)
+        yield* Workqueue.queue(wq, w)
       yield* Workqueue.flush(wq)
       expect(done.length).toBe(5)
     }).pipe(Effect.scoped))
@@ -117,28 +120,32 @@ layer(live, { timeout: "60 seconds", excludeTestServices: true })("NodeThreads (
       expect((yield* Workqueue.stats(wq)).failed).toBe(0) // a cancel is not a failure
     }).pipe(Effect.scoped))
 
-  it.effect("a crashed thread is reported and replaced; its running task fails naming it; pending ones still run", () =>
-    Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("crash", { maxActive: 2 })
-      const crash = Effect.fork(Task.runOn(wq, 1, new Crash({ ms: 50 })))
-      const crashing = yield* crash
-      yield* Effect.sleep(5)
-      // queued behind it on the same CPU: one in flight with it, the rest pending on this side
-      const others = yield* Effect.fork(Effect.forEach(
-        Array.from({ length: 5 }, (_, i) => new Add({ a: i, b: 1 })),
-        (t) => Task.runOn(wq, 1, t),
-        { concurrency: "unbounded" }
-      ))
-      const error = yield* Effect.flip(crashing.await.pipe(Effect.flatten))
-      expect(error._tag).toBe("TaskCpuLost")
-      expect((error as Task.TaskCpuLost).task).toBe("Crash")
-      expect((error as Task.TaskCpuLost).cpu).toBe(1)
-      expect(yield* others.await.pipe(Effect.flatten)).toEqual([1, 2, 3, 4, 5])
-      expect(exits.length).toBe(1)
-      expect(exits[0]!.cpu).toBe(1)
-      expect(exits[0]!.lost).toEqual(["Crash"])
-      expect(exits[0]!.replaced).toBe(true)
-      // the replacement serves the CPU
-      expect(yield* Task.runOn(wq, 1, new Add({ a: 1, b: 1 }))).toBe(2)
-    }).pipe(Effect.scoped), { timeout: 30_000 })
+  it.effect(
+    "a crashed thread is reported and replaced; its running task fails naming it; pending ones still run",
+    () =>
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("crash", { maxActive: 2 })
+        const crash = Effect.fork(Task.runOn(wq, 1, new Crash({ ms: 50 })))
+        const crashing = yield* crash
+        yield* Effect.sleep(5)
+        // queued behind it on the same CPU: one in flight with it, the rest pending on this side
+        const others = yield* Effect.fork(Effect.forEach(
+          Array.from({ length: 5 }, (_, i) => new Add({ a: i, b: 1 })),
+          (t) => Task.runOn(wq, 1, t),
+          { concurrency: "unbounded" }
+        ))
+        const error = yield* Effect.flip(crashing.await.pipe(Effect.flatten))
+        expect(error._tag).toBe("TaskCpuLost")
+        expect((error as Task.TaskCpuLost).task).toBe("Crash")
+        expect((error as Task.TaskCpuLost).cpu).toBe(1)
+        expect(yield* others.await.pipe(Effect.flatten)).toEqual([1, 2, 3, 4, 5])
+        expect(exits.length).toBe(1)
+        expect(exits[0]!.cpu).toBe(1)
+        expect(exits[0]!.lost).toEqual(["Crash"])
+        expect(exits[0]!.replaced).toBe(true)
+        // the replacement serves the CPU
+        expect(yield* Task.runOn(wq, 1, new Add({ a: 1, b: 1 }))).toBe(2)
+      }).pipe(Effect.scoped),
+    { timeout: 30_000 }
+  )
 })

@@ -61,7 +61,11 @@ export class TaskHandlerMissing extends Schema.TaggedError<TaskHandlerMissing>("
  */
 export class TaskCodecError extends Schema.TaggedError<TaskCodecError>("@cmwq/TaskCodecError")(
   "TaskCodecError",
-  { task: Schema.String, stage: Schema.Literal("encode-request", "decode-request", "encode-result", "decode-result"), reason: Schema.String }
+  {
+    task: Schema.String,
+    stage: Schema.Literal("encode-request", "decode-request", "encode-result", "decode-result"),
+    reason: Schema.String
+  }
 ) {
   override get message(): string {
     return `task ${this.task}: ${this.stage} failed: ${this.reason}`
@@ -161,9 +165,14 @@ export type WireResult =
 const ServeError = Schema.Union(TaskHandlerMissing, TaskCodecError)
 const encodeServeError = Schema.encodeSync(ServeError)
 const decodeServeError = Schema.decodeUnknownSync(ServeError)
-const failWire = (error: TaskHandlerMissing | TaskCodecError): WireResult => ({ ok: false, error: encodeServeError(error) })
+const failWire = (error: TaskHandlerMissing | TaskCodecError): WireResult => ({
+  ok: false,
+  error: encodeServeError(error)
+})
 
-const interruptedExit = Schema.encodeSync(Schema.Exit({ success: Schema.Never, failure: Schema.Never, defect: Schema.Defect }))(
+const interruptedExit = Schema.encodeSync(
+  Schema.Exit({ success: Schema.Never, failure: Schema.Never, defect: Schema.Defect })
+)(
   Exit.interrupt(FiberId.none)
 )
 
@@ -183,7 +192,10 @@ const codecOf = (request: AnyRequest): Codec => {
   const ctor = request.constructor
   let codec = codecs.get(ctor)
   if (codec === undefined) {
-    const exitSchema = Schema.exitSchema(request as Schema.TaggedRequest.Any) as unknown as Schema.Schema<Exit.Exit<unknown, unknown>, unknown>
+    const exitSchema = Schema.exitSchema(request as Schema.TaggedRequest.Any) as unknown as Schema.Schema<
+      Exit.Exit<unknown, unknown>,
+      unknown
+    >
     codec = {
       encodeRequest: Schema.encodeSync(Schema.serializableSchema(request) as Schema.Schema<AnyRequest, unknown>),
       encodeExit: Schema.encodeSync(exitSchema),
@@ -236,7 +248,9 @@ export const serve = <R>(
   try {
     request = registry.decoders.get(tag)!(payload)
   } catch (e) {
-    return Effect.sync(() => reply(failWire(new TaskCodecError({ task: tag, stage: "decode-request", reason: reasonOf(e) }))))
+    return Effect.sync(() =>
+      reply(failWire(new TaskCodecError({ task: tag, stage: "decode-request", reason: reasonOf(e) })))
+    )
   }
   return Effect.asVoid(Effect.exit(Effect.onExit(Effect.suspend(() => h.handle(request)), (exit) =>
     Effect.sync(() => {
@@ -326,8 +340,11 @@ export class TaskWorkImpl extends WorkImpl implements RunHandle {
         if (this.onExit !== undefined) this.onExit(exit)
       })
     ))
-    this.effect = Effect.catchAllCause(body, (cause) =>
-      this.delivered || (this.cancelling && Cause.isInterruptedOnly(cause)) ? Effect.void : Effect.failCause(cause))
+    this.effect = Effect.catchAllCause(
+      body,
+      (cause) =>
+        this.delivered || (this.cancelling && Cause.isInterruptedOnly(cause)) ? Effect.void : Effect.failCause(cause)
+    )
   }
 }
 
@@ -336,7 +353,10 @@ Object.defineProperty(TaskWorkImpl.prototype, TaskWorkTypeId, { value: TaskWorkT
 /** @internal */
 export const make = (
   request: AnyRequest,
-  options?: { readonly name?: string | undefined; readonly onExit?: ((exit: Exit.Exit<unknown, unknown>) => void) | undefined }
+  options?: {
+    readonly name?: string | undefined
+    readonly onExit?: ((exit: Exit.Exit<unknown, unknown>) => void) | undefined
+  }
 ): Effect.Effect<TaskWorkImpl, never, TransportImpl> =>
   Effect.map(TaskTransportTag, (transport) => new TaskWorkImpl(request, transport, options?.onExit, options?.name))
 
@@ -362,10 +382,16 @@ export const run = (
   Effect.flatMap(TaskTransportTag, (transport) => {
     let resume: ((exit: Exit.Exit<unknown, unknown>) => void) | null = null
     let result: Exit.Exit<unknown, unknown> | null = null
-    const work = new TaskWorkImpl(request, transport, (exit) => {
-      if (resume !== null) resume(exit)
-      else result = exit
-    }, undefined, true)
+    const work = new TaskWorkImpl(
+      request,
+      transport,
+      (exit) => {
+        if (resume !== null) resume(exit)
+        else result = exit
+      },
+      undefined,
+      true
+    )
     const queued: Effect.Effect<boolean, Errors.WorkqueueDestroyed | Errors.WorkqueueDraining | Errors.InvalidCpu> =
       cpu === undefined ? queueInternal(wq, -1, work) : queueOnInternal(wq, cpu, work)
     return Effect.zipRight(
@@ -404,9 +430,12 @@ export const makeInProcess = <R>(
         return Effect.fail(e as TaskCodecError)
       }
       let wire: WireResult | null = null
-      const served = Effect.provide(serve(registry, request._tag, payload, (r) => {
-        wire = r
-      }), context.value)
+      const served = Effect.provide(
+        serve(registry, request._tag, payload, (r) => {
+          wire = r
+        }),
+        context.value
+      )
       return Effect.flatMap(Effect.fork(served), (fiber) => {
         handle.interrupt = () => {
           fiber.unsafeInterruptAsFork(FiberId.none)

@@ -92,7 +92,12 @@ const main = async (): Promise<void> => {
         entry.fiber = fiber
         started.push(id)
         schedule()
-        return Task.serve(registry as Task.Registry<WorkerPool.WorkerPools | Task.Transport>, tag, payload, reply(id, entry))
+        return Task.serve(
+          registry as Task.Registry<WorkerPool.WorkerPools | Task.Transport>,
+          tag,
+          payload,
+          reply(id, entry)
+        )
       })
       ;(entry as { work: Work.Work }).work = Work.make(Effect.provide(body, context), { name: tag })
       entries.set(id, entry)
@@ -128,7 +133,7 @@ const main = async (): Promise<void> => {
     Layer.provide(Task.handlers(registry)),
     Layer.provideMerge(WorkerPool.layer({ ...data.pools, cpus: 1 }))
   )
-  Effect.runFork(program.pipe(Effect.scoped, Effect.provide(live)) as Effect.Effect<never, unknown>)
+  Effect.runFork(program.pipe(Effect.scoped, Effect.provide(live)))
 }
 
 main().catch((e: unknown) => {

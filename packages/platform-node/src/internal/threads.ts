@@ -209,7 +209,11 @@ export class ThreadTransport implements Task.Transport {
     return best ?? cpus[0]!
   }
 
-  readonly run = (request: Task.Request, target: Task.Target, handle: Task.RunHandle): Effect.Effect<unknown, unknown> =>
+  readonly run = (
+    request: Task.Request,
+    target: Task.Target,
+    handle: Task.RunHandle
+  ): Effect.Effect<unknown, unknown> =>
     Effect.async<unknown, unknown>((resume) => {
       let payload: unknown
       try {
