@@ -23,6 +23,7 @@ import * as memory from "./cases/memory.js"
 import * as perfWq from "./cases/perf-wq.js"
 import * as throughputAwait from "./cases/throughput-await.js"
 import * as throughputSync from "./cases/throughput-sync.js"
+import * as threads from "./cases/threads.js"
 import { type CaseOptions, type CaseResult, gc, markdownTable, now, progress, type Row, rowsTable, type Table } from "./lib.js"
 
 const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => Promise<CaseResult>]> = [
@@ -30,7 +31,8 @@ const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => P
   [2, "throughput, items that await once", throughputAwait.run],
   [3, "blocking mix", blockingMix.run],
   [4, "memory per pending item", memory.run],
-  [5, "perf-wq (the 2010 cmwq announcement's load generator) beside a CPU-bound foreground job", perfWq.run]
+  [5, "perf-wq (the 2010 cmwq announcement's load generator) beside a CPU-bound foreground job", perfWq.run],
+  [6, "tasks on worker threads (Piscina, tinypool, raw and batched postMessage, one thread)", threads.run]
 ]
 
 /** --quick: a contender whose measured run takes longer than this is measured once (see lib.compare) */
