@@ -389,6 +389,49 @@ export const make = <Req extends Request>(
   internal.make(request, options as never) as unknown as Effect.Effect<TaskWork<Req>, never, Transport>
 
 /**
+ * A synchronous task-item constructor bound to the current transport: for
+ * making many items in a loop without running an Effect per item.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Task, Workqueue } from "@cmwq/core"
+ *
+ * class Add extends Schema.TaggedRequest<Add>()("Add", {
+ *   payload: { a: Schema.Number, b: Schema.Number },
+ *   success: Schema.Number,
+ *   failure: Schema.Never
+ * }) {}
+ *
+ * const queueMany = (wq: Workqueue.Workqueue) =>
+ *   Effect.gen(function*() {
+ *     const make = yield* Task.maker
+ *     for (let i = 0; i < 1000; i++) Workqueue.unsafeQueue(wq, make(new Add({ a: i, b: 1 })))
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const maker: Effect.Effect<
+  <Req extends Request>(
+    request: Req,
+    options?: {
+      readonly name?: string | undefined
+      readonly onExit?: ((exit: Exit.Exit<Success<Req>, Failure<Req> | TaskError>) => void) | undefined
+    }
+  ) => TaskWork<Req>,
+  never,
+  Transport
+> = Effect.map(
+  internal.TaskTransportTag,
+  (transport) => (request, options) =>
+    new internal.TaskWorkImpl(request, transport, options?.onExit as never, options?.name) as unknown as TaskWork<
+      typeof request
+    >
+)
+
+/**
  * Is `u` a task item?
  *
  * @example

@@ -30,6 +30,7 @@ import * as Schema from "effect/Schema"
 import { currentFiber, workerOf } from "./current.js"
 import * as Flags from "./flags.js"
 import { WorkImpl } from "./work.js"
+import type { WorkerImpl } from "./worker.js"
 import { queue as queueInternal, queueOn as queueOnInternal, type WorkqueueImpl } from "./workqueue.js"
 import type * as Errors from "./errors.js"
 
@@ -296,21 +297,53 @@ export const TaskTransportTag: Context.Tag<TransportImpl, TransportImpl> = Conte
 
 const outside: Target = { cpu: 0, cpus: [0], highpri: false, cpuIntensive: false }
 
+/** targets per pool, [plain, CPU-intensive]: dispatch allocates none */
+const targets = new WeakMap<object, readonly [Target, Target]>()
+
 /** @internal the target of the running worker (CPU 0 outside workers) */
 export const currentTarget = (): Target => {
   const fiber = currentFiber()
   const worker = fiber === undefined ? undefined : workerOf(fiber)
-  if (worker === undefined) return outside
+  return worker === undefined ? outside : targetOf(worker)
+}
+
+const targetOf = (worker: WorkerImpl): Target => {
   const pool = worker.pool
+  let pair = targets.get(pool)
+  if (pair === undefined) {
+    const cpus = pool.cpu >= 0 ? [pool.cpu] : pool.cpumask
+    pair = [
+      { cpu: pool.cpu, cpus, highpri: pool.highpri, cpuIntensive: false },
+      { cpu: pool.cpu, cpus, highpri: pool.highpri, cpuIntensive: true }
+    ]
+    targets.set(pool, pair)
+  }
   const wq = worker.currentPwq?.wq
-  const cpuIntensive = wq !== undefined && (wq.flags & Flags.WQ_CPU_INTENSIVE) !== 0
-  return pool.cpu >= 0
-    ? { cpu: pool.cpu, cpus: [pool.cpu], highpri: pool.highpri, cpuIntensive }
-    : { cpu: -1, cpus: pool.cpumask, highpri: pool.highpri, cpuIntensive }
+  return pair[wq !== undefined && (wq.flags & Flags.WQ_CPU_INTENSIVE) !== 0 ? 1 : 0]
 }
 
 /** @internal symbol tagging task items */
 export const TaskWorkTypeId: unique symbol = Symbol.for("@cmwq/core/TaskWork")
+
+/** a run's end: record the Exit, hand it on, and decide what the item itself reports */
+const finish = (work: TaskWorkImpl, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void, unknown> => {
+  work.interrupt = null
+  work.last = exit
+  if (work.onExit !== undefined) work.onExit(exit)
+  if (Exit.isSuccess(exit) || work.delivered) return Effect.void
+  return work.cancelling && Cause.isInterruptedOnly(exit.cause) ? Effect.void : exit
+}
+
+/**
+ * The body every task item shares (one Effect for all of them: an item costs
+ * no Effect allocation). The running worker's current item is the task.
+ */
+const taskBody: Effect.Effect<void, unknown> = Effect.withFiberRuntime((fiber) => {
+  const worker = workerOf(fiber)!
+  const work = worker.currentWork as TaskWorkImpl
+  work.cancelling = false
+  return Effect.flatMap(Effect.exit(work.transport.run(work.request, targetOf(worker), work)), (exit) => finish(work, exit))
+})
 
 /** @internal a task item */
 export class TaskWorkImpl extends WorkImpl implements RunHandle {
@@ -329,22 +362,10 @@ export class TaskWorkImpl extends WorkImpl implements RunHandle {
     /** I: the result goes to a waiting caller (`run`), so the item itself never fails */
     readonly delivered = false
   ) {
-    super(Effect.void, name ?? request._tag)
-    const body = Effect.suspend(() => {
-      this.cancelling = false
-      return transport.run(request, currentTarget(), this)
-    }).pipe(Effect.onExit((exit) =>
-      Effect.sync(() => {
-        this.interrupt = null
-        this.last = exit
-        if (this.onExit !== undefined) this.onExit(exit)
-      })
-    ))
-    this.effect = Effect.catchAllCause(
-      body,
-      (cause) =>
-        this.delivered || (this.cancelling && Cause.isInterruptedOnly(cause)) ? Effect.void : Effect.failCause(cause)
-    )
+    super(taskBody, name)
+  }
+  override get name(): string | undefined {
+    return super.name ?? this.request._tag
   }
 }
 

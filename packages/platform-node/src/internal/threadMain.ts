@@ -6,8 +6,9 @@
  * awaits I/O, the thread starts the next one.
  *
  * Protocol (all plain data, batched per event-loop turn on both sides):
- * - in:  `{ k: "run", b: [id, tag, payload, flags, ...] }`, `{ k: "int", id }`
- * - out: `{ k: "done", b: [id, WireResult, ...], s: [started ids] }`
+ * - in:  JSON of `[id, tag, payload, flags, ...]`, or `{ k: "int", id }`
+ * - out: JSON of `[[id, WireResult, ...], [started ids]]`, `{ k: "ready" }`,
+ *   `{ k: "fatal", reason }`
  *
  * `flags`: bit 0 HIGHPRI, bit 1 CPU_INTENSIVE.
  *
@@ -17,7 +18,8 @@ import { parentPort, workerData } from "node:worker_threads"
 import { pathToFileURL } from "node:url"
 import { Task, Work, WorkerPool, Workqueue } from "@cmwq/core"
 import * as Effect from "effect/Effect"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 
@@ -29,6 +31,10 @@ interface Data {
 }
 
 interface Entry {
+  readonly id: number
+  readonly tag: string
+  readonly payload: unknown
+  reply: (result: Task.WireResult) => void
   readonly work: Work.Work
   fiber: Fiber.RuntimeFiber<unknown, unknown> | null
   interrupted: boolean
@@ -56,7 +62,7 @@ const main = async (): Promise<void> => {
       const e = entries.get(id)
       return e !== undefined && !e.done
     })
-    port.postMessage({ k: "done", b: done, s })
+    port.postMessage(JSON.stringify([done, s]))
     done = []
     started = []
   }
@@ -79,34 +85,44 @@ const main = async (): Promise<void> => {
       })
     ] as const
 
-    const reply = (id: number, entry: Entry) => (result: Task.WireResult): void => {
+    const reply = (entry: Entry) => (result: Task.WireResult): void => {
       entry.done = true
-      entries.delete(id)
-      done.push(id, result)
+      entries.delete(entry.id)
+      done.push(entry.id, result)
       schedule()
     }
 
-    const queueOne = (id: number, tag: string, payload: unknown, flags: number): void => {
-      const entry: Entry = { work: undefined as unknown as Work.Work, fiber: null, interrupted: false, done: false }
-      const body = Effect.withFiberRuntime<void, never, WorkerPool.WorkerPools | Task.Transport>((fiber) => {
-        entry.fiber = fiber
-        started.push(id)
+    // one body for every task (no Effect is built per task): the running item names its entry
+    const byWork = new WeakMap<Work.Work, Entry>()
+    const body = Effect.provide(
+      Effect.flatMap(Work.current, (current) => {
+        const entry = current._tag === "Some" ? byWork.get(current.value) : undefined
+        if (entry === undefined) return Effect.void
+        entry.fiber = Option.getOrNull(Fiber.getCurrentFiber())
+        started.push(entry.id)
         schedule()
         return Task.serve(
           registry as Task.Registry<WorkerPool.WorkerPools | Task.Transport>,
-          tag,
-          payload,
-          reply(id, entry)
+          entry.tag,
+          entry.payload,
+          entry.reply
         )
-      })
-      ;(entry as { work: Work.Work }).work = Work.make(Effect.provide(body, context), { name: tag })
+      }),
+      context
+    )
+
+    const queueOne = (id: number, tag: string, payload: unknown, flags: number): void => {
+      const work = Work.make(body, { name: tag })
+      const entry: Entry = { id, tag, payload, work, fiber: null, interrupted: false, done: false, reply: null! }
+      entry.reply = reply(entry)
+      byWork.set(work, entry)
       entries.set(id, entry)
-      Workqueue.unsafeQueue(wqs[flags & 3]!, entry.work)
+      Workqueue.unsafeQueue(wqs[flags & 3]!, work)
     }
 
-    port.on("message", (msg: { k: string; b?: Array<unknown>; id?: number }) => {
-      if (msg.k === "run") {
-        const b = msg.b!
+    port.on("message", (msg: string | { k: string; id?: number }) => {
+      if (typeof msg === "string") {
+        const b = JSON.parse(msg) as Array<unknown>
         for (let i = 0; i < b.length; i += 4) {
           queueOne(b[i] as number, b[i + 1] as string, b[i + 2], b[i + 3] as number)
         }
@@ -117,7 +133,7 @@ const main = async (): Promise<void> => {
         if (entry.fiber === null) {
           // not started: drop it from the thread's queue and report the interruption
           Effect.runSync(Work.cancel(entry.work))
-          reply(msg.id!, entry)(Task.interruptedResult)
+          entry.reply(Task.interruptedResult)
         } else {
           // running on a worker fiber of this thread's pools: interrupt it there
           // (the reply is the serve's onExit finalizer; the pool replaces the worker)
