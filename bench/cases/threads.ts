@@ -3,7 +3,7 @@
  *
  * Contenders, all on `THREADS` threads (the machine's cores):
  * - cmwq: `NodeThreads.layer` (Schema-typed `Task` items on an UNBOUND
- *   workqueue, max_active 2048; each thread runs its own pools; batched
+ *   workqueue, max_active 512; each thread runs its own pools; batched
  *   `postMessage`, one message per event-loop turn each way);
  * - Piscina and tinypool (`pool.run(task)` for every task at once);
  * - raw `worker_threads`, one `postMessage` per task, round robin;
@@ -26,7 +26,19 @@ import { Task, Workqueue } from "@cmwq/core"
 import { NodeThreads } from "@cmwq/platform-node"
 import { Piscina } from "piscina"
 import { Tinypool } from "tinypool"
-import { type CaseOptions, type CaseResult, compare, fmt, med, now, progress, row, type Row, startEld, type Table } from "../lib.js"
+import {
+  type CaseOptions,
+  type CaseResult,
+  compare,
+  fmt,
+  med,
+  now,
+  progress,
+  row,
+  type Row,
+  startEld,
+  type Table
+} from "../lib.js"
 import { Add, Burn, BurnAwait } from "./threads/tasks.js"
 // @ts-expect-error plain JavaScript, shared with the peers' workers
 import { burn as burnJs, runTaskAsync as runTaskAsyncJs } from "./threads/work.mjs"
@@ -65,6 +77,9 @@ const measure = (runner: Runner, spec: Spec) => async (): Promise<M> => {
 // contenders
 // -----------------------------------------------------------------------------
 
+/** in-flight tasks of the cmwq contender (each holds a sleeping queueing-side worker) */
+const MAX_ACTIVE = 512
+
 /** every contender's submit loop hands the event loop back after this many tasks */
 const CHUNK = 1024
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -76,11 +91,16 @@ const cmwq = async () => {
     )
   )
   // a workqueue that lives as long as the runtime (its scope is never closed: the runtime's disposal ends it)
-  const wq = await runtime.runPromise(Effect.flatMap(Scope.make(), (scope) =>
-    Workqueue.alloc("bench_tasks", { flags: ["UNBOUND"], maxActive: Workqueue.WQ_MAX_ACTIVE }).pipe(
-      Scope.extend(scope),
-      Effect.orDie
-    )))
+  const wq = await runtime.runPromise(
+    Effect.flatMap(
+      Scope.make(),
+      (scope) =>
+        Workqueue.alloc("bench_tasks", { flags: ["UNBOUND"], maxActive: MAX_ACTIVE }).pipe(
+          Scope.extend(scope),
+          Effect.orDie
+        )
+    )
+  )
   const run: Runner = (spec) =>
     runtime.runPromise(Effect.gen(function*() {
       const done = yield* Deferred.make<void>()
@@ -107,7 +127,7 @@ const cmwq = async () => {
   return { run, close: () => runtime.dispose() }
 }
 
-const piscina = async (concurrentTasksPerWorker: number) => {
+const piscina = (concurrentTasksPerWorker: number) => {
   const pool = new Piscina({
     filename: workUrl.href,
     minThreads: THREADS,
@@ -116,7 +136,7 @@ const piscina = async (concurrentTasksPerWorker: number) => {
     idleTimeout: 60_000
   })
   const run: Runner = async (spec) => {
-    const all: Array<Promise<unknown>> = new Array(spec.n)
+    const all = new Array<Promise<unknown>>(spec.n)
     for (let i = 0; i < spec.n; i++) {
       if (i % CHUNK === CHUNK - 1) await turn()
       all[i] = pool.run({ k: spec.k, a: spec.k === 0 ? i : spec.a, b: spec.b })
@@ -126,10 +146,10 @@ const piscina = async (concurrentTasksPerWorker: number) => {
   return { run, close: () => pool.destroy() }
 }
 
-const tinypool = async () => {
+const tinypool = () => {
   const pool = new Tinypool({ filename: workUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 })
   const run: Runner = async (spec) => {
-    const all: Array<Promise<unknown>> = new Array(spec.n)
+    const all = new Array<Promise<unknown>>(spec.n)
     for (let i = 0; i < spec.n; i++) {
       if (i % CHUNK === CHUNK - 1) await turn()
       all[i] = pool.run({ k: spec.k, a: spec.k === 0 ? i : spec.a, b: spec.b })
@@ -139,7 +159,7 @@ const tinypool = async () => {
   return { run, close: () => pool.destroy() }
 }
 
-const rawThreads = async (script: "raw.mjs" | "batched.mjs") => {
+const rawThreads = (script: "raw.mjs" | "batched.mjs") => {
   const workers = Array.from({ length: THREADS }, () => new Worker(new URL(`./threads/${script}`, import.meta.url)))
   let onReply: (count: number) => void = () => {}
   for (const w of workers) {
@@ -174,7 +194,7 @@ const rawThreads = async (script: "raw.mjs" | "batched.mjs") => {
   return { run, close: () => Promise.all(workers.map((w) => w.terminate())) }
 }
 
-const oneThread = async () => {
+const oneThread = () => {
   let sink = 0
   const run: Runner = async (spec) => {
     if (spec.k === 0) {
@@ -182,13 +202,13 @@ const oneThread = async () => {
     } else if (spec.k === 1) {
       for (let i = 0; i < spec.n; i++) sink += burn(spec.a)
     } else {
-      const all: Array<Promise<number>> = new Array(spec.n)
+      const all = new Array<Promise<number>>(spec.n)
       for (let i = 0; i < spec.n; i++) all[i] = runTaskAsync(2, spec.a, spec.b)
       await Promise.all(all)
     }
     if (sink === -1) throw new Error("unreachable")
   }
-  return { run, close: async () => {} }
+  return { run, close: () => Promise.resolve() }
 }
 
 // -----------------------------------------------------------------------------
@@ -197,7 +217,9 @@ const oneThread = async () => {
 
 interface Setup {
   readonly name: string
-  readonly make: () => Promise<{ readonly run: Runner; readonly close: () => Promise<unknown> }>
+  readonly make: () =>
+    | Promise<{ readonly run: Runner; readonly close: () => Promise<unknown> }>
+    | { readonly run: Runner; readonly close: () => Promise<unknown> }
 }
 
 const PISCINA = "piscina 5.3.2"
@@ -207,9 +229,9 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const q = options.quick
   const rows: Array<Row> = []
   const tables: Array<Table> = []
-  const tiny: Spec = { k: 0, n: q ? 20_000 : 100_000, a: 0, b: 1 }
+  const tiny: Spec = { k: 0, n: q ? 10_000 : 100_000, a: 0, b: 1 }
   const cpu: Spec = { k: 1, n: q ? 100 : 500, a: 2, b: 0 }
-  const io: Spec = { k: 2, n: q ? 200 : 1000, a: 1, b: 5 }
+  const io: Spec = { k: 2, n: q ? 100 : 1000, a: 1, b: 5 }
   const sweep = q ? [8] : [2, 4, 8, 16, 64]
 
   const setups: Array<Setup> = [
@@ -242,7 +264,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     results[key] = await compare(
       `case 6 ${key}`,
       contenders.map((c) => ({ name: c.name, run: measure(c.run, spec) })),
-      options
+      q ? { ...options, reps: 2 } : options
     )
   }
   await Promise.all(live.map((c) => c.close()))
@@ -289,7 +311,9 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     rows,
     tables,
     notes: [
-      `Case 6: ${THREADS} threads for every pool contender; Piscina and tinypool with minThreads = maxThreads = ${THREADS}. Piscina's best setting for the awaiting row: ${best.name} (${fmt(best.ms)} ms). cmwq runs Schema-typed Task items (request and Exit encoded and decoded with their schemas) on an UNBOUND workqueue with max_active 2048; the batched postMessage contender is the transport alone (no schema, no scheduling).`
+      `Case 6: ${THREADS} threads for every pool contender; Piscina and tinypool with minThreads = maxThreads = ${THREADS}. Piscina's best setting for the awaiting row: ${best.name} (${
+        fmt(best.ms)
+      } ms). cmwq runs Schema-typed Task items (request and Exit encoded and decoded with their schemas) on an UNBOUND workqueue with max_active ${MAX_ACTIVE}; the batched postMessage contender is the transport alone (no schema, no scheduling).`
     ]
   }
 }

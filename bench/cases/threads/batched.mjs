@@ -1,3 +1,4 @@
+/* global setImmediate */
 // batched worker_threads: a message carries many tasks as a flat array
 // [id, k, a, b, ...]; results go back as [id, r, ...], one message per
 // event-loop turn (the transport's limit: what no per-task protocol can beat)

@@ -31,6 +31,9 @@ export class BurnAwait extends Schema.TaggedRequest<BurnAwait>()("BurnAwait", {
 export const handlers = Task.registry(
   Task.handler(Add, ({ a, b }) => Effect.succeed(a + b)),
   Task.handler(Burn, ({ ms }) => Effect.sync(() => burnMs(ms))),
-  Task.handler(BurnAwait, ({ awaitMs, burnMs: ms }) =>
-    Effect.sync(() => burnMs(ms)).pipe(Effect.zipRight(Effect.sleep(awaitMs)), Effect.as(0)))
+  Task.handler(
+    BurnAwait,
+    ({ awaitMs, burnMs: ms }) =>
+      Effect.sync(() => burnMs(ms)).pipe(Effect.zipRight(Effect.sleep(awaitMs)), Effect.as(0))
+  )
 )

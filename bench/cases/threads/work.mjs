@@ -1,3 +1,4 @@
+/* global performance, setTimeout */
 // The work every contender of bench case 6 runs, in plain JavaScript (loaded
 // by Piscina, tinypool and the raw worker_threads contenders).
 // kind 0: a + b; kind 1: burn `a` ms; kind 2: burn `a` ms, then await `b` ms.

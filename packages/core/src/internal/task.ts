@@ -342,7 +342,10 @@ const taskBody: Effect.Effect<void, unknown> = Effect.withFiberRuntime((fiber) =
   const worker = workerOf(fiber)!
   const work = worker.currentWork as TaskWorkImpl
   work.cancelling = false
-  return Effect.flatMap(Effect.exit(work.transport.run(work.request, targetOf(worker), work)), (exit) => finish(work, exit))
+  return Effect.flatMap(
+    Effect.exit(work.transport.run(work.request, targetOf(worker), work)),
+    (exit) => finish(work, exit)
+  )
 })
 
 /** @internal a task item */

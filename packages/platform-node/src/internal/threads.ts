@@ -59,6 +59,11 @@ const entryUrl = (): URL => {
   return new URL(self.endsWith(".ts") ? "./threadMain.ts" : "./threadMain.js", self)
 }
 
+/** CMWQ_THREADS_DEBUG=1: print the message and task counts at exit (how well batching works) */
+const DEBUG = process.env["CMWQ_THREADS_DEBUG"] === "1"
+const stats = { sent: 0, sentTasks: 0, recv: 0, recvTasks: 0 }
+if (DEBUG) process.on("exit", () => process.stderr.write(`cmwq threads transport: ${JSON.stringify(stats)}\n`))
+
 /** @internal one CPU thread */
 class ThreadCpu {
   worker!: Worker
@@ -98,9 +103,12 @@ class ThreadCpu {
     worker.on("message", (msg: string | { k: string; reason?: string }) => {
       if (typeof msg === "string") {
         const parsed = JSON.parse(msg) as [Array<unknown>, Array<number>]
+        if (DEBUG) {
+          stats.recv++
+          stats.recvTasks += parsed[0].length / 2
+        }
         this.onDone(parsed[0], parsed[1])
-      }
-      else if (msg.k === "ready") this.ready = true
+      } else if (msg.k === "ready") this.ready = true
       else if (msg.k === "fatal") this.fatal = msg.reason ?? "fatal"
     })
     let reason = "exited"
@@ -131,6 +139,10 @@ class ThreadCpu {
     const b = this.outbox
     this.outbox = []
     this.worker.postMessage(JSON.stringify(b))
+    if (DEBUG) {
+      stats.sent++
+      stats.sentTasks += b.length / 4
+    }
   }
 
   onDone(b: Array<unknown>, s: Array<number>): void {
