@@ -77,12 +77,12 @@ export const median = (xs: ReadonlyArray<number>): number => {
   if (xs.length === 0) return NaN
   const s = [...xs].sort((a, b) => a - b)
   const mid = s.length >> 1
-  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
 
 export const mean = (xs: ArrayLike<number>): number => {
   let sum = 0
-  for (let i = 0; i < xs.length; i++) sum += xs[i]
+  for (let i = 0; i < xs.length; i++) sum += xs[i]!
   return xs.length === 0 ? NaN : sum / xs.length
 }
 
@@ -91,7 +91,7 @@ export const percentile = (xs: ArrayLike<number>, p: number): number => {
   const s = Float64Array.from(xs).sort()
   if (s.length === 0) return NaN
   const rank = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))
-  return s[rank]
+  return s[rank]!
 }
 
 /** mulberry32: a small seeded PRNG; returns a function giving 32-bit unsigned integers */
@@ -194,14 +194,15 @@ export const compare = async <M>(
     if (VERBOSE) progress(`    ${label} / ${c.name}${warmup ? " (warm-up)" : ""}: ${ms.toFixed(0)} ms`)
     return { m, ms }
   }
-  if (warmup) for (const c of contenders) await runOne(c, true)
+  if (warmup) { for (const c of contenders) await runOne(c, true) }
   for (let r = 0; r < options.reps; r++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (k + r) % contenders.length
-      if (results[i].slow) continue
-      const { m, ms } = await runOne(contenders[i], false)
-      results[i].samples.push(m)
-      if (ms > options.slowRunMs) results[i].slow = true
+      const result = results[i]!
+      if (result.slow) continue
+      const { m, ms } = await runOne(contenders[i]!, false)
+      result.samples.push(m)
+      if (ms > options.slowRunMs) result.slow = true
     }
     progress(`  ${label}: round ${r + 1}/${options.reps} done`)
   }
@@ -243,7 +244,7 @@ export const fmt = (x: number): string => {
 export const markdownTable = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)))
   const line = (cells: ReadonlyArray<string>) =>
-    `| ${cells.map((c, i) => (c ?? "").padEnd(widths[i])).join(" | ")} |`
+    `| ${cells.map((c, i) => (c ?? "").padEnd(widths[i] ?? 0)).join(" | ")} |`
   return [line(headers), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)].join("\n")
 }
 

@@ -21,10 +21,21 @@ import { fileURLToPath } from "node:url"
 import * as blockingMix from "./cases/blocking-mix.js"
 import * as memory from "./cases/memory.js"
 import * as perfWq from "./cases/perf-wq.js"
+import * as runAll from "./cases/run-all.js"
 import * as throughputAwait from "./cases/throughput-await.js"
 import * as throughputSync from "./cases/throughput-sync.js"
 import * as threads from "./cases/threads.js"
-import { type CaseOptions, type CaseResult, gc, markdownTable, now, progress, type Row, rowsTable, type Table } from "./lib.js"
+import {
+  type CaseOptions,
+  type CaseResult,
+  gc,
+  markdownTable,
+  now,
+  progress,
+  type Row,
+  rowsTable,
+  type Table
+} from "./lib.js"
 
 const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => Promise<CaseResult>]> = [
   [1, "throughput, trivial synchronous items", throughputSync.run],
@@ -32,7 +43,8 @@ const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => P
   [3, "blocking mix", blockingMix.run],
   [4, "memory per pending item", memory.run],
   [5, "perf-wq (the 2010 cmwq announcement's load generator) beside a CPU-bound foreground job", perfWq.run],
-  [6, "tasks on worker threads (Piscina, tinypool, raw and batched postMessage, one thread)", threads.run]
+  [6, "run many effects for their results (runAll vs Effect.forEach)", runAll.run],
+  [7, "tasks on worker threads (Piscina, tinypool, raw and batched postMessage, one thread)", threads.run]
 ]
 
 /** --quick: a contender whose measured run takes longer than this is measured once (see lib.compare) */
@@ -95,7 +107,13 @@ const main = async () => {
   writeFileSync(join(dir, "latest.json"), `${JSON.stringify(rows, null, 2)}\n`)
   writeFileSync(
     join(dir, "latest-meta.json"),
-    `${JSON.stringify({ machine, quick, reps: options.reps, date: new Date().toISOString(), totalSeconds, timings, tables, notes }, null, 2)}\n`
+    `${
+      JSON.stringify(
+        { machine, quick, reps: options.reps, date: new Date().toISOString(), totalSeconds, timings, tables, notes },
+        null,
+        2
+      )
+    }\n`
   )
 }
 

@@ -95,7 +95,13 @@ interface Packed {
 
 const main = (): void => {
   if (step("build", npm, ["run", "build", "--silent"], root) === undefined) return
-  const packArgs = ["pack", "--json", "--pack-destination", tarballs, ...packages.flatMap((p) => ["-w", `packages/${p}`])]
+  const packArgs = [
+    "pack",
+    "--json",
+    "--pack-destination",
+    tarballs,
+    ...packages.flatMap((p) => ["-w", `packages/${p}`])
+  ]
   const packed = step("pack", npm, packArgs, root)
   if (packed === undefined) return
   // npm pack --json prints the JSON array; lifecycle output, if any, goes before it
@@ -114,7 +120,9 @@ const main = (): void => {
     }
     const files = new Set(entry.files.map((f) => f.path))
     const problems: Array<string> = []
-    for (const required of ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "dist/index.js", "dist/index.d.ts"]) {
+    for (
+      const required of ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "dist/index.js", "dist/index.d.ts"]
+    ) {
       if (!files.has(required)) problems.push(`missing ${required}`)
     }
     for (const file of files) {
@@ -153,7 +161,9 @@ const main = (): void => {
       }
     }
     if (problems.length > 0) failures.push(`${entry.filename}: ${problems.join("; ")}`)
-    else summary.push(`${entry.filename}: ${files.size} files, dist + maps + README.md + LICENSE + CHANGELOG.md, no tests`)
+    else summary.push(
+        `${entry.filename}: ${files.size} files, dist + maps + README.md + LICENSE + CHANGELOG.md, no tests`
+      )
   }
 
   // ---------------------------------------------------------------------------
@@ -214,7 +224,10 @@ const main = (): void => {
 
   const esm = step("node run.mjs (ESM)", process.execPath, ["run.mjs"], project)
   if (esm !== undefined) summary.push(`  ${esm.stdout.trim()}`)
-  const cjs = step("node require.cjs (require(esm))", process.execPath, ["--no-warnings=ExperimentalWarning", "require.cjs"], project)
+  const cjs = step("node require.cjs (require(esm))", process.execPath, [
+    "--no-warnings=ExperimentalWarning",
+    "require.cjs"
+  ], project)
   if (cjs !== undefined) summary.push(`  ${cjs.stdout.trim()}`)
 
   // ---------------------------------------------------------------------------
@@ -250,7 +263,9 @@ try {
 for (const line of summary) console.log(`consumer-check: ${line}`)
 if (failures.length > 0) {
   for (const failure of failures) console.error(`consumer-check: FAIL: ${failure}`)
-  console.error(`consumer-check: ${failures.length} failure(s) in ${seconds(started)}; scratch project kept in ${scratch}`)
+  console.error(
+    `consumer-check: ${failures.length} failure(s) in ${seconds(started)}; scratch project kept in ${scratch}`
+  )
   process.exitCode = 1
 } else {
   if (keep) console.log(`consumer-check: scratch project kept in ${scratch}`)

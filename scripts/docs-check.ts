@@ -1,6 +1,9 @@
 /**
- * The documentation checker: every TypeScript block in `docs/**\/*.md`
- * type-checks against the packages.
+ * The documentation checker: every TypeScript block of the site's pages
+ * (`docs/src/content/docs/**\/*.{md,mdx}`, the generated API reference
+ * included: run `scripts/docs-gen.ts` first) and every example file
+ * (`docs/examples/*.ts`) type-checks against the packages, and every link
+ * between pages resolves. Part of `npm run docs:build`.
  *
  *   npx tsx scripts/docs-check.ts
  *
@@ -18,14 +21,25 @@
  *    has, with one relaxation: `noUnusedLocals` and `noUnusedParameters` are
  *    off, since a snippet routinely declares a value only to show it
  *    (`--strict` turns them back on).
- * 4. Checks every relative Markdown link: the file it points to exists and,
- *    for a `.md` target with `#anchor`, the anchor is one of its headings
- *    (GitHub's slugs).
- * 5. Prints every error as `docs/<file>.md:<line>:<col>: <message>` (the line
- *    in the Markdown file), deletes `scripts/.docs-check/`, and exits 1 if
- *    there was an error, 0 otherwise.
+ *    The example files are compiled in the same program, as they are.
+ * 4. Checks every link of a page that is not to another site (`https:`,
+ *    `mailto:`, ...): it must be a site path (`/concepts/flushing/`, with a
+ *    trailing slash), a page of the site must have that path, and an
+ *    `#anchor` must be one of that page's headings (the slugs Astro gives
+ *    them). Relative links are errors: they resolve against the page's URL,
+ *    not its file, and break when a page moves.
+ * 5. Prints every error as `docs/<file>:<line>:<col>: <message>` (the line
+ *    in the page), deletes `scripts/.docs-check/`, and exits 1 if there was
+ *    an error, 0 otherwise.
  *
- * Blocks are type-checked, not run.
+ * Blocks are type-checked, not run; the example files are also run, by
+ * `scripts/docs-gen.ts`, which fails on a non-zero exit.
+ *
+ * The site's build compiles the same blocks once more, through Twoslash
+ * (`docs/ec.config.mjs`), to show their types on hover, and fails on any
+ * error there too. This checker stays the gate: it is faster, reports every
+ * error at once with its line in the page, uses the repository's compiler
+ * options in full, and checks the links and the example files as well.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -33,7 +47,8 @@ import { fileURLToPath } from "node:url"
 import ts from "typescript"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-const docsDir = path.join(root, "docs")
+const docsDir = path.join(root, "docs", "src", "content", "docs")
+const examplesDir = path.join(root, "docs", "examples")
 const workDir = path.join(root, "scripts", ".docs-check")
 
 interface Block {
@@ -48,7 +63,7 @@ const markdownFiles = (dir: string): Array<string> =>
   fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name)
     if (entry.isDirectory()) return markdownFiles(full)
-    return entry.isFile() && entry.name.endsWith(".md") ? [full] : []
+    return entry.isFile() && /\.mdx?$/.test(entry.name) ? [full] : []
   }).sort()
 
 const FENCE = /^(\s*)(`{3,}|~{3,})\s*([^`]*)$/
@@ -97,10 +112,10 @@ const proseLines = (text: string): Array<string> => {
   })
 }
 
-/** GitHub's heading anchors of a Markdown file (repeats get -1, -2, ...) */
+/** the heading anchors of a page (github-slugger, as Astro gives them; repeats get -1, -2, ...) */
 const anchorsOf = (file: string): Set<string> => {
   const seen = new Map<string, number>()
-  const out = new Set<string>()
+  const out = new Set<string>(["_top"])
   let fence: string | null = null
   for (const line of fs.readFileSync(file, "utf8").split("\n")) {
     const open = FENCE.exec(line)
@@ -111,7 +126,8 @@ const anchorsOf = (file: string): Set<string> => {
     if (fence !== null) continue
     const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)
     if (heading === null) continue
-    const base = heading[1].toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, "").replace(/ /g, "-")
+    const text = heading[1].replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, "").replace(/ /g, "-")
     const n = seen.get(base) ?? 0
     seen.set(base, n + 1)
     out.add(n === 0 ? base : `${base}-${n}`)
@@ -119,24 +135,44 @@ const anchorsOf = (file: string): Set<string> => {
   return out
 }
 
-const LINK = /\[(?:[^\]]|\][^(])*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g
+/** the site path of a page: its file path under the content directory, lower-cased, without `index` */
+const sitePath = (file: string): string => {
+  const rel = path.relative(docsDir, file).replace(/\\/g, "/").replace(/\.mdx?$/, "")
+  const slug = rel === "index" ? "" : rel.replace(/\/index$/, "")
+  return `/${slug.toLowerCase()}${slug === "" ? "" : "/"}`
+}
 
-/** broken relative links of one Markdown file, as error lines */
-const brokenLinks = (file: string): Array<string> => {
+const LINK = /\[(?:[^\]]|\][^(])*\]\(([^)\s]+)(?:\s+"[^"]*")?\)|\b(?:href|link)=["']([^"']+)["']|^\s+link:\s*(\S+)\s*$/g
+
+/** broken links of one page, as error lines */
+const brokenLinks = (file: string, pages: ReadonlyMap<string, string>): Array<string> => {
   const errors: Array<string> = []
   proseLines(fs.readFileSync(file, "utf8")).forEach((line, i) => {
     for (const match of line.matchAll(LINK)) {
-      const target = match[1]
-      if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue // http:, https:, mailto:
-      const [pathPart, anchor] = target.split("#", 2) as [string, string | undefined]
-      const resolved = pathPart === "" ? file : path.resolve(path.dirname(file), decodeURI(pathPart))
+      const target = match[1] ?? match[2] ?? match[3]
+      if (target === undefined || /^[a-z][a-z0-9+.-]*:/i.test(target)) continue // https:, mailto:
       const where = `${path.relative(root, file)}:${i + 1}:${(match.index ?? 0) + 1}`
-      if (!fs.existsSync(resolved)) {
-        errors.push(`${where}: broken link ${target}: ${path.relative(root, resolved)} does not exist`)
+      const [pathPart, anchor] = target.split("#", 2) as [string, string | undefined]
+      if (pathPart === "") {
+        if (anchor !== undefined && !anchorsOf(file).has(anchor))
+          errors.push(`${where}: broken link ${target}: no heading #${anchor} on this page`)
         continue
       }
-      if (anchor !== undefined && resolved.endsWith(".md") && !anchorsOf(resolved).has(anchor)) {
-        errors.push(`${where}: broken link ${target}: no heading #${anchor} in ${path.relative(root, resolved)}`)
+      if (!pathPart.startsWith("/")) {
+        errors.push(`${where}: relative link ${target}: link pages by their site path (/concepts/flushing/)`)
+        continue
+      }
+      if (!pathPart.endsWith("/")) {
+        errors.push(`${where}: link ${target}: site paths end with a slash`)
+        continue
+      }
+      const page = pages.get(pathPart)
+      if (page === undefined) {
+        errors.push(`${where}: broken link ${target}: no page has the path ${pathPart}`)
+        continue
+      }
+      if (anchor !== undefined && !anchorsOf(page).has(anchor)) {
+        errors.push(`${where}: broken link ${target}: no heading #${anchor} in ${path.relative(root, page)}`)
       }
     }
   })
@@ -167,7 +203,15 @@ const compilerOptions = (): ts.CompilerOptions => {
 
 const main = (): number => {
   const files = markdownFiles(docsDir)
-  const linkErrors = files.flatMap(brokenLinks)
+  if (!files.some((f) => f.includes(`${path.sep}reference${path.sep}`))) {
+    console.error("docs-check: the API reference is missing: run `npx tsx scripts/docs-gen.ts` first")
+    return 1
+  }
+  const pages = new Map(files.map((f) => [sitePath(f), f] as const))
+  const linkErrors = files.flatMap((f) => brokenLinks(f, pages))
+  const examples = fs.readdirSync(examplesDir).filter((f) => f.endsWith(".ts")).sort().map((f) =>
+    path.join(examplesDir, f)
+  )
   for (const e of linkErrors) console.error(e)
   const blocks = files.flatMap(blocksOf)
   fs.rmSync(workDir, { recursive: true, force: true })
@@ -180,11 +224,11 @@ const main = (): number => {
       fs.writeFileSync(file, `${block.code}\n`)
       byFile.set(path.resolve(file), block)
     })
-    const program = ts.createProgram({ rootNames: [...byFile.keys()], options: compilerOptions() })
+    const program = ts.createProgram({ rootNames: [...byFile.keys(), ...examples], options: compilerOptions() })
     const diagnostics = [
       ...program.getOptionsDiagnostics(),
       ...program.getGlobalDiagnostics(),
-      ...[...byFile.keys()].flatMap((f) => {
+      ...[...byFile.keys(), ...examples].flatMap((f) => {
         const sf = program.getSourceFile(f)
         return sf === undefined ? [] : [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]
       })
@@ -201,14 +245,17 @@ const main = (): number => {
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start ?? 0)
       if (block === undefined) {
         // an error inside a package or a library: name it as the compiler does
-        console.error(`${path.relative(root, d.file.fileName)}:${line + 1}:${character + 1}: error TS${d.code}: ${message}`)
+        console.error(
+          `${path.relative(root, d.file.fileName)}:${line + 1}:${character + 1}: error TS${d.code}: ${message}`
+        )
       } else {
         console.error(`${block.file}:${block.line + line}:${character + 1}: error TS${d.code}: ${message}`)
       }
       errors++
     }
     const withBlocks = new Set(blocks.map((b) => b.file)).size
-    const summary = `${blocks.length} TypeScript blocks in ${withBlocks} files, links in ${files.length} files`
+    const summary =
+      `${blocks.length} TypeScript blocks in ${withBlocks} pages, ${examples.length} example files, links in ${files.length} pages`
     if (errors > 0) {
       console.error(`docs-check: ${errors} error(s); checked ${summary}`)
       return 1

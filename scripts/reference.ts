@@ -1,16 +1,18 @@
 /**
- * The API reference generator: `docs/reference/` is written from the source,
- * never by hand (STYLE.md rule 14).
+ * The API reference generator: the site's API pages
+ * (`docs/src/content/docs/reference/`) are written from the source on every
+ * docs build, never by hand, and are not committed.
  *
- *   npx tsx scripts/reference.ts
+ *   npx tsx scripts/reference.ts     # (also run by scripts/docs-gen.ts)
  *
  * For each package (`packages/<dir>`), it reads the re-exports of
  * `src/index.ts` (`export * as Module from "./Module.js"`) with the
  * TypeScript compiler API, and for every exported name of every public module
  * writes its JSDoc (summary, `@example`, `@since`, `@category`,
  * `@deprecated`) and its signature into
- * `docs/reference/<dir>/<Module>.md`, grouped by category; then
- * `docs/reference/README.md` as the index.
+ * `docs/src/content/docs/reference/<dir>/<Module>.md` (a Starlight page,
+ * URL `/reference/<dir>/<module>/`), grouped by category; then
+ * `reference/index.md` as the index.
  *
  * - Signatures are the declarations TypeScript itself emits for the module
  *   (`.d.ts`, with the repo's `stripInternal`): what a user's editor shows,
@@ -24,8 +26,9 @@
  *   (illustrative fragments) are written as ` ```ts skip-check `.
  * - The output is deterministic (no timestamps): regenerate and diff.
  *
- * Exports missing `@since` or `@category` (STYLE.md rule 2) are listed on
- * stderr; the run still succeeds.
+ * Exports missing `@since` or `@category` are listed on stderr, and so are
+ * the exports without an `@example` (values only: types and interfaces need
+ * none); the run still succeeds.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -33,10 +36,35 @@ import { fileURLToPath } from "node:url"
 import ts from "typescript"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-const outRoot = path.join(root, "docs", "reference")
+const outRoot = path.join(root, "docs", "src", "content", "docs", "reference")
+/** where the site links a module's source and its "edit this page" (a placeholder repository URL) */
+const REPO_URL = "https://github.com/cmwq/cmwq"
+/**
+ * Module headers say "See docs/concepts/x.md": the site's URL of each page
+ * they may name. An unknown `docs/...md` path fails the run, so a moved page
+ * cannot leave a dead link in the reference.
+ */
+const DOC_PAGES: Record<string, string> = {
+  "docs/concepts/workqueues-and-work.md": "/concepts/workqueues-and-work/",
+  "docs/concepts/concurrency-management.md": "/concepts/concurrency-management/",
+  "docs/concepts/flushing.md": "/concepts/flushing/",
+  "docs/concepts/forward-progress.md": "/concepts/forward-progress/",
+  "docs/concepts/freezing.md": "/concepts/freezing/",
+  "docs/concepts/policies.md": "/concepts/policies/",
+  "docs/concepts/debugging.md": "/debugging/",
+  "docs/debugging.md": "/debugging/",
+  "docs/guides/testing.md": "/guides/testing/",
+  "docs/guides/getting-started.md": "/getting-started/",
+  "docs/guides/kernel-facade.md": "/guides/kernel-facade/",
+  "docs/guidelines.md": "/guidelines/",
+  "docs/scenarios.md": "/scenarios/",
+  "docs/performance.md": "/performance/"
+}
+/** the site URL of a module page */
+const moduleUrl = (pkg: string, name: string): string => `/reference/${pkg}/${name.toLowerCase()}/`
 const PACKAGES = ["core", "testing", "platform-node"] as const
 
-/** categories in STYLE.md rule 2's order; others follow alphabetically, then uncategorized */
+/** the categories in this order; others follow alphabetically, then uncategorized */
 const CATEGORY_ORDER = [
   "models",
   "symbols",
@@ -64,7 +92,14 @@ interface Doc {
   readonly internal: boolean
 }
 
-const EMPTY_DOC: Doc = { description: "", examples: [], since: undefined, category: undefined, deprecated: undefined, internal: false }
+const EMPTY_DOC: Doc = {
+  description: "",
+  examples: [],
+  since: undefined,
+  category: undefined,
+  deprecated: undefined,
+  internal: false
+}
 
 /** the lines of a `/** ... *\/` comment, without the delimiters and the leading ` * ` */
 const commentLines = (raw: string): Array<string> => {
@@ -145,8 +180,13 @@ const markFragments = (markdown: string): string => {
       inFence = !inFence
       return line.replace(/^(\s*)```(ts|typescript)[ \t]*$/, "$1```ts skip-check")
     }
-    // "See docs/concepts/x.md" in a header: a link, relative to docs/reference/<package>/
-    return inFence ? line : line.replace(/(^|[\s(])docs\/([\w\-/]+\.md)\b/g, "$1[docs/$2](../../$2)")
+    // "See docs/concepts/x.md" in a header: a link to that page of the site
+    return inFence ? line : line.replace(/(^|[\s(])(docs\/[\w\-/]+\.md)\b/g, (_, before: string, page: string) => {
+      const url = DOC_PAGES[page]
+      if (url === undefined)
+        throw new Error(`reference: a JSDoc names ${page}, which is no page of the site (see DOC_PAGES)`)
+      return `${before}[${url.replace(/^\/|\/$/g, "")}](${url})`
+    })
   }).join("\n")
 }
 
@@ -179,10 +219,15 @@ const checker = program.getTypeChecker()
 
 /** source file name -> its emitted .d.ts source */
 const dts = new Map<string, ts.SourceFile>()
-program.emit(undefined, (fileName, text, _bom, _onError, sources) => {
-  if (!fileName.endsWith(".d.ts") || sources === undefined || sources.length === 0) return
-  dts.set(path.resolve(sources[0].fileName), ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true))
-}, undefined, true)
+program.emit(
+  undefined,
+  (fileName, text, _bom, _onError, sources) => {
+    if (!fileName.endsWith(".d.ts") || sources === undefined || sources.length === 0) return
+    dts.set(path.resolve(sources[0].fileName), ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true))
+  },
+  undefined,
+  true
+)
 
 const printer = ts.createPrinter({ removeComments: true, newLine: ts.NewLineKind.LineFeed })
 
@@ -213,7 +258,8 @@ const signaturesOf = (sourceFile: string): Map<string, Array<string>> => {
   const locals = new Map<string, ts.Node>()
   for (const statement of sf.statements) {
     if (hasExport(statement) || !ts.isVariableStatement(statement)) continue
-    for (const d of statement.declarationList.declarations) if (ts.isIdentifier(d.name)) locals.set(d.name.text, statement)
+    for (const d of statement.declarationList.declarations)
+      if (ts.isIdentifier(d.name)) locals.set(d.name.text, statement)
   }
   for (const statement of sf.statements) {
     if (!hasExport(statement)) continue
@@ -241,7 +287,8 @@ const signaturesOf = (sourceFile: string): Map<string, Array<string>> => {
         add(d.name.text, "value", single)
       }
     } else if (
-      (ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement) || ts.isInterfaceDeclaration(statement) ||
+      (ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement) ||
+        ts.isInterfaceDeclaration(statement) ||
         ts.isTypeAliasDeclaration(statement) || ts.isEnumDeclaration(statement) || ts.isModuleDeclaration(statement)) &&
       statement.name !== undefined && ts.isIdentifier(statement.name)
     ) {
@@ -286,6 +333,7 @@ const kindOf = (decl: ts.Declaration): string => {
 }
 
 const missing: Array<string> = []
+const withoutExample: Array<string> = []
 
 /** local names a module imports from its package's `internal/` directory */
 const internalImports = (sf: ts.SourceFile): Set<string> => {
@@ -350,6 +398,7 @@ const moduleEntries = (pkg: string, moduleName: string, sf: ts.SourceFile): Arra
           .filter((s) => s !== "").join(" and ")
         missing.push(`${pkg}/${moduleName}.${name} (${kind}): no ${what}`)
       }
+      if (doc.examples.length === 0 && space === "value") withoutExample.push(`${pkg}/${moduleName}.${name} (${kind})`)
       const signature = printed === undefined ? undefined : printed.join("\n")
       let expanded: string | undefined
       if (signature !== undefined && namesInternal(signature)) {
@@ -374,10 +423,19 @@ const modulesOf = (pkg: string): Array<Module> => {
     if (!ts.isStringLiteral(statement.moduleSpecifier)) continue
     const clause = statement.exportClause
     if (clause === undefined || !ts.isNamespaceExport(clause)) {
-      console.error(`reference: ${pkg}/src/index.ts: only \`export * as X from\` re-exports are documented; skipped ${statement.getText(index)}`)
+      console.error(
+        `reference: ${pkg}/src/index.ts: only \`export * as X from\` re-exports are documented; skipped ${
+          statement.getText(index)
+        }`
+      )
       continue
     }
-    const resolved = ts.resolveModuleName(statement.moduleSpecifier.text, indexPath, program.getCompilerOptions(), ts.sys)
+    const resolved = ts.resolveModuleName(
+      statement.moduleSpecifier.text,
+      indexPath,
+      program.getCompilerOptions(),
+      ts.sys
+    )
     const file = resolved.resolvedModule?.resolvedFileName
     if (file === undefined) throw new Error(`cannot resolve ${statement.moduleSpecifier.text} from ${indexPath}`)
     if (file.includes(`${path.sep}internal${path.sep}`)) continue
@@ -436,10 +494,20 @@ const since = (doc: Doc): string => (doc.since === undefined ? "" : `Added in v$
 const renderModule = (m: Module): string => {
   const anchor = anchors()
   const out: Array<string> = []
-  out.push(`<!-- Generated by scripts/reference.ts from ${m.file}. Do not edit: run \`npx tsx scripts/reference.ts\`. -->`, "")
-  out.push(`# ${m.name}`, "")
-  out.push(`\`import { ${m.name} } from "${m.packageName}"\` (source: [\`${m.file}\`](../../../${m.file}))`, "")
-  anchor(m.name)
+  out.push(
+    "---",
+    `title: ${JSON.stringify(m.name)}`,
+    `description: ${JSON.stringify(`${m.packageName}: ${m.summary}`)}`,
+    `editUrl: ${JSON.stringify(`${REPO_URL}/edit/main/${m.file}`)}`,
+    "---",
+    "",
+    `<!-- Generated by scripts/reference.ts from ${m.file}. Do not edit: edit the JSDoc in the source. -->`,
+    ""
+  )
+  out.push(
+    `\`import { ${m.name} } from "${m.packageName}"\` (source: [\`${m.file}\`](${REPO_URL}/blob/main/${m.file}))`,
+    ""
+  )
   if (m.header.description !== "") out.push(markFragments(m.header.description), "")
   if (m.header.since !== undefined) out.push(since(m.header), "")
   const groups = byCategory(m.entries)
@@ -479,20 +547,23 @@ const renderModule = (m: Module): string => {
 
 const renderIndex = (modules: ReadonlyArray<Module>): string => {
   const out: Array<string> = [
-    "<!-- Generated by scripts/reference.ts. Do not edit: run `npx tsx scripts/reference.ts`. -->",
+    "---",
+    "title: API reference",
+    "description: Every public export of @cmwq/core, @cmwq/testing and @cmwq/platform-node.",
+    "editUrl: false",
+    "---",
     "",
-    "# API reference",
-    "",
-    "Generated from the source: each page lists a public module's exports by category, with their JSDoc, ",
-    "their signature as TypeScript emits it, their examples and the version that added them. Internal modules ",
-    "(`src/internal/`) and `@internal` exports are left out. Regenerate with `npx tsx scripts/reference.ts`.",
+    "Generated from the source on every build of this site: each page lists a public module's exports by ",
+    "category, with their JSDoc, their signature as TypeScript emits it, their examples and the version that ",
+    "added them. Internal modules (`src/internal/`) and `@internal` exports are left out.",
     ""
   ]
   for (const pkg of PACKAGES) {
     const mine = modules.filter((m) => m.pkg === pkg)
     if (mine.length === 0) continue
     out.push(`## ${mine[0].packageName}`, "", "| module | what it is | exports |", "| --- | --- | --- |")
-    for (const m of mine) out.push(`| [${m.name}](${pkg}/${m.name}.md) | ${m.summary.replace(/\|/g, "\\|")} | ${m.entries.length} |`)
+    for (const m of mine)
+      out.push(`| [${m.name}](${moduleUrl(pkg, m.name)}) | ${m.summary.replace(/\|/g, "\\|")} | ${m.entries.length} |`)
     out.push("")
   }
   return `${out.join("\n").trimEnd()}\n`
@@ -509,15 +580,20 @@ for (const m of modules) {
   fs.mkdirSync(dir, { recursive: true })
   fs.writeFileSync(path.join(dir, `${m.name}.md`), renderModule(m))
 }
-fs.writeFileSync(path.join(outRoot, "README.md"), renderIndex(modules))
+fs.writeFileSync(path.join(outRoot, "index.md"), renderIndex(modules))
 
 const count = modules.reduce((n, m) => n + m.entries.length, 0)
 console.log(`reference: ${modules.length} modules, ${count} exports -> ${path.relative(root, outRoot)}/`)
 for (const m of modules) {
   const unsigned = m.entries.filter((e) => e.signature === undefined).map((e) => e.name)
-  if (unsigned.length > 0) console.error(`reference: ${m.pkg}/${m.name}: no emitted signature for ${unsigned.join(", ")}`)
+  if (unsigned.length > 0)
+    console.error(`reference: ${m.pkg}/${m.name}: no emitted signature for ${unsigned.join(", ")}`)
 }
 if (missing.length > 0) {
-  console.error(`reference: ${missing.length} export(s) without @since or @category (STYLE.md rule 2):`)
+  console.error(`reference: ${missing.length} export(s) without @since or @category:`)
   for (const line of missing) console.error(`  ${line}`)
+}
+if (withoutExample.length > 0) {
+  console.error(`reference: ${withoutExample.length} value export(s) without an @example:`)
+  for (const line of withoutExample) console.error(`  ${line}`)
 }

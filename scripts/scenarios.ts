@@ -1,15 +1,13 @@
 /**
  * The kernel documentation's "Example Execution Scenarios"
  * (Documentation/core-api/workqueue.rst), run on the simulation of
- * `@cmwq/testing` and printed as timelines. The scenarios are built exactly
- * as `packages/testing/test/Simulation.test.ts` builds them; the output is
- * pasted into `docs/scenarios.md`.
+ * `@cmwq/testing`. The scenarios are built exactly as
+ * `packages/testing/test/Simulation.test.ts` builds them (that test asserts
+ * each timeline event for event); `scripts/docs-gen.ts` renders them into the
+ * site's scenarios page (timeline tables and SVG diagrams) on every build.
  *
  *   npx tsx scripts/scenarios.ts           # print the four timelines
- *   npx tsx scripts/scenarios.ts --check   # exit 1 unless docs/scenarios.md holds each one verbatim
  */
-import * as fs from "node:fs"
-import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 import { Policy } from "@cmwq/core"
@@ -29,25 +27,34 @@ const example = (q0: { maxActive?: number; flags?: Array<"CPU_INTENSIVE"> }, w12
   ]
 })
 
-const scenarios: ReadonlyArray<readonly [title: string, scenario: unknown, policy: Policy.Policy | undefined]> = [
-  ["A. the original workqueue (Policy.legacy), q0 with maxActive 3", example({ maxActive: 3 }), Policy.legacy],
-  ["B. cmwq, q0 with maxActive 3", example({ maxActive: 3 }), undefined],
-  ["C. cmwq, q0 with maxActive 2", example({ maxActive: 2 }), undefined],
-  ["D. cmwq, w1 and w2 on q1 (CPU_INTENSIVE)", example({ maxActive: 3 }, true), undefined]
+export interface Scenario {
+  readonly id: string
+  readonly title: string
+  readonly scenario: unknown
+  readonly policy: Policy.Policy | undefined
+}
+
+export const scenarios: ReadonlyArray<Scenario> = [
+  {
+    id: "A",
+    title: "A. the original workqueue (Policy.legacy), q0 with maxActive 3",
+    scenario: example({ maxActive: 3 }),
+    policy: Policy.legacy
+  },
+  { id: "B", title: "B. cmwq, q0 with maxActive 3", scenario: example({ maxActive: 3 }), policy: undefined },
+  { id: "C", title: "C. cmwq, q0 with maxActive 2", scenario: example({ maxActive: 2 }), policy: undefined },
+  {
+    id: "D",
+    title: "D. cmwq, w1 and w2 on q1 (CPU_INTENSIVE)",
+    scenario: example({ maxActive: 3 }, true),
+    policy: undefined
+  }
 ]
 
-const timelines = scenarios.map(([title, scenario, policy]) => {
-  const trace = Effect.runSync(Simulation.run(scenario, policy !== undefined ? { policy } : {}))
-  return [title, Trace.format(trace)] as const
-})
+/** the trace of one scenario, as `Simulation.run` returns it */
+export const traceOf = (s: Scenario): Trace.Trace =>
+  Effect.runSync(Simulation.run(s.scenario, s.policy !== undefined ? { policy: s.policy } : {}))
 
-if (process.argv.includes("--check")) {
-  const page = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "docs", "scenarios.md")
-  const text = fs.readFileSync(page, "utf8")
-  const stale = timelines.filter(([, timeline]) => !text.includes(`\`\`\`\n${timeline}\n\`\`\``))
-  for (const [title] of stale) console.error(`scenarios: docs/scenarios.md does not hold the current timeline of ${title}`)
-  if (stale.length > 0) process.exit(1)
-  console.log(`scenarios: docs/scenarios.md holds all ${timelines.length} timelines`)
-} else {
-  for (const [title, timeline] of timelines) console.log(`${title}\n\n${timeline}\n`)
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const s of scenarios) console.log(`${s.title}\n\n${Trace.format(traceOf(s))}\n`)
 }

@@ -110,7 +110,7 @@ const tasks = sleeps.map((ms, i) => async () => {
 const summarize = (n: number, completionMs: number, peakWorkers: number, eld: number): Run => {
   check("items done", done, n)
   const latencies = new Float64Array(n)
-  for (let i = 0; i < n; i++) latencies[i] = startedAt[i] - queuedAt[i]
+  for (let i = 0; i < n; i++) latencies[i] = startedAt[i]! - queuedAt[i]!
   return {
     completionMs,
     meanLatencyMs: mean(latencies),
@@ -135,7 +135,7 @@ const contenders = (maxActive: number): Array<Contender<Run>> => {
         const t0 = now()
         for (let i = 0; i < n; i++) {
           queuedAt[i] = now()
-          Workqueue.unsafeQueue(wq, works[i])
+          Workqueue.unsafeQueue(wq, works[i]!)
         }
         yield* Workqueue.flush(wq)
         const completion = now() - t0
@@ -154,7 +154,7 @@ const contenders = (maxActive: number): Array<Contender<Run>> => {
       const t0 = now()
       for (let i = 0; i < n; i++) {
         queuedAt[i] = now()
-        void queue.add(tasks[i])
+        void queue.add(tasks[i]!)
       }
       await queue.onIdle()
       const completion = now() - t0
@@ -200,14 +200,14 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     const medians = results.map((r) => METRICS.map(([, , f]) => med(r.samples, f)))
     for (const [m, [metric, unit]] of METRICS.entries()) {
       for (let i = 1; i < results.length; i++) {
-        rows.push(row(`${label}: ${metric}`, medians[0][m], results[i].name, medians[i][m], unit, "lower"))
+        rows.push(row(`${label}: ${metric}`, medians[0]![m]!, results[i]!.name, medians[i]![m]!, unit, "lower"))
       }
     }
     results.forEach((r, i) => {
       details.push([
         label.replace("3. blocking mix, ", ""),
         r.name,
-        ...medians[i].map(fmt),
+        ...medians[i]!.map(fmt),
         fmt(med(r.samples, (s) => s.peakInFlight))
       ])
     })

@@ -33,7 +33,7 @@ const WARMUP_N = 20_000
 let counter = 0
 
 /** a factory, not a named closure in the loop (see `incrementer` in throughput-sync.ts) */
-const incrementer = (): (() => void) => () => {
+const incrementer = (): () => void => () => {
   counter++
 }
 
@@ -128,7 +128,14 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   // the first two contenders are ours (Work.make(Effect.sync(f)) and Work.sync(f)); the rest are peers
   const rows = [0, 1].flatMap((o) =>
     results.slice(2).map((r, i) =>
-      row(`${label} (${o === 0 ? "Work.make(Effect.sync(f))" : "Work.sync(f)"})`, bytes[o], r.name, bytes[i + 2], "bytes/item", "lower")
+      row(
+        `${label} (${o === 0 ? "Work.make(Effect.sync(f))" : "Work.sync(f)"})`,
+        bytes[o]!,
+        r.name,
+        bytes[i + 2]!,
+        "bytes/item",
+        "lower"
+      )
     )
   )
   const closures = bareItems(false)
@@ -139,7 +146,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
       title: "Case 4: heap bytes per pending item at N=1e6 (medians)",
       headers: ["contender", "bytes/item"],
       rows: [
-        ...results.map((r, i) => [r.name, fmt(bytes[i])]),
+        ...results.map((r, i) => [r.name, fmt(bytes[i]!)]),
         ["(reference) closures alone, in an array", fmt(closures)],
         ["(reference) closure + Effect.sync, in an array", fmt(effects)]
       ]

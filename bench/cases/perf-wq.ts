@@ -233,7 +233,7 @@ const loaded = (workload: string, size: "L" | "S", policy: Policy.Policy, chunks
     const runs: Array<TestRun> = []
     let wqId = 0
     let workId = 0
-    for (const group of WORKLOADS[workload]) {
+    for (const group of WORKLOADS[workload] ?? []) {
       for (let g = 0; g < group.wqs; g++) {
         const wq = yield* Workqueue.allocLegacy(`pwq-${String(wqId++).padStart(2, "0")}`, ["MEM_RECLAIM"], 1, false)
         for (const [spec, count] of group.works) {
@@ -293,12 +293,15 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   for (const [k, [workload, size]] of CONFIGS.entries()) {
     const label = `5. perf-wq ${workload} burn/${size}`
     // the contenders' code is the same for every configuration: warm it up once, on the first
-    const [alone, kernel, legacy] = await compare(label, contenders(workload, size, chunks), options, k === 0)
+    const results = await compare(label, contenders(workload, size, chunks), options, k === 0)
+    const [alone, kernel, legacy] = [results[0]!, results[1]!, results[2]!]
     const m = (r: typeof alone, f: (run: Run) => number) => med(r.samples, f)
-    const fg = [m(alone, (r) => r.fgMs), m(kernel, (r) => r.fgMs), m(legacy, (r) => r.fgMs)]
-    const workers = [m(kernel, (r) => r.peakWorkers), m(legacy, (r) => r.peakWorkers)]
+    const fg: [number, number, number] = [m(alone, (r) => r.fgMs), m(kernel, (r) => r.fgMs), m(legacy, (r) => r.fgMs)]
+    const workers: [number, number] = [m(kernel, (r) => r.peakWorkers), m(legacy, (r) => r.peakWorkers)]
     rows.push(row(`${label}: foreground time`, fg[1], "Policy.legacy (pre-cmwq)", fg[2], "ms", "lower"))
-    rows.push(row(`${label}: peak live workers`, workers[0], "Policy.legacy (pre-cmwq)", workers[1], "workers", "lower"))
+    rows.push(
+      row(`${label}: peak live workers`, workers[0], "Policy.legacy (pre-cmwq)", workers[1], "workers", "lower")
+    )
     details.push([
       workload,
       size,
@@ -318,7 +321,9 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   return {
     rows,
     tables: [{
-      title: `Case 5: perf-wq beside a foreground SHA-256 job (${chunks} x ${FG_CHUNK_BYTES / 1024} KiB chunks; medians)`,
+      title: `Case 5: perf-wq beside a foreground SHA-256 job (${chunks} x ${
+        FG_CHUNK_BYTES / 1024
+      } KiB chunks; medians)`,
       headers: [
         "workload",
         "burn",

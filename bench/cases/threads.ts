@@ -274,10 +274,10 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     return med(r.samples, f)
   }
   const ours = "cmwq NodeThreads"
-  const tinyName = `6. tiny tasks (a + b), N=${fmt(tiny.n)}, ${THREADS} threads: throughput`
-  const cpuName = `6. CPU-bound tasks (2 ms), N=${cpu.n}, ${THREADS} threads: completion time`
-  const ioName = `6. tasks burning 1 ms then awaiting 5 ms, N=${io.n}, ${THREADS} threads: completion time`
-  const eldName = `6. tiny tasks, N=${fmt(tiny.n)}: main thread's event-loop max delay`
+  const tinyName = `7. tiny tasks (a + b), N=${fmt(tiny.n)}, ${THREADS} threads: throughput`
+  const cpuName = `7. CPU-bound tasks (2 ms), N=${cpu.n}, ${THREADS} threads: completion time`
+  const ioName = `7. tasks burning 1 ms then awaiting 5 ms, N=${io.n}, ${THREADS} threads: completion time`
+  const eldName = `7. tiny tasks, N=${fmt(tiny.n)}: main thread's event-loop max delay`
   const tput = (m: M) => tiny.n / (m.ms / 1000)
   const peers = setups.map((s) => s.name).filter((n) => n !== ours)
   for (const p of peers) {

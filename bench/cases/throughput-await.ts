@@ -20,10 +20,10 @@ import { type Items, throughputCase } from "./throughput-sync.js"
 let counter = 0
 
 // factories, not named closures in the loop (see `incrementer` in throughput-sync.ts)
-const incrementer = (): (() => void) => () => {
+const incrementer = (): () => void => () => {
   counter++
 }
-const awaitingOnce = (inc: () => void): (() => Promise<void>) => async () => {
+const awaitingOnce = (inc: () => void): () => Promise<void> => async () => {
   await null
   inc()
 }
@@ -37,14 +37,14 @@ const buildAwaitItems = (n: number, variant: "yieldNow" | "promise"): Items => {
     const task = awaitingOnce(inc)
     tasks[i] = task
     effects[i] = variant === "yieldNow" ? Effect.zipRight(Effect.yieldNow(), Effect.sync(inc)) : Effect.promise(task)
-    works[i] = Work.make(effects[i])
+    works[i] = Work.make(effects[i]!)
   }
   return {
     works,
     effects,
     tasks,
     plainLoop: async (count) => {
-      for (let i = 0; i < count; i++) await tasks[i]()
+      for (let i = 0; i < count; i++) await tasks[i]!()
     },
     plainLoopName: "plain loop: await each async closure",
     counter: () => counter,

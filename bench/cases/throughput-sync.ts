@@ -108,7 +108,7 @@ export const throughputContenders = (
       const works = items.works
       const eld = startEld()
       const t0 = now()
-      for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wq, works[i])
+      for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wq, works[i]!)
       const submitMs = now() - t0
       yield* Workqueue.flush(wq)
       const ms = now() - t0
@@ -121,7 +121,7 @@ export const throughputContenders = (
       const tasks = items.tasks
       const eld = startEld()
       const t0 = now()
-      for (let i = 0; i < n; i++) void queue.add(tasks[i])
+      for (let i = 0; i < n; i++) void queue.add(tasks[i]!)
       const submitMs = now() - t0
       return queue.onIdle().then(() => {
         const ms = now() - t0
@@ -149,7 +149,7 @@ export const throughputContenders = (
       const effects = items.effects
       const eld = startEld()
       const t0 = now()
-      for (let i = 0; i < n; i++) Queue.unsafeOffer(queue, effects[i])
+      for (let i = 0; i < n; i++) Queue.unsafeOffer(queue, effects[i]!)
       const submitMs = now() - t0
       yield* Fiber.join(worker)
       const ms = now() - t0
@@ -203,14 +203,14 @@ export const throughputCase = async (
     const eld = results.map((r) => med(r.samples, (s) => s.eld))
     const submit = results.map((r) => med(r.samples, (s) => s.submitMs))
     for (let i = 1; i < results.length; i++) {
-      rows.push(row(label, rate[0], results[i].name, rate[i], "items/s", "higher"))
+      rows.push(row(label, rate[0]!, results[i]!.name, rate[i]!, "items/s", "higher"))
     }
     for (let i = 1; i < results.length; i++) {
-      rows.push(row(`${label}: event-loop max delay`, eld[0], results[i].name, eld[i], "ms", "lower"))
+      rows.push(row(`${label}: event-loop max delay`, eld[0]!, results[i]!.name, eld[i]!, "ms", "lower"))
     }
     results.forEach((r, i) => {
       const cells = perContender.get(r.name) ?? []
-      cells.push(fmt(rate[i]), fmt(eld[i]), Number.isNaN(submit[i]) ? "-" : fmt(submit[i]))
+      cells.push(fmt(rate[i]!), fmt(eld[i]!), Number.isNaN(submit[i]!) ? "-" : fmt(submit[i]!))
       perContender.set(r.name, cells)
     })
   }
@@ -240,7 +240,7 @@ let counter = 0
  * `__name(f, "f")`; the extra own `name` property makes each closure cost
  * about 320 heap bytes instead of 64.
  */
-const incrementer = (): (() => void) => () => {
+const incrementer = (): () => void => () => {
   counter++
 }
 
@@ -252,14 +252,14 @@ export const buildSyncItems = (max: number): Items => {
     const f = incrementer()
     closures[i] = f
     effects[i] = Effect.sync(f)
-    works[i] = Work.make(effects[i])
+    works[i] = Work.make(effects[i]!)
   }
   return {
     works,
     effects,
     tasks: closures,
     plainLoop: (n) => {
-      for (let i = 0; i < n; i++) closures[i]()
+      for (let i = 0; i < n; i++) closures[i]!()
     },
     plainLoopName: "plain loop of closure calls",
     counter: () => counter,

@@ -2,7 +2,7 @@
 // a strict consumer sees it through the published .d.ts (tsconfig.json here:
 // strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes,
 // skipLibCheck false, NodeNext). Type-checked, not run.
-import { Effect, Layer } from "effect"
+import { Effect, type Layer } from "effect"
 import {
   DelayedWork,
   FlushColor,
@@ -14,11 +14,11 @@ import {
   Work,
   WorkerPool,
   Workqueue,
-  WorkqueueError,
+  type WorkqueueError,
   WorkqueueMetrics
 } from "@cmwq/core"
 import { EventLoopMonitor, Monitor } from "@cmwq/platform-node"
-import { Arbitraries, Invariants, Scenario, Simulation, Trace, VirtualTime } from "@cmwq/testing"
+import { Arbitraries, Invariants, type Scenario, Simulation, Trace, VirtualTime } from "@cmwq/testing"
 
 // --- @cmwq/core --------------------------------------------------------------
 
@@ -102,13 +102,16 @@ export const latency: Invariants.Checker = (run: Simulation.Detailed) =>
   Effect.suspend(() => {
     for (const e of run.trace) {
       if (e.event === "start" && e.t > 50) {
-        return Effect.fail(new Invariants.InvariantViolation({ invariant: "latency", event: e, message: `${e.work} late` }))
+        return Effect.fail(
+          new Invariants.InvariantViolation({ invariant: "latency", event: e, message: `${e.work} late` })
+        )
       }
     }
     return Effect.void
   })
 
-export const property = () => Arbitraries.assert(Arbitraries.scenario({ cpus: 1, works: { min: 1, max: 3 } }), Invariants.safety, { numRuns: 10 })
+export const property = () =>
+  Arbitraries.assert(Arbitraries.scenario({ cpus: 1, works: { min: 1, max: 3 } }), Invariants.safety, { numRuns: 10 })
 
 export const virtual: string = VirtualTime.runSync(Effect.as(Effect.sleep("1 second"), "done"))
 

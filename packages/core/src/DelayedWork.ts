@@ -10,8 +10,11 @@
  *
  * @since 0.1.0
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
+import type * as Schedule from "effect/Schedule"
+import { InvalidWork } from "./internal/errors.js"
+import { repeating as repeatingImpl } from "./internal/repeat.js"
 import { DelayedWorkImpl } from "./internal/work.js"
 import * as internal from "./internal/workApi.js"
 import type { Work } from "./Work.js"
@@ -35,7 +38,7 @@ export type TypeId = typeof TypeId
  * @since 0.1.0
  * @category models
  */
-export interface DelayedWork extends Work {
+export interface DelayedWork<out E = unknown, out R = never> extends Work<E, R> {
   readonly [TypeId]: TypeId
 }
 
@@ -55,10 +58,54 @@ Object.defineProperty(DelayedWorkImpl.prototype, TypeId, { value: TypeId })
  * @since 0.1.0
  * @category constructors
  */
-export const make = <E>(
-  effect: Effect.Effect<unknown, E>,
+export const make = <A, E = never, R = never>(
+  effect: Effect.Effect<A, E, R>,
   options?: { readonly name?: string | undefined }
-): DelayedWork => new DelayedWorkImpl(effect, options?.name) as unknown as DelayedWork
+): DelayedWork<E, R> => {
+  if (!Effect.isEffect(effect)) {
+    throw new InvalidWork({
+      operation: "DelayedWork.make",
+      work: options?.name ?? "anonymous work",
+      reason: typeof effect === "function" ? "given a function: pass the Effect itself" : "not an Effect"
+    })
+  }
+  return new DelayedWorkImpl(effect as Effect.Effect<unknown, unknown>, options?.name) as unknown as DelayedWork<E, R>
+}
+
+/**
+ * Periodic work on an Effect `Schedule`: a delayed item that runs `effect`,
+ * then steps `schedule` with its output and queues itself again (on the
+ * workqueue it ran on, on the same CPU) after the delay the schedule
+ * decides, until the schedule is done or the effect fails. Start it with
+ * `Workqueue.queueDelayed(wq, dwork, 0)` (or any first delay).
+ *
+ * It is an ordinary delayed item between runs: pending while its timer is
+ * armed (queueing it again returns `false`), `Work.cancel` stops the armed
+ * timer, and `Work.cancelSync` stops it for good, even from the middle of a
+ * run (the run's re-queue is refused while the cancel holds it disabled).
+ * Each run's re-queue is chained queueing, so `drain` and `destroy` are not
+ * held up by the next timer.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schedule } from "effect"
+ * import { DelayedWork, Workqueue } from "@cmwq/core"
+ *
+ * const heartbeat = DelayedWork.repeating(Effect.log("beat"), Schedule.spaced("1 second"), { name: "heartbeat" })
+ * const start = (wq: Workqueue.Workqueue) => Workqueue.queueDelayed(wq, heartbeat, 0)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const repeating = <A, E, R, Out, R2>(
+  effect: Effect.Effect<A, E, R>,
+  schedule: Schedule.Schedule<Out, A, R2>,
+  options?: { readonly name?: string | undefined }
+): DelayedWork<E, R | R2> => {
+  if (!Effect.isEffect(effect)) return make(effect, options)
+  return repeatingImpl(effect, schedule, options?.name) as unknown as DelayedWork<E, R | R2>
+}
 
 /**
  * @since 0.1.0
@@ -66,7 +113,7 @@ export const make = <E>(
  */
 export const isDelayedWork = (u: unknown): u is DelayedWork => u instanceof DelayedWorkImpl
 
-const impl = (dwork: DelayedWork): DelayedWorkImpl => dwork as unknown as DelayedWorkImpl
+const impl = (dwork: DelayedWork<unknown, unknown>): DelayedWorkImpl => dwork as unknown as DelayedWorkImpl
 
 /**
  * When the armed timer fires, in milliseconds of the pools' clock; none if no
@@ -75,7 +122,7 @@ const impl = (dwork: DelayedWork): DelayedWorkImpl => dwork as unknown as Delaye
  * @since 0.1.0
  * @category getters
  */
-export const expires = (dwork: DelayedWork): Option.Option<number> => internal.expires(impl(dwork))
+export const expires = (dwork: DelayedWork<unknown, unknown>): Option.Option<number> => internal.expires(impl(dwork))
 
 /**
  * If the timer is armed, fire it now; then wait for the item's last queueing
@@ -86,6 +133,5 @@ export const expires = (dwork: DelayedWork): Option.Option<number> => internal.e
  * @category combinators
  */
 export const flush = (
-  dwork: DelayedWork
-): Effect.Effect<boolean, FlushDeadlock | WorkqueueDestroyed | WorkqueueDraining> =>
-  internal.flushDelayed(impl(dwork))
+  dwork: DelayedWork<unknown, unknown>
+): Effect.Effect<boolean, FlushDeadlock | WorkqueueDestroyed | WorkqueueDraining> => internal.flushDelayed(impl(dwork))

@@ -24,7 +24,7 @@ import type { WorkerPools } from "./WorkerPool.js"
  * @since 0.1.0
  * @category combinators
  */
-export const freeze: Effect.Effect<void, never, WorkerPools> = internal.freeze as Effect.Effect<void, never, WorkerPools>
+export const freeze: Effect.Effect<void, never, WorkerPools> = internal.freeze
 
 /**
  * Is some freezable workqueue still running (or about to run) an item that
@@ -34,7 +34,7 @@ export const freeze: Effect.Effect<void, never, WorkerPools> = internal.freeze a
  * @since 0.1.0
  * @category getters
  */
-export const isBusy: Effect.Effect<boolean, never, WorkerPools> = internal.isBusy as Effect.Effect<boolean, never, WorkerPools>
+export const isBusy: Effect.Effect<boolean, never, WorkerPools> = internal.isBusy
 
 /**
  * Are the pools frozen?
@@ -42,7 +42,7 @@ export const isBusy: Effect.Effect<boolean, never, WorkerPools> = internal.isBus
  * @since 0.1.0
  * @category getters
  */
-export const isFrozen: Effect.Effect<boolean, never, WorkerPools> = internal.isFrozen as Effect.Effect<boolean, never, WorkerPools>
+export const isFrozen: Effect.Effect<boolean, never, WorkerPools> = internal.isFrozen
 
 /**
  * Thaw: restore every workqueue's limits and start what was held back, in
@@ -51,4 +51,4 @@ export const isFrozen: Effect.Effect<boolean, never, WorkerPools> = internal.isF
  * @since 0.1.0
  * @category combinators
  */
-export const thaw: Effect.Effect<void, never, WorkerPools> = internal.thaw as Effect.Effect<void, never, WorkerPools>
+export const thaw: Effect.Effect<void, never, WorkerPools> = internal.thaw

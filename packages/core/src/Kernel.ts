@@ -64,8 +64,8 @@ import {
   type FlushDeadlock,
   type InvalidCpu,
   type InvalidDelay,
-  InvalidFlags,
-  InvalidMaxActive,
+  type InvalidFlags,
+  type InvalidMaxActive,
   type InvalidOperation,
   type InvalidPoolOptions,
   type WorkqueueDestroyed,
@@ -291,8 +291,7 @@ export type Delay = Duration.DurationInput
  * @since 0.1.0
  * @category constructors
  */
-export const INIT_WORK = <E>(effect: Effect.Effect<unknown, E>, name?: string): Work.Work =>
-  Work.make(effect, { name })
+export const INIT_WORK = <E>(effect: Effect.Effect<unknown, E>, name?: string): Work.Work => Work.make(effect, { name })
 
 /**
  * Make a delayed work item that runs `effect` (kernel `INIT_DELAYED_WORK`;
@@ -352,7 +351,7 @@ export const alloc_workqueue = (
   max_active: number
 ): Effect.Effect<
   Workqueue.Workqueue,
-  InvalidMaxActive | InvalidFlags,
+  InvalidMaxActive | InvalidFlags | InvalidOperation,
   WorkerPool.WorkerPools | Scope.Scope
 > =>
   Effect.flatMap(
@@ -387,8 +386,10 @@ export const alloc_ordered_workqueue = (
   InvalidMaxActive | InvalidFlags,
   WorkerPool.WorkerPools | Scope.Scope
 > =>
-  Effect.flatMap(Flags.decodeFlags(name, flags, "alloc_ordered_workqueue"), (names) =>
-    Workqueue.allocOrdered(name, { flags: names }))
+  Effect.flatMap(
+    Flags.decodeFlags(name, flags, "alloc_ordered_workqueue"),
+    (names) => Workqueue.allocOrdered(name, { flags: names })
+  )
 
 /**
  * Legacy `create_workqueue(name)`: `alloc_workqueue(name, __WQ_LEGACY |
@@ -446,8 +447,7 @@ export const create_freezable_workqueue = (
  * @since 0.1.0
  * @category combinators
  */
-export const destroy_workqueue = (wq: Workqueue.Workqueue): Effect.Effect<void, FlushDeadlock> =>
-  Workqueue.destroy(wq)
+export const destroy_workqueue = (wq: Workqueue.Workqueue): Effect.Effect<void, FlushDeadlock> => Workqueue.destroy(wq)
 
 // -----------------------------------------------------------------------------
 // Queueing
@@ -467,7 +467,7 @@ export const destroy_workqueue = (wq: Workqueue.Workqueue): Effect.Effect<void, 
 export const queue_work = (
   wq: Workqueue.Workqueue,
   work: Work.Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> => Workqueue.queue(wq, work)
+): Effect.Effect<boolean, Workqueue.QueueError> => Workqueue.queue(wq, work)
 
 /**
  * Queue `work` on `wq` on logical CPU `cpu` (kernel `queue_work_on`). Return
@@ -481,7 +481,7 @@ export const queue_work_on = (
   cpu: number,
   wq: Workqueue.Workqueue,
   work: Work.Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu> => Workqueue.queueOn(wq, cpu, work)
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidCpu> => Workqueue.queueOn(wq, cpu, work)
 
 /**
  * Queue `dwork` on `wq` after `delay` (kernel `queue_delayed_work`); a delay
@@ -498,8 +498,7 @@ export const queue_delayed_work = (
   wq: Workqueue.Workqueue,
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay> =>
-  Workqueue.queueDelayed(wq, dwork, delay)
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay> => Workqueue.queueDelayed(wq, dwork, delay)
 
 /**
  * `queue_delayed_work` on logical CPU `cpu` (kernel `queue_delayed_work_on`).
@@ -512,7 +511,7 @@ export const queue_delayed_work_on = (
   wq: Workqueue.Workqueue,
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay | InvalidCpu> =>
   Workqueue.queueDelayedOn(wq, cpu, dwork, delay)
 
 /**
@@ -530,8 +529,7 @@ export const mod_delayed_work = (
   wq: Workqueue.Workqueue,
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay> =>
-  Workqueue.modDelayed(wq, dwork, delay)
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay> => Workqueue.modDelayed(wq, dwork, delay)
 
 /**
  * `mod_delayed_work` on logical CPU `cpu` (kernel `mod_delayed_work_on`).
@@ -544,7 +542,7 @@ export const mod_delayed_work_on = (
   wq: Workqueue.Workqueue,
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay | InvalidCpu> =>
   Workqueue.modDelayedOn(wq, cpu, dwork, delay)
 
 /**
@@ -556,8 +554,7 @@ export const mod_delayed_work_on = (
  */
 export const schedule_work = (
   work: Work.Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining, SystemWorkqueues.SystemWorkqueues> =>
-  SystemWorkqueues.schedule(work)
+): Effect.Effect<boolean, Workqueue.QueueError, SystemWorkqueues.SystemWorkqueues> => SystemWorkqueues.schedule(work)
 
 /**
  * `queue_work_on(cpu, system_wq, work)` (kernel `schedule_work_on`).
@@ -568,7 +565,7 @@ export const schedule_work = (
 export const schedule_work_on = (
   cpu: number,
   work: Work.Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu, SystemWorkqueues.SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidCpu, SystemWorkqueues.SystemWorkqueues> =>
   SystemWorkqueues.scheduleOn(cpu, work)
 
 /**
@@ -592,7 +589,7 @@ export const schedule_work_on = (
 export const schedule_delayed_work = (
   dwork: DelayedWork.DelayedWork,
   delay: Delay
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay, SystemWorkqueues.SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay, SystemWorkqueues.SystemWorkqueues> =>
   SystemWorkqueues.scheduleDelayed(dwork, delay)
 
 /**
@@ -608,7 +605,7 @@ export const schedule_delayed_work_on = (
   delay: Delay
 ): Effect.Effect<
   boolean,
-  WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu,
+  Workqueue.QueueError | InvalidDelay | InvalidCpu,
   SystemWorkqueues.SystemWorkqueues
 > =>
   Effect.flatMap(
@@ -629,10 +626,10 @@ export const schedule_delayed_work_on = (
 export const enable_and_queue_work = (
   wq: Workqueue.Workqueue,
   work: Work.Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> =>
+): Effect.Effect<boolean, Workqueue.QueueError> =>
   Effect.flatMap(
     Work.enable(work),
-    (enabled): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining> =>
+    (enabled): Effect.Effect<boolean, Workqueue.QueueError> =>
       enabled ? Effect.as(Workqueue.queue(wq, work), true) : Effect.succeed(false)
   )
 
@@ -868,8 +865,7 @@ export const current_work = (): Effect.Effect<Work.Work | null> => Effect.map(Wo
 export const workqueue_set_max_active = (
   wq: Workqueue.Workqueue,
   max_active: number
-): Effect.Effect<void, InvalidMaxActive | InvalidOperation> =>
-  Workqueue.setMaxActive(wq, max_active)
+): Effect.Effect<void, InvalidMaxActive | InvalidOperation> => Workqueue.setMaxActive(wq, max_active)
 
 /**
  * Change the per-node floor of an unbound workqueue's `max_active` (kernel
@@ -943,8 +939,9 @@ export const system_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueu
  * @since 0.1.0
  * @category getters
  */
-export const system_percpu_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> =
-  system("system_percpu_wq")
+export const system_percpu_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> = system(
+  "system_percpu_wq"
+)
 
 /**
  * `events_highpri`: the CPUs' high-priority pools (kernel
@@ -953,8 +950,9 @@ export const system_percpu_wq: Effect.Effect<Workqueue.Workqueue, never, SystemW
  * @since 0.1.0
  * @category getters
  */
-export const system_highpri_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> =
-  system("system_highpri_wq")
+export const system_highpri_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> = system(
+  "system_highpri_wq"
+)
 
 /**
  * `events_long`: per-cpu, for items that may run long (kernel
@@ -973,8 +971,9 @@ export const system_long_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWor
  * @since 0.1.0
  * @category getters
  */
-export const system_unbound_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> =
-  system("system_unbound_wq")
+export const system_unbound_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> = system(
+  "system_unbound_wq"
+)
 
 /**
  * `system_unbound_wq` under its 6.17+ name (kernel `system_dfl_wq`).
@@ -992,8 +991,9 @@ export const system_dfl_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWork
  * @since 0.1.0
  * @category getters
  */
-export const system_freezable_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> =
-  system("system_freezable_wq")
+export const system_freezable_wq: Effect.Effect<Workqueue.Workqueue, never, SystemWorkqueues.SystemWorkqueues> = system(
+  "system_freezable_wq"
+)
 
 /**
  * `events_power_efficient`: `WQ_POWER_EFFICIENT` (kernel

@@ -111,7 +111,7 @@ export interface Decisions {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (decisions: Decisions): Policy => internal.make(decisions) as unknown as Policy
+export const make = (decisions: Decisions): Policy => internal.make(decisions)
 
 /**
  * The kernel's policy (the default).
@@ -119,7 +119,7 @@ export const make = (decisions: Decisions): Policy => internal.make(decisions) a
  * @since 0.1.0
  * @category constructors
  */
-export const kernel: Policy = internal.kernel as unknown as Policy
+export const kernel: Policy = internal.kernel
 
 /**
  * Items start in order of `priorityOf` (highest first; ties in queue order),
@@ -128,8 +128,7 @@ export const kernel: Policy = internal.kernel as unknown as Policy
  * @since 0.1.0
  * @category constructors
  */
-export const priority = (priorityOf: (work: Work) => number): Policy =>
-  internal.priority(priorityOf) as unknown as Policy
+export const priority = (priorityOf: (work: Work) => number): Policy => internal.priority(priorityOf)
 
 /**
  * The workqueues before 2.6.36 (the "vanilla" workqueues of the 2010 cmwq announcement): every workqueue gets
@@ -140,5 +139,4 @@ export const priority = (priorityOf: (work: Work) => number): Policy =>
  * @since 0.1.0
  * @category constructors
  */
-export const legacy: Policy = internal.legacy as unknown as Policy
-
+export const legacy: Policy = internal.legacy

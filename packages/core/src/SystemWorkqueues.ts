@@ -25,13 +25,7 @@ import type { DelayedWork } from "./DelayedWork.js"
 import type { Work } from "./Work.js"
 import type { WorkerPools } from "./WorkerPool.js"
 import * as Workqueue from "./Workqueue.js"
-import type {
-  FlushDeadlock,
-  InvalidCpu,
-  InvalidDelay,
-  WorkqueueDestroyed,
-  WorkqueueDraining
-} from "./WorkqueueError.js"
+import type { FlushDeadlock, InvalidCpu, InvalidDelay } from "./WorkqueueError.js"
 
 /**
  * The system workqueues, by their kernel variable names.
@@ -134,7 +128,7 @@ export const layer: Layer.Layer<SystemWorkqueues, never, WorkerPools> = Layer.sc
  */
 export const schedule = (
   work: Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining, SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError, SystemWorkqueues> =>
   Effect.flatMap(SystemWorkqueues, (system) => Workqueue.queue(system.system_wq, work))
 
 /**
@@ -146,7 +140,7 @@ export const schedule = (
 export const scheduleOn = (
   cpu: number,
   work: Work
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu, SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidCpu, SystemWorkqueues> =>
   Effect.flatMap(SystemWorkqueues, (system) => Workqueue.queueOn(system.system_wq, cpu, work))
 
 /**
@@ -158,7 +152,7 @@ export const scheduleOn = (
 export const scheduleDelayed = (
   dwork: DelayedWork,
   delay: Duration.DurationInput
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay, SystemWorkqueues> =>
+): Effect.Effect<boolean, Workqueue.QueueError | InvalidDelay, SystemWorkqueues> =>
   Effect.flatMap(SystemWorkqueues, (system) => Workqueue.queueDelayed(system.system_wq, dwork, delay))
 
 /**
@@ -168,4 +162,7 @@ export const scheduleDelayed = (
  * @since 0.1.0
  * @category combinators
  */
-export const flushScheduled: Effect.Effect<void, FlushDeadlock, SystemWorkqueues> = Effect.flatMap(SystemWorkqueues, (system) => Workqueue.flush(system.system_wq))
+export const flushScheduled: Effect.Effect<void, FlushDeadlock, SystemWorkqueues> = Effect.flatMap(
+  SystemWorkqueues,
+  (system) => Workqueue.flush(system.system_wq)
+)

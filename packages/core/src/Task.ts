@@ -31,7 +31,13 @@ import type { WorkqueueImpl } from "./internal/workqueue.js"
 import * as WorkApi from "./internal/workApi.js"
 import type { Work } from "./Work.js"
 import type { Workqueue } from "./Workqueue.js"
-import type { FlushDeadlock, InvalidCpu, WorkqueueDestroyed, WorkqueueDraining } from "./WorkqueueError.js"
+import type {
+  FlushDeadlock,
+  InvalidCpu,
+  WorkqueueDestroyed,
+  WorkqueueDraining,
+  WorkqueueFull
+} from "./WorkqueueError.js"
 
 export {
   /**
@@ -493,8 +499,11 @@ export const lastExit = <Req extends Request>(
 export const run = <Req extends Request>(
   wq: Workqueue,
   request: Req
-): Effect.Effect<Success<Req>, Failure<Req> | TaskError | WorkqueueDestroyed | WorkqueueDraining, Transport> =>
-  internal.run(wq as unknown as WorkqueueImpl, undefined, request) as never
+): Effect.Effect<
+  Success<Req>,
+  Failure<Req> | TaskError | WorkqueueDestroyed | WorkqueueDraining | WorkqueueFull,
+  Transport
+> => internal.run(wq as unknown as WorkqueueImpl, undefined, request) as never
 
 /**
  * `run` on CPU `cpu` (`Workqueue.queueOn`).
@@ -522,7 +531,7 @@ export const runOn = <Req extends Request>(
   request: Req
 ): Effect.Effect<
   Success<Req>,
-  Failure<Req> | TaskError | WorkqueueDestroyed | WorkqueueDraining | InvalidCpu,
+  Failure<Req> | TaskError | WorkqueueDestroyed | WorkqueueDraining | WorkqueueFull | InvalidCpu,
   Transport
 > => internal.run(wq as unknown as WorkqueueImpl, cpu, request) as never
 

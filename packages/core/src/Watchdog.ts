@@ -23,5 +23,4 @@ import type { WorkerPools } from "./WorkerPool.js"
  * @since 0.1.0
  * @category combinators
  */
-export const touch = (cpu?: number): Effect.Effect<void, never, WorkerPools> =>
-  internal.touch(cpu) as Effect.Effect<void, never, WorkerPools>
+export const touch = (cpu?: number): Effect.Effect<void, never, WorkerPools> => internal.touch(cpu)

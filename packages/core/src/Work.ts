@@ -20,8 +20,11 @@
  *
  * @since 0.1.0
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import type * as Cause from "effect/Cause"
 import type * as Option from "effect/Option"
+import type * as Types from "effect/Types"
+import { InvalidWork } from "./internal/errors.js"
 import { WorkImpl, WorkTypeId } from "./internal/work.js"
 import * as internal from "./internal/workApi.js"
 import type { FlushDeadlock } from "./WorkqueueError.js"
@@ -39,16 +42,71 @@ export const TypeId: typeof WorkTypeId = WorkTypeId
 export type TypeId = typeof TypeId
 
 /**
- * A work item.
+ * A work item whose effect may fail with `E` and requires `R`. Queueing it
+ * requires `R`: the item runs with the Context (and the log annotations, log
+ * level, Tracer and span) of the fiber whose queue call returned `true`.
+ * `Work` alone is an item that requires nothing; `Work.Any` is any item.
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect } from "effect"
+ * import { Work } from "@cmwq/core"
+ *
+ * class Mailer extends Context.Tag("Mailer")<Mailer, { readonly send: (to: string) => Effect.Effect<void> }>() {}
+ *
+ * const welcome: Work.Work<never, Mailer> = Work.make(Effect.flatMap(Mailer, (m) => m.send("ada@example.com")))
+ * ```
  *
  * @since 0.1.0
  * @category models
  */
-export interface Work {
-  readonly [TypeId]: TypeId
+export interface Work<out E = unknown, out R = never> extends Work.Variance<E, R> {
   /** a label for logs, traces and failure reports */
   readonly name: string | undefined
 }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export declare namespace Work {
+  /**
+   * The variance of `Work`: covariant in the failure and the requirements.
+   *
+   * @example
+   * ```ts
+   * import type { Work } from "@cmwq/core"
+   *
+   * type Fails = Work.Work<"E", never> extends Work.Work.Variance<unknown, never> ? true : false // true
+   * ```
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  export interface Variance<out E, out R> {
+    readonly [TypeId]: TypeId
+    readonly "~cmwq/Work"?: {
+      readonly _E: Types.Covariant<E>
+      readonly _R: Types.Covariant<R>
+    }
+  }
+}
+
+/**
+ * Any work item, whatever it fails with and requires: what the item-level
+ * operations (`cancel`, `flush`, ...) accept.
+ *
+ * @example
+ * ```ts
+ * import { Work } from "@cmwq/core"
+ *
+ * const cancelAll = (items: ReadonlyArray<Work.Any>) => items.map(Work.cancel)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Any = Work<unknown, unknown>
 
 /**
  * What `busy` reports (kernel `work_busy`): advisory, a snapshot.
@@ -78,15 +136,73 @@ export interface Busy {
  * @since 0.1.0
  * @category constructors
  */
-export const make = <E>(
-  effect: Effect.Effect<unknown, E>,
+export const make = <A, E = never, R = never>(
+  effect: Effect.Effect<A, E, R>,
   options?: { readonly name?: string | undefined }
-): Work => new WorkImpl(effect, options?.name)
+): Work<E, R> => {
+  if (!Effect.isEffect(effect)) throw notAnEffect("Work.make", effect, options?.name)
+  return new WorkImpl(effect as Effect.Effect<unknown, unknown>, options?.name)
+}
+
+/** @internal `make` given a function (`Work.make(() => effect)`) or anything else that is not an Effect */
+const notAnEffect = (operation: string, u: unknown, name: string | undefined): InvalidWork =>
+  new InvalidWork({
+    operation,
+    work: name ?? "anonymous work",
+    reason: typeof u === "function"
+      ? "given a function: pass the Effect itself (Work.make(effect)), Work.sync(f) for a synchronous function, or Work.promise(f) for one returning a promise"
+      : `given ${u === null ? "null" : typeof u}, not an Effect`
+  })
+
+/**
+ * The type `Work.sync` refuses: a function returning a promise (or any
+ * thenable) would never be awaited.
+ *
+ * @example
+ * ```ts
+ * import type { Work } from "@cmwq/core"
+ *
+ * type Refused = Work.NotThenable<Promise<number>> // never
+ * type Accepted = Work.NotThenable<number> // number
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NotThenable<A> = A extends PromiseLike<unknown> ? never : A
+
+/**
+ * Make a work item from a function returning a promise (the p-queue habit).
+ * The item waits for the promise; a rejection is a failure
+ * (`UnknownException`). The `AbortSignal` fires when the item is
+ * interrupted (by `Workqueue.run`'s caller, or pool shutdown).
+ *
+ * @example
+ * ```ts
+ * import { Work } from "@cmwq/core"
+ *
+ * const fetchIt = Work.promise((signal) => fetch("https://example.com", { signal }), { name: "fetch" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const promise = <A>(
+  f: (signal: AbortSignal) => PromiseLike<A>,
+  options?: { readonly name?: string | undefined }
+): Work<Cause.UnknownException> => {
+  if (typeof f !== "function") throw notAnEffect("Work.promise", f, options?.name)
+  return new WorkImpl(Effect.tryPromise((signal) => f(signal)), options?.name)
+}
 
 /**
  * Make a work item whose body is a synchronous function. A throw is a defect,
  * as with `Effect.sync`. The item holds the function itself: the cheapest work
  * item there is (no Effect is allocated), and a worker calls it directly.
+ *
+ * A function returning a promise is refused by the type, and at run time the
+ * item dies with an `InvalidWork` defect naming it (it would never be
+ * awaited): use `Work.promise`.
  *
  * @example
  * ```ts
@@ -99,16 +215,18 @@ export const make = <E>(
  * @since 0.1.0
  * @category constructors
  */
-export const sync = (f: () => unknown, options?: { readonly name?: string | undefined }): Work =>
-  new WorkImpl(f, options?.name)
+export const sync = <A>(f: () => NotThenable<A>, options?: { readonly name?: string | undefined }): Work<never> => {
+  if (typeof f !== "function") throw notAnEffect("Work.sync", f, options?.name)
+  return new WorkImpl(f, options?.name)
+}
 
 /**
  * @since 0.1.0
  * @category guards
  */
-export const isWork = (u: unknown): u is Work => typeof u === "object" && u !== null && WorkTypeId in u
+export const isWork = (u: unknown): u is Any => typeof u === "object" && u !== null && WorkTypeId in u
 
-const impl = (work: Work): WorkImpl => work as unknown as WorkImpl
+const impl = (work: Any): WorkImpl => work as unknown as WorkImpl
 
 /**
  * Is the item pending (queued, or its timer armed)? Kernel `work_pending`.
@@ -116,7 +234,7 @@ const impl = (work: Work): WorkImpl => work as unknown as WorkImpl
  * @since 0.1.0
  * @category getters
  */
-export const isPending = (work: Work): boolean => internal.isPending(impl(work))
+export const isPending = (work: Any): boolean => internal.isPending(impl(work))
 
 /**
  * `isPending` as an Effect.
@@ -124,7 +242,7 @@ export const isPending = (work: Work): boolean => internal.isPending(impl(work))
  * @since 0.1.0
  * @category getters
  */
-export const pending = (work: Work): Effect.Effect<boolean> => internal.pending(impl(work))
+export const pending = (work: Any): Effect.Effect<boolean> => internal.pending(impl(work))
 
 /**
  * Is the item pending, running, both or neither? Kernel `work_busy`.
@@ -132,7 +250,7 @@ export const pending = (work: Work): Effect.Effect<boolean> => internal.pending(
  * @since 0.1.0
  * @category getters
  */
-export const busy = (work: Work): Effect.Effect<Busy> => internal.busy(impl(work))
+export const busy = (work: Any): Effect.Effect<Busy> => internal.busy(impl(work))
 
 /**
  * The work item the current fiber is running as a worker (kernel
@@ -142,9 +260,7 @@ export const busy = (work: Work): Effect.Effect<Busy> => internal.busy(impl(work
  * @since 0.1.0
  * @category getters
  */
-export const current: Effect.Effect<Option.Option<Work>> = internal.current as unknown as Effect.Effect<
-  Option.Option<Work>
->
+export const current: Effect.Effect<Option.Option<Work>> = internal.current
 
 /**
  * Remove a pending instance (from its queue, or its timer for a delayed
@@ -154,7 +270,7 @@ export const current: Effect.Effect<Option.Option<Work>> = internal.current as u
  * @since 0.1.0
  * @category combinators
  */
-export const cancel = (work: Work): Effect.Effect<boolean> => internal.cancel(impl(work))
+export const cancel = (work: Any): Effect.Effect<boolean> => internal.cancel(impl(work))
 
 /**
  * Cancel and wait for a running instance: afterwards the item is neither
@@ -167,7 +283,7 @@ export const cancel = (work: Work): Effect.Effect<boolean> => internal.cancel(im
  * @since 0.1.0
  * @category combinators
  */
-export const cancelSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> => internal.cancelSync(impl(work), false)
+export const cancelSync = (work: Any): Effect.Effect<boolean, FlushDeadlock> => internal.cancelSync(impl(work), false)
 
 /**
  * Add one to the disable depth and cancel a pending instance. While the depth
@@ -177,7 +293,7 @@ export const cancelSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> =>
  * @since 0.1.0
  * @category combinators
  */
-export const disable = (work: Work): Effect.Effect<boolean> => internal.disable(impl(work))
+export const disable = (work: Any): Effect.Effect<boolean> => internal.disable(impl(work))
 
 /**
  * `disable`, then wait for a running instance. Kernel `disable_work_sync`.
@@ -185,8 +301,7 @@ export const disable = (work: Work): Effect.Effect<boolean> => internal.disable(
  * @since 0.1.0
  * @category combinators
  */
-export const disableSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> =>
-  internal.cancelSync(impl(work), true)
+export const disableSync = (work: Any): Effect.Effect<boolean, FlushDeadlock> => internal.cancelSync(impl(work), true)
 
 /**
  * Take one off the disable depth. Returns whether it reached 0 (the item can
@@ -197,7 +312,7 @@ export const disableSync = (work: Work): Effect.Effect<boolean, FlushDeadlock> =
  * @since 0.1.0
  * @category combinators
  */
-export const enable = (work: Work): Effect.Effect<boolean> => internal.enable(impl(work))
+export const enable = (work: Any): Effect.Effect<boolean> => internal.enable(impl(work))
 
 /**
  * The current disable depth (0: enabled).
@@ -205,7 +320,7 @@ export const enable = (work: Work): Effect.Effect<boolean> => internal.enable(im
  * @since 0.1.0
  * @category getters
  */
-export const disableDepth = (work: Work): number => internal.disableDepth(impl(work))
+export const disableDepth = (work: Any): number => internal.disableDepth(impl(work))
 
 /**
  * Wait until the last queueing of the item has finished; returns whether it
@@ -219,4 +334,4 @@ export const disableDepth = (work: Work): number => internal.disableDepth(impl(w
  * @since 0.1.0
  * @category combinators
  */
-export const flush = (work: Work): Effect.Effect<boolean, FlushDeadlock> => internal.flush(impl(work))
+export const flush = (work: Any): Effect.Effect<boolean, FlushDeadlock> => internal.flush(impl(work))

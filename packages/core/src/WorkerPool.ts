@@ -146,7 +146,9 @@ export interface Options {
    * unbound pool: when its attributes first appear). See
    * docs/concepts/forward-progress.md.
    */
-  readonly workerCreation?: ((pool: { readonly name: string; readonly cpu: number }) => Effect.Effect<boolean>) | undefined
+  readonly workerCreation?:
+    | ((pool: { readonly name: string; readonly cpu: number }) => Effect.Effect<boolean>)
+    | undefined
 }
 
 /**
@@ -159,7 +161,7 @@ export interface Options {
  * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<WorkerPools, InvalidPoolOptions, Scope.Scope> =>
-  internal.make(options) as unknown as Effect.Effect<WorkerPools, InvalidPoolOptions, Scope.Scope>
+  internal.make(options)
 
 /**
  * The pools as a layer.
@@ -208,11 +210,7 @@ export const withCpu: {
  * @since 0.1.0
  * @category getters
  */
-export const currentCpuNumber: Effect.Effect<number, never, WorkerPools> = internal.currentCpuNumber as Effect.Effect<
-  number,
-  never,
-  WorkerPools
->
+export const currentCpuNumber: Effect.Effect<number, never, WorkerPools> = internal.currentCpuNumber
 
 /**
  * Run `effect` on the current worker without counting its suspensions as
@@ -223,7 +221,8 @@ export const currentCpuNumber: Effect.Effect<number, never, WorkerPools> = inter
  * @since 0.1.0
  * @category unsafe
  */
-export const unsafeRunnable: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> = internal.unsafeRunnable
+export const unsafeRunnable: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> =
+  internal.unsafeRunnable
 
 /**
  * A pool's state at one moment (kernel `wq_dump.py`'s pool lines).
@@ -253,11 +252,8 @@ export interface PoolSnapshot {
  * @since 0.1.0
  * @category getters
  */
-export const snapshot: Effect.Effect<ReadonlyArray<PoolSnapshot>, never, WorkerPools> = internal.snapshot as Effect.Effect<
-  ReadonlyArray<PoolSnapshot>,
-  never,
-  WorkerPools
->
+export const snapshot: Effect.Effect<ReadonlyArray<PoolSnapshot>, never, WorkerPools> = internal
+  .snapshot
 
 /**
  * `snapshot` without an Effect (for invariant checks from outside a run).
@@ -291,11 +287,8 @@ export interface SysfsEntry {
  * @since 0.1.0
  * @category getters
  */
-export const sysfs: Effect.Effect<ReadonlyArray<SysfsEntry>, never, WorkerPools> = internal.sysfsEntries as Effect.Effect<
-  ReadonlyArray<SysfsEntry>,
-  never,
-  WorkerPools
->
+export const sysfs: Effect.Effect<ReadonlyArray<SysfsEntry>, never, WorkerPools> = internal
+  .sysfsEntries
 
 /**
  * Who a worker is (kernel `kworker/<cpu>:<id>[H]`, `kworker/u<pool>:<id>`).

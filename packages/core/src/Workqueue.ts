@@ -21,9 +21,12 @@
  *
  * @since 0.1.0
  */
+import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import { dual } from "effect/Function"
+import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as C from "./internal/constants.js"
@@ -31,6 +34,7 @@ import * as Flags from "./internal/flags.js"
 import { drainWorkqueue, flushWorkqueue } from "./internal/flush.js"
 import { poolsImpl } from "./internal/pools.js"
 import type { DelayedWorkImpl, WorkImpl } from "./internal/work.js"
+import * as results from "./internal/results.js"
 import * as internal from "./internal/workqueue.js"
 import type { DelayedWork } from "./DelayedWork.js"
 import type { FlushColor } from "./FlushColor.js"
@@ -43,8 +47,10 @@ import type {
   InvalidFlags,
   InvalidMaxActive,
   InvalidOperation,
+  InvalidWork,
   WorkqueueDestroyed,
-  WorkqueueDraining
+  WorkqueueDraining,
+  WorkqueueFull
 } from "./WorkqueueError.js"
 
 /**
@@ -141,6 +147,14 @@ export interface Options {
   readonly maxActive?: number | undefined
   /** attributes of an `UNBOUND` workqueue (kernel `workqueue_attrs`) */
   readonly attrs?: Attrs | undefined
+  /**
+   * backpressure: at most this many items queued or running (barriers
+   * excluded). At the bound `queue` fails with `WorkqueueFull` while `run`,
+   * `submit` and `runAll` wait for room, first come first served. Delayed
+   * items count from when their timer fires (a firing timer is never
+   * refused). 0 or absent: no bound.
+   */
+  readonly maxPending?: number | undefined
 }
 
 /**
@@ -168,9 +182,12 @@ const allocWith = (
   maxActive: number,
   ordered: boolean,
   legacy: boolean,
-  attrs?: Attrs
+  attrs?: Attrs,
+  maxPending?: number
 ): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
-  poolsImpl((pools) => internal.alloc(pools, name, flagNames, maxActive, ordered, legacy, attrs)) as Effect.Effect<
+  poolsImpl((pools) =>
+    internal.alloc(pools, name, flagNames, maxActive, ordered, legacy, attrs, maxPending ?? 0)
+  ) as Effect.Effect<
     Workqueue,
     InvalidMaxActive | InvalidFlags,
     WorkerPools | Scope.Scope
@@ -185,7 +202,11 @@ const allocWith = (
  * import { Workqueue } from "@cmwq/core"
  *
  * const wq = Workqueue.alloc("disk-io", { flags: ["HIGHPRI"], maxActive: 16 })
+ * const bounded = Workqueue.alloc("uploads", { maxPending: 1000 })
  * ```
+ *
+ * Fails with `InvalidOperation` for a `maxPending` that is not an integer, 0
+ * or more.
  *
  * @since 0.1.0
  * @category constructors
@@ -193,8 +214,8 @@ const allocWith = (
 export const alloc = (
   name: string,
   options: Options = {}
-): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
-  allocWith(name, options.flags ?? [], options.maxActive ?? 0, false, false, options.attrs)
+): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | InvalidOperation, WorkerPools | Scope.Scope> =>
+  allocWith(name, options.flags ?? [], options.maxActive ?? 0, false, false, options.attrs, options.maxPending)
 
 /**
  * Allocate an ordered workqueue (kernel `alloc_ordered_workqueue`): one item
@@ -270,15 +291,51 @@ export const isDestroyed = (wq: Workqueue): boolean => impl(wq).destroyed
 /**
  * Queue `work` on the current CPU (kernel `queue_work`). Returns `true` if it
  * was queued, `false` if it was already pending or is disabled. Fails if the
- * workqueue is destroyed, or draining and the caller is not one of its items.
+ * workqueue is destroyed, or draining and the caller is not one of its items;
+ * with `WorkqueueFull` at the `maxPending` bound; with `InvalidWork` for
+ * anything that is not a work item.
+ *
+ * Requires what the item requires: the item runs with the Context, log
+ * annotations, log level, Tracer and span of the fiber whose call returned
+ * `true` (a call returning `false` changes nothing).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("events")
+ *   yield* Workqueue.queue(wq, Work.make(Effect.log("hello"))).pipe(Effect.annotateLogs("request", "42"))
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
  */
 export const queue: {
-  (work: Work): (wq: Workqueue) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining>
-  (wq: Workqueue, work: Work): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining>
-} = dual(2, (wq: Workqueue, work: Work) => internal.queue(impl(wq), -1, work as unknown as WorkImpl))
+  <E, R>(work: Work<E, R>): (wq: Workqueue) => Effect.Effect<boolean, QueueError, R>
+  <E, R>(wq: Workqueue, work: Work<E, R>): Effect.Effect<boolean, QueueError, R>
+} = dual(2, (wq: Workqueue, work: Work<unknown, unknown>) => internal.queue(impl(wq), -1, work as unknown as WorkImpl))
+
+/**
+ * The errors of a queue call.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const tryQueue = (wq: Workqueue.Workqueue, work: Work.Work) =>
+ *   Workqueue.queue(wq, work).pipe(
+ *     Effect.catchTag("WorkqueueFull", () => Effect.succeed(false))
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type QueueError = WorkqueueDestroyed | WorkqueueDraining | InvalidWork | WorkqueueFull
 
 /**
  * Queue `work` on logical CPU `cpu` (kernel `queue_work_on`).
@@ -287,19 +344,25 @@ export const queue: {
  * @category combinators
  */
 export const queueOn: {
-  (cpu: number, work: Work): (wq: Workqueue) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu>
-  (wq: Workqueue, cpu: number, work: Work): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidCpu>
-} = dual(3, (wq: Workqueue, cpu: number, work: Work) => internal.queueOn(impl(wq), cpu, work as unknown as WorkImpl))
+  <E, R>(cpu: number, work: Work<E, R>): (wq: Workqueue) => Effect.Effect<boolean, QueueError | InvalidCpu, R>
+  <E, R>(wq: Workqueue, cpu: number, work: Work<E, R>): Effect.Effect<boolean, QueueError | InvalidCpu, R>
+} = dual(
+  3,
+  (wq: Workqueue, cpu: number, work: Work<unknown, unknown>) =>
+    internal.queueOn(impl(wq), cpu, work as unknown as WorkImpl)
+)
 
 /**
  * `queue` without an Effect, for callbacks outside Effect (event emitters,
  * timers). Queues on CPU 0 unless called from a worker. Throws the typed
- * error (`WorkqueueDestroyed`, `WorkqueueDraining`) instead of failing.
+ * error (`WorkqueueDestroyed`, `WorkqueueDraining`, `WorkqueueFull`,
+ * `InvalidWork`) instead of failing. There is no calling fiber: the item
+ * runs with the pools' context, so it must require nothing.
  *
  * @since 0.1.0
  * @category unsafe
  */
-export const unsafeQueue = (wq: Workqueue, work: Work): boolean =>
+export const unsafeQueue = <E>(wq: Workqueue, work: Work<E>): boolean =>
   internal.unsafeQueue(impl(wq), work as unknown as WorkImpl)
 
 /**
@@ -309,24 +372,21 @@ export const unsafeQueue = (wq: Workqueue, work: Work): boolean =>
  * @category models
  */
 export interface Delayer {
-  (dwork: DelayedWork, delay: Duration.DurationInput): (
+  <E, R>(dwork: DelayedWork<E, R>, delay: Duration.DurationInput): (
     wq: Workqueue
-  ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay>
-  (
+  ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidWork, R>
+  <E, R>(
     wq: Workqueue,
-    dwork: DelayedWork,
+    dwork: DelayedWork<E, R>,
     delay: Duration.DurationInput
-  ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay>
+  ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidWork, R>
 }
 
 const delayer = (mod: boolean): Delayer =>
   dual(
     3,
-    (wq: Workqueue, dwork: DelayedWork, delay: Duration.DurationInput) =>
-      internal.queueDelayed(impl(wq), -1, dwork as unknown as DelayedWorkImpl, delay, mod) as Effect.Effect<
-        boolean,
-        WorkqueueDestroyed | WorkqueueDraining | InvalidDelay
-      >
+    (wq: Workqueue, dwork: DelayedWork<unknown, unknown>, delay: Duration.DurationInput) =>
+      internal.queueDelayed(impl(wq), -1, dwork as unknown as DelayedWorkImpl, delay, mod)
   )
 
 /**
@@ -341,18 +401,37 @@ const delayer = (mod: boolean): Delayer =>
 export const queueDelayed: Delayer = delayer(false)
 
 /**
+ * The shape of `queueDelayedOn` and `modDelayedOn` (data-first and data-last).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DelayerOn {
+  <E, R>(cpu: number, dwork: DelayedWork<E, R>, delay: Duration.DurationInput): (
+    wq: Workqueue
+  ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu | InvalidWork, R>
+  <E, R>(
+    wq: Workqueue,
+    cpu: number,
+    dwork: DelayedWork<E, R>,
+    delay: Duration.DurationInput
+  ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu | InvalidWork, R>
+}
+
+const delayerOn = (mod: boolean): DelayerOn =>
+  dual(
+    4,
+    (wq: Workqueue, cpu: number, dwork: DelayedWork<unknown, unknown>, delay: Duration.DurationInput) =>
+      internal.queueDelayed(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, mod)
+  )
+
+/**
  * `queueDelayed` on logical CPU `cpu` (kernel `queue_delayed_work_on`).
  *
  * @since 0.1.0
  * @category combinators
  */
-export const queueDelayedOn = (
-  wq: Workqueue,
-  cpu: number,
-  dwork: DelayedWork,
-  delay: Duration.DurationInput
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
-  internal.queueDelayed(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, false)
+export const queueDelayedOn: DelayerOn = delayerOn(false)
 
 /**
  * Queue `dwork` after `delay`, or move its deadline to now + `delay` if it is
@@ -371,13 +450,7 @@ export const modDelayed: Delayer = delayer(true)
  * @since 0.1.0
  * @category combinators
  */
-export const modDelayedOn = (
-  wq: Workqueue,
-  cpu: number,
-  dwork: DelayedWork,
-  delay: Duration.DurationInput
-): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu> =>
-  internal.queueDelayed(impl(wq), cpu, dwork as unknown as DelayedWorkImpl, delay, true)
+export const modDelayedOn: DelayerOn = delayerOn(true)
 
 // -----------------------------------------------------------------------------
 // Flush, drain, destroy
@@ -395,7 +468,13 @@ export const modDelayedOn = (
  * @since 0.1.0
  * @category combinators
  */
-export const flush = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => flushWorkqueue(impl(wq))
+export const flush = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> =>
+  Effect.withSpan(flushWorkqueue(impl(wq)), "Workqueue.flush", spanOptions(wq))
+
+/** flush, drain and destroy are spans (cheap: they are rare) */
+const spanOptions = (wq: Workqueue) => ({
+  attributes: { "messaging.system": "cmwq", "messaging.destination.name": wq.name }
+})
 
 /**
  * Flush until the workqueue is empty, including items its items queue while
@@ -405,7 +484,8 @@ export const flush = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => flus
  * @since 0.1.0
  * @category combinators
  */
-export const drain = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> => drainWorkqueue(impl(wq))
+export const drain = (wq: Workqueue): Effect.Effect<void, FlushDeadlock> =>
+  Effect.withSpan(drainWorkqueue(impl(wq)), "Workqueue.drain", spanOptions(wq))
 
 /**
  * Destroy `wq` now (kernel `destroy_workqueue`): drain it, then release it.
@@ -563,7 +643,8 @@ export const unsafeInspect = (wq: Workqueue): State => internal.inspect(impl(wq)
  * @since 0.1.0
  * @category getters
  */
-export const inspect = (wq: Workqueue): Effect.Effect<State> => internal.inspectEffect(impl(wq)) as unknown as Effect.Effect<State>
+export const inspect = (wq: Workqueue): Effect.Effect<State> =>
+  internal.inspectEffect(impl(wq)) as unknown as Effect.Effect<State>
 
 /**
  * Items queued (active or held back by `maxActive`) and running on `wq`,
@@ -573,3 +654,254 @@ export const inspect = (wq: Workqueue): Effect.Effect<State> => internal.inspect
  * @category getters
  */
 export const pendingCount = (wq: Workqueue): Effect.Effect<number> => internal.pendingCountEffect(impl(wq))
+
+// -----------------------------------------------------------------------------
+// Results
+// -----------------------------------------------------------------------------
+
+/**
+ * Options of `run` and `submit`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const render = (wq: Workqueue.Workqueue) => Workqueue.run(wq, Effect.succeed("ok"), { name: "render" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions {
+  /** the one-shot item's name, for logs, traces and failure reports */
+  readonly name?: string | undefined
+}
+
+/**
+ * Queue `effect` as a one-shot item and wait for its result: as if it ran in
+ * place, but on the workqueue's workers, under its `maxActive`. Its failure
+ * is the call's failure (typed `E`); it also counts as a failed item in the
+ * stats and the observer. At the `maxPending` bound the call waits for room
+ * (first come, first served) instead of failing.
+ *
+ * The item runs with the caller's Context and FiberRefs; its span is a child
+ * of the caller's (the caller waits for it). Interrupting the caller cancels
+ * the item if still pending and interrupts it if running; the call returns
+ * once the item's finalizers have run. The worker, its pool and other items
+ * are unharmed: a non-synchronous effect runs in a fiber of its own, which its
+ * worker waits for (so, like an item that blocks, it does not hold its pool's
+ * concurrency).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("render", { maxActive: 4 })
+ *   const html = yield* Workqueue.run(wq, Effect.succeed("<p>hi</p>"))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category results
+ */
+export const run: {
+  <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: RunOptions
+  ): (wq: Workqueue) => Effect.Effect<A, E | WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
+  <A, E, R>(
+    wq: Workqueue,
+    effect: Effect.Effect<A, E, R>,
+    options?: RunOptions
+  ): Effect.Effect<A, E | WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
+} = dual(
+  (args) => isWorkqueue(args[0]),
+  <A, E, R>(wq: Workqueue, effect: Effect.Effect<A, E, R>, options?: RunOptions) =>
+    results.run(impl(wq), effect, options)
+)
+
+/**
+ * A submitted one-shot item (`submit`): await, poll or cancel it later.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const later = (wq: Workqueue.Workqueue) =>
+ *   Effect.gen(function*() {
+ *     const job: Workqueue.Submitted<number, never> = yield* Workqueue.submit(wq, Effect.succeed(1))
+ *     const done = yield* job.poll // Option of the Exit
+ *     if (done._tag === "None") yield* job.cancel
+ *   })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Submitted<A, E> {
+  /** wait for the item's Exit */
+  readonly await: Effect.Effect<Exit.Exit<A, E>>
+  /** wait for the item's result */
+  readonly join: Effect.Effect<A, E>
+  /** the Exit, if the item has finished */
+  readonly poll: Effect.Effect<Option.Option<Exit.Exit<A, E>>>
+  /**
+   * remove the item if still pending, else interrupt it if running; returns
+   * once it has finished, with whether it was still pending
+   */
+  readonly cancel: Effect.Effect<boolean>
+}
+
+/**
+ * `run` as a handle: queue `effect` as a one-shot item (waiting for room at
+ * the `maxPending` bound) and return at once with a `Submitted` to await,
+ * poll or cancel. The caller's interruption after `submit` returned does not
+ * touch the item.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("jobs")
+ *   const job = yield* Workqueue.submit(wq, Effect.succeed(42))
+ *   const answer = yield* job.join
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category results
+ */
+export const submit: {
+  <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    options?: RunOptions
+  ): (wq: Workqueue) => Effect.Effect<Submitted<A, E>, WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
+  <A, E, R>(
+    wq: Workqueue,
+    effect: Effect.Effect<A, E, R>,
+    options?: RunOptions
+  ): Effect.Effect<Submitted<A, E>, WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
+} = dual(
+  (args) => isWorkqueue(args[0]),
+  <A, E, R>(wq: Workqueue, effect: Effect.Effect<A, E, R>, options?: RunOptions) =>
+    results.submit(impl(wq), effect, options)
+)
+
+/**
+ * Run many effects as items of `wq` and collect their results, in input
+ * order, without a fiber per item (compare `Effect.forEach`): one item per
+ * effect, synchronous effects on the workers' fast path, one waiter for the
+ * lot. At the `maxPending` bound it queues as room appears. The first failure
+ * cancels the items still pending and fails the call once the running ones
+ * have finished; interrupting the caller does the same. Running items are not
+ * interrupted (use `run` for that).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Workqueue.alloc("thumbnails", { maxActive: 8 })
+ *   const sizes = yield* Workqueue.runAll(wq, [1, 2, 3].map((n) => Effect.succeed(n * 100)))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category results
+ */
+export const runAll: {
+  <A, E, R>(
+    effects: Iterable<Effect.Effect<A, E, R>>
+  ): (wq: Workqueue) => Effect.Effect<Array<A>, E | WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
+  <A, E, R>(
+    wq: Workqueue,
+    effects: Iterable<Effect.Effect<A, E, R>>
+  ): Effect.Effect<Array<A>, E | WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
+} = dual(
+  2,
+  <A, E, R>(wq: Workqueue, effects: Iterable<Effect.Effect<A, E, R>>) => results.runAll(impl(wq), effects)
+)
+
+/**
+ * Wait until fewer than `n` items of `wq` are queued or running (barriers
+ * excluded): for producers that pace themselves. Fails with
+ * `InvalidOperation` unless `n` is an integer, 1 or more.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * const produce = (wq: Workqueue.Workqueue, work: Work.Work) =>
+ *   Effect.zipRight(Workqueue.awaitPendingBelow(wq, 100), Workqueue.queue(wq, work))
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const awaitPendingBelow: {
+  (n: number): (wq: Workqueue) => Effect.Effect<void, InvalidOperation>
+  (wq: Workqueue, n: number): Effect.Effect<void, InvalidOperation>
+} = dual(2, (wq: Workqueue, n: number) => results.awaitPendingBelow(impl(wq), n))
+
+// -----------------------------------------------------------------------------
+// Services
+// -----------------------------------------------------------------------------
+
+/**
+ * A `Context.Tag` class for a workqueue service, with its scoped layer.
+ *
+ * @example
+ * ```ts
+ * import { Workqueue } from "@cmwq/core"
+ *
+ * class Thumbnails extends Workqueue.Tag("Thumbnails")<Thumbnails>() {}
+ * const ThumbnailsLive = Thumbnails.layer({ maxActive: 2, maxPending: 100 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TagClass<Self, Id extends string> extends Context.TagClass<Self, Id, Workqueue> {
+  /**
+   * the workqueue named after the tag's id, allocated when the layer is
+   * built and destroyed (drained, then released) when its scope closes
+   */
+  readonly layer: (
+    options?: Options
+  ) => Layer.Layer<Self, InvalidMaxActive | InvalidFlags | InvalidOperation, WorkerPools>
+}
+
+/**
+ * Make a workqueue a service in one line: a `Context.Tag` class whose
+ * `layer(options)` allocates the workqueue (named after the tag) for the
+ * layer's lifetime.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { Workqueue, WorkerPool } from "@cmwq/core"
+ *
+ * class Mailer extends Workqueue.Tag("Mailer")<Mailer>() {}
+ *
+ * const program = Effect.gen(function*() {
+ *   const wq = yield* Mailer
+ *   yield* Workqueue.run(wq, Effect.log("sending"))
+ * }).pipe(Effect.provide(Mailer.layer({ maxActive: 4 }).pipe(Layer.provide(WorkerPool.layer()))))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const Tag = <const Id extends string>(id: Id) => <Self>(): TagClass<Self, Id> => {
+  const Base = Context.Tag(id)<Self, Workqueue>()
+  const layer = (options?: Options) => Layer.scoped(Base, alloc(id, options))
+  return Object.assign(Base, { layer })
+}

@@ -17,7 +17,9 @@ export {
   FlushDeadlock,
   InvalidOperation,
   InvalidPoolOptions,
-  BhWorkBlocked
+  BhWorkBlocked,
+  InvalidWork,
+  WorkqueueFull
 } from "./internal/errors.js"
 
 import type {
@@ -29,7 +31,9 @@ import type {
   WorkqueueDraining,
   FlushDeadlock,
   InvalidOperation,
-  InvalidPoolOptions
+  InvalidPoolOptions,
+  InvalidWork,
+  WorkqueueFull
 } from "./internal/errors.js"
 
 /**
@@ -48,3 +52,5 @@ export type WorkqueueError =
   | FlushDeadlock
   | InvalidOperation
   | InvalidPoolOptions
+  | InvalidWork
+  | WorkqueueFull

@@ -33,21 +33,28 @@ describe("BH workqueues", () => {
           maxLength: 30
         }),
         (items) => {
-          const log = runVirtualSync(Effect.gen(function*() {
-            const wq = yield* Workqueue.alloc("bh", { flags: ["BH"] })
-            const log: Array<{ i: number; cpu: number; phase: "start" | "end"; pool: string }> = []
-            for (let i = 0; i < items.length; i++) {
-              const { cpu, yields } = items[i]
-              yield* Workqueue.queueOn(wq, cpu, Work.make(Effect.gen(function*() {
-                const me = Option.getOrThrow(yield* WorkerPool.currentWorker)
-                log.push({ i, cpu: me.cpu, phase: "start", pool: me.name })
-                for (let y = 0; y < yields; y++) yield* Effect.yieldNow()
-                log.push({ i, cpu: me.cpu, phase: "end", pool: me.name })
-              })))
-            }
-            yield* Workqueue.flush(wq)
-            return log
-          }), { cpus: 2 })
+          const log = runVirtualSync(
+            Effect.gen(function*() {
+              const wq = yield* Workqueue.alloc("bh", { flags: ["BH"] })
+              const log: Array<{ i: number; cpu: number; phase: "start" | "end"; pool: string }> = []
+              for (let i = 0; i < items.length; i++) {
+                const { cpu, yields } = items[i]!
+                yield* Workqueue.queueOn(
+                  wq,
+                  cpu,
+                  Work.make(Effect.gen(function*() {
+                    const me = Option.getOrThrow(yield* WorkerPool.currentWorker)
+                    log.push({ i, cpu: me.cpu, phase: "start", pool: me.name })
+                    for (let y = 0; y < yields; y++) yield* Effect.yieldNow()
+                    log.push({ i, cpu: me.cpu, phase: "end", pool: me.name })
+                  }))
+                )
+              }
+              yield* Workqueue.flush(wq)
+              return log
+            }),
+            { cpus: 2 }
+          )
           for (const cpu of [0, 1]) {
             const mine = log.filter((e) => e.cpu === cpu)
             const expected = items.flatMap((item, i) => (item.cpu === cpu ? [i, i] : []))
@@ -55,7 +62,7 @@ describe("BH workqueues", () => {
             mine.forEach((e, k) => expect(e.phase).toBe(k % 2 === 0 ? "start" : "end"))
           }
           expect(log.filter((e) => e.phase === "start").map((e) => e.cpu)).toEqual(
-            log.filter((e) => e.phase === "start").map((e) => items[e.i].cpu)
+            log.filter((e) => e.phase === "start").map((e) => items[e.i]!.cpu)
           )
         }
       ),
@@ -65,19 +72,28 @@ describe("BH workqueues", () => {
 
   it("an item that blocks is stopped and reported as a BhWorkBlocked defect; the pool carries on", () => {
     const events: Array<WorkerPool.Event> = []
-    const result = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("bh", { flags: ["BH"] })
-      const log: Array<string> = []
-      yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
-        log.push("blocker starts")
-        yield* Effect.sleep(10)
-        log.push("blocker resumed")
-      }), { name: "blocker" }))
-      yield* Workqueue.queue(wq, Work.make(Effect.sync(() => log.push("next runs")), { name: "next" }))
-      yield* Workqueue.flush(wq)
-      yield* Effect.sleep(20)
-      return { log, stats: yield* Workqueue.stats(wq) }
-    }), { observer: (e) => events.push(e) })
+    const result = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("bh", { flags: ["BH"] })
+        const log: Array<string> = []
+        yield* Workqueue.queue(
+          wq,
+          Work.make(
+            Effect.gen(function*() {
+              log.push("blocker starts")
+              yield* Effect.sleep(10)
+              log.push("blocker resumed")
+            }),
+            { name: "blocker" }
+          )
+        )
+        yield* Workqueue.queue(wq, Work.make(Effect.sync(() => log.push("next runs")), { name: "next" }))
+        yield* Workqueue.flush(wq)
+        yield* Effect.sleep(20)
+        return { log, stats: yield* Workqueue.stats(wq) }
+      }),
+      { observer: (e) => events.push(e) }
+    )
     expect(result.log).toEqual(["blocker starts", "next runs"])
     expect(result.stats).toMatchObject({ started: 2, completed: 2, failed: 1 })
     const failed = events.find((e) => e._tag === "WorkFailed")

@@ -1,6 +1,6 @@
 /**
  * Flush colors, flush_work barriers, cancel, disable and delayed work as
- * properties over generated interleavings (KERNEL.md §7 invariants 2, 12–14,
+ * properties over generated interleavings (guarantees 2, 12–14,
  * 17–21, 23, 24), under deterministic virtual time.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -48,10 +48,25 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 2 }).chain
         const work = fc.integer({ min: 0, max: works.length - 1 })
         const delay = fc.integer({ min: 0, max: 8 })
         const op: fc.Arbitrary<Op> = fc.oneof(
-          { weight: 5, arbitrary: fc.record({ _tag: fc.constant("queue" as const), at, work, cpu: fc.option(fc.integer({ min: 0, max: cpus - 1 }), { nil: null }) }) },
+          {
+            weight: 5,
+            arbitrary: fc.record({
+              _tag: fc.constant("queue" as const),
+              at,
+              work,
+              cpu: fc.option(fc.integer({ min: 0, max: cpus - 1 }), { nil: null })
+            })
+          },
           { weight: 3, arbitrary: fc.record({ _tag: fc.constant("delayed" as const), at, work, delay }) },
           { weight: 2, arbitrary: fc.record({ _tag: fc.constant("mod" as const), at, work, delay }) },
-          { weight: 3, arbitrary: fc.record({ _tag: fc.constant("flush" as const), at, wq: fc.integer({ min: 0, max: wqs.length - 1 }) }) },
+          {
+            weight: 3,
+            arbitrary: fc.record({
+              _tag: fc.constant("flush" as const),
+              at,
+              wq: fc.integer({ min: 0, max: wqs.length - 1 })
+            })
+          },
           { weight: 2, arbitrary: fc.record({ _tag: fc.constant("flushWork" as const), at, work }) },
           { weight: 1, arbitrary: fc.record({ _tag: fc.constant("cancel" as const), at, work }) },
           { weight: 1, arbitrary: fc.record({ _tag: fc.constant("cancelSync" as const), at, work }) },
@@ -111,22 +126,25 @@ const run = (sc: Scenario): Outcome => {
     const tick = () => {
       now = clock.unsafeCurrentTimeMillis()
     }
-    const wqs = yield* Effect.forEach(sc.wqs, (spec, i) =>
-      spec.ordered ? Workqueue.allocOrdered(`wq${i}`) : Workqueue.alloc(`wq${i}`, { maxActive: spec.maxActive }))
+    const wqs = yield* Effect.forEach(
+      sc.wqs,
+      (spec, i) =>
+        spec.ordered ? Workqueue.allocOrdered(`wq${i}`) : Workqueue.alloc(`wq${i}`, { maxActive: spec.maxActive })
+    )
     const works: Array<Work.Work> = []
     const requeued = sc.works.map(() => false)
     /** the pending instance of work i (queued, or its timer armed), if any */
-    const pendingInstance = (i: number) => instances[i].find((x) => x.start === null && !x.cancelled)
+    const pendingInstance = (i: number) => instances[i]!.find((x) => x.start === null && !x.cancelled)
     const newInstance = (i: number, deadline: number) => {
       const queuedAt = mark()
-      instances[i].push({ queuedAt, armSeq: queuedAt.seq, deadline, start: null, end: null, cancelled: false })
-      counts[i].queued++
+      instances[i]!.push({ queuedAt, armSeq: queuedAt.seq, deadline, start: null, end: null, cancelled: false })
+      counts[i]!.queued++
     }
     const cancelled = (i: number) => {
       const inst = pendingInstance(i)
       if (inst !== undefined) {
         inst.cancelled = true
-        counts[i].cancelled++
+        counts[i]!.cancelled++
       }
     }
     sc.works.forEach((spec, i) => {
@@ -136,18 +154,18 @@ const run = (sc: Scenario): Outcome => {
         if (inst !== undefined) inst.start = mark()
         running[i] = inst ?? null
         starts.push({ work: i, run: { t: now, seq: seq++ }, instance: inst })
-        counts[i].ran++
+        counts[i]!.ran++
         if (spec.sleep > 0) yield* Effect.sleep(spec.sleep)
         if (spec.requeue && !requeued[i]) {
           requeued[i] = true
           tick()
-          if (yield* Workqueue.queue(wqs[spec.wq], works[i])) newInstance(i, now)
+          if (yield* Workqueue.queue(wqs[spec.wq]!, works[i]!)) newInstance(i, now)
         }
       }).pipe(Effect.ensuring(Effect.sync(() => {
         tick()
         const inst = running[i]
         running[i] = null
-        if (inst !== null) inst.end = mark()
+        if (inst !== null && inst !== undefined) inst.end = mark()
       })))
       works.push(spec.delayed ? DelayedWork.make(body, { name: `w${i}` }) : Work.make(body, { name: `w${i}` }))
     })
@@ -160,102 +178,108 @@ const run = (sc: Scenario): Outcome => {
       }
       tick()
       if (op._tag === "queue" || op._tag === "delayed" || op._tag === "mod" || op._tag === "enable") {
-        enqueues[op.work].push(seq++)
+        enqueues[op.work]!.push(seq++)
       }
       switch (op._tag) {
         case "queue": {
-          const wq = wqs[sc.works[op.work].wq]
+          const wq = wqs[sc.works[op.work]!.wq]!
           const ok = op.cpu === null
-            ? yield* Workqueue.queue(wq, works[op.work])
-            : yield* Workqueue.queueOn(wq, op.cpu, works[op.work])
+            ? yield* Workqueue.queue(wq, works[op.work]!)
+            : yield* Workqueue.queueOn(wq, op.cpu, works[op.work]!)
           if (ok) newInstance(op.work, now)
           break
         }
         case "delayed": {
-          const w = works[op.work]
+          const w = works[op.work]!
           if (!DelayedWork.isDelayedWork(w)) break
-          if (yield* Workqueue.queueDelayed(wqs[sc.works[op.work].wq], w, op.delay)) newInstance(op.work, now + op.delay)
+          if (yield* Workqueue.queueDelayed(wqs[sc.works[op.work]!.wq]!, w, op.delay))
+            newInstance(op.work, now + op.delay)
           break
         }
         case "mod": {
-          const w = works[op.work]
+          const w = works[op.work]!
           if (!DelayedWork.isDelayedWork(w)) break
           const disabled = Work.disableDepth(w) > 0
           const inst = pendingInstance(op.work)
-          const wasPending = yield* Workqueue.modDelayed(wqs[sc.works[op.work].wq], w, op.delay)
+          const wasPending = yield* Workqueue.modDelayed(wqs[sc.works[op.work]!.wq]!, w, op.delay)
           expect(wasPending).toBe(inst !== undefined)
           if (wasPending) {
             inst!.deadline = now + op.delay
             inst!.armSeq = seq++
-          }
-          else if (!disabled) newInstance(op.work, now + op.delay)
+          } else if (!disabled) newInstance(op.work, now + op.delay)
           break
         }
         case "flush": {
           const wq = op.wq
           // the model is read in the forked fiber, right before the call (a fork starts later)
-          fibers.push(yield* Effect.fork(Effect.gen(function*() {
-            tick()
-            const call = mark()
-            const covered = instances.flatMap((list, i) =>
-              sc.works[i].wq === wq ? list.filter((x) => !x.cancelled && x.end === null && x.deadline <= now) : []
-            )
-            yield* Workqueue.flush(wqs[wq])
-            tick()
-            flushes.push({ wq, call, ret: mark(), covered })
-          })))
+          fibers.push(
+            yield* Effect.fork(Effect.gen(function*() {
+              tick()
+              const call = mark()
+              const covered = instances.flatMap((list, i) =>
+                sc.works[i]!.wq === wq ? list.filter((x) => !x.cancelled && x.end === null && x.deadline <= now) : []
+              )
+              yield* Workqueue.flush(wqs[wq]!)
+              tick()
+              flushes.push({ wq, call, ret: mark(), covered })
+            }))
+          )
           break
         }
         case "flushWork": {
           const work = op.work
-          fibers.push(yield* Effect.fork(Effect.gen(function*() {
-            tick()
-            const call = mark()
-            const queued = pendingInstance(work)
-            // a delayed item whose timer is still armed is not on a queue: flush_work does not wait for it
-            const target = queued !== undefined && queued.deadline <= now ? queued : running[work]
-            const result = yield* Work.flush(works[work])
-            tick()
-            flushWorks.push({ work, call, ret: mark(), result, target: target ?? null })
-          })))
+          fibers.push(
+            yield* Effect.fork(Effect.gen(function*() {
+              tick()
+              const call = mark()
+              const queued = pendingInstance(work)
+              // a delayed item whose timer is still armed is not on a queue: flush_work does not wait for it
+              const target = queued !== undefined && queued.deadline <= now ? queued : running[work]
+              const result = yield* Work.flush(works[work]!)
+              tick()
+              flushWorks.push({ work, call, ret: mark(), result, target: target ?? null })
+            }))
+          )
           break
         }
         case "cancel": {
           const inst = pendingInstance(op.work)
-          const was = yield* Work.cancel(works[op.work])
+          const was = yield* Work.cancel(works[op.work]!)
           expect(was).toBe(inst !== undefined)
           if (was) cancelled(op.work)
           break
         }
         case "cancelSync": {
           const work = op.work
-          fibers.push(yield* Effect.fork(Effect.gen(function*() {
-            // the cancel part is synchronous at the call: update the model at the same instant
-            const call = mark()
-            const predicted = pendingInstance(work) !== undefined
-            cancelled(work)
-            const was = yield* Work.cancelSync(works[work])
-            tick()
-            expect(was).toBe(predicted)
-            cancelSyncs.push({
-              work,
-              call,
-              ret: mark(),
-              pending: Work.isPending(works[work]),
-              running: running[work] !== null
-            })
-          })))
+          fibers.push(
+            yield* Effect.fork(Effect.gen(function*() {
+              // the cancel part is synchronous at the call: update the model at the same instant
+              const call = mark()
+              const predicted = pendingInstance(work) !== undefined
+              cancelled(work)
+              const was = yield* Work.cancelSync(works[work]!)
+              tick()
+              expect(was).toBe(predicted)
+              cancelSyncs.push({
+                work,
+                call,
+                ret: mark(),
+                pending: Work.isPending(works[work]!),
+                running: running[work] !== null
+              })
+            }))
+          )
           break
         }
         case "disable": {
           const inst = pendingInstance(op.work)
-          const was = yield* Work.disable(works[op.work])
+          const was = yield* Work.disable(works[op.work]!)
           expect(was).toBe(inst !== undefined)
           if (was) cancelled(op.work)
           break
         }
         case "enable":
-          yield* Work.enable(works[op.work])
+          yield* Work.enable(works[op.work]!)
           break
       }
     }
@@ -279,7 +303,10 @@ const run = (sc: Scenario): Outcome => {
   }
 }
 
-const params = (seed: number) => ({ seed: Number(process.env.FC_SEED ?? seed), numRuns: Number(process.env.FC_RUNS ?? 250) })
+const params = (seed: number) => ({
+  seed: Number(process.env.FC_SEED ?? seed),
+  numRuns: Number(process.env.FC_RUNS ?? 250)
+})
 
 describe("flush, cancel and delayed work over generated interleavings", () => {
   it("every run completes and the color counters return to zero", () => {
@@ -346,7 +373,7 @@ describe("flush, cancel and delayed work over generated interleavings", () => {
         const out = run(sc)
         for (const c of out.cancelSyncs) {
           // the guarantee holds without racing enqueues (kernel: "as long as there aren't racing enqueues")
-          if (out.enqueues[c.work].some((at) => at > c.call.seq && at < c.ret.seq)) continue
+          if (out.enqueues[c.work]!.some((at) => at > c.call.seq && at < c.ret.seq)) continue
           expect({ pending: c.pending, running: c.running }).toEqual({ pending: false, running: false })
         }
       }),
@@ -374,9 +401,16 @@ describe("flush examples", () => {
       const log: Array<string> = []
       const t = Effect.clockWith((c) => c.currentTimeMillis)
       const item = (name: string, ms: number) =>
-        Work.make(Effect.zipRight(Effect.sleep(ms), Effect.flatMap(t, (now) => Effect.sync(() => log.push(`${name}@${now}`)))))
+        Work.make(
+          Effect.zipRight(Effect.sleep(ms), Effect.flatMap(t, (now) => Effect.sync(() => log.push(`${name}@${now}`))))
+        )
       const flusher = (name: string) =>
-        Effect.fork(Effect.zipRight(Workqueue.flush(wq), Effect.flatMap(t, (now) => Effect.sync(() => log.push(`${name}@${now}`)))))
+        Effect.fork(
+          Effect.zipRight(
+            Workqueue.flush(wq),
+            Effect.flatMap(t, (now) => Effect.sync(() => log.push(`${name}@${now}`)))
+          )
+        )
       yield* Workqueue.queue(wq, item("a", 10))
       // a forked fiber starts when its parent yields: yield so that each flush is called in place
       const f1 = yield* flusher("flush1")
@@ -401,7 +435,9 @@ describe("flush examples", () => {
       let returned = 0
       for (let i = 0; i < 40; i++) {
         yield* Workqueue.queue(wq, Work.make(Effect.sleep(1 + (i % 7))))
-        fibers.push(yield* Effect.fork(Effect.asVoid(Effect.tap(Workqueue.flush(wq), () => Effect.sync(() => returned++)))))
+        fibers.push(
+          yield* Effect.fork(Effect.asVoid(Effect.tap(Workqueue.flush(wq), () => Effect.sync(() => returned++))))
+        )
         yield* Effect.yieldNow()
       }
       const state = yield* Workqueue.inspect(wq)
@@ -480,10 +516,12 @@ describe("flush examples", () => {
     const result = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("dflush")
       let ranAt = -1
-      const dwork = DelayedWork.make(Effect.flatMap(Effect.clockWith((c) => c.currentTimeMillis), (t) =>
-        Effect.sync(() => {
-          ranAt = t
-        })))
+      const dwork = DelayedWork.make(
+        Effect.flatMap(Effect.clockWith((c) => c.currentTimeMillis), (t) =>
+          Effect.sync(() => {
+            ranAt = t
+          }))
+      )
       yield* Workqueue.queueDelayed(wq, dwork, 1000)
       yield* Effect.sleep(10)
       const waited = yield* DelayedWork.flush(dwork)

@@ -1,5 +1,5 @@
 /**
- * The freezer and live max_active changes (KERNEL.md §7 invariants 10, 32).
+ * The freezer and live max_active changes (guarantees 10, 32).
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -39,10 +39,13 @@ describe("freezer", () => {
             const queueItem = (item: typeof sorted[number]) =>
               Effect.suspend(() => {
                 const queuedFrozen = frozen
-                return Workqueue.queue(item.freezable ? freezable : plain, Work.make(Effect.gen(function*() {
-                  starts.push({ i: item.i, t: yield* now, freezable: item.freezable, queuedFrozen })
-                  yield* Effect.sleep(item.sleep)
-                })))
+                return Workqueue.queue(
+                  item.freezable ? freezable : plain,
+                  Work.make(Effect.gen(function*() {
+                    starts.push({ i: item.i, t: yield* now, freezable: item.freezable, queuedFrozen })
+                    yield* Effect.sleep(item.sleep)
+                  }))
+                )
               })
             let clock = 0
             for (const e of events) {
@@ -128,13 +131,16 @@ describe("live max_active", () => {
                 excess = Math.max(0, active - limit)
               } else {
                 const sleep = e.item.sleep
-                yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
-                  running++
-                  if (running > limit + excess) violations.push(`${running} running with limit ${limit}`)
-                  yield* Effect.sleep(sleep)
-                  running--
-                  if (excess > 0) excess--
-                })))
+                yield* Workqueue.queue(
+                  wq,
+                  Work.make(Effect.gen(function*() {
+                    running++
+                    if (running > limit + excess) violations.push(`${running} running with limit ${limit}`)
+                    yield* Effect.sleep(sleep)
+                    running--
+                    if (excess > 0) excess--
+                  }))
+                )
               }
             }
             yield* Workqueue.drain(wq)

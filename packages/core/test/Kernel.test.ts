@@ -1,5 +1,5 @@
 /**
- * The kernel-named facade: kernel snippets ported line by line (the seed 003
+ * The kernel-named facade: kernel snippets ported line by line (the 2.6.36 conversion talk
  * legacy-to-cmwq conversions), the legacy constructors, the kernel's return
  * values, the system workqueues and the typed errors. Runs under virtual time.
  */
@@ -9,7 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import { DelayedWork, SystemWorkqueues, Work, WorkerPool, Workqueue, WorkqueueError } from "@cmwq/core"
+import { DelayedWork, SystemWorkqueues, type Work, WorkerPool, Workqueue, WorkqueueError } from "@cmwq/core"
 import { VirtualTime } from "@cmwq/testing"
 import { Kernel } from "@cmwq/core"
 import { quiet } from "./helpers.js"
@@ -102,7 +102,7 @@ describe("Kernel", () => {
     })
   })
 
-  describe("seed 003: legacy-to-cmwq conversions, ported line by line", () => {
+  describe("legacy-to-cmwq conversions from the 2.6.36 conversion talk, ported line by line", () => {
     it("asus-laptop: alloc_workqueue(\"led_workqueue\", 0, 0) runs LED items concurrently, flushed as a group", () => {
       const result = run(Effect.gen(function*() {
         const log: Array<string> = []
@@ -345,34 +345,37 @@ describe("Kernel", () => {
       expect(result.modern).toEqual(result.legacy)
     })
 
-    it("create_freezable_workqueue(name) = alloc_workqueue(name, __WQ_LEGACY | WQ_FREEZABLE | WQ_UNBOUND |"
-      + " WQ_MEM_RECLAIM, 1)", () => {
-      const result = run(Effect.gen(function*() {
-        const wq = yield* Kernel.create_freezable_workqueue("freezable")
-        let ran = false
-        const work = Kernel.INIT_WORK(Effect.sync(() => (ran = true)))
-        yield* Kernel.freeze_workqueues_begin()
-        yield* Kernel.queue_work(wq, work)
-        yield* Effect.sleep(10)
-        const ranWhileFrozen = ran
-        yield* Kernel.thaw_workqueues()
-        yield* Kernel.flush_work(work)
-        return {
-          flags: Workqueue.flags(wq),
-          maxActive: Workqueue.maxActive(wq),
-          ordered: Workqueue.isOrdered(wq),
-          ranWhileFrozen,
-          ran
-        }
-      }))
-      expect(result).toEqual({
-        flags: ["UNBOUND", "FREEZABLE", "MEM_RECLAIM"],
-        maxActive: 1,
-        ordered: false, // current kernels no longer make unbound max_active-1 workqueues implicitly ordered
-        ranWhileFrozen: false,
-        ran: true
-      })
-    })
+    it(
+      "create_freezable_workqueue(name) = alloc_workqueue(name, __WQ_LEGACY | WQ_FREEZABLE | WQ_UNBOUND |"
+        + " WQ_MEM_RECLAIM, 1)",
+      () => {
+        const result = run(Effect.gen(function*() {
+          const wq = yield* Kernel.create_freezable_workqueue("freezable")
+          let ran = false
+          const work = Kernel.INIT_WORK(Effect.sync(() => (ran = true)))
+          yield* Kernel.freeze_workqueues_begin()
+          yield* Kernel.queue_work(wq, work)
+          yield* Effect.sleep(10)
+          const ranWhileFrozen = ran
+          yield* Kernel.thaw_workqueues()
+          yield* Kernel.flush_work(work)
+          return {
+            flags: Workqueue.flags(wq),
+            maxActive: Workqueue.maxActive(wq),
+            ordered: Workqueue.isOrdered(wq),
+            ranWhileFrozen,
+            ran
+          }
+        }))
+        expect(result).toEqual({
+          flags: ["UNBOUND", "FREEZABLE", "MEM_RECLAIM"],
+          maxActive: 1,
+          ordered: false, // current kernels no longer make unbound max_active-1 workqueues implicitly ordered
+          ranWhileFrozen: false,
+          ran: true
+        })
+      }
+    )
 
     it("the legacy bit exempts a WQ_MEM_RECLAIM workqueue's items from the flush-dependency warning", () => {
       const events: Array<WorkerPool.Event> = []
@@ -854,7 +857,7 @@ describe("Kernel", () => {
           [Kernel.WQ_BH, 1],
           [Kernel.WQ_BH | Kernel.WQ_UNBOUND, 0],
           [Kernel.WQ_UNBOUND | Kernel.WQ_PERCPU, 0]
-        ]
+        ] as const
       ) {
         expect(failure(Kernel.alloc_workqueue("bad", flags, max_active)), `${flags}/${max_active}`).toBeInstanceOf(
           WorkqueueError.InvalidFlags
@@ -907,17 +910,20 @@ describe("Kernel", () => {
     })
 
     it("a negative delay fails with InvalidDelay; a CPU the pools lack with InvalidCpu", () => {
-      const result = run(Effect.gen(function*() {
-        const wq = yield* Kernel.alloc_workqueue("wq", 0, 0)
-        const dwork = Kernel.INIT_DELAYED_WORK(Effect.void)
-        return {
-          delay: yield* Effect.flip(Kernel.queue_delayed_work(wq, dwork, -1)),
-          scheduleDelay: yield* Effect.flip(Kernel.schedule_delayed_work(dwork, -5)),
-          cpu: yield* Effect.flip(Kernel.queue_work_on(2, wq, Kernel.INIT_WORK(Effect.void))),
-          scheduleCpu: yield* Effect.flip(Kernel.schedule_work_on(-1, Kernel.INIT_WORK(Effect.void))),
-          pending: yield* Kernel.delayed_work_pending(dwork)
-        }
-      }), { cpus: 2 })
+      const result = run(
+        Effect.gen(function*() {
+          const wq = yield* Kernel.alloc_workqueue("wq", 0, 0)
+          const dwork = Kernel.INIT_DELAYED_WORK(Effect.void)
+          return {
+            delay: yield* Effect.flip(Kernel.queue_delayed_work(wq, dwork, -1)),
+            scheduleDelay: yield* Effect.flip(Kernel.schedule_delayed_work(dwork, -5)),
+            cpu: yield* Effect.flip(Kernel.queue_work_on(2, wq, Kernel.INIT_WORK(Effect.void))),
+            scheduleCpu: yield* Effect.flip(Kernel.schedule_work_on(-1, Kernel.INIT_WORK(Effect.void))),
+            pending: yield* Kernel.delayed_work_pending(dwork)
+          }
+        }),
+        { cpus: 2 }
+      )
       expect(result.delay).toBeInstanceOf(WorkqueueError.InvalidDelay)
       expect(result.scheduleDelay).toBeInstanceOf(WorkqueueError.InvalidDelay)
       expect(result.cpu).toBeInstanceOf(WorkqueueError.InvalidCpu)
@@ -928,18 +934,20 @@ describe("Kernel", () => {
 
   describe("Kernel.layer", () => {
     it("provides everything the facade needs (real time)", async () => {
-      const result = await Effect.runPromise(quiet(Effect.gen(function*() {
-        const wq = yield* Kernel.alloc_workqueue("live", Kernel.WQ_UNBOUND, 0)
-        let ran = 0
-        const work = Kernel.INIT_WORK(Effect.sync(() => ran++), "live")
-        const dwork = Kernel.INIT_DELAYED_WORK(Effect.sync(() => ran++), "live-delayed")
-        const queued = [
-          yield* Kernel.queue_work(wq, work),
-          yield* Kernel.schedule_delayed_work(dwork, 5)
-        ]
-        const flushed = [yield* Kernel.flush_work(work), yield* Kernel.flush_delayed_work(dwork)]
-        return { queued, flushed, ran }
-      }).pipe(Effect.scoped, Effect.provide(Kernel.layer))))
+      const result = await Effect.runPromise(quiet(
+        Effect.gen(function*() {
+          const wq = yield* Kernel.alloc_workqueue("live", Kernel.WQ_UNBOUND, 0)
+          let ran = 0
+          const work = Kernel.INIT_WORK(Effect.sync(() => ran++), "live")
+          const dwork = Kernel.INIT_DELAYED_WORK(Effect.sync(() => ran++), "live-delayed")
+          const queued = [
+            yield* Kernel.queue_work(wq, work),
+            yield* Kernel.schedule_delayed_work(dwork, 5)
+          ]
+          const flushed = [yield* Kernel.flush_work(work), yield* Kernel.flush_delayed_work(dwork)]
+          return { queued, flushed, ran }
+        }).pipe(Effect.scoped, Effect.provide(Kernel.layer))
+      ))
       expect(result).toEqual({ queued: [true, true], flushed: [true, true], ran: 2 })
     })
   })

@@ -11,12 +11,14 @@ const live = SystemWorkqueues.layer.pipe(
 
 describe("SystemWorkqueues", () => {
   it("provides the kernel's system workqueues with their names and flags", () => {
-    const result = VirtualTime.runSync(quiet(Effect.gen(function*() {
-      const system = yield* SystemWorkqueues.SystemWorkqueues
-      return Object.fromEntries(
-        Object.entries(system).map(([key, wq]) => [key, { name: wq.name, flags: Workqueue.flags(wq) }])
-      )
-    }).pipe(Effect.provide(live))))
+    const result = VirtualTime.runSync(quiet(
+      Effect.gen(function*() {
+        const system = yield* SystemWorkqueues.SystemWorkqueues
+        return Object.fromEntries(
+          Object.entries(system).map(([key, wq]) => [key, { name: wq.name, flags: Workqueue.flags(wq) }])
+        )
+      }).pipe(Effect.provide(live))
+    ))
     expect(result).toEqual({
       system_wq: { name: "events", flags: ["PERCPU"] },
       system_percpu_wq: { name: "events", flags: ["PERCPU"] },
@@ -36,18 +38,22 @@ describe("SystemWorkqueues", () => {
   })
 
   it("schedule and scheduleDelayed queue on system_wq", () => {
-    const log = VirtualTime.runSync(quiet(Effect.gen(function*() {
-      const log: Array<string> = []
-      const t = Effect.clockWith((c) => c.currentTimeMillis)
-      yield* SystemWorkqueues.schedule(Work.make(Effect.flatMap(t, (now) => Effect.sync(() => log.push(`now@${now}`)))))
-      yield* SystemWorkqueues.scheduleDelayed(
-        DelayedWork.make(Effect.flatMap(t, (now) => Effect.sync(() => log.push(`later@${now}`)))),
-        50
-      )
-      yield* Effect.sleep(60)
-      yield* SystemWorkqueues.flushScheduled
-      return log
-    }).pipe(Effect.provide(live))))
+    const log = VirtualTime.runSync(quiet(
+      Effect.gen(function*() {
+        const log: Array<string> = []
+        const t = Effect.clockWith((c) => c.currentTimeMillis)
+        yield* SystemWorkqueues.schedule(
+          Work.make(Effect.flatMap(t, (now) => Effect.sync(() => log.push(`now@${now}`))))
+        )
+        yield* SystemWorkqueues.scheduleDelayed(
+          DelayedWork.make(Effect.flatMap(t, (now) => Effect.sync(() => log.push(`later@${now}`)))),
+          50
+        )
+        yield* Effect.sleep(60)
+        yield* SystemWorkqueues.flushScheduled
+        return log
+      }).pipe(Effect.provide(live))
+    ))
     expect(log).toEqual(["now@0", "later@50"])
   })
 })

@@ -12,28 +12,35 @@ import { runVirtualSync } from "./helpers.js"
 const poolOfItem = (wq: Workqueue.Workqueue, cpu: number) =>
   Effect.gen(function*() {
     let pool = -1
-    yield* Workqueue.queueOn(wq, cpu, Work.make(Effect.flatMap(WorkerPool.currentWorker, (w) =>
-      Effect.sync(() => {
-        pool = Option.getOrThrow(w).pool
-      }))))
+    yield* Workqueue.queueOn(
+      wq,
+      cpu,
+      Work.make(Effect.flatMap(WorkerPool.currentWorker, (w) =>
+        Effect.sync(() => {
+          pool = Option.getOrThrow(w).pool
+        })))
+    )
     yield* Workqueue.flush(wq)
     return pool
   })
 
 describe("unbound workqueues", () => {
   it("split their pools by affinity scope, and share pools with equal attributes", () => {
-    const result = runVirtualSync(Effect.gen(function*() {
-      const perCpu = yield* Workqueue.alloc("per-cpu", { flags: ["UNBOUND"], attrs: { affinityScope: "cpu" } })
-      const system = yield* Workqueue.alloc("system", { flags: ["UNBOUND"], attrs: { affinityScope: "system" } })
-      const twin = yield* Workqueue.alloc("twin", { flags: ["UNBOUND"], attrs: { affinityScope: "system" } })
-      const smt = yield* Workqueue.alloc("smt", { flags: ["UNBOUND"], attrs: { affinityScope: "smt" } })
-      return {
-        perCpu: [yield* poolOfItem(perCpu, 0), yield* poolOfItem(perCpu, 1)],
-        system: [yield* poolOfItem(system, 0), yield* poolOfItem(system, 1)],
-        twin: yield* poolOfItem(twin, 2),
-        smt: [yield* poolOfItem(smt, 0), yield* poolOfItem(smt, 1), yield* poolOfItem(smt, 2)]
-      }
-    }), { cpus: 4, topology: { smt: [[0, 1], [2, 3]] } })
+    const result = runVirtualSync(
+      Effect.gen(function*() {
+        const perCpu = yield* Workqueue.alloc("per-cpu", { flags: ["UNBOUND"], attrs: { affinityScope: "cpu" } })
+        const system = yield* Workqueue.alloc("system", { flags: ["UNBOUND"], attrs: { affinityScope: "system" } })
+        const twin = yield* Workqueue.alloc("twin", { flags: ["UNBOUND"], attrs: { affinityScope: "system" } })
+        const smt = yield* Workqueue.alloc("smt", { flags: ["UNBOUND"], attrs: { affinityScope: "smt" } })
+        return {
+          perCpu: [yield* poolOfItem(perCpu, 0), yield* poolOfItem(perCpu, 1)],
+          system: [yield* poolOfItem(system, 0), yield* poolOfItem(system, 1)],
+          twin: yield* poolOfItem(twin, 2),
+          smt: [yield* poolOfItem(smt, 0), yield* poolOfItem(smt, 1), yield* poolOfItem(smt, 2)]
+        }
+      }),
+      { cpus: 4, topology: { smt: [[0, 1], [2, 3]] } }
+    )
     expect(result.perCpu[0]).not.toBe(result.perCpu[1])
     expect(result.system[0]).toBe(result.system[1])
     expect(result.twin).toBe(result.system[0])
@@ -42,17 +49,20 @@ describe("unbound workqueues", () => {
   })
 
   it("release their pools when the last workqueue using them goes", () => {
-    const counts = runVirtualSync(Effect.gen(function*() {
-      const unboundPools = Effect.map(WorkerPool.snapshot, (pools) => pools.filter((p) => p.cpu < 0).length)
-      const before = yield* unboundPools
-      const a = yield* Workqueue.alloc("a", { flags: ["UNBOUND"], attrs: { cpumask: [1] } })
-      const b = yield* Workqueue.alloc("b", { flags: ["UNBOUND"], attrs: { cpumask: [1] } })
-      const both = yield* unboundPools
-      yield* Workqueue.destroy(a)
-      const one = yield* unboundPools
-      yield* Workqueue.destroy(b)
-      return { before, both, one, none: yield* unboundPools }
-    }), { cpus: 2 })
+    const counts = runVirtualSync(
+      Effect.gen(function*() {
+        const unboundPools = Effect.map(WorkerPool.snapshot, (pools) => pools.filter((p) => p.cpu < 0).length)
+        const before = yield* unboundPools
+        const a = yield* Workqueue.alloc("a", { flags: ["UNBOUND"], attrs: { cpumask: [1] } })
+        const b = yield* Workqueue.alloc("b", { flags: ["UNBOUND"], attrs: { cpumask: [1] } })
+        const both = yield* unboundPools
+        yield* Workqueue.destroy(a)
+        const one = yield* unboundPools
+        yield* Workqueue.destroy(b)
+        return { before, both, one, none: yield* unboundPools }
+      }),
+      { cpus: 2 }
+    )
     expect(counts.both - counts.before).toBeGreaterThan(0)
     expect(counts.one).toBe(counts.both)
     expect(counts.none).toBe(counts.before)
@@ -68,23 +78,30 @@ describe("unbound workqueues", () => {
           maxLength: 20
         }),
         (maxActive, affinityScope, items) => {
-          const peak = runVirtualSync(Effect.gen(function*() {
-            const wq = yield* Workqueue.alloc("u", { flags: ["UNBOUND"], maxActive, attrs: { affinityScope } })
-            let running = 0
-            let peak = 0
-            let done = 0
-            for (const item of items) {
-              yield* Workqueue.queueOn(wq, item.cpu, Work.make(Effect.gen(function*() {
-                peak = Math.max(peak, ++running)
-                yield* Effect.sleep(item.sleep)
-                running--
-                done++
-              })))
-            }
-            yield* Workqueue.drain(wq)
-            expect(done).toBe(items.length)
-            return peak
-          }), { cpus: 3 })
+          const peak = runVirtualSync(
+            Effect.gen(function*() {
+              const wq = yield* Workqueue.alloc("u", { flags: ["UNBOUND"], maxActive, attrs: { affinityScope } })
+              let running = 0
+              let peak = 0
+              let done = 0
+              for (const item of items) {
+                yield* Workqueue.queueOn(
+                  wq,
+                  item.cpu,
+                  Work.make(Effect.gen(function*() {
+                    peak = Math.max(peak, ++running)
+                    yield* Effect.sleep(item.sleep)
+                    running--
+                    done++
+                  }))
+                )
+              }
+              yield* Workqueue.drain(wq)
+              expect(done).toBe(items.length)
+              return peak
+            }),
+            { cpus: 3 }
+          )
           expect(peak).toBeLessThanOrEqual(maxActive)
         }
       ),
@@ -107,29 +124,35 @@ describe("unbound workqueues", () => {
           { minLength: 1, maxLength: 25 }
         ),
         (ops) => {
-          const result = runVirtualSync(Effect.gen(function*() {
-            const wq = yield* Workqueue.allocOrdered("ordered")
-            const started: Array<number> = []
-            let running = 0
-            let overlap = false
-            let n = 0
-            for (const op of ops) {
-              if (op._tag === "attrs") {
-                yield* Workqueue.applyAttrs(wq, { cpumask: op.cpumask, affinityScope: op.affinityScope })
-                continue
+          const result = runVirtualSync(
+            Effect.gen(function*() {
+              const wq = yield* Workqueue.allocOrdered("ordered")
+              const started: Array<number> = []
+              let running = 0
+              let overlap = false
+              let n = 0
+              for (const op of ops) {
+                if (op._tag === "attrs") {
+                  yield* Workqueue.applyAttrs(wq, { cpumask: op.cpumask, affinityScope: op.affinityScope })
+                  continue
+                }
+                const i = n++
+                yield* Workqueue.queue(
+                  wq,
+                  Work.make(Effect.gen(function*() {
+                    if (++running > 1) overlap = true
+                    started.push(i)
+                    yield* Effect.sleep(op.sleep)
+                    running--
+                  }))
+                )
+                yield* Effect.sleep(1)
               }
-              const i = n++
-              yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
-                if (++running > 1) overlap = true
-                started.push(i)
-                yield* Effect.sleep(op.sleep)
-                running--
-              })))
-              yield* Effect.sleep(1)
-            }
-            yield* Workqueue.drain(wq)
-            return { started, n, overlap, links: (yield* Workqueue.inspect(wq)).links.length }
-          }), { cpus: 3 })
+              yield* Workqueue.drain(wq)
+              return { started, n, overlap, links: (yield* Workqueue.inspect(wq)).links.length }
+            }),
+            { cpus: 3 }
+          )
           expect(result.overlap).toBe(false)
           expect(result.started).toEqual(Array.from({ length: result.n }, (_, i) => i))
           // the old links were released once drained
@@ -143,40 +166,46 @@ describe("unbound workqueues", () => {
   it("regression: two attribute changes while an item waits behind a running one (lost item, hung drain)", () => {
     // found by the property above: the second change released the oldest link a second
     // time, while it still held the waiting item
-    const started = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.allocOrdered("ordered")
-      const started: Array<string> = []
-      yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.sync(() => started.push("i0")), Effect.sleep(3))))
-      yield* Effect.sleep(1)
-      yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.sync(() => started.push("i1")), Effect.sleep(0))))
-      yield* Effect.sleep(1)
-      yield* Workqueue.applyAttrs(wq, { cpumask: [2], affinityScope: "cpu" })
-      yield* Workqueue.applyAttrs(wq, { cpumask: [2], affinityScope: "cpu" })
-      yield* Workqueue.drain(wq)
-      return started
-    }), { cpus: 3 })
+    const started = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.allocOrdered("ordered")
+        const started: Array<string> = []
+        yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.sync(() => started.push("i0")), Effect.sleep(3))))
+        yield* Effect.sleep(1)
+        yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.sync(() => started.push("i1")), Effect.sleep(0))))
+        yield* Effect.sleep(1)
+        yield* Workqueue.applyAttrs(wq, { cpumask: [2], affinityScope: "cpu" })
+        yield* Workqueue.applyAttrs(wq, { cpumask: [2], affinityScope: "cpu" })
+        yield* Workqueue.drain(wq)
+        return started
+      }),
+      { cpus: 3 }
+    )
     expect(started).toEqual(["i0", "i1"])
   })
 
   it("regression: items queued on a plugged ordered link all run after it is unplugged", () => {
     // found by the property above; the kernel had the same stall (fixed upstream in
     // March 2026): after the unplug only the first waiting item was activated
-    const started = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.allocOrdered("ordered")
-      const started: Array<string> = []
-      const item = (name: string, sleep: number) =>
-        Work.make(Effect.zipRight(Effect.sync(() => started.push(name)), Effect.sleep(sleep)))
-      yield* Workqueue.queue(wq, item("i0", 3))
-      yield* Effect.sleep(1)
-      yield* Workqueue.applyAttrs(wq, { cpumask: [2], affinityScope: "cpu" })
-      yield* Workqueue.queue(wq, item("i1", 0))
-      yield* Effect.sleep(1)
-      yield* Workqueue.queue(wq, item("i2", 0))
-      yield* Effect.sleep(1)
-      yield* Workqueue.applyAttrs(wq, { cpumask: [2], affinityScope: "cpu" })
-      yield* Workqueue.drain(wq)
-      return started
-    }), { cpus: 3 })
+    const started = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.allocOrdered("ordered")
+        const started: Array<string> = []
+        const item = (name: string, sleep: number) =>
+          Work.make(Effect.zipRight(Effect.sync(() => started.push(name)), Effect.sleep(sleep)))
+        yield* Workqueue.queue(wq, item("i0", 3))
+        yield* Effect.sleep(1)
+        yield* Workqueue.applyAttrs(wq, { cpumask: [2], affinityScope: "cpu" })
+        yield* Workqueue.queue(wq, item("i1", 0))
+        yield* Effect.sleep(1)
+        yield* Workqueue.queue(wq, item("i2", 0))
+        yield* Effect.sleep(1)
+        yield* Workqueue.applyAttrs(wq, { cpumask: [2], affinityScope: "cpu" })
+        yield* Workqueue.drain(wq)
+        return started
+      }),
+      { cpus: 3 }
+    )
     expect(started).toEqual(["i0", "i1", "i2"])
   })
 

@@ -1,26 +1,32 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import fc from "fast-check"
 import { Work, WorkerPool, Workqueue, WorkqueueMetrics } from "@cmwq/core"
+import * as Option from "effect/Option"
+import { Invariants, type Scenario, Trace } from "@cmwq/testing"
 import { runVirtualSync } from "./helpers.js"
 
 describe("watchdog", () => {
   it("reports a pool with pending work and no progress, once per threshold", () => {
     const events: Array<WorkerPool.Event> = []
     let canCreate = false
-    const at = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("stuck")
-      yield* Workqueue.queue(wq, Work.make(Effect.void))
-      yield* Effect.sleep(3_500)
-      canCreate = true
-      yield* Workqueue.flush(wq)
-      return yield* Effect.clockWith((c) => c.currentTimeMillis)
-    }), {
-      watchdogThreshold: 1_000,
-      workerCreation: () => Effect.sync(() => canCreate),
-      observer: (e) => events.push(e)
-    })
+    const at = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("stuck")
+        yield* Workqueue.queue(wq, Work.make(Effect.void))
+        yield* Effect.sleep(3_500)
+        canCreate = true
+        yield* Workqueue.flush(wq)
+        return yield* Effect.clockWith((c) => c.currentTimeMillis)
+      }),
+      {
+        watchdogThreshold: 1_000,
+        workerCreation: () => Effect.sync(() => canCreate),
+        observer: (e) => events.push(e)
+      }
+    )
     const stalls = events.filter((e) => e._tag === "WatchdogStall")
     expect(stalls.length).toBeGreaterThanOrEqual(2)
     expect(stalls.length).toBeLessThanOrEqual(3)
@@ -35,20 +41,23 @@ describe("watchdog", () => {
 
   it("stays quiet on a busy, healthy pool", () => {
     const events: Array<WorkerPool.Event> = []
-    runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("busy", { maxActive: 2 })
-      let rounds = 0
-      const works: Array<Work.Work> = []
-      for (let i = 0; i < 4; i++) {
-        const work: Work.Work = Work.make(Effect.gen(function*() {
-          yield* Effect.sleep(400)
-          if (++rounds < 40) yield* Workqueue.queue(wq, work)
-        }))
-        works.push(work)
-        yield* Workqueue.queue(wq, work)
-      }
-      yield* Workqueue.drain(wq)
-    }), { watchdogThreshold: 1_000, observer: (e) => events.push(e) })
+    runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("busy", { maxActive: 2 })
+        let rounds = 0
+        const works: Array<Work.Work> = []
+        for (let i = 0; i < 4; i++) {
+          const work: Work.Work = Work.make(Effect.gen(function*() {
+            yield* Effect.sleep(400)
+            if (++rounds < 40) yield* Workqueue.queue(wq, work)
+          }))
+          works.push(work)
+          yield* Workqueue.queue(wq, work)
+        }
+        yield* Workqueue.drain(wq)
+      }),
+      { watchdogThreshold: 1_000, observer: (e) => events.push(e) }
+    )
     expect(events.filter((e) => e._tag === "WatchdogStall")).toEqual([])
   })
 })
@@ -60,15 +69,18 @@ describe("HIGHPRI", () => {
       const urgent = yield* Workqueue.alloc("urgent", { flags: ["HIGHPRI"] })
       const log: Array<string> = []
       for (let i = 0; i < 5; i++) {
-        yield* Workqueue.queue(normal, Work.make(Effect.gen(function*() {
-          log.push(`n${i}`)
-          if (i === 1) {
-            // queued while the normal pool still has n2..n4 pending
-            for (let j = 0; j < 2; j++) {
-              yield* Workqueue.queue(urgent, Work.make(Effect.sync(() => log.push(`h${j}`))))
+        yield* Workqueue.queue(
+          normal,
+          Work.make(Effect.gen(function*() {
+            log.push(`n${i}`)
+            if (i === 1) {
+              // queued while the normal pool still has n2..n4 pending
+              for (let j = 0; j < 2; j++) {
+                yield* Workqueue.queue(urgent, Work.make(Effect.sync(() => log.push(`h${j}`))))
+              }
             }
-          }
-        })))
+          }))
+        )
       }
       yield* Workqueue.flush(normal)
       yield* Workqueue.flush(urgent)
@@ -83,42 +95,64 @@ describe("HIGHPRI over generated workloads", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 2 }),
-        fc.array(fc.record({ cpu: fc.integer({ min: 0, max: 1 }), urgentAfter: fc.option(fc.integer({ min: 0, max: 3 })) }), {
-          minLength: 1,
-          maxLength: 30
-        }),
-        (cpus, items) => {
-          const log = runVirtualSync(Effect.gen(function*() {
-            const normal = yield* Workqueue.alloc("normal")
-            const urgent = yield* Workqueue.alloc("urgent", { flags: ["HIGHPRI"] })
-            const log: Array<{ kind: "queue-h" | "start-h" | "start-n"; cpu: number; id: number }> = []
-            let nextId = 0
-            for (const item of items) {
-              const cpu = item.cpu % cpus
-              yield* Workqueue.queueOn(normal, cpu, Work.make(Effect.gen(function*() {
-                log.push({ kind: "start-n", cpu, id: -1 })
-                if (item.urgentAfter !== null) {
-                  // a normal item queues urgent work on its own CPU (kernel: the issuing CPU)
-                  for (let j = 0; j <= item.urgentAfter; j++) {
-                    const id = nextId++
-                    log.push({ kind: "queue-h", cpu, id })
-                    yield* Workqueue.queue(urgent, Work.sync(() => log.push({ kind: "start-h", cpu, id })))
-                  }
-                }
-              })))
-            }
-            yield* Workqueue.flush(normal)
-            yield* Workqueue.flush(urgent)
-            return log
-          }), { cpus })
-          // for each urgent item: normal starts on its CPU between its queueing and its start
-          for (const q of log.filter((e) => e.kind === "queue-h")) {
-            const queuedAt = log.indexOf(q)
-            const startedAt = log.findIndex((e) => e.kind === "start-h" && e.id === q.id)
-            expect(startedAt).toBeGreaterThan(queuedAt)
-            const overtaken = log.slice(queuedAt, startedAt).filter((e) => e.kind === "start-n" && e.cpu === q.cpu)
-            expect(overtaken.length, `urgent ${q.id}`).toBeLessThanOrEqual(1)
+        fc.array(
+          fc.record({ cpu: fc.integer({ min: 0, max: 1 }), urgentAfter: fc.option(fc.integer({ min: 0, max: 3 })) }),
+          {
+            minLength: 1,
+            maxLength: 30
           }
+        ),
+        (cpus, items) => {
+          const trace = runVirtualSync(
+            Effect.gen(function*() {
+              const normal = yield* Workqueue.alloc("normal")
+              const urgent = yield* Workqueue.alloc("urgent", { flags: ["HIGHPRI"] })
+              const trace: Array<Trace.Event> = []
+              let nextId = 0
+              const start = (work: string) =>
+                Effect.map(WorkerPool.currentWorker, (me) => {
+                  const w = Option.getOrThrow(me)
+                  trace.push({ t: 0, cpu: w.cpu, worker: w.id, work, event: "start", pool: w.pool })
+                })
+              for (const [n, item] of items.entries()) {
+                const cpu = item.cpu % cpus
+                yield* Workqueue.queueOn(
+                  normal,
+                  cpu,
+                  Work.make(Effect.gen(function*() {
+                    yield* start(`n${n}`)
+                    if (item.urgentAfter !== null) {
+                      // a normal item queues urgent work on its own CPU (kernel: the issuing CPU)
+                      for (let j = 0; j <= item.urgentAfter; j++) {
+                        const work = `h${nextId++}`
+                        trace.push({ t: 0, cpu, worker: -1, work, event: "queue", from: `n${n}` })
+                        // Work.sync, as before: the synchronous body path (the start's worker is not read there)
+                        yield* Workqueue.queue(
+                          urgent,
+                          Work.sync(() => trace.push({ t: 0, cpu, worker: -1, work, event: "start" }))
+                        )
+                      }
+                    }
+                  }))
+                )
+              }
+              yield* Workqueue.flush(normal)
+              yield* Workqueue.flush(urgent)
+              return trace
+            }),
+            { cpus }
+          )
+          const scenario: Scenario.Scenario = {
+            cpus,
+            workqueues: [{ name: "normal" }, { name: "urgent", flags: ["HIGHPRI"] }],
+            works: [...new Set(trace.map((e) => e.work))].map((name) => ({
+              name,
+              workqueue: name.startsWith("h") ? "urgent" : "normal",
+              steps: []
+            }))
+          }
+          const exit = Effect.runSyncExit(Effect.flip(Invariants.highpriFirst({ trace, scenario })))
+          if (Exit.isSuccess(exit)) expect.fail(`${exit.value.message}\n${Trace.format(trace, { queues: true })}`)
         }
       ),
       { seed: 71, numRuns: 200 }
@@ -139,14 +173,20 @@ describe("CPU_INTENSIVE auto-detection", () => {
             // burn
           }
         }
-        yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
-          log.push("hog starts")
-          for (let i = 0; i < 30; i++) {
-            spin(1)
-            yield* Effect.yieldNow()
-          }
-          log.push("hog ends")
-        }), { name: "hog" }))
+        yield* Workqueue.queue(
+          wq,
+          Work.make(
+            Effect.gen(function*() {
+              log.push("hog starts")
+              for (let i = 0; i < 30; i++) {
+                spin(1)
+                yield* Effect.yieldNow()
+              }
+              log.push("hog ends")
+            }),
+            { name: "hog" }
+          )
+        )
         yield* Workqueue.queue(wq, Work.make(Effect.sync(() => log.push("other runs")), { name: "other" }))
         yield* Workqueue.flush(wq)
         return { log, stats: yield* Workqueue.stats(wq) }
@@ -166,17 +206,20 @@ describe("CPU_INTENSIVE auto-detection", () => {
       const log = yield* Effect.gen(function*() {
         const wq = yield* Workqueue.alloc("hog")
         const log: Array<string> = []
-        yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
-          log.push("hog starts")
-          for (let i = 0; i < 30; i++) {
-            const end = performance.now() + 1
-            while (performance.now() < end) {
-              // burn
+        yield* Workqueue.queue(
+          wq,
+          Work.make(Effect.gen(function*() {
+            log.push("hog starts")
+            for (let i = 0; i < 30; i++) {
+              const end = performance.now() + 1
+              while (performance.now() < end) {
+                // burn
+              }
+              yield* Effect.yieldNow()
             }
-            yield* Effect.yieldNow()
-          }
-          log.push("hog ends")
-        })))
+            log.push("hog ends")
+          }))
+        )
         yield* Workqueue.queue(wq, Work.make(Effect.sync(() => log.push("other runs"))))
         yield* Workqueue.flush(wq)
         return log

@@ -29,13 +29,19 @@ describe("blocking detector", () => {
     const result = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("yield")
       const workersSeen = new Set<number>()
-      const note = Effect.flatMap(WorkerPool.currentWorker, (w) => Effect.sync(() => workersSeen.add(Option.getOrThrow(w).id)))
+      const note = Effect.flatMap(
+        WorkerPool.currentWorker,
+        (w) => Effect.sync(() => workersSeen.add(Option.getOrThrow(w).id))
+      )
       // yieldNow and a long synchronous loop (op-budget yields) are not blocks: one worker
       for (let i = 0; i < 4; i++) {
-        yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
-          yield* note
-          for (let j = 0; j < 5000; j++) yield* Effect.yieldNow()
-        })))
+        yield* Workqueue.queue(
+          wq,
+          Work.make(Effect.gen(function*() {
+            yield* note
+            for (let j = 0; j < 5000; j++) yield* Effect.yieldNow()
+          }))
+        )
       }
       yield* Workqueue.flush(wq)
       const yielding = workersSeen.size
@@ -93,10 +99,13 @@ describe("concurrency management", () => {
     const pools = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("hi", { flags: ["HIGHPRI"] })
       const seen: Array<string> = []
-      yield* Workqueue.queue(wq, Work.make(Effect.flatMap(WorkerPool.currentWorker, (w) =>
-        Effect.sync(() => {
-          seen.push(Option.getOrThrow(w).name)
-        }))))
+      yield* Workqueue.queue(
+        wq,
+        Work.make(Effect.flatMap(WorkerPool.currentWorker, (w) =>
+          Effect.sync(() => {
+            seen.push(Option.getOrThrow(w).name)
+          })))
+      )
       yield* Workqueue.flush(wq)
       return seen
     }))
@@ -104,18 +113,21 @@ describe("concurrency management", () => {
   })
 
   it("withCpu sets the CPU that queueing without a CPU uses", () => {
-    const cpus = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("local")
-      const seen: Array<number> = []
-      const work = Work.make(Effect.flatMap(WorkerPool.currentWorker, (w) =>
-        Effect.sync(() => {
-          seen.push(Option.getOrThrow(w).cpu)
-        })))
-      yield* WorkerPool.withCpu(Workqueue.queue(wq, work), 2)
-      yield* Workqueue.flush(wq)
-      const bad = yield* Effect.exit(WorkerPool.withCpu(Effect.void, 7))
-      return { seen, bad }
-    }), { cpus: 3 })
+    const cpus = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("local")
+        const seen: Array<number> = []
+        const work = Work.make(Effect.flatMap(WorkerPool.currentWorker, (w) =>
+          Effect.sync(() => {
+            seen.push(Option.getOrThrow(w).cpu)
+          })))
+        yield* WorkerPool.withCpu(Workqueue.queue(wq, work), 2)
+        yield* Workqueue.flush(wq)
+        const bad = yield* Effect.exit(WorkerPool.withCpu(Effect.void, 7))
+        return { seen, bad }
+      }),
+      { cpus: 3 }
+    )
     expect(cpus.seen).toEqual([2])
     expect(Exit.isFailure(cpus.bad) && Cause.failureOption(cpus.bad.cause)).toEqual(
       Option.some(new WorkqueueError.InvalidCpu({ cpu: 7, cpus: 3 }))
@@ -133,7 +145,12 @@ describe("concurrency management", () => {
       }))
       yield* Workqueue.queue(wq, work)
       yield* Workqueue.flush(wq)
-      return { same: Option.getOrNull(inside) === work, child, outside: yield* Work.current, worker: yield* WorkerPool.currentWorker }
+      return {
+        same: Option.getOrNull(inside) === work,
+        child,
+        outside: yield* Work.current,
+        worker: yield* WorkerPool.currentWorker
+      }
     }))
     expect(result.same).toBe(true)
     expect(result.child).toEqual(Option.none())
@@ -174,20 +191,22 @@ describe("faults", () => {
       logged.push(`${logLevel.label}: ${Array.isArray(message) ? message.join(" ") : String(message)}`)
     })
     // the pools log through the logger of the context they are built in
-    const result = VirtualTime.runSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("faults", { maxActive: 1 })
-      let ok = 0
-      yield* Workqueue.queue(wq, Work.make(Effect.fail("boom"), { name: "fails" }))
-      yield* Workqueue.queue(wq, Work.make(Effect.die(new Error("defect")), { name: "dies" }))
-      yield* Workqueue.queue(wq, Work.make(Effect.interrupt, { name: "interrupted" }))
-      yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++), { name: "fine" }))
-      yield* Workqueue.flush(wq)
-      return { ok, stats: yield* Workqueue.stats(wq) }
-    }).pipe(
-      Effect.scoped,
-      Effect.provide(testPools({ observer: (event) => events.push(event) })),
-      Effect.provide(Logger.replace(Logger.defaultLogger, logger))
-    ))
+    const result = VirtualTime.runSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("faults", { maxActive: 1 })
+        let ok = 0
+        yield* Workqueue.queue(wq, Work.make(Effect.fail("boom"), { name: "fails" }))
+        yield* Workqueue.queue(wq, Work.make(Effect.die(new Error("defect")), { name: "dies" }))
+        yield* Workqueue.queue(wq, Work.make(Effect.interrupt, { name: "interrupted" }))
+        yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++), { name: "fine" }))
+        yield* Workqueue.flush(wq)
+        return { ok, stats: yield* Workqueue.stats(wq) }
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(testPools({ observer: (event) => events.push(event) })),
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
+    )
     expect(logged).toEqual([
       "ERROR: workqueue faults: fails failed; its worker carries on",
       "ERROR: workqueue faults: dies failed; its worker carries on",
@@ -202,28 +221,33 @@ describe("faults", () => {
 
   it("an item that interrupts its own worker fiber: the worker is retired cleanly and nothing queued is lost", () => {
     const events: Array<WorkerPool.Event> = []
-    const result = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("rogue", { maxActive: 1 })
-      let ok = 0
-      // interrupting the fiber it runs on is not something a work item should do; the pool survives it
-      yield* Workqueue.queue(
-        wq,
-        Work.make(
-          Effect.withFiberRuntime((self) => Effect.zipRight(Fiber.interruptAsFork(self, self.id()), Effect.never)),
-          { name: "rogue" }
+    const result = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("rogue", { maxActive: 1 })
+        let ok = 0
+        // interrupting the fiber it runs on is not something a work item should do; the pool survives it
+        yield* Workqueue.queue(
+          wq,
+          Work.make(
+            Effect.withFiberRuntime((self) => Effect.zipRight(Fiber.interruptAsFork(self, self.id()), Effect.never)),
+            { name: "rogue" }
+          )
         )
-      )
-      for (let i = 0; i < 3; i++) yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++)))
-      yield* Workqueue.flush(wq)
-      return { ok, stats: yield* Workqueue.stats(wq), pool: cpu0(yield* WorkerPool.snapshot) }
-    }), { observer: (e) => events.push(e) })
+        for (let i = 0; i < 3; i++) yield* Workqueue.queue(wq, Work.make(Effect.sync(() => ok++)))
+        yield* Workqueue.flush(wq)
+        return { ok, stats: yield* Workqueue.stats(wq), pool: cpu0(yield* WorkerPool.snapshot) }
+      }),
+      { observer: (e) => events.push(e) }
+    )
     const rogue = events.find((e) => e._tag === "WorkFailed")
     expect(rogue?._tag === "WorkFailed" && Cause.isInterruptedOnly(rogue.cause)).toBe(true)
     expect(result.ok).toBe(3)
     expect(result.stats).toMatchObject({ started: 4, completed: 4, failed: 1, inFlight: 0 })
     expect(result.pool.busy).toBe(0)
     expect(result.pool.running).toBe(0)
-    expect(events.filter((e) => e._tag === "WorkFailed").map((e) => e._tag === "WorkFailed" && e.work)).toEqual(["rogue"])
+    expect(events.filter((e) => e._tag === "WorkFailed").map((e) => e._tag === "WorkFailed" && e.work)).toEqual([
+      "rogue"
+    ])
   })
 
   it("refuses invalid pool options with InvalidPoolOptions", () => {
@@ -253,10 +277,13 @@ describe("event-loop fairness", () => {
         doneWhenImmediateRan = done
       })
       for (let i = 0; i < items; i++) {
-        Workqueue.unsafeQueue(wq, Work.make(Effect.sync(() => {
-          burnMicros(20)
-          done++
-        })))
+        Workqueue.unsafeQueue(
+          wq,
+          Work.make(Effect.sync(() => {
+            burnMicros(20)
+            done++
+          }))
+        )
       }
       yield* Workqueue.flush(wq)
       return { items, doneWhenImmediateRan }

@@ -110,28 +110,38 @@ describe("Workqueue.queue", () => {
   })
 
   it("fails with InvalidCpu for a CPU the pools do not have", () => {
-    const error = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("cpu")
-      return failureOf(yield* Effect.exit(Workqueue.queueOn(wq, 2, Work.make(Effect.void))))
-    }), { cpus: 2 })
+    const error = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("cpu")
+        return failureOf(yield* Effect.exit(Workqueue.queueOn(wq, 2, Work.make(Effect.void))))
+      }),
+      { cpus: 2 }
+    )
     expect(error).toBeInstanceOf(WorkqueueError.InvalidCpu)
     expect((error as WorkqueueError.InvalidCpu).cpus).toBe(2)
   })
 
   it("queues on the named CPU's pool", () => {
-    const cpus = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("on")
-      const seen: Array<number> = []
-      for (const cpu of [1, 0, 2]) {
-        yield* Workqueue.queueOn(wq, cpu, Work.make(Effect.flatMap(WorkerPool.currentWorker, (worker) =>
-          Effect.sync(() => {
-            seen.push(Option.getOrThrow(worker).cpu)
-          }))))
-      }
-      yield* Workqueue.flush(wq)
-      const state = yield* Workqueue.inspect(wq)
-      return { seen, links: state.links.map((l) => l.pool) }
-    }), { cpus: 3 })
+    const cpus = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("on")
+        const seen: Array<number> = []
+        for (const cpu of [1, 0, 2]) {
+          yield* Workqueue.queueOn(
+            wq,
+            cpu,
+            Work.make(Effect.flatMap(WorkerPool.currentWorker, (worker) =>
+              Effect.sync(() => {
+                seen.push(Option.getOrThrow(worker).cpu)
+              })))
+          )
+        }
+        yield* Workqueue.flush(wq)
+        const state = yield* Workqueue.inspect(wq)
+        return { seen, links: state.links.map((l) => l.pool) }
+      }),
+      { cpus: 3 }
+    )
     expect([...cpus.seen].sort()).toEqual([0, 1, 2])
     expect(cpus.links).toEqual(["cpu0", "cpu1", "cpu2"])
   })
@@ -206,10 +216,13 @@ describe("Workqueue.setMaxActive", () => {
       const wq = yield* Workqueue.alloc("raise", { maxActive: 1 })
       const log: Array<string> = []
       for (let i = 0; i < 4; i++) {
-        yield* Workqueue.queue(wq, Work.make(Effect.gen(function*() {
-          log.push(`start${i}@${yield* Effect.clockWith((c) => c.currentTimeMillis)}`)
-          yield* Effect.sleep(10)
-        })))
+        yield* Workqueue.queue(
+          wq,
+          Work.make(Effect.gen(function*() {
+            log.push(`start${i}@${yield* Effect.clockWith((c) => c.currentTimeMillis)}`)
+            yield* Effect.sleep(10)
+          }))
+        )
       }
       yield* Effect.sleep(1)
       yield* Workqueue.setMaxActive(wq, 3)
@@ -258,22 +271,28 @@ describe("Workqueue scope", () => {
 describe("Work.sync", () => {
   it("runs a synchronous function as an item; a throw is a defect the pool reports and survives", () => {
     const events: Array<WorkerPool.Event> = []
-    const result = runVirtualSync(Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("sync")
-      const bh = yield* Workqueue.alloc("sync-bh", { flags: ["BH"] })
-      const reclaim = yield* Workqueue.alloc("sync-reclaim", { flags: ["MEM_RECLAIM"] })
-      const log: Array<string> = []
-      yield* Workqueue.queue(wq, Work.sync(() => log.push("plain")))
-      yield* Workqueue.queue(wq, Work.sync(() => {
-        throw new Error("thrown")
-      }, { name: "thrower" }))
-      yield* Workqueue.queue(bh, Work.sync(() => log.push("bh")))
-      yield* Workqueue.queue(reclaim, Work.sync(() => log.push("reclaim")))
-      yield* Workqueue.flush(wq)
-      yield* Workqueue.flush(bh)
-      yield* Workqueue.flush(reclaim)
-      return { log, failed: (yield* Workqueue.stats(wq)).failed }
-    }), { observer: (e) => events.push(e) })
+    const result = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("sync")
+        const bh = yield* Workqueue.alloc("sync-bh", { flags: ["BH"] })
+        const reclaim = yield* Workqueue.alloc("sync-reclaim", { flags: ["MEM_RECLAIM"] })
+        const log: Array<string> = []
+        yield* Workqueue.queue(wq, Work.sync(() => log.push("plain")))
+        yield* Workqueue.queue(
+          wq,
+          Work.sync(() => {
+            throw new Error("thrown")
+          }, { name: "thrower" })
+        )
+        yield* Workqueue.queue(bh, Work.sync(() => log.push("bh")))
+        yield* Workqueue.queue(reclaim, Work.sync(() => log.push("reclaim")))
+        yield* Workqueue.flush(wq)
+        yield* Workqueue.flush(bh)
+        yield* Workqueue.flush(reclaim)
+        return { log, failed: (yield* Workqueue.stats(wq)).failed }
+      }),
+      { observer: (e) => events.push(e) }
+    )
     expect(result.log.sort()).toEqual(["bh", "plain", "reclaim"])
     expect(result.failed).toBe(1)
     const failure = events.find((e) => e._tag === "WorkFailed")

@@ -1,14 +1,18 @@
 /**
  * Generated workloads for property tests: workqueues with random limits and
  * flags, work items whose bodies burn, sleep, yield, requeue themselves, fail
- * or die, and queue attempts at random virtual times. A run records every
- * queue attempt, start and end with a global sequence number, and checks the
- * pools at every quiescent point.
+ * or die, and queue attempts at random virtual times. A run records a
+ * `@cmwq/testing` trace (every queue attempt, start and finish, in happening
+ * order) and the pools' and workqueues' state at every quiescent point, for
+ * `@cmwq/testing`'s `Invariants` checkers.
  */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import fc from "fast-check"
-import { Policy, Work, Workqueue, WorkerPool } from "@cmwq/core"
+import { type Policy, Work, Workqueue, WorkerPool } from "@cmwq/core"
+import type { Scenario, Simulation, Trace } from "@cmwq/testing"
 import { runVirtual } from "./helpers.js"
 
 export type Step =
@@ -61,7 +65,7 @@ export const stepArb = (tags: ReadonlyArray<Step["_tag"]>): fc.Arbitrary<Step> =
         case "burn":
           return { weight: 4, arbitrary: fc.constant({ _tag: "burn" }) }
         default:
-          return { weight: 1, arbitrary: fc.constant({ _tag: tag } as Step) }
+          return { weight: 1, arbitrary: fc.constant({ _tag: tag }) }
       }
     })
   )
@@ -102,36 +106,11 @@ export const workloadArb = (knobs: Knobs = {}): fc.Arbitrary<Workload> => {
   )
 }
 
-export type Event =
-  | {
-    readonly _tag: "queue"
-    readonly seq: number
-    readonly t: number
-    readonly work: number
-    readonly pendingBefore: boolean
-    readonly result: boolean
-    readonly fromWork: number | null
-  }
-  | {
-    readonly _tag: "start"
-    readonly seq: number
-    readonly t: number
-    readonly work: number
-    readonly worker: number
-    readonly pool: number
-    readonly cpu: number
-  }
-  | { readonly _tag: "end"; readonly seq: number; readonly t: number; readonly work: number }
-
-export interface QuiescentState {
-  readonly t: number
-  readonly pools: ReadonlyArray<WorkerPool.PoolSnapshot>
-  readonly wqs: ReadonlyArray<Workqueue.State>
-}
-
-export interface RunResult {
-  readonly events: ReadonlyArray<Event>
-  readonly quiescent: ReadonlyArray<QuiescentState>
+export interface RunResult extends Pick<Simulation.Detailed, "trace" | "quiescent" | "scenario"> {
+  /** the trace (`@cmwq/testing`'s model): queue attempts (`queue` or `reject`, with the pending bit seen
+   * before and the queueing work when an item requeues itself), starts with their pool, finishes with
+   * their outcome */
+  readonly trace: Trace.Trace
   readonly stats: ReadonlyArray<Workqueue.Stats>
   readonly exit: string
 }
@@ -139,42 +118,73 @@ export interface RunResult {
 /** the most times one item may requeue itself (keeps self-requeueing items finite) */
 const MAX_REQUEUES = 2
 
+const workName = (i: number) => `w${i}`
+const wqName = (i: number) => `wq${i}`
+
+/**
+ * the workload as a `Scenario` for `@cmwq/testing`'s checkers (they read the workqueues' limits and which
+ * workqueue each work is on; the steps are this runner's, not the simulation's, so they are left empty)
+ */
+export const scenarioOf = (wl: Workload): Scenario.Scenario => ({
+  cpus: wl.cpus,
+  workqueues: wl.wqs.map((spec, i) => ({
+    name: wqName(i),
+    flags: spec.ordered ? [...spec.flags, "ORDERED" as const] : spec.flags,
+    maxActive: spec.maxActive
+  })),
+  works: wl.works.map((spec, i) => ({ name: workName(i), workqueue: wqName(spec.wq), steps: [] }))
+})
+
+const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Trace.Outcome =>
+  Exit.isSuccess(exit)
+    ? "success"
+    : Cause.isFailure(exit.cause)
+    ? "failure"
+    : Cause.isInterruptedOnly(exit.cause)
+    ? "interrupt"
+    : "defect"
+
 export const runWorkload = (wl: Workload, policy?: Policy.Policy): RunResult => {
-  const events: Array<Event> = []
-  const quiescent: Array<QuiescentState> = []
-  let seq = 0
+  const trace: Array<Trace.Event> = []
+  const quiescent: Array<Simulation.QuiescentRecord> = []
   let pools: WorkerPool.WorkerPools | undefined
   let wqs: Array<Workqueue.Workqueue> = []
   const now = Effect.clockWith((clock) => clock.currentTimeMillis)
   const program = Effect.gen(function*() {
     pools = yield* WorkerPool.WorkerPools
     wqs = []
-    for (let i = 0; i < wl.wqs.length; i++) {
-      const spec = wl.wqs[i]
+    for (const [i, spec] of wl.wqs.entries()) {
       wqs.push(
         spec.ordered
-          ? yield* Workqueue.allocOrdered(`wq${i}`, { flags: spec.flags })
-          : yield* Workqueue.alloc(`wq${i}`, { flags: spec.flags, maxActive: spec.maxActive })
+          ? yield* Workqueue.allocOrdered(wqName(i), { flags: spec.flags })
+          : yield* Workqueue.alloc(wqName(i), { flags: spec.flags, maxActive: spec.maxActive })
       )
     }
     const works: Array<Work.Work> = []
     const requeues = wl.works.map(() => 0)
     const queueAttempt = (i: number, cpu: number | null, fromWork: number | null) =>
       Effect.gen(function*() {
-        const wq = wqs[wl.works[i].wq]
-        const pendingBefore = Work.isPending(works[i])
-        const result = cpu === null
-          ? yield* Workqueue.queue(wq, works[i])
-          : yield* Workqueue.queueOn(wq, cpu, works[i])
-        events.push({ _tag: "queue", seq: seq++, t: yield* now, work: i, pendingBefore, result, fromWork })
+        const wq = wqs[wl.works[i]!.wq]!
+        const work = works[i]!
+        const pending = Work.isPending(work)
+        const result = cpu === null ? yield* Workqueue.queue(wq, work) : yield* Workqueue.queueOn(wq, cpu, work)
+        trace.push({
+          t: yield* now,
+          cpu: cpu ?? -1,
+          worker: -1,
+          work: workName(i),
+          event: result ? "queue" : "reject",
+          pending,
+          ...(fromWork === null ? {} : { from: workName(fromWork) })
+        })
       })
-    for (let i = 0; i < wl.works.length; i++) {
-      const steps = wl.works[i].steps
+    for (const [i, spec] of wl.works.entries()) {
+      let me: WorkerPool.WorkerInfo | undefined
       works.push(Work.make(
         Effect.gen(function*() {
-          const me = Option.getOrThrow(yield* WorkerPool.currentWorker)
-          events.push({ _tag: "start", seq: seq++, t: yield* now, work: i, worker: me.id, pool: me.pool, cpu: me.cpu })
-          for (const step of steps) {
+          me = Option.getOrThrow(yield* WorkerPool.currentWorker)
+          trace.push({ t: yield* now, cpu: me.cpu, worker: me.id, work: workName(i), event: "start", pool: me.pool })
+          for (const step of spec.steps) {
             switch (step._tag) {
               case "burn":
                 break
@@ -185,8 +195,8 @@ export const runWorkload = (wl: Workload, policy?: Policy.Policy): RunResult => 
                 yield* Effect.yieldNow()
                 break
               case "requeue":
-                if (requeues[i] < MAX_REQUEUES) {
-                  requeues[i]++
+                if (requeues[i]! < MAX_REQUEUES) {
+                  requeues[i] = requeues[i]! + 1
                   yield* queueAttempt(i, null, i)
                 }
                 break
@@ -196,12 +206,20 @@ export const runWorkload = (wl: Workload, policy?: Policy.Policy): RunResult => 
                 return yield* Effect.die("planned defect")
             }
           }
-        }).pipe(Effect.ensuring(Effect.flatMap(now, (t) =>
-          Effect.sync(() => {
-            events.push({ _tag: "end", seq: seq++, t, work: i })
-          })
-        ))),
-        { name: `w${i}` }
+        }).pipe(Effect.onExit((exit) =>
+          Effect.flatMap(now, (t) =>
+            Effect.sync(() => {
+              trace.push({
+                t,
+                cpu: me?.cpu ?? -1,
+                worker: me?.id ?? -1,
+                work: workName(i),
+                event: "finish",
+                outcome: outcomeOf(exit)
+              })
+            }))
+        )),
+        { name: workName(i) }
       ))
     }
     let clock = 0
@@ -221,12 +239,19 @@ export const runWorkload = (wl: Workload, policy?: Policy.Policy): RunResult => 
     maxSteps: 2_000_000,
     onQuiescent: (t) => {
       if (pools === undefined) return
-      quiescent.push({ t, pools: WorkerPool.unsafeSnapshot(pools), wqs: wqs.map(Workqueue.unsafeInspect) })
+      quiescent.push({
+        t,
+        pools: WorkerPool.unsafeSnapshot(pools),
+        workqueues: wqs.map((wq) => ({ name: wq.name, state: Workqueue.unsafeInspect(wq) })),
+        // this runner simulates no CPUs: none is ever held across a quiescent point
+        cpuBusy: Array.from({ length: wl.cpus }, () => false)
+      })
     }
   })
   return {
-    events,
+    trace,
     quiescent,
+    scenario: scenarioOf(wl),
     stats: exit._tag === "Success" ? exit.value : [],
     exit: exit._tag === "Success" ? "success" : String(exit.cause)
   }

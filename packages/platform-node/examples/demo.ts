@@ -44,10 +44,13 @@ const program = Effect.gen(function*() {
   // 2000 CPU-bound items: about 0.1 ms of hashing each
   let hashes = 0
   for (let i = 0; i < 2000; i++) {
-    yield* Workqueue.queue(cpuBound, Work.make(Effect.sync(() => {
-      hashChunk(i)
-      hashes++
-    })))
+    yield* Workqueue.queue(
+      cpuBound,
+      Work.make(Effect.sync(() => {
+        hashChunk(i)
+        hashes++
+      }))
+    )
   }
   // 400 blocking items: a little CPU, then 5-25 ms waiting on a timer
   for (let i = 0; i < 400; i++) {
@@ -65,11 +68,17 @@ const program = Effect.gen(function*() {
     Effect.all(workqueues.map(timed), { concurrency: "unbounded", discard: true })
   )
 
-  const rows = yield* Effect.forEach(workqueues, (wq) =>
-    Effect.map(Workqueue.stats(wq), (s) =>
-      `| ${wq.name.padEnd(9)} | ${String(s.completed).padStart(9)} | ${String(s.peakRunning).padStart(12)} | ${
-        `${(timeOf.get(wq.name) ?? 0).toFixed(0)} ms`.padStart(8)
-      } |`))
+  const rows = yield* Effect.forEach(
+    workqueues,
+    (wq) =>
+      Effect.map(
+        Workqueue.stats(wq),
+        (s) =>
+          `| ${wq.name.padEnd(9)} | ${String(s.completed).padStart(9)} | ${String(s.peakRunning).padStart(12)} | ${
+            `${(timeOf.get(wq.name) ?? 0).toFixed(0)} ms`.padStart(8)
+          } |`
+      )
+  )
   const pools = (yield* WorkerPool.snapshot).filter((p) => p.workers > 1 || p.busy > 0)
   const inOrder = order.every((v, i) => v === i)
 
@@ -82,7 +91,9 @@ const program = Effect.gen(function*() {
   console.log(`pools: ${pools.map((p) => `${p.name}: ${p.workers} workers`).join(", ")}`)
   console.log(`ordered items came out in order: ${inOrder}`)
   console.log(
-    `event loop delay while it ran: max ${delay.max.toFixed(1)} ms, p99 ${delay.p99.toFixed(1)} ms (fairness budget 2 ms)`
+    `event loop delay while it ran: max ${delay.max.toFixed(1)} ms, p99 ${
+      delay.p99.toFixed(1)
+    } ms (fairness budget 2 ms)`
   )
   console.log(`hashes computed: ${hashes}`)
   console.log("")

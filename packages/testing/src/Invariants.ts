@@ -1,6 +1,6 @@
 /**
- * Invariant checkers over simulation runs: the kernel's guarantees (KERNEL.md
- * §7) written as functions of a `Simulation.Detailed` (its trace, its start
+ * Invariant checkers over simulation runs: the kernel's guarantees (numbered as in
+ * `@cmwq/core`'s protocol notes) written as functions of a `Simulation.Detailed` (its trace, its start
  * records, its quiescent snapshots and its scenario).
  *
  * Every checker has the same shape, `Checker`: it succeeds with `void`, or
@@ -8,14 +8,27 @@
  * offending trace event or record, and a message that says what went wrong.
  * "First" means the earliest in the run: checkers scan in happening order.
  *
- * | checker | kernel | needs | applies to |
+ * | checker | guarantee | needs | applies to |
  * | --- | --- | --- | --- |
- * | `nonReentrancy` | §7.4 | trace | every policy |
- * | `orderedOrder` | §7.8 | trace, scenario | every policy |
- * | `maxActive` | §7.6, §7.7 | trace, scenario (quiescent: optional) | every policy |
- * | `forwardProgress` | §7.2 | trace, scenario | every policy |
- * | `workConservation` | §7.26, §4.3 | quiescent, scenario | concurrency-managed policies |
- * | `minimalConcurrency` | §7.25, §7.27 | starts, scenario | concurrency-managed policies |
+ * | `nonReentrancy` | 4 | trace | every policy |
+ * | `orderedOrder` | 8 | trace, scenario | every policy |
+ * | `maxActive` | 6, 7 | trace, scenario (quiescent: optional) | every policy |
+ * | `forwardProgress` | 2 | trace, scenario | every policy |
+ * | `workConservation` | 26 | quiescent, scenario | concurrency-managed policies |
+ * | `minimalConcurrency` | 25, 27 | starts, scenario | concurrency-managed policies |
+ * | `pendingBit` | | trace (`pending`) | every policy |
+ * | `exactlyOnce` | | trace | every policy |
+ * | `requeueSamePool` | | trace (`pool`) | every policy |
+ * | `oneRunPerPool` | 25, 27 | trace (`pool`) | concurrency-managed policies, items that never block |
+ * | `oneWorkerPerPool` | 25, 27 | trace (`pool`) | concurrency-managed policies, never-blocking items queued together |
+ * | `strictWorkConservation` | 26 | quiescent, scenario | concurrency-managed policies, runs without simulated CPUs |
+ * | `flushColors` | 9 | quiescent | every policy |
+ * | `highpriFirst` | | trace, scenario | concurrency-managed policies |
+ *
+ * The last eight read fields that `Simulation` does not fill (or are
+ * stricter than its CPUs allow); they serve runners that drive the pools
+ * directly, such as `@cmwq/core`'s own property tests, and are not in the
+ * groups below.
  *
  * `safety` runs the first four (the pre-cmwq `Policy.legacy` keeps them),
  * `concurrencyManagement` the last two (what cmwq adds: no idle CPU while
@@ -146,7 +159,7 @@ const ok: Effect.Effect<void, InvariantViolation> = Effect.void
 // -----------------------------------------------------------------------------
 
 /**
- * Non-reentrancy (KERNEL.md §7.4): the runs of a work never overlap. A work
+ * Non-reentrancy (guarantee 4): the runs of a work never overlap. A work
  * never starts while a previous run of it (on any worker, any CPU) has not
  * finished.
  *
@@ -191,7 +204,7 @@ export const nonReentrancy = (input: Pick<Detailed, "trace">): Effect.Effect<voi
   })
 
 /**
- * Ordered workqueues (KERNEL.md §7.8): for every workqueue with the
+ * Ordered workqueues (guarantee 8): for every workqueue with the
  * `ORDERED` flag, items start in exactly the order they were queued, and
  * never two at once (each one starts after the previous one finished).
  *
@@ -247,7 +260,7 @@ export const orderedOrder = (input: Pick<Detailed, "trace" | "scenario">): Effec
   })
 
 /**
- * maxActive (KERNEL.md §7.6, §7.7): the items of a workqueue running at once
+ * maxActive (guarantees 6, 7): the items of a workqueue running at once
  * never exceed its maxActive, counted per pool (per CPU) for a per-cpu
  * workqueue, and across the whole workqueue for `UNBOUND` and `ORDERED` ones
  * (ordered: 1). maxActive 0 means 1024.
@@ -324,7 +337,7 @@ export const maxActive = (
   })
 
 /**
- * Forward progress and conservation (KERNEL.md §7.2): every work of the
+ * Forward progress and conservation (guarantee 2): every work of the
  * scenario is queued, starts after it was queued, and finishes; and none runs
  * more often than it was queued.
  *
@@ -394,7 +407,7 @@ export const forwardProgress = (
   })
 
 /**
- * Work conservation (KERNEL.md §7.26 and §4.3): at every quiescent point
+ * Work conservation (guarantee 26, and the kernel's wake-up rule): at every quiescent point
  * (nothing can happen until virtual time advances), no work waits that could
  * run:
  * - a bound, concurrency-managed pool with items on its worklist has a
@@ -473,7 +486,7 @@ export const workConservation = (
   })
 
 /**
- * Minimal concurrency (KERNEL.md §7.25, §7.27): a bound pool starts a new
+ * Minimal concurrency (guarantees 25, 27): a bound pool starts a new
  * item only when no other worker of the pool is counted as running. The
  * kernel starts a new item in two ways, both under the pool lock:
  * - a woken worker, which runs only if `nr_running == 0` (then counts itself:
@@ -513,6 +526,460 @@ export const minimalConcurrency = (
           s,
           `${s.work} starts at ${s.t} on worker ${s.worker} of the cpu ${s.cpu} pool ${s.pool} while ${others} ` +
             `other worker(s) of the pool are running: ${how}`
+        )
+      }
+    }
+    return ok
+  })
+
+/**
+ * The pending bit: a queue attempt succeeds exactly when the
+ * work was not pending. Every `queue` event that records `pending` must have
+ * seen it clear, and every `reject` event (an attempt that returned false)
+ * must have seen it set; a `reject` must record `pending`.
+ *
+ * Offender: the first queue attempt whose result disagrees with the bit.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: -1, work: "w0", event: "queue" as const, pending: false },
+ *   { t: 0, cpu: 0, worker: -1, work: "w0", event: "queue" as const, pending: true }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.pendingBit({ trace }))
+ * // exit fails with InvariantViolation { invariant: "pendingBit", event: trace[1] }
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const pendingBit = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    for (const e of input.trace) {
+      if (e.event === "queue" && e.pending === true) {
+        return fail("pendingBit", e, `${e.work} was queued at ${e.t} although it was already pending`)
+      }
+      if (e.event === "reject" && e.pending !== false && e.pending !== true) {
+        return fail(
+          "pendingBit",
+          e,
+          `a queue attempt of ${e.work} at ${e.t} was refused without a recorded pending bit`
+        )
+      }
+      if (e.event === "reject" && !e.pending) {
+        return fail("pendingBit", e, `a queue attempt of ${e.work} at ${e.t} was refused although it was not pending`)
+      }
+    }
+    return ok
+  })
+
+/**
+ * No loss, no duplicate: every successful queue runs the
+ * work exactly once. Per work, in trace order, a `start` never outnumbers
+ * the `queue`s before it and a `finish` never outnumbers the `start`s; at the
+ * end of the trace the three counts are equal. Unlike `forwardProgress`, it
+ * needs no scenario, and a work that was never queued (nor run) is fine.
+ *
+ * Offender: the extra `start` or `finish`, else the first `queue` that never
+ * ran or the `start` that never finished.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: -1, work: "w0", event: "queue" as const },
+ *   { t: 1, cpu: 0, worker: 1, work: "w0", event: "start" as const },
+ *   { t: 2, cpu: 0, worker: 1, work: "w0", event: "finish" as const },
+ *   { t: 3, cpu: 0, worker: 1, work: "w0", event: "start" as const }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.exactlyOnce({ trace }))
+ * // exit fails: w0 starts a second time after one queue
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const exactlyOnce = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const count = new Map<string, { queues: Array<Event>; starts: Array<Event>; finishes: number }>()
+    for (const e of input.trace) {
+      if (e.event !== "queue" && e.event !== "start" && e.event !== "finish") continue
+      const c = count.get(e.work) ?? { queues: [], starts: [], finishes: 0 }
+      count.set(e.work, c)
+      if (e.event === "queue") c.queues.push(e)
+      else if (e.event === "start") {
+        c.starts.push(e)
+        if (c.starts.length > c.queues.length) {
+          return fail(
+            "exactlyOnce",
+            e,
+            `${e.work} starts at ${e.t} for the ${ordinal(c.starts.length)} time but was queued only ` +
+              `${c.queues.length} time(s) before`
+          )
+        }
+      } else {
+        c.finishes++
+        if (c.finishes > c.starts.length) {
+          return fail(
+            "exactlyOnce",
+            e,
+            `${e.work} finishes at ${e.t} for the ${ordinal(c.finishes)} time but started only ` +
+              `${c.starts.length} time(s)`
+          )
+        }
+      }
+    }
+    let worst: { readonly e: Event; readonly message: string } | null = null
+    for (const [work, c] of count) {
+      const unstarted = c.queues[c.starts.length]
+      const unfinished = c.starts[c.finishes]
+      const found = unstarted !== undefined
+        ? { e: unstarted, message: `${work} was queued at ${unstarted.t} and never ran` }
+        : unfinished !== undefined
+        ? {
+          e: unfinished,
+          message: `${work} started at ${unfinished.t} on worker ${unfinished.worker} and never finished`
+        }
+        : null
+      if (found !== null && (worst === null || input.trace.indexOf(found.e) < input.trace.indexOf(worst.e))) {
+        worst = found
+      }
+    }
+    return worst === null ? ok : fail("exactlyOnce", worst.e, worst.message)
+  })
+
+const poolKey = (e: Event): string => (e.pool !== undefined ? `pool ${e.pool}` : `the cpu ${e.cpu} pool`)
+
+/**
+ * Queued while it runs: a work queued again while it runs
+ * runs next in the pool that runs it, after the current run: its next
+ * `start` exists and is in the same pool (`pool` of the `start` events;
+ * without it, the CPU).
+ *
+ * Offender: the `queue` event whose next run is missing or elsewhere.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: 1, work: "w0", event: "start" as const, pool: 0 },
+ *   { t: 1, cpu: -1, worker: -1, work: "w0", event: "queue" as const, from: "w0" },
+ *   { t: 2, cpu: 0, worker: 1, work: "w0", event: "finish" as const },
+ *   { t: 2, cpu: 1, worker: 2, work: "w0", event: "start" as const, pool: 2 }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.requeueSamePool({ trace }))
+ * // exit fails: w0 was queued while running in pool 0 and ran next in pool 2
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const requeueSamePool = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const running = new Map<string, Event>() // work -> the start of its current run
+    const trace = input.trace
+    for (let i = 0; i < trace.length; i++) {
+      const e = trace[i]!
+      if (e.event === "start") running.set(e.work, e)
+      else if (e.event === "finish") running.delete(e.work)
+      else if (e.event === "queue") {
+        const current = running.get(e.work)
+        if (current === undefined) continue
+        const next = trace.slice(i + 1).find((s) => s.event === "start" && s.work === e.work)
+        if (next === undefined) {
+          return fail("requeueSamePool", e, `${e.work} was queued at ${e.t} while it ran and never ran again`)
+        }
+        if (poolKey(next) !== poolKey(current)) {
+          return fail(
+            "requeueSamePool",
+            e,
+            `${e.work} was queued at ${e.t} while it ran in ${poolKey(current)}, and ran next in ${poolKey(next)} ` +
+              `at ${next.t}`
+          )
+        }
+      }
+    }
+    return ok
+  })
+
+/**
+ * One run at a time per pool (guarantees 25, 27, for workloads whose items never
+ * block): in a bound, concurrency-managed pool whose items only burn the
+ * CPU, no two runs overlap. Pools are told apart by the `pool` of the
+ * `start` events (without it, the CPU). Check only traces where that
+ * precondition holds: an item that sleeps lets the pool start another.
+ *
+ * Offender: the `start` of the second concurrent run.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: 1, work: "w0", event: "start" as const, pool: 0 },
+ *   { t: 0, cpu: 0, worker: 2, work: "w1", event: "start" as const, pool: 0 }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.oneRunPerPool({ trace }))
+ * // exit fails: w1 starts in pool 0 while w0 runs there
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const oneRunPerPool = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const poolOf = new Map<string, string>() // running work -> its pool
+    const busy = new Map<string, Array<Event>>() // pool -> the starts of its unfinished runs
+    for (const e of input.trace) {
+      if (e.event === "start") {
+        const key = poolKey(e)
+        const runs = busy.get(key) ?? []
+        busy.set(key, runs)
+        runs.push(e)
+        poolOf.set(e.work, key)
+        if (runs.length > 1) {
+          return fail(
+            "oneRunPerPool",
+            e,
+            `${e.work} starts at ${e.t} in ${key} while ${runs.slice(0, -1).map((r) => r.work).join(", ")} ` +
+              `run there`
+          )
+        }
+      } else if (e.event === "finish") {
+        const key = poolOf.get(e.work)
+        const runs = key === undefined ? undefined : busy.get(key)
+        const at = runs?.findIndex((r) => r.work === e.work) ?? -1
+        if (runs !== undefined && at >= 0) runs.splice(at, 1)
+      }
+    }
+    return ok
+  })
+
+/**
+ * One worker per pool (guarantees 25, 27, for CPU-bound items queued together):
+ * when items that never block are all queued before any runs, each pool
+ * runs them one after another on a single worker: every `start` in a pool
+ * (its `pool`, or the CPU) is by the same worker.
+ *
+ * Offender: the first `start` by a second worker of a pool.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: 1, work: "w0", event: "start" as const, pool: 0 },
+ *   { t: 0, cpu: 0, worker: 1, work: "w0", event: "finish" as const },
+ *   { t: 0, cpu: 0, worker: 2, work: "w1", event: "start" as const, pool: 0 }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.oneWorkerPerPool({ trace }))
+ * // exit fails: pool 0 used a second worker
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const oneWorkerPerPool = (input: Pick<Detailed, "trace">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const first = new Map<string, Event>() // pool -> its first start
+    for (const e of input.trace) {
+      if (e.event !== "start") continue
+      const key = poolKey(e)
+      const seen = first.get(key)
+      if (seen === undefined) first.set(key, e)
+      else if (seen.worker !== e.worker) {
+        return fail(
+          "oneWorkerPerPool",
+          e,
+          `${e.work} starts at ${e.t} on worker ${e.worker} of ${key}, a second worker (${seen.work} ran on worker ` +
+            `${seen.worker})`
+        )
+      }
+    }
+    return ok
+  })
+
+/**
+ * Strict work conservation (guarantee 26, for runs without simulated CPUs):
+ * when nothing holds a CPU across a quiescent point, nothing may wait at it.
+ * At every quiescent record no pool has a pending item, and no workqueue
+ * holds an item back (`inactive > 0`) while its active items are below its
+ * maxActive, by the scenario's limit and by the engine's own
+ * `state.maxActive` (per link for per-cpu workqueues, summed over links for
+ * unbound and ordered ones). Stronger than `workConservation`, which lets a
+ * pool keep items pending while one of its workers burns a simulated CPU:
+ * use it for runners that drive the pools without `Simulation`'s CPUs.
+ *
+ * Offender: the first quiescent record where something waits.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * // Simulation burns simulated CPUs, so use a scenario without burns here
+ * const program = Simulation.runDetailed({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0", maxActive: 2 }],
+ *   works: ["w0", "w1", "w2"].map((name) => ({ name, workqueue: "q0", steps: [{ sleep: 10 }] }))
+ * }).pipe(Effect.flatMap(Invariants.strictWorkConservation))
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const strictWorkConservation = (
+  input: Pick<Detailed, "quiescent" | "scenario">
+): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const info = workqueueInfo(input.scenario)
+    for (const q of input.quiescent) {
+      for (const pool of q.pools) {
+        if (pool.pending > 0) {
+          return fail(
+            "strictWorkConservation",
+            q,
+            `at ${q.t} pool ${pool.name} has ${pool.pending} pending item(s) ` +
+              `(${pool.workers} workers, ${pool.idle} idle, ${pool.running} running)`
+          )
+        }
+      }
+      for (const { name, state } of q.workqueues) {
+        const wq = info.get(name)
+        const limit = wq === undefined || wq.bh ? state.maxActive : Math.max(wq.limit, state.maxActive)
+        const unbound = wq?.unbound ?? false
+        const total = state.links.reduce((n, l) => n + l.active, 0)
+        for (const link of state.links) {
+          if (link.inactive === 0) continue
+          const active = unbound ? total : link.active
+          if (active < limit) {
+            return fail(
+              "strictWorkConservation",
+              q,
+              `at ${q.t} workqueue ${name} holds back ${link.inactive} item(s) on pool ${link.pool} with only ` +
+                `${active} active (maxActive ${limit})`
+            )
+          }
+        }
+      }
+    }
+    return ok
+  })
+
+/**
+ * Flush colors never go negative (guarantee 9): at every quiescent record,
+ * every in-flight counter of every link of every workqueue is at least zero.
+ *
+ * Offender: the first quiescent record with a negative counter.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * const program = Simulation.runDetailed({
+ *   cpus: 1,
+ *   workqueues: [{ name: "q0" }],
+ *   works: [{ name: "w0", workqueue: "q0", steps: [{ sleep: 1 }] }]
+ * }).pipe(Effect.flatMap(Invariants.flushColors))
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const flushColors = (input: Pick<Detailed, "quiescent">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    for (const q of input.quiescent) {
+      for (const { name, state } of q.workqueues) {
+        for (const link of state.links) {
+          if (link.inFlight.some((n) => n < 0)) {
+            return fail(
+              "flushColors",
+              q,
+              `at ${q.t} workqueue ${name} has a negative in-flight count on pool ${link.pool}: ` +
+                `[${link.inFlight.join(", ")}]`
+            )
+          }
+        }
+      }
+    }
+    return ok
+  })
+
+/**
+ * High priority first (the `HIGHPRI` pools): once a work of a `HIGHPRI`
+ * workqueue is queued on a CPU, at most one more item of a normal workqueue
+ * starts on that CPU before it (the one a worker of the normal pool may
+ * already be taking), and it does start. The CPU of a `queue` event is the
+ * CPU it was queued on; of a `start`, the worker's.
+ *
+ * Offender: the `queue` event of the high-priority work that was overtaken
+ * twice or never started.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants } from "@cmwq/testing"
+ *
+ * const scenario = {
+ *   cpus: 1,
+ *   workqueues: [{ name: "normal" }, { name: "urgent", flags: ["HIGHPRI" as const] }],
+ *   works: [
+ *     { name: "n0", workqueue: "normal", steps: [] },
+ *     { name: "n1", workqueue: "normal", steps: [] },
+ *     { name: "h0", workqueue: "urgent", steps: [] }
+ *   ]
+ * }
+ * const trace = [
+ *   { t: 0, cpu: 0, worker: -1, work: "h0", event: "queue" as const },
+ *   { t: 0, cpu: 0, worker: 1, work: "n0", event: "start" as const },
+ *   { t: 0, cpu: 0, worker: 1, work: "n1", event: "start" as const },
+ *   { t: 0, cpu: 0, worker: 2, work: "h0", event: "start" as const }
+ * ]
+ * const exit = Effect.runSyncExit(Invariants.highpriFirst({ trace, scenario }))
+ * // exit fails: two normal items started on cpu 0 after h0 was queued
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const highpriFirst = (input: Pick<Detailed, "trace" | "scenario">): Effect.Effect<void, InvariantViolation> =>
+  Effect.suspend(() => {
+    const highpri = new Set(
+      input.scenario.workqueues.filter((wq) => (wq.flags ?? []).includes("HIGHPRI")).map((wq) => wq.name)
+    )
+    const wqOf = workqueueOfWork(input.scenario)
+    const isHigh = (e: Event) => highpri.has(wqOf.get(e.work) ?? "")
+    const trace = input.trace
+    for (let i = 0; i < trace.length; i++) {
+      const q = trace[i]!
+      if (q.event !== "queue" || !isHigh(q)) continue
+      let overtaken = 0
+      let started = false
+      for (let j = i + 1; j < trace.length; j++) {
+        const e = trace[j]!
+        if (e.event !== "start") continue
+        if (e.work === q.work) {
+          started = true
+          break
+        }
+        if (e.cpu === q.cpu && wqOf.has(e.work) && !isHigh(e)) overtaken++
+      }
+      if (!started) return fail("highpriFirst", q, `${q.work} was queued at ${q.t} on cpu ${q.cpu} and never started`)
+      if (overtaken > 1) {
+        return fail(
+          "highpriFirst",
+          q,
+          `${q.work} was queued at ${q.t} on cpu ${q.cpu}, and ${overtaken} normal items started there before it`
         )
       }
     }

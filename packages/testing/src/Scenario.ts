@@ -93,7 +93,8 @@ export const Scenario = Schema.Struct({
   const issues: Array<Schema.FilterIssue> = []
   const wqNames = new Set<string>()
   s.workqueues.forEach((wq, i) => {
-    if (wqNames.has(wq.name)) issues.push({ path: ["workqueues", i, "name"], message: `duplicate workqueue "${wq.name}"` })
+    if (wqNames.has(wq.name))
+      issues.push({ path: ["workqueues", i, "name"], message: `duplicate workqueue "${wq.name}"` })
     wqNames.add(wq.name)
   })
   const workNames = new Set<string>()

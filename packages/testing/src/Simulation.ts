@@ -155,7 +155,7 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
         const me = Option.getOrThrow(yield* WorkerPool.currentWorker)
         // a bound worker burns on its pool's CPU; an unbound one on the CPU the work was queued from
         const cpuIndex = me.cpu >= 0 ? me.cpu : homeCpu
-        const cpu = cpus[cpuIndex]
+        const cpu = cpus[cpuIndex]!
         const snapshot = WorkerPool.unsafeSnapshot(pools).find((p) => p.id === me.pool)!
         const emit = (event: Event["event"]) => {
           log.trace.push({ t: now(), cpu: cpuIndex, worker: me.id, work: spec.name, event })

@@ -125,7 +125,7 @@ export class VirtualClock implements Clock.Clock {
   }
 
   private dropCancelled(): void {
-    while (this.heap.length > 0 && this.heap[0].fire === null) this.pop()
+    while (this.heap.length > 0 && this.heap[0]!.fire === null) this.pop()
   }
 
   private before(a: Timer, b: Timer): boolean {
@@ -138,8 +138,8 @@ export class VirtualClock implements Clock.Clock {
     let i = heap.length - 1
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!this.before(heap[i], heap[parent])) break
-      ;[heap[i], heap[parent]] = [heap[parent], heap[i]]
+      if (!this.before(heap[i]!, heap[parent]!)) break
+      ;[heap[i], heap[parent]] = [heap[parent]!, heap[i]!]
       i = parent
     }
   }
@@ -155,10 +155,10 @@ export class VirtualClock implements Clock.Clock {
         const l = 2 * i + 1
         const r = l + 1
         let m = i
-        if (l < heap.length && this.before(heap[l], heap[m])) m = l
-        if (r < heap.length && this.before(heap[r], heap[m])) m = r
+        if (l < heap.length && this.before(heap[l]!, heap[m]!)) m = l
+        if (r < heap.length && this.before(heap[r]!, heap[m]!)) m = r
         if (m === i) break
-        ;[heap[i], heap[m]] = [heap[m], heap[i]]
+        ;[heap[i], heap[m]] = [heap[m]!, heap[i]!]
         i = m
       }
     }
@@ -187,7 +187,7 @@ export class VirtualScheduler implements Scheduler.Scheduler {
       const tasks = this.tasks
       this.tasks = []
       for (let i = 0; i < tasks.length; i++) {
-        tasks[i]()
+        tasks[i]!()
         if (++this.steps > limit) {
           this.tasks = tasks.slice(i + 1).concat(this.tasks)
           return false

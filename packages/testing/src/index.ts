@@ -27,7 +27,7 @@ export * as Scenario from "./Scenario.js"
 export * as Simulation from "./Simulation.js"
 
 /**
- * Simulation traces and their timeline format.
+ * Simulation traces, their timeline format and their SVG diagrams.
  *
  * @since 0.1.0
  */

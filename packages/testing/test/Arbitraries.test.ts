@@ -83,8 +83,10 @@ describe("Arbitraries", () => {
     it("shrinks a failure to a small readable scenario", () => {
       // "no work sleeps twice" is false; the smallest counterexample is one work with two short sleeps
       const result = fc.check(
-        fc.property(Arbitraries.scenario({ cpus: { min: 1, max: 4 }, works: { min: 1, max: 10 } }), (s) =>
-          s.works.every((w) => w.steps.filter((step) => "sleep" in step).length < 2)),
+        fc.property(
+          Arbitraries.scenario({ cpus: { min: 1, max: 4 }, works: { min: 1, max: 10 } }),
+          (s) => s.works.every((w) => w.steps.filter((step) => "sleep" in step).length < 2)
+        ),
         { seed: 3, numRuns: 200 }
       )
       expect(result.failed).toBe(true)
@@ -100,14 +102,20 @@ describe("Arbitraries", () => {
     const scenario = {
       cpus: 1,
       workqueues: [{ name: "q0" }],
-      works: [{ name: "w0", workqueue: "q0", steps: [{ burn: 5 }] }, { name: "w1", workqueue: "q0", steps: [{ burn: 5 }] }]
+      works: [{ name: "w0", workqueue: "q0", steps: [{ burn: 5 }] }, {
+        name: "w1",
+        workqueue: "q0",
+        steps: [{ burn: 5 }]
+      }]
     }
     // a checker of our own that fails on any run: w1 must never start after 0
     const startsAtZero: Invariants.Checker = (run) => {
       const late = run.trace.find((e) => e.event === "start" && e.t > 0)
       return late === undefined
         ? Effect.void
-        : Effect.fail(new Invariants.InvariantViolation({ invariant: "startsAtZero", event: late, message: `${late.work} is late` }))
+        : Effect.fail(
+          new Invariants.InvariantViolation({ invariant: "startsAtZero", event: late, message: `${late.work} is late` })
+        )
     }
 
     it.effect("gives the run when the check passes", () =>
@@ -146,7 +154,7 @@ describe("Arbitraries", () => {
       expect(result.failed).toBe(true)
       expect(result.errorInstance).toBeInstanceOf(Arbitraries.ScenarioFailure)
       expect(() => Arbitraries.assert(fc.constant(scenario), startsAtZero, { numRuns: 1 })).toThrow(
-        /Counterexample[\s\S]*invariant startsAtZero violated: w1 is late[\s\S]*5  w1 starts  \(cpu 0, worker 0\)/
+        /Counterexample[\s\S]*invariant startsAtZero violated: w1 is late[\s\S]*5 {2}w1 starts {2}\(cpu 0, worker 0\)/
       )
     })
   })

@@ -39,7 +39,14 @@ const mostUrgentFirst: Invariants.Checker = (run: Simulation.Detailed) =>
   })
 
 // one CPU, one plain workqueue, everything queued at 0
-const onePool = Arbitraries.scenario({ cpus: 1, workqueues: 1, flags: [], maxActive: 0, at: 0, works: { min: 2, max: 8 } })
+const onePool = Arbitraries.scenario({
+  cpus: 1,
+  workqueues: 1,
+  flags: [],
+  maxActive: 0,
+  at: 0,
+  works: { min: 2, max: 8 }
+})
 
 describe("property-testing a custom policy", () => {
   it("the urgent-first policy keeps every kernel guarantee", () => {
@@ -59,7 +66,12 @@ describe("property-testing a custom policy", () => {
 describe("the invariants catch a broken policy", () => {
   /** check a policy and return what failed, with the report fast-check prints */
   const failureOf = (policy: Policy.Policy, checker: Invariants.Checker = Invariants.all) => {
-    const result = Arbitraries.check(Arbitraries.scenario(), checker, { policy, seed: 7, numRuns: 500, maxSteps: 200_000 })
+    const result = Arbitraries.check(Arbitraries.scenario(), checker, {
+      policy,
+      seed: 7,
+      numRuns: 500,
+      maxSteps: 200_000
+    })
     expect(result.failed).toBe(true)
     const failure = result.errorInstance as Arbitraries.ScenarioFailure
     return { failure, counterexample: result.counterexample![0] }
@@ -92,7 +104,9 @@ describe("the invariants catch a broken policy", () => {
       needMoreWorker: (pool) => pool.nrRunning === 0 && pool.nrWorkers - pool.nrIdle <= 1
     })
     // it keeps every safety invariant: it is only slower
-    expect(Arbitraries.check(Arbitraries.scenario(), Invariants.safety, { policy: blind, seed: 7, numRuns: 300 }).failed)
+    expect(
+      Arbitraries.check(Arbitraries.scenario(), Invariants.safety, { policy: blind, seed: 7, numRuns: 300 }).failed
+    )
       .toBe(false)
     const { failure } = failureOf(blind)
     expect(failure.reason._tag === "InvariantViolation" && failure.reason.invariant).toBe("workConservation")

@@ -28,7 +28,9 @@ const scenarioOf = (
 ): Scenario.Scenario => ({
   cpus,
   workqueues,
-  works: works.map((w) => (typeof w === "string" ? { name: w, workqueue: workqueues[0].name, steps: [] } : { ...w, steps: [] }))
+  works: works.map((
+    w
+  ) => (typeof w === "string" ? { name: w, workqueue: workqueues[0]!.name, steps: [] } : { ...w, steps: [] }))
 })
 
 const detailed = (
@@ -203,7 +205,12 @@ describe("Invariants", () => {
 
     it("reads maxActive 0 as 1024, and ordered as 1", () => {
       expect(
-        violation(Invariants.maxActive({ trace: overlapping([0, 0, 0]), scenario: scenarioOf([{ name: "q0" }], ["w0", "w1", "w2"]) }))
+        violation(
+          Invariants.maxActive({
+            trace: overlapping([0, 0, 0]),
+            scenario: scenarioOf([{ name: "q0" }], ["w0", "w1", "w2"])
+          })
+        )
       ).toBeUndefined()
       const ordered = scenarioOf([{ name: "q0", flags: ["ORDERED"] }], ["w0", "w1"])
       expect(violation(Invariants.maxActive({ trace: overlapping([0, 1]), scenario: ordered }))?.message).toContain(
@@ -311,7 +318,10 @@ describe("Invariants", () => {
   })
 
   describe("minimalConcurrency", () => {
-    const scenario = scenarioOf([{ name: "q0" }, { name: "ci", flags: ["CPU_INTENSIVE"] }, { name: "u0", flags: ["UNBOUND"] }], [])
+    const scenario = scenarioOf([{ name: "q0" }, { name: "ci", flags: ["CPU_INTENSIVE"] }, {
+      name: "u0",
+      flags: ["UNBOUND"]
+    }], [])
 
     it("passes when each pickup finds only the picking worker running", () => {
       const starts = [
@@ -339,6 +349,102 @@ describe("Invariants", () => {
       const v = violation(Invariants.minimalConcurrency({ starts, scenario }))
       expect(v?.event).toBe(starts[0])
       expect(v?.message).toContain("need_more_worker allows that only while nr_running == 0")
+    })
+  })
+
+  describe("checkers for runners without simulated CPUs", () => {
+    const at = (e: Trace.Event, fields: Partial<Trace.Event>): Trace.Event => ({ ...e, ...fields })
+
+    it("pendingBit names a queue that saw the bit set, or a refusal that saw it clear", () => {
+      const ok = [at(ev(0, "w0", "queue"), { pending: false }), at(ev(0, "w0", "reject"), { pending: true })]
+      expect(violation(Invariants.pendingBit({ trace: ok }))).toBeUndefined()
+      const queued = [at(ev(0, "w0", "queue"), { pending: true })]
+      expect(violation(Invariants.pendingBit({ trace: queued }))?.event).toBe(queued[0])
+      const refused = [at(ev(0, "w0", "reject"), { pending: false })]
+      expect(violation(Invariants.pendingBit({ trace: refused }))?.message).toContain("not pending")
+      const unknown = [ev(0, "w0", "reject")]
+      expect(violation(Invariants.pendingBit({ trace: unknown }))?.invariant).toBe("pendingBit")
+    })
+
+    it("exactlyOnce names an extra run, an extra finish, a queue that never ran and a run that never finished", () => {
+      const ok = [ev(0, "w0", "queue"), ev(0, "w0", "start"), ev(1, "w0", "finish"), ev(0, "w1", "reject")]
+      expect(violation(Invariants.exactlyOnce({ trace: ok }))).toBeUndefined()
+      const extra = [...ok, ev(2, "w0", "start")]
+      expect(violation(Invariants.exactlyOnce({ trace: extra }))?.event).toBe(extra[4])
+      const extraFinish = [...ok, ev(2, "w0", "finish")]
+      expect(violation(Invariants.exactlyOnce({ trace: extraFinish }))?.event).toBe(extraFinish[4])
+      const lost = [ev(0, "w0", "queue"), ev(0, "w1", "queue"), ev(1, "w1", "start")]
+      expect(violation(Invariants.exactlyOnce({ trace: lost }))?.event).toBe(lost[0])
+      const open = [ev(0, "w1", "queue"), ev(1, "w1", "start")]
+      expect(violation(Invariants.exactlyOnce({ trace: open }))?.message).toContain("never finished")
+    })
+
+    it("requeueSamePool names a queue while running whose next run is elsewhere or missing", () => {
+      const base = [
+        at(ev(0, "w0", "start", 1), { pool: 0 }),
+        at(ev(1, "w0", "queue"), { from: "w0" }),
+        ev(2, "w0", "finish")
+      ]
+      const ok = [...base, at(ev(2, "w0", "start", 1), { pool: 0 }), ev(3, "w0", "finish")]
+      expect(violation(Invariants.requeueSamePool({ trace: ok }))).toBeUndefined()
+      const moved = [...base, at(ev(2, "w0", "start", 2, 1), { pool: 2 })]
+      expect(violation(Invariants.requeueSamePool({ trace: moved }))?.event).toBe(base[1])
+      expect(violation(Invariants.requeueSamePool({ trace: base }))?.message).toContain("never ran again")
+    })
+
+    it("oneRunPerPool and oneWorkerPerPool name the second run and the second worker of a pool", () => {
+      const serial = [
+        at(ev(0, "w0", "start", 1), { pool: 0 }),
+        ev(1, "w0", "finish", 1),
+        at(ev(1, "w1", "start", 1), { pool: 0 }),
+        at(ev(1, "w2", "start", 2, 1), { pool: 2 })
+      ]
+      expect(violation(Invariants.oneRunPerPool({ trace: serial }))).toBeUndefined()
+      expect(violation(Invariants.oneWorkerPerPool({ trace: serial }))).toBeUndefined()
+      const overlap = [at(ev(0, "w0", "start", 1), { pool: 0 }), at(ev(0, "w1", "start", 2), { pool: 0 })]
+      expect(violation(Invariants.oneRunPerPool({ trace: overlap }))?.event).toBe(overlap[1])
+      const second = [...serial.slice(0, 2), at(ev(1, "w1", "start", 3), { pool: 0 })]
+      expect(violation(Invariants.oneWorkerPerPool({ trace: second }))?.event).toBe(second[2])
+    })
+
+    it("strictWorkConservation names any pending item, and a hold-back below either limit", () => {
+      const sc = scenarioOf([{ name: "q0", maxActive: 2 }], ["w0"])
+      const calm = detailed(sc, {
+        quiescent: [quiescent(0, [pool({})], [wqState("q0", 2, [link({ active: 2, inactive: 1 })])])]
+      })
+      expect(violation(Invariants.strictWorkConservation(calm))).toBeUndefined()
+      const pending = detailed(sc, { quiescent: [quiescent(3, [pool({ pending: 1, running: 1 })])] })
+      expect(violation(Invariants.strictWorkConservation(pending))?.message).toContain("at 3 pool cpu0 has 1 pending")
+      const engine = detailed(sc, {
+        quiescent: [quiescent(4, [pool({})], [wqState("q0", 3, [link({ active: 2, inactive: 1 })])])]
+      })
+      expect(violation(Invariants.strictWorkConservation(engine))?.message).toContain("maxActive 3")
+    })
+
+    it("flushColors names a negative in-flight count", () => {
+      const sc = scenarioOf([{ name: "q0" }], ["w0"])
+      const fine = detailed(sc, {
+        quiescent: [quiescent(0, [pool({})], [wqState("q0", 1, [link({ inFlight: [0, 1] })])])]
+      })
+      expect(violation(Invariants.flushColors(fine))).toBeUndefined()
+      const bad = detailed(sc, {
+        quiescent: [quiescent(2, [pool({})], [wqState("q0", 1, [link({ inFlight: [0, -1] })])])]
+      })
+      expect(violation(Invariants.flushColors(bad))?.event).toBe(bad.quiescent[0])
+    })
+
+    it("highpriFirst names a high-priority work overtaken twice on its CPU, or never started", () => {
+      const sc = scenarioOf([{ name: "normal" }, { name: "urgent", flags: ["HIGHPRI"] }], [
+        "n0",
+        "n1",
+        { name: "h0", workqueue: "urgent" }
+      ])
+      const once = [ev(0, "h0", "queue"), ev(0, "n0", "start"), ev(0, "n1", "start", 2, 1), ev(0, "h0", "start", 3)]
+      expect(violation(Invariants.highpriFirst({ trace: once, scenario: sc }))).toBeUndefined()
+      const twice = [ev(0, "h0", "queue"), ev(0, "n0", "start"), ev(0, "n1", "start"), ev(0, "h0", "start", 3)]
+      expect(violation(Invariants.highpriFirst({ trace: twice, scenario: sc }))?.event).toBe(twice[0])
+      const never = [ev(0, "h0", "queue")]
+      expect(violation(Invariants.highpriFirst({ trace: never, scenario: sc }))?.message).toContain("never started")
     })
   })
 
@@ -389,7 +495,11 @@ describe("Invariants", () => {
       const run = Effect.runSync(Simulation.runDetailed({
         cpus: 1,
         workqueues: [{ name: "q0" }],
-        works: [{ name: "w0", workqueue: "q0", steps: [{ burn: 5 }] }, { name: "w1", workqueue: "q0", steps: [{ burn: 5 }] }]
+        works: [{ name: "w0", workqueue: "q0", steps: [{ burn: 5 }] }, {
+          name: "w1",
+          workqueue: "q0",
+          steps: [{ burn: 5 }]
+        }]
       }))
       const at0 = run.quiescent.find((q) => q.t === 0)!
       expect(at0.pools[0]).toMatchObject({ pending: 1, running: 1 })

@@ -58,7 +58,9 @@ const serially = (scenario: Scenario.Scenario): Scenario.Scenario => ({
 })
 
 const isSerial = (run: Simulation.Detailed): boolean =>
-  Either.isRight(Effect.runSync(Effect.either(Invariants.maxActive({ trace: run.trace, scenario: serially(run.scenario) }))))
+  Either.isRight(
+    Effect.runSync(Effect.either(Invariants.maxActive({ trace: run.trace, scenario: serially(run.scenario) })))
+  )
 
 const detailed = (scenario: Scenario.Scenario, policy?: Policy.Policy) =>
   Effect.runSync(Simulation.runDetailed(scenario, { policy }))

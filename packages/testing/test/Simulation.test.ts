@@ -114,7 +114,9 @@ describe("the kernel documentation's example execution scenarios", () => {
     expect(exit._tag).toBe("Failure")
     const message = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error.message : ""
     expect(message).toContain("burn")
-    const exit2 = Effect.runSyncExit(Scenario.decode({ ...bad, works: [{ name: "w0", workqueue: "nope", cpu: 3, steps: [] }] }))
+    const exit2 = Effect.runSyncExit(
+      Scenario.decode({ ...bad, works: [{ name: "w0", workqueue: "nope", cpu: 3, steps: [] }] })
+    )
     const message2 = exit2._tag === "Failure" && exit2.cause._tag === "Fail" ? exit2.cause.error.message : ""
     expect(message2).toContain("no workqueue named \"nope\"")
     expect(message2).toContain("cpu 3 is out of range")

@@ -20,12 +20,12 @@ import * as Effect from "effect/Effect"
 import { WORK_OFFQ_DISABLE_MAX } from "./constants.js"
 import * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
-import { flushWork } from "./flush.js"
+import { cancelSyncDeadlock, flushWork } from "./flush.js"
 import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
 import { kickPool } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
-import { pwqDecNrInFlight, type PoolWorkqueueImpl } from "./pwq.js"
+import { pwqDecNrInFlight, pwqDropPending, type PoolWorkqueueImpl } from "./pwq.js"
 import {
   DelayedWorkImpl,
   disableDepthOf,
@@ -74,10 +74,15 @@ export const grabPending = (work: WorkImpl, cflags: number): boolean => {
       kickPool(pool)
     }
     List.remove(work)
+    // C1: the last held-back item of a pwq waiting for a slot is gone: the pwq no longer
+    // waits (if it stayed on the line, with nothing for the line to activate, a later
+    // item would never take a free slot: see pwqDropPending)
+    if ((data & WORK_INACTIVE) !== 0 && List.isEmpty(pwq.inactive)) pwqDropPending(pwq)
     work.data = WORK_PENDING | (data & WORK_RUNNING_MASK)
     work.link = pool
-    // must be the last step
+    // must be the last step (then the workqueue's pending count, for maxPending)
     pwqDecNrInFlight(pwq, data)
+    pwq.wq.itemLeft()
     return true
   }
   // PENDING and on no list: a delayed item whose timer was not asked for (the kernel
@@ -97,8 +102,17 @@ export const cancelWork = (work: WorkImpl, cflags: number): boolean => {
   return wasPending
 }
 
-/** @internal C4, kernel `enable_work`: returns whether the disable depth reached 0 */
+/**
+ * @internal C4, kernel `enable_work`: returns whether the disable depth reached 0.
+ * A pending item (queued, or its timer armed) is enabled by definition: a
+ * disabled item cannot be queued. Its depth is 0 and there is nothing to take
+ * off, so it is left as it is; grabbing PENDING here would steal an instance
+ * whose queue call returned true (an enable during a `cancelSync` lets the
+ * item be queued, and the cancel's own re-enable would then take that
+ * instance: it would never run). The kernel grabs unconditionally.
+ */
 export const enableWork = (work: WorkImpl): boolean => {
+  if ((work.data & WORK_PENDING) !== 0) return true
   grabPending(work, 0)
   let depth = disableDepthOf(work.data)
   if (depth > 0) depth--
@@ -117,6 +131,10 @@ export const cancelWorkSync = (
   cflags: number
 ): Effect.Effect<boolean, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
+    // C3: a typed error leaves nothing half-done: check for the deadlock before
+    // cancelling or disabling anything
+    const deadlock = cancelSyncDeadlock(work, pools.currentWorker())
+    if (deadlock !== null) return Effect.fail(deadlock)
     const wasPending = cancelWork(work, cflags | Flags.WORK_CANCEL_DISABLE)
     const wait = Effect.as(flushWork(pools, work, true), wasPending)
     if ((cflags & Flags.WORK_CANCEL_DISABLE) !== 0) return wait
@@ -208,20 +226,22 @@ export const flushDelayedWork = (
   pools: PoolsImpl,
   dwork: DelayedWorkImpl
 ): Effect.Effect<boolean, Errors.FlushDeadlock | Errors.WorkqueueDestroyed | Errors.WorkqueueDraining> =>
-  Effect.suspend((): Effect.Effect<boolean, Errors.FlushDeadlock | Errors.WorkqueueDestroyed | Errors.WorkqueueDraining> => {
-    if (dwork.timer !== null) {
-      const wq = dwork.wq!
-      const refusal = queueRefusal(wq, pools.currentWorker())
-      cancelTimer(dwork)
-      if (refusal !== null) {
-        dwork.data &= ~WORK_PENDING
-        return Effect.fail(
-          refusal === "destroyed"
-            ? new Errors.WorkqueueDestroyed({ workqueue: wq.name })
-            : new Errors.WorkqueueDraining({ workqueue: wq.name })
-        )
+  Effect.suspend(
+    (): Effect.Effect<boolean, Errors.FlushDeadlock | Errors.WorkqueueDestroyed | Errors.WorkqueueDraining> => {
+      if (dwork.timer !== null) {
+        const wq = dwork.wq!
+        const refusal = queueRefusal(wq, pools.currentWorker())
+        cancelTimer(dwork)
+        if (refusal !== null) {
+          dwork.data &= ~WORK_PENDING
+          return Effect.fail(
+            refusal === "destroyed"
+              ? new Errors.WorkqueueDestroyed({ workqueue: wq.name })
+              : new Errors.WorkqueueDraining({ workqueue: wq.name })
+          )
+        }
+        queueWorkOnPwq(dwork.cpu, wq, dwork, pools.localCpu(null))
       }
-      queueWorkOnPwq(dwork.cpu, wq, dwork, pools.localCpu(null))
+      return flushWork(pools, dwork, false)
     }
-    return flushWork(pools, dwork, false)
-  })
+  )

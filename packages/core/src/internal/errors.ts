@@ -133,7 +133,6 @@ export class InvalidOperation extends Schema.TaggedError<InvalidOperation>("@cmw
   }
 }
 
-
 /**
  * A `WorkerPool.layer` option out of range (e.g. `cpus: 0`).
  *
@@ -164,5 +163,63 @@ export class BhWorkBlocked extends Schema.TaggedError<BhWorkBlocked>("@cmwq/BhWo
 ) {
   override get message(): string {
     return `BH workqueue ${this.workqueue}: ${this.work} blocked on async; BH items must not sleep, so it was stopped`
+  }
+}
+
+/**
+ * Something that is not a work item where one was expected (`queue(wq, {})`,
+ * `Work.make` given a function instead of an Effect), or a `Work.sync`
+ * function that returned a promise (use `Work.promise`). As a failure of a
+ * queue call, nothing was queued; from `Work.sync`, it is the defect the item
+ * died with.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Workqueue, WorkqueueError } from "@cmwq/core"
+ *
+ * declare const wq: Workqueue.Workqueue
+ * const refused = Workqueue.queue(wq, null as never).pipe(
+ *   Effect.catchTag("InvalidWork", (e) => Effect.log(e.message))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidWork extends Schema.TaggedError<InvalidWork>("@cmwq/InvalidWork")(
+  "InvalidWork",
+  { operation: Schema.String, work: Schema.String, reason: Schema.String }
+) {
+  override get message(): string {
+    return `${this.operation}: ${this.work}: ${this.reason}`
+  }
+}
+
+/**
+ * `queue` on a workqueue allocated with `maxPending` while that many of its
+ * items are pending. Nothing was queued. (`run` and `submit` wait for room
+ * instead.)
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * declare const wq: Workqueue.Workqueue
+ * const tryQueue = Workqueue.queue(wq, Work.make(Effect.void)).pipe(
+ *   Effect.catchTag("WorkqueueFull", () => Effect.succeed(false))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class WorkqueueFull extends Schema.TaggedError<WorkqueueFull>("@cmwq/WorkqueueFull")(
+  "WorkqueueFull",
+  { workqueue: Schema.String, maxPending: Schema.Number }
+) {
+  override get message(): string {
+    return `workqueue ${this.workqueue} is full: ${this.maxPending} items pending (maxPending); the item was not queued`
   }
 }

@@ -111,8 +111,7 @@ const INTERNAL_BITS: Readonly<Record<number, string>> = {
 }
 
 /** the kernel name of one bit, e.g. `WQ_HIGHPRI`, `__WQ_ORDERED`, `1<<9` */
-const bitName = (i: number): string =>
-  FLAG_TABLE.find(([bit]) => bit === 1 << i)?.[2] ?? INTERNAL_BITS[i] ?? `1<<${i}`
+const bitName = (i: number): string => FLAG_TABLE.find(([bit]) => bit === 1 << i)?.[2] ?? INTERNAL_BITS[i] ?? `1<<${i}`
 
 const bitNames = (bits: number): Array<string> => {
   const names: Array<string> = []

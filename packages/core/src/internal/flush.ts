@@ -15,6 +15,7 @@
  */
 import * as Effect from "effect/Effect"
 import { type Flusher, startFlush } from "./color.js"
+import { WORK_NR_COLORS } from "./constants.js"
 import * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
 import * as List from "./list.js"
@@ -53,9 +54,12 @@ const waitingOn = <A, E>(
   worker === null ? effect : Effect.suspend(() => {
     const previous = worker.waitingOn
     worker.waitingOn = target
-    return Effect.ensuring(effect, Effect.sync(() => {
-      worker.waitingOn = previous
-    }))
+    return Effect.ensuring(
+      effect,
+      Effect.sync(() => {
+        worker.waitingOn = previous
+      })
+    )
   })
 
 // -----------------------------------------------------------------------------
@@ -90,6 +94,9 @@ const workerWaitsFor = (worker: WorkerImpl, caller: WorkerImpl, visited: Set<Wor
   return worker.waitingOn !== null && targetWaitsFor(worker.waitingOn, caller, visited)
 }
 
+/** the color before `color` on the ring */
+const prevColor = (color: number): number => (color + WORK_NR_COLORS - 1) % WORK_NR_COLORS
+
 /** does a flush of `wq` up to color `upTo` wait (transitively) for `caller`'s current item? */
 const flushWaitsFor = (wq: WorkqueueImpl, upTo: number, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean => {
   for (const worker of busyWorkersOf(wq)) {
@@ -112,27 +119,85 @@ const workWaitsFor = (work: WorkImpl, caller: WorkerImpl, visited: Set<WorkerImp
       if (node === work) return workerWaitsFor(worker, caller, visited)
     }
   }
+  // queued again while an earlier instance runs (the caller's own requeue included):
+  // it cannot start before that run has ended (non-reentrancy, Q2/Q5, G4)
+  const runner = findWorkerExecutingWork(pwq.pool, work)
+  if (runner !== undefined && workerWaitsFor(runner, caller, new Set(visited))) return true
+  // no worker will ever be free for it (a dedicated-pool policy's one worker)
+  if (poolWaitsFor(pwq.pool, caller, visited)) return true
   if ((work.data & WORK_INACTIVE) !== 0 && !(work instanceof BarrierImpl)) {
     // held back by max_active: it needs a slot, and no slot frees if every active
-    // item of its workqueue is running and waits for the caller
+    // item of its workqueue waits for the caller: running and waiting, or queued and
+    // not able to start before the caller has finished (its requeued instance)
     const wq = pwq.wq
     const active = wq.nna !== null ? wq.nna.nr : pwq.nrActive
     let stuck = 0
     for (const worker of busyWorkersOf(wq)) {
       if ((wq.nna !== null || worker.currentPwq === pwq) && workerWaitsFor(worker, caller, new Set(visited))) stuck++
     }
+    for (const queued of activeQueued(wq.nna !== null ? wq.pwqs : [pwq])) {
+      if (workWaitsFor(queued, caller, new Set(visited))) stuck++
+    }
     return active > 0 && stuck >= active
   }
   return false
 }
 
-const targetWaitsFor = (target: WaitTarget, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean =>
-  target._tag === "Flush"
-    ? flushWaitsFor(target.wq, target.color, caller, visited)
-    : workWaitsFor(target.barrier.target, caller, visited)
+/**
+ * Does every worker `pool` could run a queued item on wait for `caller`? Only
+ * when the pool has no idle worker and its policy will not create one
+ * (`mayStartWorking` true with nothing idle: `Policy.legacy`, whose pools
+ * keep the one worker per workqueue per CPU of the pre-cmwq design) and each
+ * of its busy workers waits for the caller. Under the kernel's policy a pool
+ * with no idle worker creates one (CM3), so this never holds.
+ */
+const poolWaitsFor = (pool: WorkerPoolImpl, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean => {
+  if (pool.nrIdle > 0 || !pool.policy.mayStartWorking(pool)) return false
+  const busy = busyWorkers(pool)
+  return busy.length > 0 && busy.every((worker) => workerWaitsFor(worker, caller, new Set(visited)))
+}
 
-const callerName = (caller: WorkerImpl): string =>
-  `${workName(caller.currentWork!)} on ${caller.currentPwq!.wq.name}`
+/**
+ * the active items of `pwqs` that are queued and not running yet (on a pool's
+ * worklist or a worker's scheduled list): each holds an active slot
+ */
+const activeQueued = (pwqs: ReadonlyArray<PoolWorkqueueImpl>): Array<WorkImpl> => {
+  const out: Array<WorkImpl> = []
+  const mine = new Set(pwqs)
+  const collect = (head: List.ListNode): void => {
+    for (let node = head.next; node !== head; node = node.next) {
+      const work = node as WorkImpl
+      if (work instanceof BarrierImpl || (work.data & (WORK_PWQ | WORK_INACTIVE)) !== WORK_PWQ) continue
+      if (mine.has(work.link as PoolWorkqueueImpl)) out.push(work)
+    }
+  }
+  for (const pool of new Set(pwqs.map((pwq) => pwq.pool))) {
+    collect(pool.worklist)
+    for (const worker of busyWorkers(pool)) collect(worker.scheduled)
+  }
+  return out
+}
+
+/**
+ * B3: does the wait `target` (transitively) wait for `caller`'s current item?
+ * A wait that is already complete waits for nothing: its flusher or barrier
+ * completed, and the waiting fiber has only not resumed yet. Following it
+ * anyway would read a color range the cascade has already moved past (the
+ * ring range from the new `flushColor` back to the old color wraps and
+ * covers every color): a false FlushDeadlock.
+ */
+const targetWaitsFor = (target: WaitTarget, caller: WorkerImpl, visited: Set<WorkerImpl>): boolean => {
+  if (target._tag === "FlushWork") {
+    return !target.barrier.done && workWaitsFor(target.barrier.target, caller, visited)
+  }
+  const flusher = target.flusher
+  if (flusher.done) return false
+  // an overflowed flusher has no color yet: it waits for every color in flight
+  const upTo = flusher.color >= 0 ? flusher.color : prevColor(target.wq.workColor)
+  return flushWaitsFor(target.wq, upTo, caller, visited)
+}
+
+const callerName = (caller: WorkerImpl): string => `${workName(caller.currentWork!)} on ${caller.currentPwq!.wq.name}`
 
 /**
  * @internal kernel `check_flush_dependency`: a WQ_MEM_RECLAIM (non-legacy)
@@ -180,7 +245,7 @@ export const flushWorkqueue = (wq: WorkqueueImpl): Effect.Effect<void, Errors.Fl
     const flusher = startFlush(wq)
     checkFlushDependency(wq, caller, false)
     if (flusher.done) return Effect.void
-    return waitingOn(caller, { _tag: "Flush", wq, color: flusher.color }, awaitFlusher(flusher))
+    return waitingOn(caller, { _tag: "Flush", wq, flusher }, awaitFlusher(flusher))
   })
 
 /**
@@ -288,6 +353,33 @@ export const startFlushWork = (
   // the barrier rides with its target (LINKED) or sits on the runner's list: no kick needed
   insertBarrier(pwq, barrier, work, runner)
   return barrier
+}
+
+/**
+ * @internal C3's deadlock check, made before anything is cancelled: after the
+ * cancel, `cancelSync` waits only for the instance of `work` running now, so
+ * the call deadlocks iff that runner waits (transitively) for `caller`'s
+ * current item (the caller itself included). Checking first keeps a failed
+ * call from having done half its work (a pending instance stolen, a disable
+ * left behind). Null when the call may go ahead.
+ */
+export const cancelSyncDeadlock = (work: WorkImpl, caller: WorkerImpl | null): Errors.FlushDeadlock | null => {
+  if (caller === null || caller.currentWork === null) return null
+  const link = work.link
+  if (link === null) return null
+  // a queued item's runner, if any, is on its pwq's pool (Q2 follows the runner);
+  // once cancelled, the item's link is that pool, where the wait looks for it
+  const pool = (work.data & WORK_PWQ) !== 0 ? (link as PoolWorkqueueImpl).pool : (link as WorkerPoolImpl)
+  const runner = findWorkerExecutingWork(pool, work)
+  if (runner === undefined || !workerWaitsFor(runner, caller, new Set())) return null
+  return new Errors.FlushDeadlock({
+    operation: "cancelSync",
+    target: workName(work),
+    caller: callerName(caller),
+    reason: work === caller.currentWork
+      ? "an item cannot wait for itself to finish"
+      : "the item waited for cannot finish before the caller does"
+  })
 }
 
 /** @internal wait for a barrier; interruption leaves it to run with nobody waiting */

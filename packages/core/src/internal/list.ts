@@ -29,12 +29,10 @@ export const makeList = (): ListNode => new ListNode()
 export const isEmpty = (head: ListNode): boolean => head.next === head
 
 /** @internal the first node, or `null` if the list is empty */
-export const first = <A extends ListNode>(head: ListNode): A | null =>
-  head.next === head ? null : (head.next as A)
+export const first = <A extends ListNode>(head: ListNode): A | null => head.next === head ? null : (head.next as A)
 
 /** @internal the last node, or `null` if the list is empty */
-export const last = <A extends ListNode>(head: ListNode): A | null =>
-  head.prev === head ? null : (head.prev as A)
+export const last = <A extends ListNode>(head: ListNode): A | null => head.prev === head ? null : (head.prev as A)
 
 /** @internal insert `node` right after `at` (`at` may be a sentinel) */
 export const insertAfter = (node: ListNode, at: ListNode): void => {

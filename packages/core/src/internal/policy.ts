@@ -6,7 +6,11 @@
  * Invariants every policy must keep (the engine relies on them):
  * - `needMoreWorker` is false when the worklist is empty;
  * - `keepWorking` is false when the worklist is empty;
- * - `selectNext` returns an item that is on the worklist.
+ * - `selectNext` returns an item that is on the worklist. A user's
+ *   `selectNext` is only offered chain heads that are not barriers, and a
+ *   pick outside those falls back to the first worklist item
+ *   (`guardedSelectNext`), so no policy can start a barrier before its
+ *   target.
  *
  * @internal
  */
@@ -14,7 +18,8 @@ import type { Decisions, PoolView } from "../Policy.js"
 import type { Work } from "../Work.js"
 import * as List from "./list.js"
 import type { WorkerPoolImpl } from "./pool.js"
-import type { WorkImpl } from "./work.js"
+import type { PoolWorkqueueImpl } from "./pwq.js"
+import { BarrierImpl, WORK_INACTIVE, WORK_LINKED, WORK_PWQ, type WorkImpl } from "./work.js"
 import type { WorkqueueImpl } from "./workqueue.js"
 
 /** @internal */
@@ -38,10 +43,15 @@ export interface PolicyImpl {
 export const kernelPolicy: PolicyImpl = {
   name: "kernel",
   pools: "shared",
-  needMoreWorker: (pool) => !List.isEmpty(pool.worklist) && pool.nrRunning === 0,
-  keepWorking: (pool) => !List.isEmpty(pool.worklist) && pool.nrRunning <= 1,
+  // the emptiness tests are List.isEmpty / List.first written out: these run
+  // several times per item, and a call into list.ts is a detour when reading
+  needMoreWorker: (pool) => pool.worklist.next !== pool.worklist && pool.nrRunning === 0,
+  keepWorking: (pool) => pool.worklist.next !== pool.worklist && pool.nrRunning <= 1,
   mayStartWorking: (pool) => pool.nrIdle > 0,
-  selectNext: (pool) => List.first<WorkImpl>(pool.worklist),
+  selectNext: (pool) => {
+    const head = pool.worklist.next
+    return head === pool.worklist ? null : head as WorkImpl
+  },
   maxActive: (wq) => wq.maxActive
 }
 
@@ -82,7 +92,66 @@ class PoolViewImpl implements PoolView {
   get hasPending() {
     return !List.isEmpty(this.pool.worklist)
   }
-  readonly pending = (): Iterable<Work> => List.toArray<WorkImpl>(this.pool.worklist) as unknown as Iterable<Work>
+  readonly pending = (): Iterable<Work> => selectable(this.pool)
+}
+
+/** is `work` on `pool`'s worklist the head of its LINKED chain (not a member moving with an earlier item)? */
+const isChainHead = (pool: WorkerPoolImpl, work: WorkImpl): boolean =>
+  work.prev === pool.worklist || ((work.prev as WorkImpl).data & WORK_LINKED) === 0
+
+/**
+ * @internal what a user's policy is offered: the worklist's chain heads that are
+ * not barriers. A flush barrier (B2) and the rest of a LINKED chain must
+ * follow their target; offering them would let a policy start a barrier
+ * before its target (`Work.flush` and `cancelSync` returning early) or split
+ * a chain.
+ */
+const selectable = (pool: WorkerPoolImpl): Array<WorkImpl> => {
+  const out: Array<WorkImpl> = []
+  let member = false
+  for (let node = pool.worklist.next; node !== pool.worklist; node = node.next) {
+    const work = node as WorkImpl
+    const skip = member || work instanceof BarrierImpl
+    member = (work.data & WORK_LINKED) !== 0
+    if (!skip) out.push(work)
+  }
+  return out
+}
+
+/**
+ * @internal the engine's guard around a user's `selectNext` (Q5). A barrier
+ * heading its chain (its target was cancelled, C1) waits for nothing and
+ * costs nothing: it runs first, before the policy is asked, so no policy can
+ * starve it. Otherwise the policy picks among `selectable`; a pick that is
+ * not one of those (null while work is pending, a barrier, a chain member,
+ * an item not on this worklist) falls back to the kernel's choice, the first
+ * worklist item, which is always a chain head.
+ */
+const guardedSelectNext = (pool: WorkerPoolImpl, pick: () => WorkImpl | null): WorkImpl | null => {
+  const worklist = pool.worklist
+  for (let node = worklist.next; node !== worklist; node = node.next) {
+    const work = node as WorkImpl
+    if (work instanceof BarrierImpl && isChainHead(pool, work)) return work
+  }
+  const picked = pick()
+  if (
+    picked !== null && !(picked instanceof BarrierImpl) &&
+    (picked.data & (WORK_PWQ | WORK_INACTIVE)) === WORK_PWQ &&
+    (picked.link as PoolWorkqueueImpl).pool === pool &&
+    isChainHead(pool, picked) && !onScheduledList(picked, pool)
+  ) {
+    return picked
+  }
+  return List.first<WorkImpl>(worklist)
+}
+
+/** is `work` on one of `pool`'s workers' scheduled lists (rather than on its worklist)? */
+const onScheduledList = (work: WorkImpl, pool: WorkerPoolImpl): boolean => {
+  for (const worker of pool.workers) {
+    if (worker.currentWork === null) continue
+    for (let node = worker.scheduled.next; node !== worker.scheduled; node = node.next) if (node === work) return true
+  }
+  return false
 }
 
 /**
@@ -109,7 +178,7 @@ export const make = (decisions: Decisions): TaggedPolicy => {
     mayStartWorking: mayStartWorking === undefined ? kernelPolicy.mayStartWorking : (pool) => mayStartWorking(at(pool)),
     selectNext: selectNext === undefined
       ? kernelPolicy.selectNext
-      : (pool) => selectNext(at(pool)) as unknown as WorkImpl | null,
+      : (pool) => guardedSelectNext(pool, () => selectNext(at(pool)) as unknown as WorkImpl | null),
     maxActive: maxActive === undefined ? kernelPolicy.maxActive : (wq) => maxActive(wq)
   })
 }

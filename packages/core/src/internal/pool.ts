@@ -92,7 +92,6 @@ export class WorkerPoolImpl {
 // Policy predicates (kernel need_more_worker & co.), all through the policy seam
 // -----------------------------------------------------------------------------
 
-
 /** @internal kernel `need_more_worker` */
 export const needMoreWorker = (pool: WorkerPoolImpl): boolean => pool.policy.needMoreWorker(pool)
 

@@ -42,8 +42,9 @@ export const WorkerPoolsTypeId: unique symbol = Symbol.for("@cmwq/core/WorkerPoo
 export const WorkerPoolsTag: Context.Tag<PoolsImpl, PoolsImpl> = Context.GenericTag<PoolsImpl>("@cmwq/core/WorkerPools")
 
 /** @internal run `f` with the pools service */
-export const poolsImpl = <A, E, R>(f: (pools: PoolsImpl) => Effect.Effect<A, E, R>): Effect.Effect<A, E, R | PoolsImpl> =>
-  Effect.flatMap(WorkerPoolsTag, f)
+export const poolsImpl = <A, E, R>(
+  f: (pools: PoolsImpl) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R | PoolsImpl> => Effect.flatMap(WorkerPoolsTag, f)
 
 /** @internal resolved configuration (all times in milliseconds) */
 export interface PoolsConfig {
@@ -113,6 +114,7 @@ export class PoolsImpl {
   nextPoolId = 0 // P
   freezing = false // P: kernel workqueue_freezing
   shuttingDown = false // P
+  histograms = false // P: record the duration histograms (`WorkqueueMetrics.recordDurations`); queueing then captures the time
   sliceStart: number // P: platform millis of the last known event-loop turn
   markerPending = false // P: a macrotask that will refresh sliceStart is scheduled
   readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency
@@ -212,6 +214,9 @@ export class PoolsImpl {
         return shared
       }
       const pwq = new PoolWorkqueueImpl(wq, pool)
+      // A1, kernel `link_pwq`: a new pwq takes the workqueue's current work color, so
+      // what it is given is counted in the color the next flush takes (G13)
+      pwq.workColor = wq.workColor
       byPool.set(pool, pwq)
       return pwq
     }
@@ -293,7 +298,8 @@ export class PoolsImpl {
   /** the worker the current fiber is, if it is one */
   currentWorker(): WorkerImpl | null {
     const fiber = currentFiber()
-    return fiber !== undefined ? this.workerOf(fiber) : bhContext.worker
+    const worker = fiber !== undefined ? (workersByFiber.get(fiber) ?? bhContext.worker) : bhContext.worker
+    return worker !== null && worker !== undefined && worker.pool.pools === this ? worker : null
   }
 
   workerOf(fiber: Fiber.RuntimeFiber<unknown, unknown>): WorkerImpl | null {

@@ -61,7 +61,13 @@ export class PoolWorkqueueImpl {
   plugged = false // P: ordered workqueues: a newer pwq waits for older ones to drain
   pending = false // P: on nna.pendingPwqs
   onMayday = false // P: on wq.maydays
-  readonly stats = new PwqStats()
+  /**
+   * P: its counters; once the pwq is released (A3) its counts are folded into
+   * the workqueue's retired stats and this points there, so that a count made
+   * after the release (a failure reported after the last item's retirement
+   * released the pwq) is not lost
+   */
+  stats = new PwqStats()
   constructor(
     readonly wq: WorkqueueImpl,
     readonly pool: WorkerPoolImpl
@@ -84,10 +90,18 @@ export const pwqTryincNrActive = (pwq: PoolWorkqueueImpl, fill: boolean): boolea
     return false
   }
   if (pwq.plugged) return false
-  // already waiting for a slot: do not jump the line (unless max_active grew)
-  if (pwq.pending && !fill) return false
+  // already waiting for a slot: do not jump the line (unless max_active grew). A pwq
+  // marked pending with no inactive item waits for nothing: the mark is stale (the
+  // invariant of pwqDropPending is kept by every step that empties the list; this is
+  // the check that makes a stale mark harmless if one is ever left), and Q4 only asks
+  // with an empty inactive list, so it is dropped rather than obeyed
+  if (pwq.pending && !fill) {
+    if (!List.isEmpty(pwq.inactive)) return false
+    pwqDropPending(pwq)
+  }
   if (nna.nr < nna.max) {
-    // with `fill`, a pwq already waiting may stay on the line: spuriously pending is harmless
+    // with `fill`, a pwq already waiting stays on the line: pwqActivateFirstInactive
+    // takes it off once its inactive list is empty
     nna.nr++
     pwq.nrActive++
     return true
@@ -97,6 +111,26 @@ export const pwqTryincNrActive = (pwq: PoolWorkqueueImpl, fill: boolean): boolea
     nna.pendingPwqs.push(pwq)
   }
   return false
+}
+
+/**
+ * @internal take `pwq` off its node's pending list (kernel: `list_del_init` of
+ * `pwq->pending_node`). Invariant kept by every step that empties a pwq's
+ * inactive list (M1, M2, C1, A3): a pwq is pending only while it has an
+ * inactive item waiting for a slot. The kernel lets a pwq stay "spuriously
+ * pending" and relies on `node_activate_pending_pwq` to drop it at its next
+ * visit; but that visit only comes from a retirement that finds a free slot,
+ * and none may ever come (see M2), while a spuriously pending pwq refuses to
+ * take a slot for a new item (M1's "do not jump the line"): the item waits
+ * for good.
+ */
+export const pwqDropPending = (pwq: PoolWorkqueueImpl): void => {
+  if (!pwq.pending) return
+  pwq.pending = false
+  const nna = pwq.wq.nna
+  if (nna === null) return
+  const i = nna.pendingPwqs.indexOf(pwq)
+  if (i >= 0) nna.pendingPwqs.splice(i, 1)
 }
 
 /** @internal kernel `__pwq_activate_work`: move an inactive item (and its linked barriers) to the worklist */
@@ -112,6 +146,15 @@ export const pwqActivateFirstInactive = (pwq: PoolWorkqueueImpl, fill: boolean):
   const work = List.first<WorkImpl>(pwq.inactive)
   if (work !== null && pwqTryincNrActive(pwq, fill)) {
     pwqActivateWork(pwq, work)
+    // M1/M3: a pwq that was waiting for a slot and was just filled (thaw, a raised
+    // max_active, an unplug) leaves the line once nothing of it is held back. The
+    // kernel leaves it "spuriously pending" here, for `node_activate_pending_pwq` to
+    // drop at the next retirement that finds a free slot. That retirement may never
+    // come: frozen again before the activated item ends, the item's `pwq_dec_nr_active`
+    // finds nr >= max (0) and returns early; after the next thaw nothing is active, so
+    // nothing retires, and a new item is refused a slot by M1's "do not jump the line"
+    // and stays inactive for good (the same sequence looks open in the kernel)
+    if (List.isEmpty(pwq.inactive)) pwqDropPending(pwq)
     return true
   }
   return false

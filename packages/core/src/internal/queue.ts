@@ -65,7 +65,7 @@ export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, l
   // kernel raw_smp_processor_id / wq_select_unbound_cpu: without a CPU, the local one
   // (every CPU is in the unbound cpumask here)
   const target = cpu < 0 ? localCpu : cpu
-  let pwq = wq.pwqFor(target)
+  let pwq = wq.cpuPwq[target]!
   let pool = pwq.pool
   // Q2: non-reentrancy: if the item is still running on its last pool, queue it there
   const last = work.link as WorkerPoolImpl | null
@@ -76,9 +76,10 @@ export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, l
       pool = pwq.pool
     }
   }
-  // Q3: color it and count it in flight
+  // Q3: color it and count it in flight (and in the workqueue's pending count)
   const color = pwq.workColor
   pwq.nrInFlight[color]!++
+  wq.nrQueued++
   const data = WORK_PENDING | WORK_PWQ | (color << WORK_COLOR_SHIFT)
   // Q4: active if max_active allows and no older item waits, else inactive (FIFO)
   if (List.isEmpty(pwq.inactive) && pwqTryincNrActive(pwq, false)) {
@@ -121,4 +122,3 @@ export const queueWorkOn = (
   queueWorkOnPwq(cpu, wq, work, localCpu)
   return true
 }
-

@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import type * as Cause from "effect/Cause"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import { PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
@@ -65,17 +65,22 @@ const processScheduled = (rescuer: WorkerImpl): Effect.Effect<void> =>
     })
   })
 
+/** the pwq a rescuer is serving in its current turn (holding the mayday reference) */
+const turnOf = new WeakMap<WorkerImpl, PoolWorkqueueImpl>()
+
 /** R3: one turn of kernel `rescuer_thread`'s loop over `wq.maydays` */
 const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> =>
   Effect.suspend(() => {
     const pwq = wq.maydays.shift()
     if (pwq === undefined) return Effect.void
     pwq.onMayday = false
+    turnOf.set(rescuer, pwq)
     const pool = pwq.pool
     rescuer.pool = pool // attach
     pool.rescuers.add(rescuer)
     // slurp in every item issued via this workqueue and process them; like the kernel's
     // assign_work(..., &n), step past the barriers linked behind an item (they move with it)
+    let rescued = false
     for (let node = pool.worklist.next; node !== pool.worklist;) {
       const work = node as WorkImpl
       let after = work.next
@@ -83,12 +88,19 @@ const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> 
         chain = after as WorkImpl
         after = after.next
       }
-      if (work.link === pwq && assignWork(work, rescuer)) pwq.stats.rescued++
+      if (work.link === pwq && assignWork(work, rescuer)) {
+        rescued = true
+        pwq.stats.rescued++
+      }
       node = after
     }
     return Effect.flatMap(processScheduled(rescuer), () => {
-      // more to rescue (activated or chained meanwhile): no MAYDAY_INTERVAL gap
-      if (pwq.nrActive > 0 && needToCreateWorker(pool) && wq.rescuer !== null && !pwq.onMayday) {
+      // more to rescue (activated or chained by what ran): no MAYDAY_INTERVAL gap. Only
+      // after running something, as kernel `rescuer_thread` re-queues the pwq only when
+      // it had something on its own scheduled list to run: a pwq whose active items all run on regular
+      // workers (blocked) gave the rescuer nothing, and putting it back at once made the
+      // rescuer loop without ever waiting while worker creation failed (R3)
+      if (rescued && pwq.nrActive > 0 && needToCreateWorker(pool) && wq.rescuer !== null && !pwq.onMayday) {
         pwq.onMayday = true
         getPwq(pwq)
         wq.maydays.push(pwq)
@@ -96,16 +108,74 @@ const rescueOne = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> 
       // leave the pool; let its regular workers resume
       kickPool(pool)
       pool.rescuers.delete(rescuer)
+      turnOf.delete(rescuer)
       putPwq(pwq)
       return rescueOne(wq, rescuer)
     })
   })
 
-const rescuerMain = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> =>
+const rescuerLoop = (wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> =>
   Effect.flatMap(waitForWakeup(rescuer), () => {
     rescuer.woken = false
-    return Effect.flatMap(rescueOne(wq, rescuer), () => rescuerMain(wq, rescuer))
+    return Effect.flatMap(rescueOne(wq, rescuer), () => rescuerLoop(wq, rescuer))
   })
+
+const rescuerMain = (pools: PoolsImpl, wq: WorkqueueImpl, rescuer: WorkerImpl): Effect.Effect<void> =>
+  rescuerLoop(wq, rescuer).pipe(
+    Effect.onExit((exit) =>
+      Effect.sync(() => rescuerExited(pools, wq, rescuer, exit._tag === "Failure" ? exit.cause : null))
+    )
+  )
+
+/**
+ * @internal the rescuer's fiber ended. Stopped by destroy (X3, WORKER_DIE) or
+ * by the pools' shutdown, it just leaves. Otherwise (an item interrupted the
+ * fiber it runs on, which the kernel never sees) the rescuer is made whole,
+ * as a regular worker is in `workerExited`: its item is retired as failed,
+ * what it had taken goes back to the pool's worklist in order, the turn's
+ * pwq is put back on the mayday list if it still needs rescue (or its
+ * reference dropped), and a new fiber takes over, woken at once.
+ */
+const rescuerExited = (
+  pools: PoolsImpl,
+  wq: WorkqueueImpl,
+  rescuer: WorkerImpl,
+  cause: Cause.Cause<unknown> | null
+): void => {
+  if ((rescuer.flags & Flags.WORKER_DIE) !== 0 || pools.shuttingDown || wq.rescuer !== rescuer) return
+  const pool = rescuer.pool
+  if (rescuer.currentWork !== null) {
+    const work = rescuer.currentWork
+    const pwq = rescuer.currentPwq!
+    finishWork(rescuer)
+    reportFailure(pools, pwq, work, cause ?? Cause.interrupt(rescuer.fiber!.id()))
+  }
+  for (
+    let work = List.last<WorkImpl>(rescuer.scheduled);
+    work !== null;
+    work = List.last<WorkImpl>(rescuer.scheduled)
+  ) {
+    List.remove(work)
+    List.insertAfter(work, pool.worklist)
+  }
+  pool.rescuers.delete(rescuer)
+  const pwq = turnOf.get(rescuer)
+  turnOf.delete(rescuer)
+  if (pwq !== undefined) {
+    if (!pwq.onMayday && pwq.nrActive > 0 && needToCreateWorker(pwq.pool)) {
+      // the mayday reference passes to the new entry
+      pwq.onMayday = true
+      wq.maydays.push(pwq)
+    } else {
+      putPwq(pwq)
+    }
+  }
+  kickPool(pool)
+  rescuer.flags = Flags.WORKER_PREP
+  rescuer.resume = null
+  rescuer.woken = wq.maydays.length > 0
+  pools.startWorkerFiber(rescuer, rescuerMain(pools, wq, rescuer))
+}
 
 /**
  * @internal kernel `init_rescuer`: a MEM_RECLAIM workqueue gets its rescuer at
@@ -117,5 +187,5 @@ export const initRescuer = (pools: PoolsImpl, wq: WorkqueueImpl): void => {
   rescuer.rescueWq = wq
   rescuer.flags = Flags.WORKER_PREP // never concurrency managed
   wq.rescuer = rescuer
-  pools.startWorkerFiber(rescuer, rescuerMain(wq, rescuer))
+  pools.startWorkerFiber(rescuer, rescuerMain(pools, wq, rescuer))
 }

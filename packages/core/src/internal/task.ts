@@ -416,8 +416,11 @@ export const run = (
       undefined,
       true
     )
-    const queued: Effect.Effect<boolean, Errors.WorkqueueDestroyed | Errors.WorkqueueDraining | Errors.InvalidCpu> =
-      cpu === undefined ? queueInternal(wq, -1, work) : queueOnInternal(wq, cpu, work)
+    // a TaskWorkImpl is always a valid item: InvalidWork cannot happen
+    const queued = (cpu === undefined ? queueInternal(wq, -1, work) : queueOnInternal(wq, cpu, work)) as Effect.Effect<
+      boolean,
+      Errors.WorkqueueDestroyed | Errors.WorkqueueDraining | Errors.WorkqueueFull | Errors.InvalidCpu
+    >
     return Effect.zipRight(
       queued,
       Effect.async<unknown, unknown>((cb) => {

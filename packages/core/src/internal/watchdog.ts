@@ -49,7 +49,9 @@ export const startWatchdog = (pools: PoolsImpl): void => {
         const nice = pool.bh ? `bh${pool.highpri ? "-hi" : ""}` : `nice=${pool.highpri ? -20 : 0}`
         Runtime.runFork(pools.runtime)(
           Effect.logError(
-            `BUG: workqueue lockup - pool ${where} ${nice} (${pool.name}) stuck for ${Math.round(stuck / 1000)}s! (${pending} pending)`
+            `BUG: workqueue lockup - pool ${where} ${nice} (${pool.name}) stuck for ${
+              Math.round(stuck / 1000)
+            }s! (${pending} pending)`
           )
         )
       }
@@ -58,4 +60,3 @@ export const startWatchdog = (pools: PoolsImpl): void => {
   }
   pools.watchdogTimer = pools.timer(thresh / 4, tick)
 }
-

@@ -31,14 +31,42 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import { InvalidWork } from "./errors.js"
+import type { Captured } from "./item.js"
 import * as List from "./list.js"
 import type { WorkqueueImpl } from "./workqueue.js"
 
 const noop = (): void => {}
 
+/**
+ * @internal a `Work.sync` function returned a thenable: it would never be
+ * awaited (flush and destroy would return before it settles), so it is a
+ * defect naming the item; its rejection, if any, is absorbed here
+ */
+export const thenableDefect = (work: WorkImpl, result: unknown): InvalidWork | null => {
+  if (
+    result === null || (typeof result !== "object" && typeof result !== "function") ||
+    typeof (result as { then?: unknown }).then !== "function"
+  ) return null
+  ;(result as PromiseLike<unknown>).then(undefined, noop)
+  return new InvalidWork({
+    operation: "Work.sync",
+    work: workName(work),
+    reason: "the function returned a promise, which a synchronous item never awaits; use Work.promise"
+  })
+}
+
 /** @internal the item's body as an Effect (a synchronous function is wrapped) */
-export const effectOf = (work: WorkImpl): Effect.Effect<unknown, unknown> =>
-  typeof work.effect === "function" ? Effect.sync(work.effect) : work.effect
+export const effectOf = (work: WorkImpl): Effect.Effect<unknown, unknown> => {
+  const f = work.effect
+  if (typeof f !== "function") return f
+  if (work instanceof BarrierImpl) return Effect.sync(f)
+  return Effect.suspend(() => {
+    const result = f()
+    const defect = thenableDefect(work, result)
+    return defect === null ? Effect.succeed(result) : Effect.die(defect)
+  })
+}
 
 /** @internal */
 export const WORK_PENDING = 1 << 0
@@ -89,8 +117,8 @@ export interface WorkLink {
 const names = new WeakMap<WorkImpl, string>()
 
 /**
- * @internal a work item (kernel `work_struct`): five fields (two list links,
- * data, link, effect); the TypeId lives on the prototype
+ * @internal a work item (kernel `work_struct`): six fields (two list links,
+ * data, link, ctx, effect); the TypeId lives on the prototype
  */
 export class WorkImpl extends List.ListNode {
   declare readonly [WorkTypeId]: WorkTypeId
@@ -98,6 +126,8 @@ export class WorkImpl extends List.ListNode {
   data = 0
   /** P: the pwq while queued, else the last pool (or null: never queued) */
   link: WorkLink | null = null
+  /** P: what the successful queue call captured for the run it causes (Q1a), taken at Q6a */
+  ctx: Captured | null = null
   constructor(
     /**
      * I: what the item runs: an Effect, or a synchronous function (`Work.sync`,
@@ -105,7 +135,7 @@ export class WorkImpl extends List.ListNode {
      * own right after construction)
      */
     public effect: Effect.Effect<unknown, unknown> | (() => unknown),
-    name?: string | undefined
+    name?: string
   ) {
     super()
     if (name !== undefined) names.set(this, name)

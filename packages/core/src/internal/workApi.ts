@@ -55,7 +55,8 @@ const cancelFlags = (work: WorkImpl, flags: number): number =>
   work instanceof DelayedWorkImpl ? flags | Flags.WORK_CANCEL_DELAYED : flags
 
 /** @internal kernel `cancel_work` / `cancel_delayed_work` */
-export const cancel = (work: WorkImpl): Effect.Effect<boolean> => Effect.sync(() => cancelWork(work, cancelFlags(work, 0)))
+export const cancel = (work: WorkImpl): Effect.Effect<boolean> =>
+  Effect.sync(() => cancelWork(work, cancelFlags(work, 0)))
 
 /** @internal kernel `disable_work` / `disable_delayed_work` */
 export const disable = (work: WorkImpl): Effect.Effect<boolean> =>
@@ -72,8 +73,7 @@ export const cancelSync = (work: WorkImpl, disable: boolean): Effect.Effect<bool
   })
 
 /** @internal the disable depth (0 while queued: a queued item is enabled) */
-export const disableDepth = (work: WorkImpl): number =>
-  (work.data & WORK_PWQ) !== 0 ? 0 : disableDepthOf(work.data)
+export const disableDepth = (work: WorkImpl): number => (work.data & WORK_PWQ) !== 0 ? 0 : disableDepthOf(work.data)
 
 /**
  * @internal kernel `enable_work`. An extra enable keeps the depth at 0 and

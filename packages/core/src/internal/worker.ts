@@ -26,12 +26,16 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
+import type * as FiberRefs from "effect/FiberRefs"
+import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
+import type { Flusher } from "./color.js"
 import { bhContext } from "./current.js"
 import { BhWorkBlocked } from "./errors.js"
 import { syncThunkOf } from "./fastpath.js"
 import * as Flags from "./flags.js"
+import { type AnnotationCache, type ContextCache, restoreRefs, wrap } from "./item.js"
 import * as List from "./list.js"
 import {
   armMaydayTimer,
@@ -52,6 +56,8 @@ import {
   colorOf,
   effectOf,
   moveLinkedWorks,
+  thenableDefect,
+  WORK_INACTIVE,
   WORK_LINKED,
   WORK_RUNNING_MASK,
   WORK_RUNNING_ONE,
@@ -61,7 +67,7 @@ import {
 
 /** @internal where a worker is waiting, for flush deadlock detection */
 export type WaitTarget =
-  | { readonly _tag: "Flush"; readonly wq: PoolWorkqueueImpl["wq"]; readonly color: number }
+  | { readonly _tag: "Flush"; readonly wq: PoolWorkqueueImpl["wq"]; readonly flusher: Flusher }
   | { readonly _tag: "FlushWork"; readonly barrier: BarrierImpl }
 
 /** @internal kernel `struct worker`; the node links it on its pool's idle list */
@@ -84,6 +90,10 @@ export class WorkerImpl extends List.ListNode {
   bhRestarts = 0 // W: BH pseudo-worker: items left in this softirq round (kernel BH_WORKER_RESTARTS)
   bhEnd = 0 // W: BH pseudo-worker: platform millis when this round's budget ends (kernel BH_WORKER_JIFFIES)
   rescueWq: PoolWorkqueueImpl["wq"] | null = null // I: the workqueue this worker rescues (rescuers only)
+  savedRefs: FiberRefs.FiberRefs | null = null // W: the worker fiber's own FiberRefs while an item runs with its caller's (Q6a)
+  annotationCache: AnnotationCache | null = null // W: item.ts's last log annotations
+  contextCache: ContextCache | null = null // W: item.ts's last merged Context
+  durationTags: ReadonlyArray<MetricLabel.MetricLabel> | null = null // W: the running item's histogram attributes, when recorded
   // W: continuations, allocated once per worker so that running an item allocates nothing of ours
   readonly onSuccess: () => Effect.Effect<void>
   readonly onFailure: (cause: Cause.Cause<unknown>) => Effect.Effect<void>
@@ -94,11 +104,13 @@ export class WorkerImpl extends List.ListNode {
   constructor(readonly id: number, public pool: WorkerPoolImpl) {
     super()
     this.onSuccess = () => {
+      restoreRefs(this)
       const now = this.pool.pools.platform.now()
       finishWork(this, now)
       return pauseAfterWork(this, now) ?? nextWork(this)
     }
     this.onFailure = (cause) => {
+      restoreRefs(this)
       const work = this.currentWork!
       const pwq = this.currentPwq!
       const now = this.pool.pools.platform.now()
@@ -237,8 +249,10 @@ export const finishWork = (worker: WorkerImpl, now: number = worker.pool.pools.p
   worker.currentWork = null
   worker.currentPwq = null
   worker.currentColor = -1
-  // Q8: must be the last step
+  // Q8: must be the last step (then the workqueue's pending count, for maxPending;
+  // a barrier, always INACTIVE, was never counted)
   pwqDecNrInFlight(pwq, worker.currentData)
+  if ((worker.currentData & WORK_INACTIVE) === 0) pwq.wq.itemLeft()
 }
 
 /** @internal count, log and report a failed item */
@@ -313,14 +327,31 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
       work = head
     }
     startWork(worker, work)
-    if (pool.bh) return Effect.matchCauseEffect(runBhItem(worker, work), worker)
-    const thunk = syncThunkOf(work.effect)
-    if (thunk === null) return Effect.matchCauseEffect(work.effect as Effect.Effect<unknown, unknown>, worker)
+    if (pool.bh) {
+      // BH items run synchronously in the pools' runtime: no recorded context applies (Q6a)
+      work.ctx = null
+      return Effect.matchCauseEffect(runBhItem(worker, work), worker)
+    }
+    // Q6a: what the queue call captured, taken before the body runs (it may queue itself again)
+    const ctx = work.ctx
+    const thunk = ctx === null ? syncThunkOf(work.effect) : null
+    if (thunk === null) {
+      work.ctx = null
+      return Effect.matchCauseEffect(wrap(worker, work, effectOf(work), ctx, pools.histograms), worker)
+    }
     // a synchronous item runs right here (see fastpath.ts)
     let threw = false
     let error: unknown
     try {
-      thunk()
+      const result = thunk()
+      // a Work.sync function that returned a promise: a defect (its result is never awaited)
+      if (result !== undefined && typeof work.effect === "function") {
+        const defect = thenableDefect(work, result)
+        if (defect !== null) {
+          threw = true
+          error = defect
+        }
+      }
     } catch (e) {
       threw = true
       error = e

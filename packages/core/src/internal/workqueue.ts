@@ -38,7 +38,9 @@ import { queueRefusal, queueWorkOn, refusalError } from "./queue.js"
 import { initRescuer } from "./rescuer.js"
 import { modDelayedWorkOn, queueDelayedWorkOn } from "./cancel.js"
 import { NodeNrActive, PoolWorkqueueImpl, PwqStats, pwqActivateFirstInactive } from "./pwq.js"
-import type { DelayedWorkImpl, WorkImpl } from "./work.js"
+import { DelayedWorkImpl, WORK_PENDING, WorkImpl } from "./work.js"
+import { syncThunkOf } from "./fastpath.js"
+import { capture, captureTime } from "./item.js"
 import type { WorkerImpl } from "./worker.js"
 
 /** @internal symbol tagging workqueue values (public `Workqueue.TypeId`) */
@@ -54,7 +56,7 @@ export class WorkqueueImpl {
   minActive: number // P: unbound: per-node floor
   savedMaxActive: number // P: what the user asked for (restored on thaw)
   savedMinActive: number // P
-  cpuPwq: Array<PoolWorkqueueImpl> = [] // P: per CPU: the pwq queueing on that CPU uses
+  cpuPwq: Array<PoolWorkqueueImpl> = [] // P: per CPU: the pwq queueing on that CPU uses (kernel `wq->cpu_pwq[cpu]`)
   dflPwq: PoolWorkqueueImpl | null = null // P: unbound: the default pwq (ordered: the only one)
   readonly pwqs: Array<PoolWorkqueueImpl> = [] // P: all live pwqs, oldest first
   nna: NodeNrActive | null = null // I: unbound only: the shared active count
@@ -66,6 +68,7 @@ export class WorkqueueImpl {
   readonly flusherQueue: Array<Flusher> = [] // F
   readonly flusherOverflow: Array<Flusher> = [] // F
   nrDrainers = 0 // P
+  nrDestroyers = 0 // P: destroy calls in progress (X1: DESTROYING is set while > 0)
   rescuer: WorkerImpl | null = null // I: WQ_MEM_RECLAIM only
   readonly maydays: Array<PoolWorkqueueImpl> = [] // P: pwqs asking the rescuer for help
   destroyed = false // P: released; every later queue attempt fails
@@ -73,6 +76,9 @@ export class WorkqueueImpl {
   running = 0 // P: items of this workqueue running now
   peakRunning = 0 // P: the most ever running at once
   unboundAttrs: UnboundAttrs | null = null // P: unbound only
+  maxPending = 0 // I: the backpressure bound on items queued or running (0: none)
+  nrQueued = 0 // P: items queued or running, barriers excluded (counted at Q3, uncounted after Q8)
+  room: (() => void) | null = null // P: set by results.ts once someone waits for room (`run`, `awaitPendingBelow`)
 
   constructor(
     readonly pools: PoolsImpl,
@@ -94,9 +100,15 @@ export class WorkqueueImpl {
     return (this.flags & Flags.WQ_UNBOUND) !== 0
   }
 
-  /** the pwq queueing on `cpu` uses (kernel `wq->cpu_pwq[cpu]`) */
-  pwqFor(cpu: number): PoolWorkqueueImpl {
-    return this.cpuPwq[cpu]!
+  /** an item left the workqueue (retired after its run, or stolen by a cancel): wake who waits for room */
+  itemLeft(): void {
+    this.nrQueued--
+    if (this.room !== null) this.room()
+  }
+
+  /** at the `maxPending` bound */
+  get full(): boolean {
+    return this.maxPending > 0 && this.nrQueued >= this.maxPending
   }
 
   /** A3: the last reference to a pwq went away: unlink it (kernel `pwq_release_workfn`) */
@@ -114,6 +126,10 @@ export class WorkqueueImpl {
     r.cmWakeup += s.cmWakeup
     r.mayday += s.mayday
     r.rescued += s.rescued
+    r.repatriated += s.repatriated
+    // later counts (a failure reported after the retirement that released the pwq, Q8
+    // being the last step of a run) go straight to the retired totals
+    pwq.stats = r
     if (pwq.pending && this.nna !== null) {
       const j = this.nna.pendingPwqs.indexOf(pwq)
       if (j >= 0) this.nna.pendingPwqs.splice(j, 1)
@@ -215,7 +231,8 @@ export const checkFlags = (
     return invalid("UNBOUND and PERCPU are each other's complement")
   }
   if (ordered && (flags & Flags.WQ_SYSFS) !== 0) return invalid("ordered workqueues cannot be SYSFS")
-  if (ordered && (flags & Flags.WQ_PERCPU) !== 0) return invalid("ordered workqueues are unbound: PERCPU does not apply")
+  if (ordered && (flags & Flags.WQ_PERCPU) !== 0)
+    return invalid("ordered workqueues are unbound: PERCPU does not apply")
   if (ordered && (flags & Flags.WQ_BH) !== 0) return invalid("ordered workqueues cannot be BH")
   return Effect.succeed(flags)
 }
@@ -305,14 +322,12 @@ export const adjustMaxActive = (wq: WorkqueueImpl): void => {
   } while (activated)
 }
 
-
 /** @internal whether some pwq of `wq` is busy after a drain (kernel `pwq_busy`) */
 export const workqueueIsBusy = (wq: WorkqueueImpl): boolean =>
   wq.pwqs.some((pwq) => {
     for (let c = 0; c < WORK_NR_COLORS; c++) if (pwq.nrInFlight[c] !== 0) return true
     return pwq.nrActive !== 0 || !List.isEmpty(pwq.inactive)
   })
-
 
 /**
  * @internal X3–X4, kernel `destroy_workqueue` after the drain: stop the rescuer,
@@ -322,10 +337,13 @@ export const workqueueIsBusy = (wq: WorkqueueImpl): boolean =>
 export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
   Effect.suspend(() => {
     const pools = wq.pools
-    const stopRescuer = wq.rescuer !== null && wq.rescuer.fiber !== null
-      ? Fiber.interrupt(wq.rescuer.fiber)
-      : Effect.void
+    const rescuer = wq.rescuer
+    // WORKER_DIE: stopped on purpose, not to be restarted (rescuer.ts rescuerExited)
+    if (rescuer !== null) rescuer.flags |= Flags.WORKER_DIE
+    const stopRescuer = rescuer !== null && rescuer.fiber !== null ? Fiber.interrupt(rescuer.fiber) : Effect.void
     return Effect.flatMap(stopRescuer, () => {
+      // concurrent destroys: the first to get here releases
+      if (wq.destroyed) return Effect.void
       wq.rescuer = null
       wq.destroyed = true
       pools.workqueues.delete(wq)
@@ -407,9 +425,23 @@ export const alloc = (
   maxActive: number,
   ordered: boolean,
   legacy: boolean,
-  attrs?: AttrsInput
-): Effect.Effect<WorkqueueImpl, Errors.InvalidMaxActive | Errors.InvalidFlags, Scope.Scope> =>
-  Effect.suspend(() => {
+  attrs?: AttrsInput,
+  maxPending = 0
+): Effect.Effect<WorkqueueImpl, Errors.InvalidMaxActive | Errors.InvalidFlags | Errors.InvalidOperation, Scope.Scope> =>
+  Effect.suspend((): Effect.Effect<
+    WorkqueueImpl,
+    Errors.InvalidMaxActive | Errors.InvalidFlags | Errors.InvalidOperation,
+    Scope.Scope
+  > => {
+    if (!Number.isInteger(maxPending) || maxPending < 0) {
+      return Effect.fail(
+        new Errors.InvalidOperation({
+          operation: "alloc",
+          workqueue: name,
+          reason: `maxPending ${maxPending}: an integer, 1 or more (0 or absent: no bound)`
+        })
+      )
+    }
     let bits = 0
     for (const flag of flagNames) {
       if (!Flags.FLAG_NAMES.includes(flag)) {
@@ -431,7 +463,11 @@ export const alloc = (
     return Effect.zipRight(
       Effect.zipRight(checkMaxActive(name, maxActive), checkFlags(name, bits, maxActive, ordered)),
       Effect.acquireRelease(
-        Effect.sync(() => allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs })),
+        Effect.sync(() => {
+          const wq = allocWorkqueue(pools, name, { flags: bits, maxActive, ordered, legacy, attrs })
+          wq.maxPending = maxPending
+          return wq
+        }),
         (wq) => Effect.orDie(destroy(wq))
       )
     )
@@ -453,31 +489,86 @@ export const checkCpu = (wq: WorkqueueImpl, cpu: number): Errors.InvalidCpu | nu
  * @internal `queue` / `queueOn`: kernel `queue_work_on` from the calling
  * fiber (its worker, if it is one, and its CPU). PROTOCOLS.md Q1.
  */
-export const queue = (wq: WorkqueueImpl, cpu: number, work: WorkImpl): Effect.Effect<boolean, Refused> =>
+export const queue = (
+  wq: WorkqueueImpl,
+  cpu: number,
+  work: WorkImpl
+): Effect.Effect<boolean, Refused | Errors.InvalidWork | Errors.WorkqueueFull> =>
   Effect.withFiberRuntime((fiber) => {
+    if (!(work instanceof WorkImpl)) return Effect.fail(invalidWork("Workqueue.queue", work))
+    if (wq.full && (work.data & WORK_PENDING) === 0) return Effect.fail(fullError(wq))
     const worker = workerOf(fiber) ?? null
-    return queueResult(wq, queueWorkOn(cpu, wq, work, worker, wq.pools.localCpu(worker, fiber)))
+    const result = queueWorkOn(cpu, wq, work, worker, wq.pools.localCpu(worker, fiber))
+    // Q1a: only the call that returned true hands its context to the run
+    if (result === true) work.ctx = capture(fiber, syncThunkOf(work.effect) !== null, wq.pools, false)
+    return queueResult(wq, result)
   })
+
+/** @internal the typed error for something that is not a work item */
+export const invalidWork = (operation: string, u: unknown): Errors.InvalidWork =>
+  new Errors.InvalidWork({
+    operation,
+    work: u === null ? "null" : typeof u === "object" ? "an object" : typeof u,
+    reason: "not a work item (make one with Work.make, Work.sync or Work.promise)"
+  })
+
+/** @internal the typed error of `queue` at the `maxPending` bound */
+export const fullError = (wq: WorkqueueImpl): Errors.WorkqueueFull =>
+  new Errors.WorkqueueFull({ workqueue: wq.name, maxPending: wq.maxPending })
 
 /** @internal `queueOn`: `queue` on a CPU that must exist */
 export const queueOn = (
   wq: WorkqueueImpl,
   cpu: number,
   work: WorkImpl
-): Effect.Effect<boolean, Refused | Errors.InvalidCpu> => {
+): Effect.Effect<boolean, Refused | Errors.InvalidCpu | Errors.InvalidWork | Errors.WorkqueueFull> => {
   const error = checkCpu(wq, cpu)
   return error !== null ? Effect.fail(error) : queue(wq, cpu, work)
 }
 
 /** @internal `unsafeQueue`: `queue` outside Effect; throws the typed refusal */
 export const unsafeQueue = (wq: WorkqueueImpl, work: WorkImpl): boolean => {
+  if (!(work instanceof WorkImpl)) throw invalidWork("Workqueue.unsafeQueue", work)
+  if (wq.full && (work.data & WORK_PENDING) === 0) throw fullError(wq)
   const worker = wq.pools.currentWorker()
   const result = queueWorkOn(-1, wq, work, worker, wq.pools.localCpu(worker))
-  if (result === true || result === false) return result
+  if (result === true) {
+    // Q1a: no calling fiber; a record left by an earlier, cancelled queueing must not apply
+    work.ctx = wq.pools.histograms ? captureTime(wq.pools.platform.now()) : null
+    return true
+  }
+  if (result === false) return result
   throw refusalError(wq, result)
 }
 
+/**
+ * the milliseconds of a negative Duration input, or null if it is not
+ * negative. `Duration.decode` clamps negatives to 0, so the input is read
+ * before decoding: a string with a minus sign ("-1 millis"), an
+ * `[seconds, nanos]` tuple with a negative part, a negative bigint (nanos).
+ * A `Duration` value is never negative (its constructors clamp).
+ */
+const negativeMillis = (delay: Duration.DurationInput): number | null => {
+  if (typeof delay === "string") {
+    const match = /^\s*-\s*(.*)$/.exec(delay)
+    if (match === null) return null
+    const magnitude = Duration.toMillis(Duration.decode(match[1]! as Duration.DurationInput))
+    return magnitude > 0 ? -magnitude : null
+  }
+  if (typeof delay === "bigint") return delay < 0n ? Number(delay) / 1e6 : null
+  if (Array.isArray(delay)) {
+    const [seconds, nanos] = delay as readonly [number, number]
+    const ms = seconds * 1000 + nanos / 1e6
+    return seconds < 0 || nanos < 0 ? ms : null
+  }
+  return null
+}
+
 const delayMillis = (delay: Duration.DurationInput): number | Errors.InvalidDelay => {
+  if (typeof delay !== "number") {
+    const negative = negativeMillis(delay)
+    if (negative !== null) return new Errors.InvalidDelay({ delay: negative })
+  }
   const ms = typeof delay === "number" ? delay : Duration.toMillis(Duration.decode(delay))
   return Number.isFinite(ms) && ms >= 0 ? ms : new Errors.InvalidDelay({ delay: ms })
 }
@@ -492,8 +583,11 @@ export const queueDelayed = (
   dwork: DelayedWorkImpl,
   delay: Duration.DurationInput,
   mod: boolean
-): Effect.Effect<boolean, Refused | Errors.InvalidDelay | Errors.InvalidCpu> =>
+): Effect.Effect<boolean, Refused | Errors.InvalidDelay | Errors.InvalidCpu | Errors.InvalidWork> =>
   Effect.withFiberRuntime((fiber) => {
+    if (!(dwork instanceof DelayedWorkImpl)) {
+      return Effect.fail(invalidWork(mod ? "Workqueue.modDelayed" : "Workqueue.queueDelayed", dwork))
+    }
     const ms = delayMillis(delay)
     if (typeof ms !== "number") return Effect.fail(ms)
     if (cpu >= 0) {
@@ -504,18 +598,45 @@ export const queueDelayed = (
     const refusal = queueRefusal(wq, worker)
     if (refusal !== null) return Effect.fail(refusalError(wq, refusal))
     const local = wq.pools.localCpu(worker, fiber)
-    return Effect.succeed(
-      mod ? modDelayedWorkOn(cpu, wq, dwork, ms, local) : queueDelayedWorkOn(cpu, wq, dwork, ms, local)
-    )
+    const result = mod ? modDelayedWorkOn(cpu, wq, dwork, ms, local) : queueDelayedWorkOn(cpu, wq, dwork, ms, local)
+    // Q1a: the call that armed (or re-armed) the item hands its context to the run
+    if ((mod || result) && (dwork.data & WORK_PENDING) !== 0) {
+      dwork.ctx = capture(fiber, syncThunkOf(dwork.effect) !== null, wq.pools, false)
+    }
+    return Effect.succeed(result)
   })
 
-/** @internal kernel `destroy_workqueue`: PROTOCOLS.md X1–X4 */
+/**
+ * @internal kernel `destroy_workqueue`: PROTOCOLS.md X1–X4. Every call drains:
+ * a destroy that is already under way does not let a second one return early
+ * (G33). A destroy that fails (an item destroying its own workqueue:
+ * FlushDeadlock) or is interrupted before the release leaves the workqueue as
+ * it was: the last destroyer to give up clears DESTROYING (X1'), so outside
+ * queueing is accepted again and a later destroy really drains.
+ */
 export const destroy = (wq: WorkqueueImpl): Effect.Effect<void, Errors.FlushDeadlock> =>
-  Effect.suspend(() => {
-    if (wq.destroyed || (wq.flags & Flags.__WQ_DESTROYING) !== 0) return Effect.void
-    wq.flags |= Flags.__WQ_DESTROYING
-    return Effect.flatMap(drainWorkqueue(wq, "destroy"), () => release(wq))
-  })
+  Effect.uninterruptibleMask((restore) =>
+    Effect.suspend(() => {
+      if (wq.destroyed) return Effect.void
+      wq.nrDestroyers++
+      wq.flags |= Flags.__WQ_DESTROYING
+      return restore(drainWorkqueue(wq, "destroy")).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (--wq.nrDestroyers === 0 && exit._tag === "Failure" && !wq.destroyed) {
+              wq.flags &= ~Flags.__WQ_DESTROYING
+            }
+          })
+        ),
+        Effect.zipRight(Effect.suspend(() => (wq.destroyed ? Effect.void : release(wq))))
+      )
+    })
+  ).pipe(
+    // a span, as flush and drain are (whether called directly or by closing the scope)
+    Effect.withSpan("Workqueue.destroy", {
+      attributes: { "messaging.system": "cmwq", "messaging.destination.name": wq.name }
+    })
+  )
 
 /** @internal kernel `workqueue_set_max_active` */
 export const setMaxActive = (
@@ -585,7 +706,9 @@ export const applyAttrs = (wq: WorkqueueImpl, attrs: AttrsInput): Effect.Effect<
 /** @internal public `Workqueue.attrs` */
 export const attrsOf = (
   wq: WorkqueueImpl
-): Option.Option<{ readonly cpumask: ReadonlyArray<number>; readonly affinityScope: AffinityScope; readonly affinityStrict: boolean }> => {
+): Option.Option<
+  { readonly cpumask: ReadonlyArray<number>; readonly affinityScope: AffinityScope; readonly affinityStrict: boolean }
+> => {
   const a = wq.unboundAttrs
   return a === null
     ? Option.none()
