@@ -27,6 +27,7 @@ import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
 import { currentFiber, workerOf } from "./current.js"
 import * as Flags from "./flags.js"
 import { WorkImpl } from "./work.js"
@@ -130,7 +131,7 @@ export class RegistryImpl<R> {
   constructor(handlers: ReadonlyArray<Handler<R>>) {
     for (const h of handlers) {
       this.byTag.set(h.tag, h)
-      this.decoders.set(h.tag, Schema.decodeUnknownSync(h.schema))
+      this.decoders.set(h.tag, requestDecoder(h.schema))
     }
   }
 }
@@ -189,6 +190,38 @@ interface Codec {
 
 const codecs = new WeakMap<object, Codec>()
 
+/**
+ * Is the schema's encoded form its type (no transformation anywhere: numbers,
+ * strings, booleans, literals, structs and arrays of those)? Then encoding is
+ * a check (`Schema.is`) and a copy, and decoding a check: the fast paths
+ * below produce exactly what the full codec would, for a fraction of its cost
+ * (the full encode/decode of a class builds a ParseResult tree per task).
+ */
+const isIdentity = (schema: Schema.Schema.Any): boolean => SchemaAST.encodedAST(schema.ast) === schema.ast
+
+/** the fields struct of a request class, if its encoding is the identity */
+const identityFields = (ctor: unknown): Schema.Schema.Any | undefined => {
+  const fields = (ctor as { readonly fields?: Schema.Struct.Fields }).fields
+  if (fields === undefined) return undefined
+  const struct = Schema.Struct(fields)
+  return isIdentity(struct) ? struct : undefined
+}
+
+/** @internal decode a request with its class: fast when the encoding is the identity */
+const requestDecoder = (schema: Schema.Schema<AnyRequest, unknown>): (u: unknown) => AnyRequest => {
+  const full = Schema.decodeUnknownSync(schema)
+  const struct = identityFields(schema)
+  if (struct === undefined) return full
+  const is = Schema.is(struct)
+  const Ctor = schema as unknown as new(props: object, disableValidation: boolean) => AnyRequest
+  return (u) => {
+    // checked here, so the constructor's own check is skipped; anything else takes the full path (its error)
+    if (!is(u)) return full(u)
+    const { _tag: _, ...props } = u as { readonly _tag: string }
+    return new Ctor(props, true)
+  }
+}
+
 const codecOf = (request: AnyRequest): Codec => {
   const ctor = request.constructor
   let codec = codecs.get(ctor)
@@ -197,10 +230,30 @@ const codecOf = (request: AnyRequest): Codec => {
       Exit.Exit<unknown, unknown>,
       unknown
     >
+    const fullEncodeRequest = Schema.encodeSync(
+      Schema.serializableSchema(request) as Schema.Schema<AnyRequest, unknown>
+    )
+    const fullEncodeExit = Schema.encodeSync(exitSchema)
+    const fullDecodeExit = Schema.decodeUnknownSync(exitSchema)
+    const struct = identityFields(ctor)
+    const success = Schema.successSchema(request as Schema.TaggedRequest.Any) as Schema.Schema.Any
+    const isSuccess: ((u: unknown) => boolean) | undefined = isIdentity(success) ? Schema.is(success) : undefined
+    const isFields = struct === undefined ? undefined : Schema.is(struct)
     codec = {
-      encodeRequest: Schema.encodeSync(Schema.serializableSchema(request) as Schema.Schema<AnyRequest, unknown>),
-      encodeExit: Schema.encodeSync(exitSchema),
-      decodeExit: Schema.decodeUnknownSync(exitSchema)
+      encodeRequest: isFields === undefined ? fullEncodeRequest : (a) => {
+        if (!isFields(a)) return fullEncodeRequest(a)
+        // the encoded form of an identity-encoded class: its own fields, as plain data
+        return { ...a }
+      },
+      // only successes take a fast path (failures and defects carry causes: the full codec)
+      encodeExit: isSuccess === undefined ? fullEncodeExit : (exit) =>
+        Exit.isSuccess(exit) && isSuccess(exit.value)
+          ? { _tag: "Success", value: exit.value }
+          : fullEncodeExit(exit),
+      decodeExit: isSuccess === undefined ? fullDecodeExit : (u) => {
+        const wire = u as { readonly _tag?: unknown; readonly value?: unknown }
+        return wire._tag === "Success" && isSuccess(wire.value) ? Exit.succeed(wire.value) : fullDecodeExit(u)
+      }
     }
     codecs.set(ctor, codec)
   }
