@@ -1,5 +1,5 @@
 /**
- * Case 6: tasks on worker threads, side by side.
+ * Case 7: tasks on worker threads, side by side.
  *
  * Contenders, all on `THREADS` threads (the machine's cores):
  * - cmwq: `NodeThreads.layer` (Schema-typed `Task` items on an UNBOUND
@@ -247,12 +247,12 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     ...sweep.map((c) => ({ name: `${PISCINA} (concurrentTasksPerWorker ${c})`, make: () => piscina(c) }))
   ]
 
-  progress(`  case 6: starting ${ioSetups.length} contenders on ${THREADS} threads`)
+  progress(`  case 7: starting ${ioSetups.length} contenders on ${THREADS} threads`)
   const t0 = now()
   const live = await Promise.all(ioSetups.map(async (s) => ({ name: s.name, ...(await s.make()) })))
   // the first task of each: thread start-up (and, for cmwq, the TypeScript sources) out of the way
   for (const c of live) await c.run({ k: 0, n: 10, a: 0, b: 1 })
-  progress(`  case 6: contenders ready in ${((now() - t0) / 1000).toFixed(1)} s`)
+  progress(`  case 7: contenders ready in ${((now() - t0) / 1000).toFixed(1)} s`)
 
   const results: Record<string, ReadonlyArray<{ readonly name: string; readonly samples: Array<M> }>> = {}
   const rowsOf = [
@@ -262,7 +262,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   ] as const
   for (const [key, spec, contenders] of rowsOf) {
     results[key] = await compare(
-      `case 6 ${key}`,
+      `case 7 ${key}`,
       contenders.map((c) => ({ name: c.name, run: measure(c.run, spec) })),
       q ? { ...options, reps: 2 } : options
     )
@@ -297,7 +297,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   }
 
   tables.push({
-    title: `Case 6: tasks on ${THREADS} worker threads (medians)`,
+    title: `Case 7: tasks on ${THREADS} worker threads (medians)`,
     headers: ["contender", "tiny tasks/s", "tiny: loop max delay ms", "CPU 2 ms: ms", "burn 1 + await 5: ms"],
     rows: ioSetups.map((s) => [
       s.name,
@@ -311,7 +311,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     rows,
     tables,
     notes: [
-      `Case 6: ${THREADS} threads for every pool contender; Piscina and tinypool with minThreads = maxThreads = ${THREADS}. Piscina's best setting for the awaiting row: ${best.name} (${
+      `Case 7: ${THREADS} threads for every pool contender; Piscina and tinypool with minThreads = maxThreads = ${THREADS}. Piscina's best setting for the awaiting row: ${best.name} (${
         fmt(best.ms)
       } ms). cmwq runs Schema-typed Task items (request and Exit encoded and decoded with their schemas) on an UNBOUND workqueue with max_active ${MAX_ACTIVE}; the batched postMessage contender is the transport alone (no schema, no scheduling).`
     ]
