@@ -88,6 +88,14 @@ export {
 /**
  * The errors a task can fail with besides its own failure schema.
  *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const error: Task.TaskError
+ * const tag = error._tag // "TaskHandlerMissing" | "TaskCodecError" | "TaskCpuLost"
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -95,6 +103,14 @@ export type TaskError = internal.TaskError
 
 /**
  * Any `Schema.TaggedRequest` value.
+ *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const request: Task.Request
+ * const tag: string = request._tag
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -104,6 +120,14 @@ export type Request = internal.AnyRequest
 /**
  * A `Schema.TaggedRequest` class (the schema of its requests).
  *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const Ctor: Task.RequestClass<Task.Request>
+ * const tag: string = Ctor._tag
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -111,6 +135,13 @@ export type RequestClass<Req extends Request> = internal.RequestClass<Req>
 
 /**
  * The success type of a request.
+ *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * type N = Task.Success<Task.Request> // the success type of a request
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -120,6 +151,13 @@ export type Success<Req> = internal.Success<Req>
 /**
  * The failure type of a request.
  *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * type E = Task.Failure<Task.Request> // the failure type of a request
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -127,6 +165,14 @@ export type Failure<Req> = internal.Failure<Req>
 
 /**
  * One registered handler.
+ *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const handler: Task.Handler<never>
+ * const handlers = Task.registry(handler)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -137,6 +183,14 @@ export type Handler<R> = internal.Handler<R>
  * The handlers of a module every CPU loads. `R` is what the handlers need:
  * at most `WorkerPools` and `TaskTransport`, which every CPU provides (its
  * own pools, and a transport that keeps queued tasks on that CPU).
+ *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const handlers: Task.Registry
+ * const layer = Task.handlers(handlers)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -213,6 +267,15 @@ export const isRegistry = (u: unknown): u is Registry<unknown> =>
 /**
  * The handlers service (what the in-process transport runs).
  *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const handlers: Task.Registry
+ * const layer = Task.layerInProcess.pipe(Layer.provide(Task.handlers(handlers)))
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -254,6 +317,14 @@ export const handlers = <R>(...hs: ReadonlyArray<Handler<R> | Registry<R>>): Lay
  * (`cpu === -1`, pick among `cpus`, least loaded first), and the workqueue
  * attributes the CPU's own pools should honour.
  *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const target: Task.Target
+ * const unbound = target.cpu === -1
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -263,6 +334,14 @@ export type Target = internal.Target
  * One run of a task: the transport sets `interrupt` while the task is in
  * flight; `Task.cancel` calls it.
  *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const handle: Task.RunHandle
+ * handle.interrupt = () => {} // set by a transport while the task is in flight
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -271,6 +350,13 @@ export type RunHandle = internal.RunHandle
 /**
  * What a serving side returns for one task: its `Exit` encoded with the
  * request's schemas, or a transport error.
+ *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * const ok: Task.WireResult = { ok: true, exit: { _tag: "Success", value: 3 } }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -299,6 +385,15 @@ export const interruptedResult: WireResult = internal.interruptedResult
  * success, its typed failure, or a `TaskError`). Implementations encode with
  * `encodeRequest`, serve with `serve`, and decode with `decodeResult`.
  *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const transport: Task.Transport
+ * const layer = Layer.succeed(Task.TaskTransport, transport)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -308,6 +403,15 @@ export interface Transport {
 
 /**
  * The transport service tag.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const transport: Task.Transport
+ * const layer = Layer.succeed(Task.TaskTransport, transport)
+ * ```
  *
  * @since 0.1.0
  * @category tags
@@ -351,6 +455,14 @@ export const layerInProcess: Layer.Layer<Transport, never, Registry<unknown>> = 
 
 /**
  * A task item: a `Work` that runs one request.
+ *
+ * @example
+ * ```ts
+ * import { Task } from "@cmwq/core"
+ *
+ * declare const work: Task.TaskWork
+ * const isTask = Task.isTaskWork(work) // true
+ * ```
  *
  * @since 0.1.0
  * @category models

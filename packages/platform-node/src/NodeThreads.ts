@@ -58,6 +58,13 @@ export class InvalidThreadsOptions extends Schema.TaggedError<InvalidThreadsOpti
 /**
  * What `onThreadExit` reports.
  *
+ * @example
+ * ```ts
+ * import { NodeThreads } from "@cmwq/platform-node"
+ *
+ * const onThreadExit = (exit: NodeThreads.Exit) => console.log(`thread ${exit.cpu}: ${exit.reason}`)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -65,6 +72,13 @@ export type Exit = ThreadExit
 
 /**
  * Options of `layer`.
+ *
+ * @example
+ * ```ts
+ * import { NodeThreads } from "@cmwq/platform-node"
+ *
+ * const options: NodeThreads.Options = { threads: 2, handlers: new URL("./tasks.js", import.meta.url) }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -93,6 +107,14 @@ export interface Options {
 /**
  * Diagnostics of the running threads.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { NodeThreads } from "@cmwq/platform-node"
+ *
+ * const load = Effect.map(NodeThreads.NodeThreads, (threads) => threads.load())
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -108,6 +130,14 @@ export interface Threads {
 /**
  * The threads' diagnostics service.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { NodeThreads } from "@cmwq/platform-node"
+ *
+ * const size = Effect.map(NodeThreads.NodeThreads, (threads) => threads.size)
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -120,12 +150,17 @@ export class NodeThreads extends Context.Tag("@cmwq/platform-node/NodeThreads")<
  *
  * @example
  * ```ts
- * // handlers.ts, loaded by every thread:
+ * // handlers.ts, loaded by every thread, exports the Add class and:
  * //   export const handlers = Task.registry(Task.handler(Add, ({ a, b }) => Effect.succeed(a + b)))
- * import { Effect } from "effect"
+ * import { Effect, Schema } from "effect"
  * import { Task, Workqueue } from "@cmwq/core"
  * import { NodeThreads } from "@cmwq/platform-node"
- * import { Add } from "./handlers.js"
+ *
+ * class Add extends Schema.TaggedRequest<Add>()("Add", {
+ *   payload: { a: Schema.Number, b: Schema.Number },
+ *   success: Schema.Number,
+ *   failure: Schema.Never
+ * }) {}
  *
  * const program = Effect.gen(function*() {
  *   const wq = yield* Workqueue.alloc("math", { flags: ["UNBOUND"] })
