@@ -28,6 +28,7 @@ import * as perfWq from "./cases/perf-wq.js"
 import * as runAll from "./cases/run-all.js"
 import * as throughputAwait from "./cases/throughput-await.js"
 import * as throughputSync from "./cases/throughput-sync.js"
+import * as threads from "./cases/threads.js"
 import {
   type CaseOptions,
   type CaseResult,
@@ -46,7 +47,8 @@ const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => P
   [3, "blocking mix", blockingMix.run],
   [4, "memory per pending item", memory.run],
   [5, "perf-wq (the 2010 cmwq announcement's load generator) beside a CPU-bound foreground job", perfWq.run],
-  [6, "run many effects for their results (runAll vs Effect.forEach)", runAll.run]
+  [6, "run many effects for their results (runAll vs Effect.forEach)", runAll.run],
+  [7, "tasks on worker threads (Piscina, tinypool, raw and batched postMessage, one thread)", threads.run]
 ]
 
 /** --quick: a contender whose measured run takes longer than this is measured once (see lib.compare) */

@@ -44,7 +44,8 @@ export default defineConfig({
             { label: "Flushing, draining and waiting", slug: "concepts/flushing" },
             { label: "Forward progress", slug: "concepts/forward-progress" },
             { label: "Freezing", slug: "concepts/freezing" },
-            { label: "Policies", slug: "concepts/policies" }
+            { label: "Policies", slug: "concepts/policies" },
+            { label: "Thread CPUs and tasks", slug: "concepts/threads" }
           ]
         },
         { label: "Execution scenarios", slug: "scenarios" },

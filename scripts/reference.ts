@@ -211,6 +211,22 @@ const docOf = (decl: ts.Node): Doc => {
   return parseDoc(host.getText(), at)
 }
 
+/**
+ * the JSDoc written right before a node that TypeScript attaches none to (an
+ * export specifier: `export { _await as await }`, Effect's way of exporting a
+ * reserved word)
+ */
+const leadingDocOf = (node: ts.Node): Doc => {
+  const sf = node.getSourceFile()
+  const text = sf.getFullText()
+  const ranges = (ts.getLeadingCommentRanges(text, node.getFullStart()) ?? [])
+    .filter((r) => text.slice(r.pos, r.pos + 3) === "/**")
+  const last = ranges[ranges.length - 1]
+  if (last === undefined) return EMPTY_DOC
+  const at = { file: path.relative(root, sf.fileName), line: sf.getLineAndCharacterOfPosition(last.pos).line }
+  return parseDoc(text.slice(last.pos, last.end), at)
+}
+
 /** the module's header comment: the first JSDoc of the file */
 const headerOf = (sf: ts.SourceFile): Doc => {
   const text = sf.getFullText()
@@ -313,6 +329,16 @@ const signaturesOf = (sourceFile: string): Map<string, Array<string>> => {
       if (ts.isIdentifier(d.name)) locals.set(d.name.text, statement)
   }
   for (const statement of sf.statements) {
+    // `export { _await as await }`: the local declaration, under the exported name
+    if (
+      ts.isExportDeclaration(statement) && statement.moduleSpecifier === undefined &&
+      statement.exportClause !== undefined && ts.isNamedExports(statement.exportClause)
+    ) {
+      for (const spec of statement.exportClause.elements) {
+        const local = locals.get(spec.propertyName?.text ?? spec.name.text)
+        if (local !== undefined) add(spec.name.text, "value", local)
+      }
+    }
     if (!hasExport(statement)) continue
     if (ts.isClassDeclaration(statement) && statement.name !== undefined) {
       for (const clause of statement.heritageClauses ?? []) {
@@ -444,13 +470,20 @@ const moduleEntries = (pkg: string, moduleName: string, sf: ts.SourceFile): Arra
         : undefined
       const decl = target ?? exported
       const statement = ts.isVariableDeclaration(decl) ? decl.parent.parent : decl
-      const doc = docOf(statement)
+      // `export { _await as await }` in the module itself: documented at the specifier, emitted as `_await`
+      const localAlias = ts.isExportSpecifier(exported) && exported.parent.parent.moduleSpecifier === undefined
+        ? (exported.propertyName?.text ?? exported.name.text)
+        : undefined
+      const doc = localAlias !== undefined ? leadingDocOf(exported) : docOf(statement)
       if (doc.internal) continue
       const name = symbol.getName()
       const kind = kindOf(decl)
       const space: Space = spaceOf(decl)
       const declared = decl.getSourceFile()
-      const printed = (declared === sf ? signatures : signaturesOf(declared.fileName)).get(`${space}:${name}`)
+      const emitted = (declared === sf ? signatures : signaturesOf(declared.fileName)).get(`${space}:${name}`)
+      const printed = localAlias !== undefined && emitted !== undefined
+        ? [...emitted, `export { ${localAlias} as ${name} }`]
+        : emitted
       if (doc.since === undefined || doc.category === undefined) {
         const what = [doc.since === undefined ? "@since" : "", doc.category === undefined ? "@category" : ""]
           .filter((s) => s !== "").join(" and ")

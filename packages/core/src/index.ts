@@ -69,6 +69,13 @@ export * as Policy from "./Policy.js"
 export * as SystemWorkqueues from "./SystemWorkqueues.js"
 
 /**
+ * Schema-typed tasks: work items whose request runs wherever the transport puts it.
+ *
+ * @since 0.1.0
+ */
+export * as Task from "./Task.js"
+
+/**
  * Work items: an identity and an Effect to run.
  *
  * @since 0.1.0

@@ -33,3 +33,10 @@ export * as NodeTopology from "./NodeTopology.js"
  * @since 0.1.0
  */
 export * as NodeShutdown from "./NodeShutdown.js"
+
+/**
+ * Logical CPUs on worker threads, running Schema-typed tasks.
+ *
+ * @since 0.1.0
+ */
+export * as NodeThreads from "./NodeThreads.js"

@@ -315,6 +315,14 @@ export class PolicyMisbehaved extends Schema.TaggedError<PolicyMisbehaved>("@cmw
 /**
  * One item a drain or destroy with a timeout gave up waiting for.
  *
+ * @example
+ * ```ts
+ * import type { WorkqueueError } from "@cmwq/core"
+ *
+ * const line = (s: typeof WorkqueueError.Straggler.Type) =>
+ *   `${s.workqueue}/${s.work} on ${s.pool}: running for ${s.runningMillis} ms`
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */

@@ -1,0 +1,151 @@
+import { expect, layer } from "@effect/vitest"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import { Task, Work, Workqueue } from "@cmwq/core"
+import { NodeThreads } from "@cmwq/platform-node"
+import { Add, Boom, Crash, Divide, Forever, Interrupted, Sleep, Spawn, WhereAmI } from "./fixtures/tasks.js"
+
+/** registered on the queueing side only: the threads have no handler for it */
+class NotRegistered extends Schema.TaggedRequest<NotRegistered>()("NotRegistered", {
+  payload: {},
+  success: Schema.Void,
+  failure: Schema.Never
+}) {}
+
+const exits: Array<NodeThreads.Exit> = []
+
+const live = NodeThreads.layer({
+  threads: 2,
+  handlers: new URL("./fixtures/tasks.ts", import.meta.url),
+  onThreadExit: (e) => exits.push(e)
+})
+
+const elapsed = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.map(Effect.timed(self), ([d, a]) => [Duration.toMillis(d), a] as const)
+
+layer(live, { timeout: "60 seconds", excludeTestServices: true })("NodeThreads (2 threads)", (it) => {
+  it.effect("typed success and failure cross the threads through the schemas", () =>
+    Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("typed")
+      expect(yield* Task.run(wq, new Add({ a: 40, b: 2 }))).toBe(42)
+      const boom = yield* Effect.flip(Task.run(wq, new Divide({ a: 1, b: 0 })))
+      expect(boom).toBeInstanceOf(Boom)
+      expect((boom as Boom).why).toBe("division by zero")
+      const missing = yield* Effect.flip(Task.run(wq, new NotRegistered()))
+      expect(missing._tag).toBe("TaskHandlerMissing")
+      const bad = new Add({ a: 1, b: 2 }, { disableValidation: true })
+      ;(bad as { a: unknown }).a = "one"
+      expect((yield* Effect.flip(Task.run(wq, bad)))._tag).toBe("TaskCodecError")
+    }).pipe(Effect.scoped), { timeout: 30_000 })
+
+  it.effect("bound workqueues run a task on the CPU it was queued on; a handler's tasks stay on its CPU", () =>
+    Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("bound")
+      const t0 = yield* Task.runOn(wq, 0, new WhereAmI())
+      const t1 = yield* Task.runOn(wq, 1, new WhereAmI())
+      expect(t0).not.toBe(t1)
+      expect(yield* Task.runOn(wq, 0, new WhereAmI())).toBe(t0)
+      const [parent, children] = yield* Task.runOn(wq, 1, new Spawn({ n: 4 }))
+      expect(parent).toBe(t1)
+      expect(children).toEqual([t1, t1, t1, t1])
+    }).pipe(Effect.scoped))
+
+  it.effect("I/O-awaiting tasks keep one thread busy with several in flight", () =>
+    Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("io")
+      const [ms, results] = yield* elapsed(Effect.forEach(
+        Array.from({ length: 8 }, () => new Sleep({ ms: 100 })),
+        (t) => Task.runOn(wq, 0, t),
+        { concurrency: "unbounded" }
+      ))
+      expect(new Set(results.map((r) => r.thread)).size).toBe(1)
+      expect(Math.max(...results.map((r) => r.inFlight))).toBeGreaterThanOrEqual(8)
+      expect(ms).toBeLessThan(600) // one at a time would take 800 ms
+    }).pipe(Effect.scoped))
+
+  it.effect("UNBOUND workqueues spread tasks over the threads, least loaded first", () =>
+    Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("unbound", { flags: ["UNBOUND"] })
+      const results = yield* Effect.forEach(
+        Array.from({ length: 8 }, () => new Sleep({ ms: 50 })),
+        (t) => Task.run(wq, t),
+        { concurrency: "unbounded" }
+      )
+      const byThread = new Map<number, number>()
+      for (const r of results) byThread.set(r.thread, (byThread.get(r.thread) ?? 0) + 1)
+      expect([...byThread.values()].sort()).toEqual([4, 4])
+    }).pipe(Effect.scoped))
+
+  it.effect("a task item keeps the pending bit and non-reentrancy; flush waits for it", () =>
+    Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("item", { flags: ["UNBOUND"] })
+      const done: Array<Exit.Exit<{ readonly thread: number }, unknown>> = []
+      const work = yield* Task.make(new Sleep({ ms: 100 }), { onExit: (e) => done.push(e) })
+      const [ms] = yield* elapsed(Effect.gen(function*() {
+        expect(yield* Workqueue.queue(wq, work)).toBe(true)
+        expect(yield* Workqueue.queue(wq, work)).toBe(false) // pending
+        yield* Effect.sleep(30)
+        expect(yield* Work.busy(work)).toEqual({ pending: false, running: true })
+        expect(yield* Workqueue.queue(wq, work)).toBe(true) // running: may be queued again
+        yield* Workqueue.flush(wq)
+      }))
+      expect(done.length).toBe(2)
+      expect(done.every(Exit.isSuccess)).toBe(true)
+      expect(ms).toBeGreaterThanOrEqual(195) // the second run waited for the first
+      // flush of the workqueue waits for every queued task
+      const more = yield* Effect.forEach([1, 2, 3], () =>
+        Task.make(new Sleep({ ms: 50 }), { onExit: (e) => done.push(e) }))
+      for (const w of more)
+        yield* Workqueue.queue(wq, w)
+      yield* Workqueue.flush(wq)
+      expect(done.length).toBe(5)
+    }).pipe(Effect.scoped))
+
+  it.effect("cancel of a running task interrupts it inside its thread", () =>
+    Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("cancel")
+      const before = yield* Task.runOn(wq, 0, new Interrupted())
+      const done: Array<Exit.Exit<void, unknown>> = []
+      const work = yield* Task.make(new Forever(), { onExit: (e) => done.push(e) })
+      yield* Workqueue.queueOn(wq, 0, work)
+      yield* Effect.sleep(100)
+      expect(yield* Work.busy(work)).toEqual({ pending: false, running: true })
+      yield* Task.cancelSync(work)
+      expect(yield* Work.busy(work)).toEqual({ pending: false, running: false })
+      expect(done.length).toBe(1)
+      expect(Exit.isInterrupted(done[0]!)).toBe(true)
+      expect(yield* Task.runOn(wq, 0, new Interrupted())).toBe(before + 1)
+      expect((yield* Workqueue.stats(wq)).failed).toBe(0) // a cancel is not a failure
+    }).pipe(Effect.scoped))
+
+  it.effect(
+    "a crashed thread is reported and replaced; its running task fails naming it; pending ones still run",
+    () =>
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("crash", { maxActive: 2 })
+        const crash = Effect.fork(Task.runOn(wq, 1, new Crash({ ms: 50 })))
+        const crashing = yield* crash
+        yield* Effect.sleep(5)
+        // queued behind it on the same CPU: one in flight with it, the rest pending on this side
+        const others = yield* Effect.fork(Effect.forEach(
+          Array.from({ length: 5 }, (_, i) => new Add({ a: i, b: 1 })),
+          (t) => Task.runOn(wq, 1, t),
+          { concurrency: "unbounded" }
+        ))
+        const error = yield* Effect.flip(crashing.await.pipe(Effect.flatten))
+        expect(error._tag).toBe("TaskCpuLost")
+        expect((error as Task.TaskCpuLost).task).toBe("Crash")
+        expect((error as Task.TaskCpuLost).cpu).toBe(1)
+        expect(yield* others.await.pipe(Effect.flatten)).toEqual([1, 2, 3, 4, 5])
+        expect(exits.length).toBe(1)
+        expect(exits[0]!.cpu).toBe(1)
+        expect(exits[0]!.lost).toEqual(["Crash"])
+        expect(exits[0]!.replaced).toBe(true)
+        // the replacement serves the CPU
+        expect(yield* Task.runOn(wq, 1, new Add({ a: 1, b: 1 }))).toBe(2)
+      }).pipe(Effect.scoped),
+    { timeout: 30_000 }
+  )
+})
