@@ -23,10 +23,12 @@ const program = Effect.gen(function*() {
   // the counters, as wq_monitor.py prints them
   yield* Console.log(yield* Monitor.snapshot([wq]))
 
-  // the same counters as Effect metrics, tagged workqueue=<name>
+  // the same counters as Effect metrics, with the attribute cmwq.workqueue.name=<name>
   yield* WorkqueueMetrics.update
-  const completed = yield* Metric.value(WorkqueueMetrics.metrics.completed.pipe(Metric.tagged("workqueue", "ingest")))
-  yield* Console.log(`workqueue_completed_total{workqueue="ingest"} ${completed.count}`)
+  const finished = yield* Metric.value(
+    WorkqueueMetrics.metrics.finished.pipe(Metric.tagged("cmwq.workqueue.name", "ingest"))
+  )
+  yield* Console.log(`cmwq.work.finished{cmwq.workqueue.name="ingest"} ${finished.count}`)
 })
 
 await Effect.runPromise(

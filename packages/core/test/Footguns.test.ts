@@ -122,7 +122,7 @@ describe("metrics keep a destroyed workqueue's final counts", () => {
       for (let i = 0; i < 100; i++) yield* Workqueue.queue(wq, Work.make(Effect.void))
       yield* Workqueue.destroy(wq)
       yield* WorkqueueMetrics.update
-      const value = (m: Metric.Metric.Counter<number>) => Metric.value(Metric.tagged(m, "workqueue", name))
+      const value = (m: Metric.Metric.Counter<number>) => Metric.value(Metric.tagged(m, "cmwq.workqueue.name", name))
       return {
         finished: (yield* value(WorkqueueMetrics.metrics.finished)).count,
         completed: (yield* value(WorkqueueMetrics.metrics.completed)).count,
