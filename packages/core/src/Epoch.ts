@@ -25,7 +25,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as internal from "./internal/epoch.js"
-import type { FlushDeadlock, FlushStraggler, FlushTimeout, InvalidDelay } from "./internal/errors.js"
+import type { FlushDeadlock, FlushTimeout, InvalidDelay, Straggler } from "./internal/errors.js"
 
 /**
  * @example
@@ -222,5 +222,5 @@ export const all = (epochs: Iterable<Epoch>): Epoch => {
  * @since 0.1.0
  * @category getters
  */
-export const stragglers = (epoch: Epoch): Effect.Effect<ReadonlyArray<typeof FlushStraggler.Type>> =>
+export const stragglers = (epoch: Epoch): Effect.Effect<ReadonlyArray<Straggler>> =>
   Effect.sync(() => internal.stragglers(impl(epoch)))

@@ -264,9 +264,9 @@ describe("shutdown never hangs in silence", () => {
     expect(exit._tag).toBe("Success")
     const waits = logs.filter((l) => l.includes("has waited"))
     expect(waits).toEqual([
-      "10000 WARN: workqueue slow: destroy has waited 10 s for 1 running item(s): upload (cpu 0, running 10 s)",
-      "30000 WARN: workqueue slow: destroy has waited 30 s for 1 running item(s): upload (cpu 0, running 30 s)",
-      "70000 WARN: workqueue slow: destroy has waited 70 s for 1 running item(s): upload (cpu 0, running 70 s)"
+      "10000 WARN: workqueue slow: destroy has waited 10 s for 1 running item(s): upload (cpu0, running 10 s)",
+      "30000 WARN: workqueue slow: destroy has waited 30 s for 1 running item(s): upload (cpu0, running 30 s)",
+      "70000 WARN: workqueue slow: destroy has waited 70 s for 1 running item(s): upload (cpu0, running 70 s)"
     ])
   })
 
@@ -294,10 +294,16 @@ describe("shutdown never hangs in silence", () => {
     expect(error).toBeInstanceOf(WorkqueueError.DrainTimeout)
     const timeout = error as WorkqueueError.DrainTimeout
     expect(timeout.operation).toBe("destroy")
-    expect([...timeout.stragglers].map((s) => [s.work, s.workqueue, s.cpu, s.runningMillis]).sort()).toEqual([
-      ["fetch", "stuck", -1, 1500],
-      ["forever", "stuck", -1, 1500]
+    expect(
+      [...timeout.stragglers].map((s) => {
+        const e = s.explanation
+        return [s.work, s.workqueue, e._tag, e._tag === "Running" ? e.forMs : null]
+      }).sort()
+    ).toEqual([
+      ["fetch", "stuck", "Running", 1500],
+      ["forever", "stuck", "Running", 1500]
     ])
+    expect(timeout.message).toMatch(/forever \(\S+, running 1500 ms\)/)
     expect(timeout.message).toContain("interrupted 2 straggler(s)")
     expect(aborted).toBe(true)
     expect(stats.failed).toBe(2)

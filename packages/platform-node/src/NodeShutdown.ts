@@ -588,32 +588,23 @@ const defaultReport = (report: Report): Effect.Effect<void> =>
 
 /** the second signal: report what is unfinished, synchronously, and exit */
 const forceExit = (state: ShutdownImpl, options: Options, signal: NodeJS.Signals) => {
-  let report: Report
+  // if the engine cannot be read synchronously now, the report still goes out, with nothing listed
+  let left: Effect.Effect.Success<ReturnType<typeof stragglersOf>> = { stragglers: [], untracked: [] }
   try {
-    const { stragglers, untracked } = Effect.runSync(stragglersOf(state))
-    report = {
-      reason: state.running ?? "shutdown",
-      timedOut: false,
-      forced: true,
-      elapsedMs: 0,
-      drained: [],
-      frozen: [],
-      stragglers,
-      untracked,
-      exitCode: exitCodeOf(0, constants.signals[signal])
-    }
+    left = Effect.runSync(stragglersOf(state))
   } catch {
-    report = {
-      reason: state.running ?? "shutdown",
-      timedOut: false,
-      forced: true,
-      elapsedMs: 0,
-      drained: [],
-      frozen: [],
-      stragglers: [],
-      untracked: [],
-      exitCode: exitCodeOf(0, constants.signals[signal])
-    }
+    // keep the empty lists
+  }
+  const report: Report = {
+    reason: state.running ?? "shutdown",
+    timedOut: false,
+    forced: true,
+    elapsedMs: 0,
+    drained: [],
+    frozen: [],
+    stragglers: left.stragglers,
+    untracked: left.untracked,
+    exitCode: exitCodeOf(0, constants.signals[signal])
   }
   try {
     ;(options.onForcedReport ?? ((r) => process.stderr.write(`${formatReport(r)}\n`)))(report)

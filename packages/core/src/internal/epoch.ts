@@ -15,7 +15,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { type Flusher, startFlush } from "./color.js"
 import * as Errors from "./errors.js"
-import { explain, type Explanation, itemsOf } from "./explain.js"
+import { explain, itemsOf } from "./explain.js"
 import {
   awaitFlusher,
   callerName,
@@ -73,8 +73,8 @@ const upToOf = (part: Part): number => part.flusher.color >= 0 ? part.flusher.co
 /** @internal the items an epoch still waits for, each with its explanation */
 export const stragglers = (
   epoch: EpochImpl
-): Array<{ readonly workqueue: string; readonly work: string; readonly explanation: Explanation }> => {
-  const out: Array<{ readonly workqueue: string; readonly work: string; readonly explanation: Explanation }> = []
+): Array<Errors.Straggler> => {
+  const out: Array<Errors.Straggler> = []
   for (const part of epoch.parts) {
     if (part.flusher.done) continue
     const wq = part.wq

@@ -312,30 +312,38 @@ export class PolicyMisbehaved extends Schema.TaggedError<PolicyMisbehaved>("@cmw
   }
 }
 
+const ExplanationValue = Schema.declare(
+  (u: unknown): u is Explanation =>
+    typeof u === "object" && u !== null && typeof (u as { _tag?: unknown })._tag === "string" &&
+    typeof (u as { message?: unknown }).message === "string",
+  { identifier: "Explanation" }
+)
+
 /**
- * One item a drain or destroy with a timeout gave up waiting for.
+ * One item a timed-out wait gave up on: a drain or destroy
+ * (`DrainTimeout`: the items still running, which were interrupted) or a
+ * flush (`FlushTimeout`: the items of its epoch still pending or running).
+ * `explanation` (see the `Explanation` module) says what the item was doing
+ * or why it had not started; for a running item it is a `Running`
+ * explanation naming the pool, the worker and for how long.
  *
  * @example
  * ```ts
  * import type { WorkqueueError } from "@cmwq/core"
  *
- * const line = (s: typeof WorkqueueError.Straggler.Type) =>
- *   `${s.workqueue}/${s.work} on ${s.pool}: running for ${s.runningMillis} ms`
+ * const line = (s: WorkqueueError.Straggler) => `${s.workqueue}/${s.work}: ${s.explanation.message}`
  * ```
  *
  * @since 0.1.0
  * @category models
  */
 export const Straggler = Schema.Struct({
-  /** the item's name (`Work.make(effect, { name })`) */
-  work: Schema.String,
+  /** the workqueue the item was queued on */
   workqueue: Schema.String,
-  /** the logical CPU of the pool it ran on (-1: an unbound pool) */
-  cpu: Schema.Number,
-  /** the pool's name */
-  pool: Schema.String,
-  /** how long it had been running, in milliseconds (pools' platform clock) */
-  runningMillis: Schema.Number
+  /** the item's name (`Work.make(effect, { name })`; `"<unnamed>"` without one) */
+  work: Schema.String,
+  /** what the item was doing, or why it had not started, when the wait gave up */
+  explanation: ExplanationValue
 })
 
 /**
@@ -343,6 +351,14 @@ export const Straggler = Schema.Struct({
  * @category models
  */
 export type Straggler = typeof Straggler.Type
+
+/** @internal a straggler in a few words, for log lines and error messages */
+export const describeStraggler = (s: Straggler): string => {
+  const e = s.explanation
+  if (e._tag !== "Running") return `${s.work} (${e._tag})`
+  const ran = e.forMs < 10_000 ? `${Math.round(e.forMs)} ms` : `${Math.round(e.forMs / 1000)} s`
+  return `${s.work} (${e.pool}, running ${ran})`
+}
 
 /**
  * A drain or destroy with a timeout (`Workqueue.drain(wq, { timeout })`,
@@ -375,9 +391,7 @@ export class DrainTimeout extends Schema.TaggedError<DrainTimeout>("@cmwq/DrainT
   }
 ) {
   override get message(): string {
-    const list = this.stragglers.map((s) =>
-      `${s.work} (cpu ${s.cpu < 0 ? "unbound" : s.cpu}, running ${Math.round(s.runningMillis)} ms)`
-    ).join(", ")
+    const list = this.stragglers.map(describeStraggler).join(", ")
     return `workqueue ${this.workqueue}: ${this.operation} timed out after ${this.timeoutMillis} ms; interrupted ${this.stragglers.length} straggler(s)${
       list === "" ? "" : `: ${list}`
     }`
@@ -443,30 +457,21 @@ export class WorkqueueFull extends Schema.TaggedError<WorkqueueFull>("@cmwq/Work
 }
 
 /**
- * One item a timed-out flush was still waiting for, with its explanation
- * (see the `Explanation` module): what it is doing, or why it has not
- * started.
+ * The former name of `Straggler` (a timed-out flush's stragglers are the
+ * same records as a drain's).
  *
  * @example
  * ```ts
- * import type { WorkqueueError } from "@cmwq/core"
+ * import { WorkqueueError } from "@cmwq/core"
  *
- * const line = (s: typeof WorkqueueError.FlushStraggler.Type) => `${s.workqueue}/${s.work}: ${s.explanation.message}`
+ * console.log(WorkqueueError.FlushStraggler === WorkqueueError.Straggler) // true
  * ```
  *
  * @since 0.1.0
  * @category models
+ * @deprecated use `Straggler`
  */
-export const FlushStraggler = Schema.Struct({
-  workqueue: Schema.String,
-  work: Schema.String,
-  explanation: Schema.declare(
-    (u: unknown): u is Explanation =>
-      typeof u === "object" && u !== null && typeof (u as { _tag?: unknown })._tag === "string" &&
-      typeof (u as { message?: unknown }).message === "string",
-    { identifier: "Explanation" }
-  )
-})
+export const FlushStraggler = Straggler
 
 /**
  * A flush with a deadline (`Workqueue.flush(wq, { timeout })`,
@@ -496,7 +501,7 @@ export class FlushTimeout extends Schema.TaggedError<FlushTimeout>("@cmwq/FlushT
     operation: Schema.String,
     workqueues: Schema.Array(Schema.String),
     timeoutMs: Schema.Number,
-    stragglers: Schema.Array(FlushStraggler)
+    stragglers: Schema.Array(Straggler)
   }
 ) {
   override get message(): string {

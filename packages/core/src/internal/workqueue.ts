@@ -29,6 +29,7 @@ import { workerOf } from "./current.js"
 import { WORK_NR_COLORS, WQ_DFL_ACTIVE, WQ_DFL_MIN_ACTIVE, WQ_MAX_ACTIVE } from "./constants.js"
 import { publish } from "./counters.js"
 import * as Errors from "./errors.js"
+import { explain } from "./explain.js"
 import { drainWorkqueue } from "./flush.js"
 import * as Flags from "./flags.js"
 import type { Flusher } from "./color.js"
@@ -531,14 +532,33 @@ export const queue = (
   work: WorkImpl
 ): Effect.Effect<boolean, Refused | Errors.InvalidWork | Errors.WorkqueueFull> =>
   Effect.withFiberRuntime((fiber) => {
-    if (!(work instanceof WorkImpl)) return Effect.fail(invalidWork("Workqueue.queue", work))
-    if (wq.full && (work.data & WORK_PENDING) === 0) return Effect.fail(fullError(wq))
     const worker = workerOf(fiber) ?? null
-    const result = queueWorkOn(cpu, wq, work, worker, wq.pools.localCpu(worker, fiber))
-    // Q1a: only the call that returned true hands its context to the run
-    if (result === true) work.ctx = capture(fiber, syncThunkOf(work.effect) !== null, wq.pools, false)
-    return queueResult(wq, result)
+    const result = queueFrom(fiber, "Workqueue.queue", wq, cpu, work, worker, wq.pools.localCpu(worker, fiber))
+    return typeof result === "object" ? Effect.fail(result) : queueResult(wq, result)
   })
+
+/**
+ * @internal Q1 for one item queued by `fiber` (running on `worker`, if it
+ * is one, on `localCpu`): refuse what is not a work item and, at the
+ * `maxPending` bound, a new pending item (the typed error is returned, not
+ * thrown); else kernel `queue_work_on`. Q1a: only the call that returned
+ * true hands its context to the run. Shared by `queue` and `queueAll`.
+ */
+const queueFrom = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  operation: string,
+  wq: WorkqueueImpl,
+  cpu: number,
+  work: unknown,
+  worker: WorkerImpl | null,
+  localCpu: number
+): boolean | "destroyed" | "draining" | Errors.InvalidWork | Errors.WorkqueueFull => {
+  if (!(work instanceof WorkImpl)) return invalidWork(operation, work)
+  if (wq.full && (work.data & WORK_PENDING) === 0) return fullError(wq)
+  const result = queueWorkOn(cpu, wq, work, worker, localCpu)
+  if (result === true) work.ctx = capture(fiber, syncThunkOf(work.effect) !== null, wq.pools, false)
+  return result
+}
 
 /**
  * @internal `queueAll`: Q1 for each item of `works`, in order, from the
@@ -573,17 +593,10 @@ export const queueAll = (
           for (let i = 0; i < chunk; i++) {
             const next = iterator.next()
             if (next.done === true) return Effect.succeed(queued)
-            const work: unknown = next.value
-            if (!(work instanceof WorkImpl)) return Effect.fail(invalidWork("Workqueue.queueAll", work))
-            if (wq.full && (work.data & WORK_PENDING) === 0) return Effect.fail(fullError(wq))
-            const result = queueWorkOn(-1, wq, work, worker, cpu)
-            if (result === true) {
-              // Q1a, as in `queue`: the call that returned true hands its context to the run
-              work.ctx = capture(fiber, syncThunkOf(work.effect) !== null, wq.pools, false)
-              queued++
-            } else if (result !== false) {
-              return Effect.fail(refusalError(wq, result))
-            }
+            const result = queueFrom(fiber, "Workqueue.queueAll", wq, -1, next.value, worker, cpu)
+            if (result === true) queued++
+            else if (typeof result === "object") return Effect.fail(result)
+            else if (result !== false) return Effect.fail(refusalError(wq, result))
           }
           const pools = wq.pools
           return pools.fairnessDue(pools.platform.now()) ? Effect.zipRight(pools.yieldToEventLoop(worker), step) : step
@@ -702,23 +715,15 @@ export const DRAIN_REPORT_MAX_MS = 5 * 60_000
 /** @internal ... at most this many times */
 export const DRAIN_REPORTS = 10
 
-/** @internal the items of `wq` running now, with how long each has run */
+/** @internal the items of `wq` running now, each with its (`Running`) explanation */
 export const stragglersOf = (wq: WorkqueueImpl): Array<Errors.Straggler> => {
   const out: Array<Errors.Straggler> = []
-  const now = wq.pools.platform.now()
-  const seen = new Set<WorkerImpl>()
+  const seen = new Set<WorkImpl>()
   const add = (worker: WorkerImpl) => {
-    if (seen.has(worker)) return
-    seen.add(worker)
     const work = worker.currentWork
-    if (work === null || worker.currentPwq?.wq !== wq) return
-    out.push({
-      work: workName(work),
-      workqueue: wq.name,
-      cpu: worker.pool.cpu,
-      pool: worker.pool.name,
-      runningMillis: now - worker.startedAt
-    })
+    if (work === null || worker.currentPwq?.wq !== wq || seen.has(work)) return
+    seen.add(work)
+    out.push({ workqueue: wq.name, work: workName(work), explanation: explain(work) })
   }
   for (const pwq of wq.pwqs) for (const worker of pwq.pool.workers) add(worker)
   if (wq.rescuer !== null) add(wq.rescuer)
@@ -726,8 +731,7 @@ export const stragglersOf = (wq: WorkqueueImpl): Array<Errors.Straggler> => {
 }
 
 const describeStragglers = (list: ReadonlyArray<Errors.Straggler>): string =>
-  list.map((s) => `${s.work} (${s.cpu < 0 ? s.pool : `cpu ${s.cpu}`}, running ${Math.round(s.runningMillis / 1000)} s)`)
-    .join(", ")
+  list.map(Errors.describeStraggler).join(", ")
 
 /**
  * @internal a destroy or drain that takes long says what it waits for: after
