@@ -10,7 +10,7 @@
  */
 import fc from "fast-check"
 import * as C from "./checks.js"
-import { ALL_FEATURES, type Feature, type Knobs, type Workload, workloadArb } from "./model.js"
+import { ALL_FEATURES, type Feature, type Knobs, type TimedOp, type Workload, workloadArb } from "./model.js"
 import { KNOWN_BUG } from "./known.js"
 import { runWorkload } from "./run.js"
 
@@ -95,6 +95,48 @@ const rescuerFairnessArb: fc.Arbitrary<Workload> = fc.record({
   }
 })
 
+/**
+ * G9: one per-cpu workqueue with max_active 1 or 2 and up to 12 sleeping items
+ * queued in a few milliseconds on one or two CPUs, so that several wait on one
+ * inactive list and the order in which they are activated shows in the order
+ * they start; optionally a freeze/thaw around the queueing (a freezable
+ * workqueue holds everything back, the thaw activates it) and a live
+ * `setMaxActive`.
+ */
+const fifoActivationArb: fc.Arbitrary<Workload> = fc.record({
+  cpus: fc.integer({ min: 1, max: 2 }),
+  maxActive: fc.integer({ min: 1, max: 2 }),
+  freezable: fc.boolean(),
+  items: fc.array(
+    fc.record({ cpu: fc.integer({ min: 0, max: 1 }), at: fc.integer({ min: 0, max: 4 }), ms: fc.integer({ min: 1, max: 4 }) }),
+    { minLength: 4, maxLength: 12 }
+  ),
+  freeze: fc.option(fc.record({ at: fc.integer({ min: 0, max: 3 }), len: fc.integer({ min: 0, max: 8 }) }), {
+    nil: null
+  }),
+  setMax: fc.option(fc.record({ at: fc.integer({ min: 0, max: 12 }), n: fc.integer({ min: 1, max: 4 }) }), {
+    nil: null
+  })
+}).map(({ cpus, freezable, freeze, items, maxActive, setMax }): Workload => {
+  const ops: Array<TimedOp> = items.map((it, k) => ({ at: it.at, op: { _tag: "queue", k, cpu: it.cpu % cpus } }))
+  if (freeze !== null) {
+    ops.push({ at: freeze.at, op: { _tag: "freeze" } }, { at: freeze.at + freeze.len, op: { _tag: "thaw" } })
+  }
+  if (setMax !== null) ops.push({ at: setMax.at, op: { _tag: "setMaxActive", wq: 0, n: setMax.n } })
+  return {
+    cpus,
+    policy: "kernel",
+    creationFailsUntil: 0,
+    creationMs: 0,
+    idleTimeoutMs: 300_000,
+    watchdogMs: 0,
+    wqs: [{ kind: "percpu", maxActive, highpri: false, cpuIntensive: false, memReclaim: false, freezable }],
+    items: items.map((it) => ({ wq: 0, delayed: false, steps: [{ _tag: "sleep" as const, ms: it.ms }] })),
+    // stable sort: the freeze before a queue of the same instant stays before it
+    ops: ops.sort((a, b) => a.at - b.at)
+  }
+})
+
 const CORE = only("delayed", "cancel", "disable", "flush", "requeue", "queueOther", "fail")
 
 export const PROPERTIES: ReadonlyArray<Property> = [
@@ -139,10 +181,11 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     kinds: ["ordered", "percpu"],
     features: without("saturate", "burst")
   }, C.ordered),
+  // half the workloads are the rich ones, half crowd one inactive list (fifoActivationArb)
   ...entry(9, "FIFO activation within a pwq (freeze/thaw and max_active changes included)", {
     kinds: ["percpu"],
     features: without("saturate", "burst", "policies")
-  }, C.fifoActivation),
+  }, C.fifoActivation, 40).map((p) => ({ ...p, arb: fc.oneof(p.arb, fifoActivationArb) })),
   ...entry(10, "raising max_active activates waiting items at once; lowering stops nothing", {
     kinds: ["percpu", "unbound"],
     features: only(...CORE, "maxActive", "freeze", "creationFails")

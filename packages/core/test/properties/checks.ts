@@ -235,7 +235,9 @@ export const fifoActivation: Check = (r) => {
   for (const [wq, spec] of r.wl.wqs.entries()) {
     if (spec.kind !== "percpu") continue
     for (let cpu = 0; cpu < r.wl.cpus; cpu++) {
-      const q = queuedRuns(r, (c) => wqOf(r, c.k!) === wq && c.cpu === cpu && !c.runningBefore)
+      // the pwq a call queues on: its CPU, else the caller's (the outside's is CPU 0); a
+      // queue call while the item runs follows the runner (G5), so it is left out
+      const q = queuedRuns(r, (c) => wqOf(r, c.k!) === wq && cpuOf(r, c) === cpu && !c.runningBefore)
       for (let i = 1; i < q.length; i++) {
         if (q[i]!.run.seq0 < q[i - 1]!.run.seq0) {
           return `G9: on ${wqName(wq)} cpu ${cpu}, ${show(q[i]!.c)} started (${showRun(q[i]!.run)}) before the older ${
