@@ -108,7 +108,11 @@ const fifoActivationArb: fc.Arbitrary<Workload> = fc.record({
   maxActive: fc.integer({ min: 1, max: 2 }),
   freezable: fc.boolean(),
   items: fc.array(
-    fc.record({ cpu: fc.integer({ min: 0, max: 1 }), at: fc.integer({ min: 0, max: 4 }), ms: fc.integer({ min: 1, max: 4 }) }),
+    fc.record({
+      cpu: fc.integer({ min: 0, max: 1 }),
+      at: fc.integer({ min: 0, max: 4 }),
+      ms: fc.integer({ min: 1, max: 4 })
+    }),
     { minLength: 4, maxLength: 12 }
   ),
   freeze: fc.option(fc.record({ at: fc.integer({ min: 0, max: 3 }), len: fc.integer({ min: 0, max: 8 }) }), {
@@ -136,6 +140,47 @@ const fifoActivationArb: fc.Arbitrary<Workload> = fc.record({
     ops: ops.sort((a, b) => a.at - b.at)
   }
 })
+
+/**
+ * G8, G39: one ordered workqueue, up to 12 sleeping items queued in a few
+ * milliseconds on up to three CPUs, with one or two `applyAttrs` (cpumask,
+ * and the "cpu" affinity scope half of the time) before and among them: an
+ * ordered workqueue must keep one pwq for all CPUs and plug each new one until
+ * the older have drained, whatever the scope.
+ */
+const orderedArb: fc.Arbitrary<Workload> = fc.integer({ min: 2, max: 3 }).chain((cpus) =>
+  fc.record({
+    items: fc.array(
+      fc.record({
+        cpu: fc.integer({ min: 0, max: cpus - 1 }),
+        at: fc.integer({ min: 0, max: 6 }),
+        ms: fc.integer({ min: 1, max: 4 })
+      }),
+      { minLength: 4, maxLength: 12 }
+    ),
+    attrs: fc.array(
+      fc.record({
+        at: fc.integer({ min: 0, max: 6 }),
+        cpumask: fc.subarray(Array.from({ length: cpus }, (_, i) => i), { minLength: 1 }),
+        scope: fc.constantFrom(undefined, "cpu" as const)
+      }),
+      { minLength: 1, maxLength: 2 }
+    )
+  }).map(({ attrs, items }): Workload => ({
+    cpus,
+    policy: "kernel",
+    creationFailsUntil: 0,
+    creationMs: 0,
+    idleTimeoutMs: 300_000,
+    watchdogMs: 0,
+    wqs: [{ kind: "ordered", maxActive: 1, highpri: false, cpuIntensive: false, memReclaim: false, freezable: false }],
+    items: items.map((it) => ({ wq: 0, delayed: false, steps: [{ _tag: "sleep" as const, ms: it.ms }] })),
+    ops: [
+      ...attrs.map((a): TimedOp => ({ at: a.at, op: { _tag: "applyAttrs", wq: 0, cpumask: a.cpumask, scope: a.scope } })),
+      ...items.map((it, k): TimedOp => ({ at: it.at, op: { _tag: "queue", k, cpu: it.cpu } }))
+    ].sort((a, b) => a.at - b.at)
+  }))
+)
 
 const CORE = only("delayed", "cancel", "disable", "flush", "requeue", "queueOther", "fail")
 
@@ -179,13 +224,20 @@ export const PROPERTIES: ReadonlyArray<Property> = [
   }, C.maxActiveUnbound),
   ...entry(8, "ordered: one at a time, in queue order, across attribute changes", {
     kinds: ["ordered", "percpu"],
+    scopes: true,
     features: without("saturate", "burst")
-  }, C.ordered),
+  }, C.ordered, 40).map((p) => ({ ...p, arb: fc.oneof(p.arb, orderedArb) })),
   // half the workloads are the rich ones, half crowd one inactive list (fifoActivationArb)
-  ...entry(9, "FIFO activation within a pwq (freeze/thaw and max_active changes included)", {
-    kinds: ["percpu"],
-    features: without("saturate", "burst", "policies")
-  }, C.fifoActivation, 40).map((p) => ({ ...p, arb: fc.oneof(p.arb, fifoActivationArb) })),
+  ...entry(
+    9,
+    "FIFO activation within a pwq (freeze/thaw and max_active changes included)",
+    {
+      kinds: ["percpu"],
+      features: without("saturate", "burst", "policies")
+    },
+    C.fifoActivation,
+    40
+  ).map((p) => ({ ...p, arb: fc.oneof(p.arb, fifoActivationArb) })),
   ...entry(10, "raising max_active activates waiting items at once; lowering stops nothing", {
     kinds: ["percpu", "unbound"],
     features: only(...CORE, "maxActive", "freeze", "creationFails")
@@ -354,10 +406,11 @@ export const PROPERTIES: ReadonlyArray<Property> = [
   }, C.visibility),
   ...entry(39, "ordered plug: after applyAttrs nothing later starts before everything earlier finished", {
     kinds: ["ordered"],
+    scopes: true,
     maxSleep: 12,
     emphasis: ["applyAttrs", "queue"],
     features: only("attrs", "requeue", "queueOther", "flush", "cancel")
-  }, C.orderedPlug),
+  }, C.orderedPlug).map((p) => ({ ...p, arb: fc.oneof(p.arb, orderedArb) })),
   ...entry(
     40,
     "queueing across reconfiguration: every successful queue causes exactly one run",

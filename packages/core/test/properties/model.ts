@@ -68,7 +68,13 @@ export type Op =
   | { readonly _tag: "flushBurst"; readonly wq: number; readonly n: number }
   | { readonly _tag: "drain"; readonly wq: number }
   | { readonly _tag: "destroy"; readonly wq: number }
-  | { readonly _tag: "applyAttrs"; readonly wq: number; readonly cpumask: ReadonlyArray<number> }
+  | {
+    readonly _tag: "applyAttrs"
+    readonly wq: number
+    readonly cpumask: ReadonlyArray<number>
+    /** the affinity scope asked for ("cpu": a pwq per CPU); absent: the workqueue's default */
+    readonly scope?: "cpu" | undefined
+  }
   | { readonly _tag: "setMaxActive"; readonly wq: number; readonly n: number }
   | { readonly _tag: "freeze" }
   | { readonly _tag: "thaw" }
@@ -155,6 +161,8 @@ export interface Knobs {
   readonly watchdog?: boolean
   readonly idleTimeoutMs?: number
   readonly maxSleep?: number
+  /** applyAttrs also asks for the "cpu" affinity scope (a pwq per CPU) half of the time */
+  readonly scopes?: boolean
   /** operations and steps generated six times as often as usual */
   readonly emphasis?: ReadonlyArray<Op["_tag"] | Step["_tag"]>
 }
@@ -235,10 +243,18 @@ const delayArb = (features: ReadonlyArray<Feature>): fc.Arbitrary<Delay> =>
     form: fc.constantFrom("number" as const, "duration" as const, "string" as const)
   })
 
+/** an applyAttrs cpumask, and with `scopes` an affinity scope */
+const attrsArb = (cpus: number, scopes: boolean) =>
+  fc.record({
+    cpumask: fc.subarray(Array.from({ length: cpus }, (_, i) => i), { minLength: 1 }),
+    scope: scopes ? fc.constantFrom(undefined, "cpu" as const) : fc.constant(undefined)
+  })
+
 const opArb = (
   features: ReadonlyArray<Feature>,
   wl: { cpus: number; wqs: ReadonlyArray<WqSpec>; items: ReadonlyArray<ItemSpec> },
-  emphasis: ReadonlyArray<string>
+  emphasis: ReadonlyArray<string>,
+  scopes: boolean
 ): fc.Arbitrary<Op> => {
   const k = fc.integer({ min: 0, max: wl.items.length - 1 })
   const delayedItems = wl.items.flatMap((it, i) => it.delayed ? [i] : [])
@@ -247,7 +263,6 @@ const opArb = (
   const unbound = wl.wqs.flatMap((s, i) => s.kind === "unbound" || s.kind === "ordered" ? [i] : [])
   const settable = wl.wqs.flatMap((s, i) => s.kind === "percpu" || s.kind === "unbound" ? [i] : [])
   const cpu = fc.option(fc.integer({ min: 0, max: wl.cpus - 1 }), { nil: null, freq: 2 })
-  const cpumask = fc.subarray(Array.from({ length: wl.cpus }, (_, i) => i), { minLength: 1 })
   return weighted<Op>([
     [12, fc.record({ k, cpu }).map((r) => ({ _tag: "queue" as const, ...r })), "queue"],
     [
@@ -284,7 +299,11 @@ const opArb = (
     [
       has(features, "attrs") && unbound.length > 0 ? 5 : 0,
       unbound.length > 0
-        ? fc.record({ wq: fc.constantFrom(...unbound), cpumask }).map((r) => ({ _tag: "applyAttrs" as const, ...r }))
+        ? fc.tuple(fc.constantFrom(...unbound), attrsArb(wl.cpus, scopes)).map(([wq, a]) => ({
+          _tag: "applyAttrs" as const,
+          wq,
+          ...a
+        }))
         : null,
       "applyAttrs"
     ],
@@ -311,13 +330,13 @@ const opArb = (
 const episodeArb = (
   features: ReadonlyArray<Feature>,
   wl: { cpus: number; wqs: ReadonlyArray<WqSpec>; items: ReadonlyArray<ItemSpec> },
-  horizon: number
+  horizon: number,
+  scopes: boolean
 ): fc.Arbitrary<ReadonlyArray<TimedOp>> | null => {
   const at = fc.integer({ min: 0, max: horizon })
   const gap = fc.integer({ min: 0, max: 8 })
   const unbound = wl.wqs.flatMap((s, i) => s.kind === "unbound" || s.kind === "ordered" ? [i] : [])
   const settable = wl.wqs.flatMap((s, i) => s.kind === "percpu" || s.kind === "unbound" ? [i] : [])
-  const cpumask = fc.subarray(Array.from({ length: wl.cpus }, (_, i) => i), { minLength: 1 })
   const w = fc.integer({ min: 0, max: wl.wqs.length - 1 })
   const options: Array<fc.Arbitrary<ReadonlyArray<TimedOp>>> = []
   if (has(features, "freeze")) {
@@ -332,9 +351,9 @@ const episodeArb = (
   }
   if (has(features, "attrs") && unbound.length > 0) {
     options.push(
-      fc.tuple(at, gap, fc.constantFrom(...unbound), cpumask).map(([t, d, wq, mask]) => [
+      fc.tuple(at, gap, fc.constantFrom(...unbound), attrsArb(wl.cpus, scopes)).map(([t, d, wq, a]) => [
         { at: t, op: { _tag: "flushWq", wq } },
-        { at: t, op: { _tag: "applyAttrs", wq, cpumask: mask } },
+        { at: t, op: { _tag: "applyAttrs", wq, ...a } },
         { at: t + d, op: { _tag: "flushWq", wq } }
       ])
     )
@@ -423,10 +442,10 @@ export const workloadArb = (knobs: Knobs = {}): fc.Arbitrary<Workload> => {
       ).chain((steps) => {
         const items = items0.map((it, i) => ({ ...it, steps: steps[i]! }))
         const wl0 = { ...base, items }
-        const episodes = episodeArb(features, wl0, horizon)
+        const episodes = episodeArb(features, wl0, horizon, knobs.scopes ?? false)
         return fc.tuple(
           fc.array(
-            fc.record({ at: fc.integer({ min: 0, max: horizon }), op: opArb(features, wl0, knobs.emphasis ?? []) }),
+            fc.record({ at: fc.integer({ min: 0, max: horizon }), op: opArb(features, wl0, knobs.emphasis ?? [], knobs.scopes ?? false) }),
             {
               minLength: 1,
               maxLength: knobs.maxOps ?? 22
