@@ -249,6 +249,7 @@ export const PROPERTIES: ReadonlyArray<Property> = [
   ...entry(12, "Work.flush: false iff idle, else returns after the instance at the call finished", {
     features: without("saturate"),
     emphasis: ["flushWork", "flushDelayed"],
+    queueThenFlush: true,
     maxSleep: 10
   }, C.flushWork),
   ...entry(13, "flush(wq) returns after everything queued before it finished", {
@@ -281,7 +282,11 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     maxSleep: 10
   }, C.drain),
   ...entry(17, "cancelSync: not pending, not running on return; was-pending; depth kept; failure changes nothing", {
-    features: without("saturate", "burst")
+    features: without("saturate", "burst"),
+    // items that sleep, cancelled while they run
+    emphasis: ["sleep"],
+    chase: "cancelSync",
+    maxSleep: 10
   }, C.cancelSync),
   ...entry(
     18,

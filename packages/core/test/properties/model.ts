@@ -161,6 +161,10 @@ export interface Knobs {
   readonly watchdog?: boolean
   readonly idleTimeoutMs?: number
   readonly maxSleep?: number
+  /** an episode: queue an item, then (same instant, before its worker starts) Work.flush it */
+  readonly queueThenFlush?: boolean
+  /** an episode: queue an item, then 0–3 ms later (while it runs, if it sleeps) call this on it */
+  readonly chase?: "cancelSync" | "disableSync" | undefined
   /** applyAttrs also asks for the "cpu" affinity scope (a pwq per CPU) half of the time */
   readonly scopes?: boolean
   /** operations and steps generated six times as often as usual */
@@ -331,7 +335,9 @@ const episodeArb = (
   features: ReadonlyArray<Feature>,
   wl: { cpus: number; wqs: ReadonlyArray<WqSpec>; items: ReadonlyArray<ItemSpec> },
   horizon: number,
-  scopes: boolean
+  scopes: boolean,
+  queueThenFlush: boolean,
+  chase: "cancelSync" | "disableSync" | undefined
 ): fc.Arbitrary<ReadonlyArray<TimedOp>> | null => {
   const at = fc.integer({ min: 0, max: horizon })
   const gap = fc.integer({ min: 0, max: 8 })
@@ -371,6 +377,25 @@ const episodeArb = (
       fc.tuple(at, w, fc.integer({ min: 16, max: 22 })).map(([t, wq, n]) => [
         { at: t, op: { _tag: "flushBurst", wq, n } },
         { at: t, op: { _tag: "drain", wq } }
+      ])
+    )
+  }
+  if (queueThenFlush && has(features, "flush")) {
+    options.push(
+      fc.tuple(at, fc.integer({ min: 0, max: wl.items.length - 1 }), fc.boolean()).map(([t, k, twice]) => [
+        { at: t, op: { _tag: "queue" as const, k, cpu: null } },
+        { at: t, op: { _tag: "flushWork" as const, k } },
+        ...(twice ? [{ at: t, op: { _tag: "flushWork" as const, k } }] : [])
+      ])
+    )
+  }
+  if (chase !== undefined) {
+    options.push(
+      fc.tuple(at, fc.integer({ min: 0, max: wl.items.length - 1 }), fc.integer({ min: 0, max: 3 })).map((
+        [t, k, d]
+      ) => [
+        { at: t, op: { _tag: "queue" as const, k, cpu: null } },
+        { at: t + d, op: { _tag: chase, k } }
       ])
     )
   }
@@ -442,7 +467,7 @@ export const workloadArb = (knobs: Knobs = {}): fc.Arbitrary<Workload> => {
       ).chain((steps) => {
         const items = items0.map((it, i) => ({ ...it, steps: steps[i]! }))
         const wl0 = { ...base, items }
-        const episodes = episodeArb(features, wl0, horizon, knobs.scopes ?? false)
+        const episodes = episodeArb(features, wl0, horizon, knobs.scopes ?? false, knobs.queueThenFlush ?? false, knobs.chase)
         return fc.tuple(
           fc.array(
             fc.record({ at: fc.integer({ min: 0, max: horizon }), op: opArb(features, wl0, knobs.emphasis ?? [], knobs.scopes ?? false) }),
