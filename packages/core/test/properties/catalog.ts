@@ -182,6 +182,42 @@ const orderedArb: fc.Arbitrary<Workload> = fc.integer({ min: 2, max: 3 }).chain(
   }))
 )
 
+/**
+ * G28: a burst of sleeping items gives a pool more workers than it keeps idle,
+ * and a second burst, before the first idle timeout, reuses them all: the
+ * timer armed by the first burst must not reap workers the second burst made
+ * young again (idleTimeout 15 ms). A last flush 40 ms later keeps virtual time
+ * going past the timeouts.
+ */
+const idleRetentionArb: fc.Arbitrary<Workload> = fc.record({
+  n: fc.integer({ min: 3, max: 6 }),
+  ms: fc.integer({ min: 1, max: 5 }),
+  gap: fc.integer({ min: 6, max: 14 }),
+  ms2: fc.integer({ min: 1, max: 5 }),
+  highpri: fc.boolean()
+}).map(({ gap, highpri, ms, ms2, n }): Workload => ({
+  cpus: 1,
+  policy: "kernel",
+  creationFailsUntil: 0,
+  creationMs: 0,
+  idleTimeoutMs: 15,
+  watchdogMs: 0,
+  wqs: [{ kind: "percpu", maxActive: 0, highpri, cpuIntensive: false, memReclaim: false, freezable: false }],
+  items: Array.from({ length: 2 * n }, (_, k) => ({
+    wq: 0,
+    delayed: false,
+    steps: [{ _tag: "sleep" as const, ms: k < n ? ms : ms2 }]
+  })),
+  ops: [
+    ...Array.from({ length: 2 * n }, (_, k): TimedOp => ({
+      at: k < n ? 0 : gap,
+      op: { _tag: "queue", k, cpu: 0 }
+    })),
+    // virtual time goes on past the idle timeouts (the run ends with its last operation)
+    { at: gap + 40, op: { _tag: "flushWq", wq: 0 } }
+  ]
+}))
+
 const CORE = only("delayed", "cancel", "disable", "flush", "requeue", "queueOther", "fail")
 
 export const PROPERTIES: ReadonlyArray<Property> = [
@@ -354,7 +390,7 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     maxSleep: 10,
     maxItems: 8,
     horizon: 120
-  }, C.idleRetention),
+  }, C.idleRetention).map((p) => ({ ...p, arb: fc.oneof(p.arb, idleRetentionArb) })),
   ...entry(
     29,
     "single manager: a pool creates one worker at a time",
