@@ -10,7 +10,7 @@
  */
 import fc from "fast-check"
 import * as C from "./checks.js"
-import { ALL_FEATURES, type Feature, type Knobs, type TimedOp, type Workload, workloadArb } from "./model.js"
+import { ALL_FEATURES, type Feature, type Knobs, type TimedOp, type Workload, workloadArb, type WqSpec } from "./model.js"
 import { KNOWN_BUG } from "./known.js"
 import { runWorkload } from "./run.js"
 
@@ -217,6 +217,51 @@ const idleRetentionArb: fc.Arbitrary<Workload> = fc.record({
     { at: gap + 40, op: { _tag: "flushWq", wq: 0 } }
   ]
 }))
+
+/**
+ * G34: a MEM_RECLAIM workqueue whose items flush two other workqueues, with or
+ * without MEM_RECLAIM, each more than once: one warning per (flusher, target)
+ * pair, not one per flusher, not one per flush.
+ */
+const flushDependencyArb: fc.Arbitrary<Workload> = fc.record({
+  reclaim: fc.tuple(fc.boolean(), fc.boolean()),
+  kinds: fc.tuple(
+    fc.constantFrom("percpu" as const, "unbound" as const, "ordered" as const),
+    fc.constantFrom("percpu" as const, "unbound" as const, "ordered" as const)
+  ),
+  flushes: fc.array(fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 1, maxLength: 3 }), {
+    minLength: 1,
+    maxLength: 3
+  }),
+  ms: fc.integer({ min: 0, max: 3 })
+}).map(({ flushes, kinds, ms, reclaim }): Workload => {
+  const spec = (kind: Exclude<WqSpec["kind"], "bh">, memReclaim: boolean): WqSpec => ({
+    kind,
+    maxActive: kind === "ordered" ? 1 : 0,
+    highpri: false,
+    cpuIntensive: false,
+    memReclaim,
+    freezable: false
+  })
+  const flushers = flushes.map((ws) => ({
+    wq: 0,
+    delayed: false,
+    steps: ws.map((wq) => ({ _tag: "flushWq" as const, wq }))
+  }))
+  const targets = [1, 2].map((wq) => ({ wq, delayed: false, steps: [{ _tag: "sleep" as const, ms }] }))
+  const items = [...targets, ...flushers]
+  return {
+    cpus: 2,
+    policy: "kernel",
+    creationFailsUntil: 0,
+    creationMs: 0,
+    idleTimeoutMs: 300_000,
+    watchdogMs: 0,
+    wqs: [spec("percpu", true), spec(kinds[0], reclaim[0]), spec(kinds[1], reclaim[1])],
+    items,
+    ops: items.map((_, k): TimedOp => ({ at: k % 3, op: { _tag: "queue", k, cpu: null } }))
+  }
+})
 
 const CORE = only("delayed", "cancel", "disable", "flush", "requeue", "queueOther", "fail")
 
@@ -427,7 +472,7 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     flags: ["memReclaim"],
     features: only("innerFlush", "requeue", "queueOther", "flush"),
     emphasis: ["flushWq", "flushWork"]
-  }, C.flushDependency),
+  }, C.flushDependency).map((p) => ({ ...p, arb: fc.oneof(p.arb, flushDependencyArb) })),
   ...entry(35, "Work.current is the item inside it (and busy says running), none outside", {
     features: without("saturate", "burst")
   }, C.currentAndBusy),
