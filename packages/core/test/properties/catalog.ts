@@ -10,7 +10,15 @@
  */
 import fc from "fast-check"
 import * as C from "./checks.js"
-import { ALL_FEATURES, type Feature, type Knobs, type TimedOp, type Workload, workloadArb, type WqSpec } from "./model.js"
+import {
+  ALL_FEATURES,
+  type Feature,
+  type Knobs,
+  type TimedOp,
+  type Workload,
+  workloadArb,
+  type WqSpec
+} from "./model.js"
 import { KNOWN_BUG } from "./known.js"
 import { runWorkload } from "./run.js"
 
@@ -176,7 +184,10 @@ const orderedArb: fc.Arbitrary<Workload> = fc.integer({ min: 2, max: 3 }).chain(
     wqs: [{ kind: "ordered", maxActive: 1, highpri: false, cpuIntensive: false, memReclaim: false, freezable: false }],
     items: items.map((it) => ({ wq: 0, delayed: false, steps: [{ _tag: "sleep" as const, ms: it.ms }] })),
     ops: [
-      ...attrs.map((a): TimedOp => ({ at: a.at, op: { _tag: "applyAttrs", wq: 0, cpumask: a.cpumask, scope: a.scope } })),
+      ...attrs.map((a): TimedOp => ({
+        at: a.at,
+        op: { _tag: "applyAttrs", wq: 0, cpumask: a.cpumask, scope: a.scope }
+      })),
       ...items.map((it, k): TimedOp => ({ at: it.at, op: { _tag: "queue", k, cpu: it.cpu } }))
     ].sort((a, b) => a.at - b.at)
   }))
@@ -303,11 +314,17 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     kinds: ["unbound"],
     features: without("saturate", "burst")
   }, C.maxActiveUnbound),
-  ...entry(8, "ordered: one at a time, in queue order, across attribute changes", {
-    kinds: ["ordered", "percpu"],
-    scopes: true,
-    features: without("saturate", "burst")
-  }, C.ordered, 40).map((p) => ({ ...p, arb: fc.oneof(p.arb, orderedArb) })),
+  ...entry(
+    8,
+    "ordered: one at a time, in queue order, across attribute changes",
+    {
+      kinds: ["ordered", "percpu"],
+      scopes: true,
+      features: without("saturate", "burst")
+    },
+    C.ordered,
+    40
+  ).map((p) => ({ ...p, arb: fc.oneof(p.arb, orderedArb) })),
   // half the workloads are the rich ones, half crowd one inactive list (fifoActivationArb)
   ...entry(
     9,

@@ -467,10 +467,20 @@ export const workloadArb = (knobs: Knobs = {}): fc.Arbitrary<Workload> => {
       ).chain((steps) => {
         const items = items0.map((it, i) => ({ ...it, steps: steps[i]! }))
         const wl0 = { ...base, items }
-        const episodes = episodeArb(features, wl0, horizon, knobs.scopes ?? false, knobs.queueThenFlush ?? false, knobs.chase)
+        const episodes = episodeArb(
+          features,
+          wl0,
+          horizon,
+          knobs.scopes ?? false,
+          knobs.queueThenFlush ?? false,
+          knobs.chase
+        )
         return fc.tuple(
           fc.array(
-            fc.record({ at: fc.integer({ min: 0, max: horizon }), op: opArb(features, wl0, knobs.emphasis ?? [], knobs.scopes ?? false) }),
+            fc.record({
+              at: fc.integer({ min: 0, max: horizon }),
+              op: opArb(features, wl0, knobs.emphasis ?? [], knobs.scopes ?? false)
+            }),
             {
               minLength: 1,
               maxLength: knobs.maxOps ?? 22
