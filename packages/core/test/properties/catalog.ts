@@ -10,7 +10,15 @@
  */
 import fc from "fast-check"
 import * as C from "./checks.js"
-import { ALL_FEATURES, type Feature, type Knobs, type Workload, workloadArb } from "./model.js"
+import {
+  ALL_FEATURES,
+  type Feature,
+  type Knobs,
+  type TimedOp,
+  type Workload,
+  workloadArb,
+  type WqSpec
+} from "./model.js"
 import { KNOWN_BUG } from "./known.js"
 import { runWorkload } from "./run.js"
 
@@ -95,6 +103,177 @@ const rescuerFairnessArb: fc.Arbitrary<Workload> = fc.record({
   }
 })
 
+/**
+ * G9: one per-cpu workqueue with max_active 1 or 2 and up to 12 sleeping items
+ * queued in a few milliseconds on one or two CPUs, so that several wait on one
+ * inactive list and the order in which they are activated shows in the order
+ * they start; optionally a freeze/thaw around the queueing (a freezable
+ * workqueue holds everything back, the thaw activates it) and a live
+ * `setMaxActive`.
+ */
+const fifoActivationArb: fc.Arbitrary<Workload> = fc.record({
+  cpus: fc.integer({ min: 1, max: 2 }),
+  maxActive: fc.integer({ min: 1, max: 2 }),
+  freezable: fc.boolean(),
+  items: fc.array(
+    fc.record({
+      cpu: fc.integer({ min: 0, max: 1 }),
+      at: fc.integer({ min: 0, max: 4 }),
+      ms: fc.integer({ min: 1, max: 4 })
+    }),
+    { minLength: 4, maxLength: 12 }
+  ),
+  freeze: fc.option(fc.record({ at: fc.integer({ min: 0, max: 3 }), len: fc.integer({ min: 0, max: 8 }) }), {
+    nil: null
+  }),
+  setMax: fc.option(fc.record({ at: fc.integer({ min: 0, max: 12 }), n: fc.integer({ min: 1, max: 4 }) }), {
+    nil: null
+  })
+}).map(({ cpus, freezable, freeze, items, maxActive, setMax }): Workload => {
+  const ops: Array<TimedOp> = items.map((it, k) => ({ at: it.at, op: { _tag: "queue", k, cpu: it.cpu % cpus } }))
+  if (freeze !== null) {
+    ops.push({ at: freeze.at, op: { _tag: "freeze" } }, { at: freeze.at + freeze.len, op: { _tag: "thaw" } })
+  }
+  if (setMax !== null) ops.push({ at: setMax.at, op: { _tag: "setMaxActive", wq: 0, n: setMax.n } })
+  return {
+    cpus,
+    policy: "kernel",
+    creationFailsUntil: 0,
+    creationMs: 0,
+    idleTimeoutMs: 300_000,
+    watchdogMs: 0,
+    wqs: [{ kind: "percpu", maxActive, highpri: false, cpuIntensive: false, memReclaim: false, freezable }],
+    items: items.map((it) => ({ wq: 0, delayed: false, steps: [{ _tag: "sleep" as const, ms: it.ms }] })),
+    // stable sort: the freeze before a queue of the same instant stays before it
+    ops: ops.sort((a, b) => a.at - b.at)
+  }
+})
+
+/**
+ * G8, G39: one ordered workqueue, up to 12 sleeping items queued in a few
+ * milliseconds on up to three CPUs, with one or two `applyAttrs` (cpumask,
+ * and the "cpu" affinity scope half of the time) before and among them: an
+ * ordered workqueue must keep one pwq for all CPUs and plug each new one until
+ * the older have drained, whatever the scope.
+ */
+const orderedArb: fc.Arbitrary<Workload> = fc.integer({ min: 2, max: 3 }).chain((cpus) =>
+  fc.record({
+    items: fc.array(
+      fc.record({
+        cpu: fc.integer({ min: 0, max: cpus - 1 }),
+        at: fc.integer({ min: 0, max: 6 }),
+        ms: fc.integer({ min: 1, max: 4 })
+      }),
+      { minLength: 4, maxLength: 12 }
+    ),
+    attrs: fc.array(
+      fc.record({
+        at: fc.integer({ min: 0, max: 6 }),
+        cpumask: fc.subarray(Array.from({ length: cpus }, (_, i) => i), { minLength: 1 }),
+        scope: fc.constantFrom(undefined, "cpu" as const)
+      }),
+      { minLength: 1, maxLength: 2 }
+    )
+  }).map(({ attrs, items }): Workload => ({
+    cpus,
+    policy: "kernel",
+    creationFailsUntil: 0,
+    creationMs: 0,
+    idleTimeoutMs: 300_000,
+    watchdogMs: 0,
+    wqs: [{ kind: "ordered", maxActive: 1, highpri: false, cpuIntensive: false, memReclaim: false, freezable: false }],
+    items: items.map((it) => ({ wq: 0, delayed: false, steps: [{ _tag: "sleep" as const, ms: it.ms }] })),
+    ops: [
+      ...attrs.map((a): TimedOp => ({
+        at: a.at,
+        op: { _tag: "applyAttrs", wq: 0, cpumask: a.cpumask, scope: a.scope }
+      })),
+      ...items.map((it, k): TimedOp => ({ at: it.at, op: { _tag: "queue", k, cpu: it.cpu } }))
+    ].sort((a, b) => a.at - b.at)
+  }))
+)
+
+/**
+ * G28: a burst of sleeping items gives a pool more workers than it keeps idle,
+ * and a second burst, before the first idle timeout, reuses them all: the
+ * timer armed by the first burst must not reap workers the second burst made
+ * young again (idleTimeout 15 ms). A last flush 40 ms later keeps virtual time
+ * going past the timeouts.
+ */
+const idleRetentionArb: fc.Arbitrary<Workload> = fc.record({
+  n: fc.integer({ min: 3, max: 6 }),
+  ms: fc.integer({ min: 1, max: 5 }),
+  gap: fc.integer({ min: 6, max: 14 }),
+  ms2: fc.integer({ min: 1, max: 5 }),
+  highpri: fc.boolean()
+}).map(({ gap, highpri, ms, ms2, n }): Workload => ({
+  cpus: 1,
+  policy: "kernel",
+  creationFailsUntil: 0,
+  creationMs: 0,
+  idleTimeoutMs: 15,
+  watchdogMs: 0,
+  wqs: [{ kind: "percpu", maxActive: 0, highpri, cpuIntensive: false, memReclaim: false, freezable: false }],
+  items: Array.from({ length: 2 * n }, (_, k) => ({
+    wq: 0,
+    delayed: false,
+    steps: [{ _tag: "sleep" as const, ms: k < n ? ms : ms2 }]
+  })),
+  ops: [
+    ...Array.from({ length: 2 * n }, (_, k): TimedOp => ({
+      at: k < n ? 0 : gap,
+      op: { _tag: "queue", k, cpu: 0 }
+    })),
+    // virtual time goes on past the idle timeouts (the run ends with its last operation)
+    { at: gap + 40, op: { _tag: "flushWq", wq: 0 } }
+  ]
+}))
+
+/**
+ * G34: a MEM_RECLAIM workqueue whose items flush two other workqueues, with or
+ * without MEM_RECLAIM, each more than once: one warning per (flusher, target)
+ * pair, not one per flusher, not one per flush.
+ */
+const flushDependencyArb: fc.Arbitrary<Workload> = fc.record({
+  reclaim: fc.tuple(fc.boolean(), fc.boolean()),
+  kinds: fc.tuple(
+    fc.constantFrom("percpu" as const, "unbound" as const, "ordered" as const),
+    fc.constantFrom("percpu" as const, "unbound" as const, "ordered" as const)
+  ),
+  flushes: fc.array(fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 1, maxLength: 3 }), {
+    minLength: 1,
+    maxLength: 3
+  }),
+  ms: fc.integer({ min: 0, max: 3 })
+}).map(({ flushes, kinds, ms, reclaim }): Workload => {
+  const spec = (kind: Exclude<WqSpec["kind"], "bh">, memReclaim: boolean): WqSpec => ({
+    kind,
+    maxActive: kind === "ordered" ? 1 : 0,
+    highpri: false,
+    cpuIntensive: false,
+    memReclaim,
+    freezable: false
+  })
+  const flushers = flushes.map((ws) => ({
+    wq: 0,
+    delayed: false,
+    steps: ws.map((wq) => ({ _tag: "flushWq" as const, wq }))
+  }))
+  const targets = [1, 2].map((wq) => ({ wq, delayed: false, steps: [{ _tag: "sleep" as const, ms }] }))
+  const items = [...targets, ...flushers]
+  return {
+    cpus: 2,
+    policy: "kernel",
+    creationFailsUntil: 0,
+    creationMs: 0,
+    idleTimeoutMs: 300_000,
+    watchdogMs: 0,
+    wqs: [spec("percpu", true), spec(kinds[0], reclaim[0]), spec(kinds[1], reclaim[1])],
+    items,
+    ops: items.map((_, k): TimedOp => ({ at: k % 3, op: { _tag: "queue", k, cpu: null } }))
+  }
+})
+
 const CORE = only("delayed", "cancel", "disable", "flush", "requeue", "queueOther", "fail")
 
 export const PROPERTIES: ReadonlyArray<Property> = [
@@ -135,14 +314,28 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     kinds: ["unbound"],
     features: without("saturate", "burst")
   }, C.maxActiveUnbound),
-  ...entry(8, "ordered: one at a time, in queue order, across attribute changes", {
-    kinds: ["ordered", "percpu"],
-    features: without("saturate", "burst")
-  }, C.ordered),
-  ...entry(9, "FIFO activation within a pwq (freeze/thaw and max_active changes included)", {
-    kinds: ["percpu"],
-    features: without("saturate", "burst", "policies")
-  }, C.fifoActivation),
+  ...entry(
+    8,
+    "ordered: one at a time, in queue order, across attribute changes",
+    {
+      kinds: ["ordered", "percpu"],
+      scopes: true,
+      features: without("saturate", "burst")
+    },
+    C.ordered,
+    40
+  ).map((p) => ({ ...p, arb: fc.oneof(p.arb, orderedArb) })),
+  // half the workloads are the rich ones, half crowd one inactive list (fifoActivationArb)
+  ...entry(
+    9,
+    "FIFO activation within a pwq (freeze/thaw and max_active changes included)",
+    {
+      kinds: ["percpu"],
+      features: without("saturate", "burst", "policies")
+    },
+    C.fifoActivation,
+    40
+  ).map((p) => ({ ...p, arb: fc.oneof(p.arb, fifoActivationArb) })),
   ...entry(10, "raising max_active activates waiting items at once; lowering stops nothing", {
     kinds: ["percpu", "unbound"],
     features: only(...CORE, "maxActive", "freeze", "creationFails")
@@ -154,6 +347,7 @@ export const PROPERTIES: ReadonlyArray<Property> = [
   ...entry(12, "Work.flush: false iff idle, else returns after the instance at the call finished", {
     features: without("saturate"),
     emphasis: ["flushWork", "flushDelayed"],
+    queueThenFlush: true,
     maxSleep: 10
   }, C.flushWork),
   ...entry(13, "flush(wq) returns after everything queued before it finished", {
@@ -186,7 +380,11 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     maxSleep: 10
   }, C.drain),
   ...entry(17, "cancelSync: not pending, not running on return; was-pending; depth kept; failure changes nothing", {
-    features: without("saturate", "burst")
+    features: without("saturate", "burst"),
+    // items that sleep, cancelled while they run
+    emphasis: ["sleep"],
+    chase: "cancelSync",
+    maxSleep: 10
   }, C.cancelSync),
   ...entry(
     18,
@@ -254,7 +452,7 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     maxSleep: 10,
     maxItems: 8,
     horizon: 120
-  }, C.idleRetention),
+  }, C.idleRetention).map((p) => ({ ...p, arb: fc.oneof(p.arb, idleRetentionArb) })),
   ...entry(
     29,
     "single manager: a pool creates one worker at a time",
@@ -291,7 +489,7 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     flags: ["memReclaim"],
     features: only("innerFlush", "requeue", "queueOther", "flush"),
     emphasis: ["flushWq", "flushWork"]
-  }, C.flushDependency),
+  }, C.flushDependency).map((p) => ({ ...p, arb: fc.oneof(p.arb, flushDependencyArb) })),
   ...entry(35, "Work.current is the item inside it (and busy says running), none outside", {
     features: without("saturate", "burst")
   }, C.currentAndBusy),
@@ -311,10 +509,11 @@ export const PROPERTIES: ReadonlyArray<Property> = [
   }, C.visibility),
   ...entry(39, "ordered plug: after applyAttrs nothing later starts before everything earlier finished", {
     kinds: ["ordered"],
+    scopes: true,
     maxSleep: 12,
     emphasis: ["applyAttrs", "queue"],
     features: only("attrs", "requeue", "queueOther", "flush", "cancel")
-  }, C.orderedPlug),
+  }, C.orderedPlug).map((p) => ({ ...p, arb: fc.oneof(p.arb, orderedArb) })),
   ...entry(
     40,
     "queueing across reconfiguration: every successful queue causes exactly one run",

@@ -235,7 +235,9 @@ export const fifoActivation: Check = (r) => {
   for (const [wq, spec] of r.wl.wqs.entries()) {
     if (spec.kind !== "percpu") continue
     for (let cpu = 0; cpu < r.wl.cpus; cpu++) {
-      const q = queuedRuns(r, (c) => wqOf(r, c.k!) === wq && c.cpu === cpu && !c.runningBefore)
+      // the pwq a call queues on: its CPU, else the caller's (the outside's is CPU 0); a
+      // queue call while the item runs follows the runner (G5), so it is left out
+      const q = queuedRuns(r, (c) => wqOf(r, c.k!) === wq && cpuOf(r, c) === cpu && !c.runningBefore)
       for (let i = 1; i < q.length; i++) {
         if (q[i]!.run.seq0 < q[i - 1]!.run.seq0) {
           return `G9: on ${wqName(wq)} cpu ${cpu}, ${show(q[i]!.c)} started (${showRun(q[i]!.run)}) before the older ${
@@ -741,6 +743,20 @@ export const idleRetention: Check = (r) => {
       if (!pa || pb.workers >= pa.workers || pb.bh) continue
       const reaped = pa.workers - pb.workers
       if (pb.idle < 2) return `G28: at ${b.t}ms pool ${pb.name} reaped down to ${pb.idle} idle workers`
+      // a reaped worker ran nothing in the idleTimeout before the reap (kernel `idle_cull_fn`
+      // reaps only workers whose last_active is IDLE_WORKER_TIMEOUT old): the workers of the
+      // pool that started a run before the reap and were still in it, or ended it, less than
+      // idleTimeout before b cannot be among the reaped
+      const recent = new Set(
+        r.runs.filter((x) =>
+          x.pool === pb.id && !x.workerName.includes("/R-") && x.seq0 < a.seq && (x.seq1 < 0 || x.t1 > b.t - T)
+        ).map((x) => x.workerName)
+      )
+      if (pa.workers - recent.size < reaped) {
+        return `G28: at ${b.t}ms pool ${pb.name} reaped ${reaped} of ${pa.workers} workers, but ${recent.size} of them ran an item after ${
+          b.t - T
+        }ms (within idleTimeout ${T})`
+      }
       const window = r.quiescent.filter((q) => q.t > b.t - T && q.seq < b.seq)
       for (const q of window) {
         const p = q.pools.find((x) => x.id === pb.id)

@@ -68,7 +68,13 @@ export type Op =
   | { readonly _tag: "flushBurst"; readonly wq: number; readonly n: number }
   | { readonly _tag: "drain"; readonly wq: number }
   | { readonly _tag: "destroy"; readonly wq: number }
-  | { readonly _tag: "applyAttrs"; readonly wq: number; readonly cpumask: ReadonlyArray<number> }
+  | {
+    readonly _tag: "applyAttrs"
+    readonly wq: number
+    readonly cpumask: ReadonlyArray<number>
+    /** the affinity scope asked for ("cpu": a pwq per CPU); absent: the workqueue's default */
+    readonly scope?: "cpu" | undefined
+  }
   | { readonly _tag: "setMaxActive"; readonly wq: number; readonly n: number }
   | { readonly _tag: "freeze" }
   | { readonly _tag: "thaw" }
@@ -155,6 +161,12 @@ export interface Knobs {
   readonly watchdog?: boolean
   readonly idleTimeoutMs?: number
   readonly maxSleep?: number
+  /** an episode: queue an item, then (same instant, before its worker starts) Work.flush it */
+  readonly queueThenFlush?: boolean
+  /** an episode: queue an item, then 0–3 ms later (while it runs, if it sleeps) call this on it */
+  readonly chase?: "cancelSync" | "disableSync" | undefined
+  /** applyAttrs also asks for the "cpu" affinity scope (a pwq per CPU) half of the time */
+  readonly scopes?: boolean
   /** operations and steps generated six times as often as usual */
   readonly emphasis?: ReadonlyArray<Op["_tag"] | Step["_tag"]>
 }
@@ -235,10 +247,18 @@ const delayArb = (features: ReadonlyArray<Feature>): fc.Arbitrary<Delay> =>
     form: fc.constantFrom("number" as const, "duration" as const, "string" as const)
   })
 
+/** an applyAttrs cpumask, and with `scopes` an affinity scope */
+const attrsArb = (cpus: number, scopes: boolean) =>
+  fc.record({
+    cpumask: fc.subarray(Array.from({ length: cpus }, (_, i) => i), { minLength: 1 }),
+    scope: scopes ? fc.constantFrom(undefined, "cpu" as const) : fc.constant(undefined)
+  })
+
 const opArb = (
   features: ReadonlyArray<Feature>,
   wl: { cpus: number; wqs: ReadonlyArray<WqSpec>; items: ReadonlyArray<ItemSpec> },
-  emphasis: ReadonlyArray<string>
+  emphasis: ReadonlyArray<string>,
+  scopes: boolean
 ): fc.Arbitrary<Op> => {
   const k = fc.integer({ min: 0, max: wl.items.length - 1 })
   const delayedItems = wl.items.flatMap((it, i) => it.delayed ? [i] : [])
@@ -247,7 +267,6 @@ const opArb = (
   const unbound = wl.wqs.flatMap((s, i) => s.kind === "unbound" || s.kind === "ordered" ? [i] : [])
   const settable = wl.wqs.flatMap((s, i) => s.kind === "percpu" || s.kind === "unbound" ? [i] : [])
   const cpu = fc.option(fc.integer({ min: 0, max: wl.cpus - 1 }), { nil: null, freq: 2 })
-  const cpumask = fc.subarray(Array.from({ length: wl.cpus }, (_, i) => i), { minLength: 1 })
   return weighted<Op>([
     [12, fc.record({ k, cpu }).map((r) => ({ _tag: "queue" as const, ...r })), "queue"],
     [
@@ -284,7 +303,11 @@ const opArb = (
     [
       has(features, "attrs") && unbound.length > 0 ? 5 : 0,
       unbound.length > 0
-        ? fc.record({ wq: fc.constantFrom(...unbound), cpumask }).map((r) => ({ _tag: "applyAttrs" as const, ...r }))
+        ? fc.tuple(fc.constantFrom(...unbound), attrsArb(wl.cpus, scopes)).map(([wq, a]) => ({
+          _tag: "applyAttrs" as const,
+          wq,
+          ...a
+        }))
         : null,
       "applyAttrs"
     ],
@@ -311,13 +334,15 @@ const opArb = (
 const episodeArb = (
   features: ReadonlyArray<Feature>,
   wl: { cpus: number; wqs: ReadonlyArray<WqSpec>; items: ReadonlyArray<ItemSpec> },
-  horizon: number
+  horizon: number,
+  scopes: boolean,
+  queueThenFlush: boolean,
+  chase: "cancelSync" | "disableSync" | undefined
 ): fc.Arbitrary<ReadonlyArray<TimedOp>> | null => {
   const at = fc.integer({ min: 0, max: horizon })
   const gap = fc.integer({ min: 0, max: 8 })
   const unbound = wl.wqs.flatMap((s, i) => s.kind === "unbound" || s.kind === "ordered" ? [i] : [])
   const settable = wl.wqs.flatMap((s, i) => s.kind === "percpu" || s.kind === "unbound" ? [i] : [])
-  const cpumask = fc.subarray(Array.from({ length: wl.cpus }, (_, i) => i), { minLength: 1 })
   const w = fc.integer({ min: 0, max: wl.wqs.length - 1 })
   const options: Array<fc.Arbitrary<ReadonlyArray<TimedOp>>> = []
   if (has(features, "freeze")) {
@@ -332,9 +357,9 @@ const episodeArb = (
   }
   if (has(features, "attrs") && unbound.length > 0) {
     options.push(
-      fc.tuple(at, gap, fc.constantFrom(...unbound), cpumask).map(([t, d, wq, mask]) => [
+      fc.tuple(at, gap, fc.constantFrom(...unbound), attrsArb(wl.cpus, scopes)).map(([t, d, wq, a]) => [
         { at: t, op: { _tag: "flushWq", wq } },
-        { at: t, op: { _tag: "applyAttrs", wq, cpumask: mask } },
+        { at: t, op: { _tag: "applyAttrs", wq, ...a } },
         { at: t + d, op: { _tag: "flushWq", wq } }
       ])
     )
@@ -352,6 +377,25 @@ const episodeArb = (
       fc.tuple(at, w, fc.integer({ min: 16, max: 22 })).map(([t, wq, n]) => [
         { at: t, op: { _tag: "flushBurst", wq, n } },
         { at: t, op: { _tag: "drain", wq } }
+      ])
+    )
+  }
+  if (queueThenFlush && has(features, "flush")) {
+    options.push(
+      fc.tuple(at, fc.integer({ min: 0, max: wl.items.length - 1 }), fc.boolean()).map(([t, k, twice]) => [
+        { at: t, op: { _tag: "queue" as const, k, cpu: null } },
+        { at: t, op: { _tag: "flushWork" as const, k } },
+        ...(twice ? [{ at: t, op: { _tag: "flushWork" as const, k } }] : [])
+      ])
+    )
+  }
+  if (chase !== undefined) {
+    options.push(
+      fc.tuple(at, fc.integer({ min: 0, max: wl.items.length - 1 }), fc.integer({ min: 0, max: 3 })).map((
+        [t, k, d]
+      ) => [
+        { at: t, op: { _tag: "queue" as const, k, cpu: null } },
+        { at: t + d, op: { _tag: chase, k } }
       ])
     )
   }
@@ -423,10 +467,20 @@ export const workloadArb = (knobs: Knobs = {}): fc.Arbitrary<Workload> => {
       ).chain((steps) => {
         const items = items0.map((it, i) => ({ ...it, steps: steps[i]! }))
         const wl0 = { ...base, items }
-        const episodes = episodeArb(features, wl0, horizon)
+        const episodes = episodeArb(
+          features,
+          wl0,
+          horizon,
+          knobs.scopes ?? false,
+          knobs.queueThenFlush ?? false,
+          knobs.chase
+        )
         return fc.tuple(
           fc.array(
-            fc.record({ at: fc.integer({ min: 0, max: horizon }), op: opArb(features, wl0, knobs.emphasis ?? []) }),
+            fc.record({
+              at: fc.integer({ min: 0, max: horizon }),
+              op: opArb(features, wl0, knobs.emphasis ?? [], knobs.scopes ?? false)
+            }),
             {
               minLength: 1,
               maxLength: knobs.maxOps ?? 22

@@ -398,7 +398,10 @@ export const runWorkload = (wl: Workload): Result => {
         case "applyAttrs":
           return record(
             { op: "applyAttrs", wq: op.wq, from: null },
-            Workqueue.applyAttrs(wqs[op.wq]!, { cpumask: op.cpumask })
+            Workqueue.applyAttrs(
+              wqs[op.wq]!,
+              op.scope === undefined ? { cpumask: op.cpumask } : { cpumask: op.cpumask, affinityScope: op.scope }
+            )
           )
         case "setMaxActive":
           return record(
