@@ -38,8 +38,11 @@ export interface TimerNode {
   timerOrder: number
   /** P: index in the heap, -1 when not armed */
   timerIndex: number
-  /** I: what firing does (a shared function, not a closure per node) */
-  readonly onTimer: (node: any) => void
+  /**
+   * I: what firing does (a shared function, not a closure per node); method
+   * syntax, so that a node type may declare it on its own type
+   */
+  onTimer(node: TimerNode): void
 }
 
 /** @internal a cancellable timer */
