@@ -14,18 +14,23 @@
  * performance table from those files (`./readme-table.ts`).
  *
  * Options: `--quick`; `--only=1,3` runs a subset of the cases (development
- * aid; the results files are written all the same). BENCH_VERBOSE=1 prints
- * the wall time of every run.
+ * aid; the results files are written all the same). `--only=8,9 --merge`
+ * instead replaces only those cases' rows and tables in the results files,
+ * keeps every other case's, and records the partial run in the meta file's
+ * `merged` list. BENCH_VERBOSE=1 prints the wall time of every run.
  */
-import { mkdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { writeReadmeTable } from "./readme-table.js"
+import { writeScalingPlot } from "./scaling-plot.js"
 import * as blockingMix from "./cases/blocking-mix.js"
+import * as delayed from "./cases/delayed.js"
 import * as memory from "./cases/memory.js"
 import * as perfWq from "./cases/perf-wq.js"
 import * as runAll from "./cases/run-all.js"
+import * as scaling from "./cases/scaling.js"
 import * as throughputAwait from "./cases/throughput-await.js"
 import * as throughputSync from "./cases/throughput-sync.js"
 import * as threads from "./cases/threads.js"
@@ -48,8 +53,13 @@ const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => P
   [4, "memory per pending item", memory.run],
   [5, "perf-wq (the 2010 cmwq announcement's load generator) beside a CPU-bound foreground job", perfWq.run],
   [6, "run many effects for their results (runAll vs Effect.forEach)", runAll.run],
-  [7, "tasks on worker threads (Piscina, tinypool, raw and batched postMessage, one thread)", threads.run]
+  [7, "tasks on worker threads (Piscina, tinypool, raw and batched postMessage, one thread)", threads.run],
+  [8, "delayed work: 10^6 timers armed and cancelled", delayed.run],
+  [9, "scaling: cost per item across N, workqueues, pending delayed items and CPUs", scaling.run]
 ]
+
+/** the case id a row or table belongs to: its leading number ("8. ...", "Case 8: ...") */
+const caseIdOf = (label: string): number => Number(/^(?:Case )?(\d+)/.exec(label)?.[1] ?? NaN)
 
 /** --quick: a contender whose measured run takes longer than this is measured once (see lib.compare) */
 const QUICK_SLOW_RUN_MS = 500
@@ -108,9 +118,41 @@ const main = async () => {
 
   const dir = join(dirname(fileURLToPath(import.meta.url)), "results")
   mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, "latest.json"), `${JSON.stringify(rows, null, 2)}\n`)
+  const rowsPath = join(dir, "latest.json")
+  const metaPath = join(dir, "latest-meta.json")
+  const merge = only !== null && process.argv.includes("--merge") && existsSync(rowsPath) && existsSync(metaPath)
+  if (merge) {
+    const ran = (label: string) => only.has(caseIdOf(label))
+    const byId = (a: { readonly case: string }, b: { readonly case: string }) => caseIdOf(a.case) - caseIdOf(b.case)
+    const oldRows = JSON.parse(readFileSync(rowsPath, "utf8")) as Array<Row>
+    const merged = [...oldRows.filter((r) => !ran(r.case)), ...rows].sort(byId)
+    writeFileSync(rowsPath, `${JSON.stringify(merged, null, 2)}\n`)
+    const meta = JSON.parse(readFileSync(metaPath, "utf8")) as {
+      tables: Array<Table>
+      notes: Array<string>
+      timings: Record<string, number>
+      merged?: Array<unknown>
+    }
+    meta.tables = [...meta.tables.filter((t) => !ran(t.title)), ...tables]
+      .map((t, i) => ({ t, i }))
+      .sort((a, b) => (caseIdOf(a.t.title) - caseIdOf(b.t.title)) || a.i - b.i)
+      .map(({ t }) => t)
+    meta.notes = [...meta.notes.filter((n) => !ran(n)), ...notes]
+    meta.timings = { ...meta.timings, ...timings }
+    meta.merged = [...(meta.merged ?? []), {
+      cases: [...only],
+      quick,
+      reps: options.reps,
+      date: new Date().toISOString()
+    }]
+    writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`)
+    console.log(`merged the rows of cases ${[...only].join(", ")} into ${rowsPath}`)
+    if (only.has(9)) console.log(`plot: ${writeScalingPlot(join(dir, "..", ".."))}`)
+    return
+  }
+  writeFileSync(rowsPath, `${JSON.stringify(rows, null, 2)}\n`)
   writeFileSync(
-    join(dir, "latest-meta.json"),
+    metaPath,
     `${
       JSON.stringify(
         { machine, quick, reps: options.reps, date: new Date().toISOString(), totalSeconds, timings, tables, notes },
@@ -119,6 +161,7 @@ const main = async () => {
       )
     }\n`
   )
+  if (only === null || only.has(9)) console.log(`plot: ${writeScalingPlot(join(dir, "..", ".."))}`)
   if (!quick && only === null) {
     writeReadmeTable(join(dir, "..", ".."))
     console.log("README.md: performance table regenerated from bench/results/latest.json")

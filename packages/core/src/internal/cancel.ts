@@ -11,8 +11,9 @@
  * - an item stolen from a list is retired with `pwqDecNrInFlight` (so flushes
  *   and max_active stay exact) and its linked barriers stay on the worklist
  *   (a queued barrier cannot be cancelled);
- * - a timer whose sequence number is stale does nothing when it fires, so a
- *   cancelled or re-armed delayed item is never queued by an old timer.
+ * - a delayed item is its own node on the pools' timer heap (`timers.ts`):
+ *   cancelling or re-arming takes it off the heap at once, so a cancelled
+ *   or re-armed item is never queued by an old timer.
  *
  * @internal
  */
@@ -43,11 +44,11 @@ import {
 import { queueRefusal, queueWorkOnPwq } from "./queue.js"
 import type { WorkqueueImpl } from "./workqueue.js"
 
+/** kernel `timer_delete` on `dwork->timer` */
 const cancelTimer = (dwork: DelayedWorkImpl): void => {
-  dwork.timerSeq++
   const timer = dwork.timer
   dwork.timer = null
-  if (timer !== null) timer.cancel()
+  if (timer !== null) timer.cancel(dwork)
 }
 
 /**
@@ -161,9 +162,8 @@ export const cancelWorkSync = (
 // Delayed work
 // -----------------------------------------------------------------------------
 
-/** @internal T2, kernel `delayed_work_timer_fn` */
-const timerFired = (dwork: DelayedWorkImpl, seq: number): void => {
-  if (dwork.timerSeq !== seq) return
+/** @internal T2, kernel `delayed_work_timer_fn` (the heap took the item off before calling) */
+const timerFired = (dwork: DelayedWorkImpl): void => {
   dwork.timer = null
   const wq = dwork.wq!
   const refusal = queueRefusal(wq, null)
@@ -185,6 +185,10 @@ const timerFired = (dwork: DelayedWorkImpl, seq: number): void => {
   queueWorkOnPwq(dwork.cpu, wq, dwork, wq.pools.localCpu(null))
 }
 
+// every delayed item is a timer-heap node whose firing is `timerFired` (a shared function:
+// nothing is allocated per arm)
+Object.defineProperty(DelayedWorkImpl.prototype, "onTimer", { value: timerFired })
+
 /**
  * @internal T1, kernel `__queue_delayed_work`: the caller owns PENDING. A delay of
  * 0 queues at once; otherwise a timer on the pools' clock queues it later.
@@ -202,9 +206,10 @@ export const queueDelayed = (
   }
   dwork.wq = wq
   dwork.cpu = cpu < 0 ? (wq.unbound ? -1 : localCpu) : cpu
-  const seq = ++dwork.timerSeq
-  dwork.expires = wq.pools.clockNow() + delayMs
-  dwork.timer = wq.pools.timer(delayMs, () => timerFired(dwork, seq))
+  const pools = wq.pools
+  dwork.expires = pools.clockNow() + delayMs
+  dwork.timer = pools.timers
+  pools.timers.arm(dwork, dwork.expires)
 }
 
 /** @internal kernel `queue_delayed_work_on`: returns whether newly queued */

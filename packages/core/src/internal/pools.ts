@@ -7,8 +7,10 @@
  * Invariants:
  * - worker fibers run on `workerRuntime`, which carries the blocking detector;
  *   timers run on `runtime`, which does not;
- * - every timer and worker fiber is interrupted when the service's scope
- *   closes (after the workqueues it served have been destroyed);
+ * - every timer is on one heap (`timers.ts`) with one driver fiber; the
+ *   heap is emptied, and the driver and every worker fiber interrupted, when
+ *   the service's scope closes (after the workqueues it served have been
+ *   destroyed);
  * - the fairness slice is shared by all pools: they share the one JS thread.
  *
  * @internal
@@ -33,6 +35,7 @@ import { WorkerPoolImpl } from "./pool.js"
 import { createWorker, type WorkerImpl } from "./worker.js"
 import { PoolWorkqueueImpl, putPwq } from "./pwq.js"
 import { maydayTimeout } from "./rescuer.js"
+import { CallbackTimer, type Timer, TimerQueue } from "./timers.js"
 import { startWatchdog } from "./watchdog.js"
 import type { Options } from "../WorkerPool.js"
 import type { UnboundAttrs, WorkqueueImpl } from "./workqueue.js"
@@ -108,9 +111,7 @@ export const currentCpu: FiberRef.FiberRef<number> = FiberRef.unsafeMake(0)
 export type WorkerFactory = (pool: WorkerPoolImpl) => Effect.Effect<boolean>
 
 /** @internal a cancellable timer */
-export interface Timer {
-  readonly cancel: () => void
-}
+export type { Timer } from "./timers.js"
 
 /** @internal the pools service implementation */
 export class PoolsImpl {
@@ -119,7 +120,7 @@ export class PoolsImpl {
   readonly unboundPools = new Map<string, WorkerPoolImpl>() // P: shared by attributes
   readonly dedicatedPools = new Map<WorkqueueImpl, Array<WorkerPoolImpl>>() // P: "dedicated" policies only
   readonly workqueues = new Set<WorkqueueImpl>() // P: live workqueues
-  readonly timers = new Set<Fiber.RuntimeFiber<unknown, unknown>>() // P: armed timer fibers
+  readonly timers: TimerQueue // P: every armed timer (delayed work, idle, mayday, watchdog), one driver fiber
   readonly allCpus: ReadonlyArray<number>
   nextWorkerId = 0 // P
   nextPoolId = 0 // P
@@ -148,6 +149,7 @@ export class PoolsImpl {
     readonly observer: ((event: PoolEvent) => void) | undefined,
     workerCreation: ((pool: { readonly name: string; readonly cpu: number }) => Effect.Effect<boolean>) | undefined
   ) {
+    this.timers = new TimerQueue(runtime, () => clock.unsafeCurrentTimeMillis())
     this.allCpus = Array.from({ length: config.cpus }, (_, i) => i)
     this.touched = this.allCpus.map(() => -Infinity)
     this.sliceStart = platform.now()
@@ -339,18 +341,10 @@ export class PoolsImpl {
 
   /** run `callback` after `ms` milliseconds of the pools' clock, unless cancelled */
   timer(ms: number, callback: () => void): Timer {
-    // started at once: the timer is armed now, in call order (timers due at the same
-    // instant fire in the order they were armed)
-    const fiber = Runtime.runFork(this.runtime)(
-      Effect.flatMap(Effect.sleep(Duration.millis(ms)), () => Effect.sync(callback))
-    )
-    this.timers.add(fiber)
-    fiber.addObserver(() => this.timers.delete(fiber))
-    return {
-      cancel: () => {
-        if (this.timers.delete(fiber)) fiber.unsafeInterruptAsFork(FiberId.none)
-      }
-    }
+    // armed now, in call order (timers due at the same instant fire in the order they were armed)
+    const timer = new CallbackTimer(this.timers, callback)
+    this.timers.arm(timer, this.clockNow() + ms)
+    return timer
   }
 
   /**
@@ -447,7 +441,9 @@ export class PoolsImpl {
   shutdown(): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.shuttingDown = true
-      const fibers: Array<Fiber.RuntimeFiber<unknown, unknown>> = [...this.timers]
+      const fibers: Array<Fiber.RuntimeFiber<unknown, unknown>> = []
+      const driver = this.timers.stop()
+      if (driver !== null) fibers.push(driver)
       for (const pool of this.allPools()) {
         for (const worker of pool.workers) if (worker.fiber !== null) fibers.push(worker.fiber)
       }

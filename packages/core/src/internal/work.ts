@@ -159,12 +159,18 @@ Object.defineProperty(WorkImpl.prototype, WorkTypeId, { value: WorkTypeId })
 /**
  * @internal a work item with a timer (kernel `delayed_work`). While the timer
  * is armed the item is PENDING but on no list; `timer` is then non-null.
+ * The item is its own timer-heap node (`timers.ts` `TimerNode`): arming it
+ * allocates nothing.
  */
 export class DelayedWorkImpl extends WorkImpl {
-  /** P: the armed timer, cancelled by bumping `timerSeq` */
-  timer: { readonly cancel: () => void } | null = null
-  /** P: incremented on every arm and every cancel; a firing timer whose seq is stale does nothing */
-  timerSeq = 0
+  /** P: the timer heap it is armed on (kernel `timer_pending(&dwork->timer)`), or null */
+  timer: { cancel(node: DelayedWorkImpl): boolean } | null = null
+  /** P: timer-heap node fields (see `timers.ts`) */
+  timerDue = 0
+  timerOrder = 0
+  timerIndex = -1
+  /** I: what the heap calls when the timer fires (set by `cancel.ts`, kernel `delayed_work_timer_fn`) */
+  declare readonly onTimer: (node: DelayedWorkImpl) => void
   /** P: target workqueue and CPU for when the timer fires (kernel `dwork->wq`, `dwork->cpu`) */
   wq: WorkqueueImpl | null = null
   cpu = -1
