@@ -440,6 +440,20 @@ export const runWorkload = (wl: Workload): Result => {
         )
       }
     }
+    // a timer armed on a workqueue destroyed meanwhile fires into the refusing workqueue,
+    // which drops it (QueueRejected, the conservation checks count that): let it fire
+    // before the run ends, or the queueing that returned true would be neither run nor
+    // dropped in the record (it cannot be flushed: the workqueue is gone)
+    let lastExpiry = -1
+    for (const [k, spec] of wl.items.entries()) {
+      if (!spec.delayed || !destroyed[spec.wq]) continue
+      const due = DelayedWork.expires(works[k]! as DelayedWork.DelayedWork)
+      if (Option.isSome(due)) lastExpiry = Math.max(lastExpiry, due.value)
+    }
+    if (lastExpiry >= 0) {
+      const t = yield* now
+      yield* Effect.sleep(Math.max(0, lastExpiry - t) + 1)
+    }
     for (let round = 0; round < 2; round++) {
       for (const [i, wq] of wqs.entries()) {
         if (!destroyed[i] && !Workqueue.isDestroyed(wq))
