@@ -587,6 +587,16 @@ export const enableAndQueue: Check = (r) => {
     if (e.op !== "enable" || e.from !== null || !ok(e)) continue
     const q = r.calls.find((x) => x.seq0 > e.seq1 && x.from === null)
     if (!q || q.op !== "queue" || q.k !== e.k || !ok(q) || q.pendingBefore) continue
+    // the pair holds only if nothing else touched the item in between: an item's body (a
+    // `disable` step) may disable it again after the enable returned, and the queue
+    // then rightly fails
+    if (
+      r.calls.some((x) =>
+        x !== e && x.k === e.k && x.seq0 < q.seq0 && (x.seq1 < 0 || x.seq1 > e.seq0) && x.op !== "queue"
+      )
+    ) {
+      continue
+    }
     if (q.result !== e.result)
       return `G22: enable returned ${e.result} but the queue after it returned ${q.result}: ${show(e)}; ${show(q)}`
   }
