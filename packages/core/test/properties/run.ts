@@ -459,7 +459,16 @@ export const runWorkload = (wl: Workload): Result => {
       const t = yield* now
       yield* Effect.sleep(Math.max(0, lastExpiry - t) + 1)
     }
-    for (let round = 0; round < 2; round++) {
+    // items of two workqueues that queue each other are chained work of neither: a drain
+    // of one returns while the other queues into it again. Drain round after round until
+    // nothing is in flight (body queueing is bounded by MAX_BODY_QUEUES, so this ends), or
+    // the stats below would be taken while a run is still to come
+    const live = () => wqs.filter((wq, i) => !destroyed[i] && !Workqueue.isDestroyed(wq))
+    for (let round = 0; round < 2 + MAX_BODY_QUEUES; round++) {
+      if (round >= 2) {
+        const inFlight = yield* Effect.forEach(live(), Workqueue.stats)
+        if (inFlight.every((s) => s.inFlight === 0)) break
+      }
       for (const [i, wq] of wqs.entries()) {
         if (!destroyed[i] && !Workqueue.isDestroyed(wq))
           yield* record({ op: "drain", wq: i, from: null, final: true }, Workqueue.drain(wq))
