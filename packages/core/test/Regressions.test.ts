@@ -610,4 +610,30 @@ describe("regressions", () => {
       expect(outcomeOf(exit)).toBe("ok")
     })
   })
+
+  for (const op of ["cancel", "disableSync"] as const) {
+    it(`a ${op} that frees a max_active slot wakes a worker for the item it activates (G26)`, () => {
+      const result = runVirtualSync(Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("u", { flags: ["UNBOUND"], maxActive: 2 })
+        const a = Work.make(Effect.sleep(5), { name: "a" })
+        let started = -1
+        const b = Work.make(
+          Effect.map(now, (t) => {
+            started = t
+          }),
+          { name: "b" }
+        )
+        yield* Workqueue.queue(wq, a) // runs 0..5
+        yield* Effect.sleep(1)
+        yield* Workqueue.queue(wq, a) // pending behind its running instance: the second slot
+        yield* Workqueue.queue(wq, b) // held back by max_active
+        yield* Effect.sleep(1)
+        // the grab frees a slot and activates b, with two idle workers and none running
+        const grabbed = op === "cancel" ? yield* Work.cancel(a) : yield* Work.disableSync(a)
+        yield* Workqueue.flush(wq)
+        return { grabbed, started }
+      }))
+      expect(result).toEqual({ grabbed: true, started: 2 })
+    })
+  }
 })

@@ -84,6 +84,15 @@ export const grabPending = (work: WorkImpl, cflags: number): boolean => {
     work.link = pool
     // must be the last step (then the workqueue's pending count, for maxPending)
     pwqDecNrInFlight(pwq, data)
+    // a grabbed active item frees a max_active slot, and the retirement above moves the
+    // next held-back item to this pool's worklist (`pwq_dec_nr_active` →
+    // `pwq_activate_first_inactive` / `node_activate_pending_pwq`, which kicks only a
+    // foreign pool). A retirement by a worker is followed by that worker's own look at
+    // the worklist (`worker_thread`'s `keep_working` loop); this one is not: the grab
+    // runs outside the pool, and every worker may be asleep in an item or idle. Kick the
+    // pool as `__queue_work` does for a new item (`kick_pool` is a no-op when a worker
+    // is running or nothing is pending)
+    if ((data & WORK_INACTIVE) === 0) kickPool(pool)
     pwq.wq.itemLeft()
     return true
   }

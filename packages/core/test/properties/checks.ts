@@ -589,6 +589,16 @@ export const enableAndQueue: Check = (r) => {
     if (e.op !== "enable" || e.from !== null || !ok(e)) continue
     const q = r.calls.find((x) => x.seq0 > e.seq1 && x.from === null)
     if (!q || q.op !== "queue" || q.k !== e.k || !ok(q) || q.pendingBefore) continue
+    // the pair holds only if nothing else touched the item in between: an item's body (a
+    // `disable` step) may disable it again after the enable returned, and the queue
+    // then rightly fails
+    if (
+      r.calls.some((x) =>
+        x !== e && x.k === e.k && x.seq0 < q.seq0 && (x.seq1 < 0 || x.seq1 > e.seq0) && x.op !== "queue"
+      )
+    ) {
+      continue
+    }
     if (q.result !== e.result)
       return `G22: enable returned ${e.result} but the queue after it returned ${q.result}: ${show(e)}; ${show(q)}`
   }
@@ -716,14 +726,23 @@ export const cpuIntensive: Check = (r) => {
       const other = r.wl.wqs[wqOf(r, c.k!)]!
       if (other.kind !== "percpu" || other.highpri !== spec.highpri || other.cpuIntensive) continue
       if (inProgress(r, c.seq0).some((x) => x.pool === run.pool && x !== run)) continue
-      // queued by the intensive item itself: it must keep the CPU (yield) afterwards for the other to overtake it
-      const steps = r.wl.items[run.k]!.steps
+      // held back by its own workqueue's max_active (or a freeze): it waits for other items
+      // of a workqueue that is not CPU-intensive, not for this one
+      if (c.whereAfter === "MaxActive" || c.whereAfter === "Frozen") continue
+      // when the intensive item finished, a concurrency-managed item (started after the
+      // call, ahead of it on the worklist) held the pool's CPU: the queued item waits for
+      // that one, as concurrency management wants, not for the intensive one
       if (
-        c.from === run.k &&
-        !steps.some((st, i) =>
-          st._tag === "yield" && steps.slice(0, i).some((q) => q._tag === "queue" || q._tag === "requeue")
+        inProgress(r, run.seq1).some((x) =>
+          x.pool === run.pool && x !== run && !r.wl.wqs[wqOf(r, x.k)]!.cpuIntensive && x.seq0 > c.seq0
         )
       ) continue
+      // queued by the intensive item itself: it must keep the CPU (yield) after this very
+      // call for the other to overtake it (a yield after an earlier queue step does not
+      // count: the item may return right after this call, and its worker then takes the
+      // queued item itself before the woken one gets the CPU)
+      const steps = r.wl.items[run.k]!.steps
+      if (c.from === run.k && !steps.slice((c.step ?? -1) + 1).some((st) => st._tag === "yield")) continue
       const next = causedRun(r, c)
       if (next && next.seq0 > run.seq1)
         return `G27: ${show(c)} waited for the CPU-intensive ${showRun(run)}: ${showRun(next)}`

@@ -26,6 +26,10 @@ export interface Call {
   readonly delayGiven?: Delay | undefined
   readonly final?: boolean | undefined
   readonly burst?: number | undefined
+  /** for a successful queue call: where the item is right after it (`Work.explain`'s tag) */
+  whereAfter?: string
+  /** for a call made by an item's body: the index of the step that made it */
+  readonly step?: number | undefined
   seq0: number
   t0: number
   seq1: number
@@ -173,6 +177,7 @@ export const runWorkload = (wl: Workload): Result => {
         call.pendingAfter = Work.isPending(works[call.k]!)
         const w = works[call.k]!
         if (DelayedWork.isDelayedWork(w)) call.expiresAfter = Option.getOrNull(DelayedWork.expires(w))
+        if (call.op === "queue" && call.result === true) call.whereAfter = Effect.runSync(Work.explain(w))._tag
       }
     }
     /** run `eff` as the recorded call `c` */
@@ -203,12 +208,12 @@ export const runWorkload = (wl: Workload): Result => {
      * keep their sign
      */
     const seenDelay = (d: Delay): number => d.form === "duration" ? Duration.toMillis(Duration.millis(d.ms)) : d.ms
-    const queueCall = (k: number, cpu: number | null, from: number | null) => {
+    const queueCall = (k: number, cpu: number | null, from: number | null, step?: number) => {
       const wq = wqs[wl.items[k]!.wq]!
       return Effect.suspend(() => {
         tokens[k] = seq + 1
         return record(
-          { op: "queue", k, wq: wl.items[k]!.wq, from, cpu },
+          { op: "queue", k, wq: wl.items[k]!.wq, from, cpu, step },
           cpu === null ? Workqueue.queue(wq, works[k]!) : Workqueue.queueOn(wq, cpu, works[k]!)
         )
       })
@@ -216,7 +221,7 @@ export const runWorkload = (wl: Workload): Result => {
     for (const [i, spec] of wl.items.entries()) {
       const body = (me: WorkerPool.WorkerInfo) =>
         Effect.gen(function*() {
-          for (const step of spec.steps) {
+          for (const [si, step] of spec.steps.entries()) {
             switch (step._tag) {
               case "sleep":
                 yield* Effect.sleep(step.ms)
@@ -228,13 +233,13 @@ export const runWorkload = (wl: Workload): Result => {
                 if (selfQueues[i]! < MAX_SELF && bodyQueues < MAX_BODY_QUEUES) {
                   selfQueues[i]!++
                   bodyQueues++
-                  yield* queueCall(i, null, i)
+                  yield* queueCall(i, null, i, si)
                 }
                 break
               case "queue":
                 if (bodyQueues < MAX_BODY_QUEUES) {
                   bodyQueues++
-                  yield* queueCall(step.k, null, i)
+                  yield* queueCall(step.k, null, i, si)
                 }
                 break
               case "cancel":
@@ -443,7 +448,30 @@ export const runWorkload = (wl: Workload): Result => {
         )
       }
     }
-    for (let round = 0; round < 2; round++) {
+    // a timer armed on a workqueue destroyed meanwhile fires into the refusing workqueue,
+    // which drops it (QueueRejected, the conservation checks count that): let it fire
+    // before the run ends, or the queueing that returned true would be neither run nor
+    // dropped in the record (it cannot be flushed: the workqueue is gone)
+    let lastExpiry = -1
+    for (const [k, spec] of wl.items.entries()) {
+      if (!spec.delayed || !destroyed[spec.wq]) continue
+      const due = DelayedWork.expires(works[k]! as DelayedWork.DelayedWork)
+      if (Option.isSome(due)) lastExpiry = Math.max(lastExpiry, due.value)
+    }
+    if (lastExpiry >= 0) {
+      const t = yield* now
+      yield* Effect.sleep(Math.max(0, lastExpiry - t) + 1)
+    }
+    // items of two workqueues that queue each other are chained work of neither: a drain
+    // of one returns while the other queues into it again. Drain round after round until
+    // nothing is in flight (body queueing is bounded by MAX_BODY_QUEUES, so this ends), or
+    // the stats below would be taken while a run is still to come
+    const live = () => wqs.filter((wq, i) => !destroyed[i] && !Workqueue.isDestroyed(wq))
+    for (let round = 0; round < 2 + MAX_BODY_QUEUES; round++) {
+      if (round >= 2) {
+        const inFlight = yield* Effect.forEach(live(), Workqueue.stats)
+        if (inFlight.every((s) => s.inFlight === 0)) break
+      }
       for (const [i, wq] of wqs.entries()) {
         if (!destroyed[i] && !Workqueue.isDestroyed(wq))
           yield* record({ op: "drain", wq: i, from: null, final: true }, Workqueue.drain(wq))
