@@ -29,7 +29,7 @@
 import { Worker } from "node:worker_threads"
 import { Task } from "@cmwq/core"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 
 /** @internal */
 export interface ThreadExit {
@@ -191,7 +191,7 @@ class ThreadCpu {
         const resume = entry.resume
         entry.resume = null
         if (resume !== null) {
-          resume(Effect.fail(new Task.TaskCpuLost({ task: entry.request._tag, cpu: this.cpu, reason })) as never)
+          resume(Exit.fail(new Task.TaskCpuLost({ task: entry.request._tag, cpu: this.cpu, reason })))
         }
       } else {
         resend.push(entry)
@@ -236,36 +236,48 @@ export class ThreadTransport implements Task.Transport {
     return best ?? cpus[0]!
   }
 
+  /** hand a task to its thread; `done` gets its Exit once (at once if it cannot be sent) */
+  readonly send = (
+    request: Task.Request,
+    target: Task.Target,
+    handle: Task.RunHandle,
+    done: (exit: Exit.Exit<unknown, unknown>) => void
+  ): Entry | null => {
+    let payload: unknown
+    try {
+      payload = Task.encodeRequest(request)
+    } catch (e) {
+      done(Exit.fail(e))
+      return null
+    }
+    const thread = this.pick(target)
+    if (!thread.alive && thread.fatal !== null) {
+      done(Exit.fail(new Task.TaskCpuLost({ task: request._tag, cpu: thread.cpu, reason: thread.fatal })))
+      return null
+    }
+    const entry: Entry = {
+      id: this.nextId++,
+      request,
+      payload,
+      flags: (target.highpri ? 1 : 0) | (target.cpuIntensive ? 2 : 0),
+      resume: done,
+      started: false,
+      attempts: 0,
+      thread
+    }
+    thread.send(entry)
+    handle.interrupt = () => entry.thread.interrupt(entry)
+    return entry
+  }
+
   readonly run = (
     request: Task.Request,
     target: Task.Target,
     handle: Task.RunHandle
   ): Effect.Effect<unknown, unknown> =>
     Effect.async<unknown, unknown>((resume) => {
-      let payload: unknown
-      try {
-        payload = Task.encodeRequest(request)
-      } catch (e) {
-        resume(Effect.fail(e))
-        return
-      }
-      const thread = this.pick(target)
-      if (!thread.alive && thread.fatal !== null) {
-        resume(Effect.fail(new Task.TaskCpuLost({ task: request._tag, cpu: thread.cpu, reason: thread.fatal })))
-        return
-      }
-      const entry: Entry = {
-        id: this.nextId++,
-        request,
-        payload,
-        flags: (target.highpri ? 1 : 0) | (target.cpuIntensive ? 2 : 0),
-        resume,
-        started: false,
-        attempts: 0,
-        thread
-      }
-      thread.send(entry)
-      handle.interrupt = () => entry.thread.interrupt(entry)
+      const entry = this.send(request, target, handle, resume)
+      if (entry === null) return
       return Effect.sync(() => {
         // the queueing side gave up (its worker was interrupted): stop it there too
         entry.resume = null
