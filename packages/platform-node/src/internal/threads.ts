@@ -19,6 +19,9 @@
  * - an entry whose thread is lost is resent to the replacement unless the
  *   thread had reported it started, or it was already resent once (then it
  *   fails with `TaskCpuLost`);
+ * - received results are finished within a budget per turn (`drain`), the
+ *   rest in the next turns; results received before a thread's exit are
+ *   finished before its loss is handled;
  * - the outbox is flushed once per event-loop turn (`setImmediate`): every
  *   task dispatched in one turn travels in one message, a JSON string (one
  *   string clones faster than thousands of small objects; the encoded forms
@@ -74,6 +77,13 @@ const DEBUG = process.env["CMWQ_THREADS_DEBUG"] === "1"
 const stats = { sent: 0, sentTasks: 0, recv: 0, recvTasks: 0 }
 if (DEBUG) process.on("exit", () => process.stderr.write(`cmwq threads transport: ${JSON.stringify(stats)}\n`))
 
+/**
+ * How long one turn of the main thread finishes received results before it
+ * hands the event loop back (the main loop's delay target while offloading
+ * 10^5 tasks is 5 ms: bench case 7's loop-delay row).
+ */
+const RESULT_BUDGET_MS = 2
+
 /** @internal one CPU thread */
 class ThreadCpu {
   worker!: Worker
@@ -117,7 +127,7 @@ class ThreadCpu {
           stats.recv++
           stats.recvTasks += parsed[0].length / 2
         }
-        this.onDone(parsed[0], parsed[1])
+        this.onMessage(parsed[0], parsed[1])
       } else if (msg.k === "ready") this.ready = true
       else if (msg.k === "fatal") this.fatal = msg.reason ?? "fatal"
     })
@@ -155,20 +165,57 @@ class ThreadCpu {
     }
   }
 
-  onDone(b: Array<unknown>, s: Array<number>): void {
+  /** result batches received and not yet finished, oldest first; `doneAt`: the next result of the first */
+  readonly results: Array<Array<unknown>> = []
+  doneAt = 0
+  draining = false
+
+  onMessage(b: Array<unknown>, s: Array<number>): void {
     for (let i = 0; i < s.length; i++) {
       const entry = this.inflight.get(s[i]!)
       if (entry !== undefined) entry.started = true
     }
-    for (let i = 0; i < b.length; i += 2) {
-      const id = b[i] as number
-      const entry = this.inflight.get(id)
-      if (entry === undefined) continue
-      this.inflight.delete(id)
-      const resume = entry.resume
-      entry.resume = null
-      if (resume !== null) resume(Task.decodeResult(entry.request, b[i + 1] as Task.WireResult))
+    if (b.length === 0) return
+    this.results.push(b)
+    if (!this.draining) {
+      this.draining = true
+      this.drain(RESULT_BUDGET_MS)
     }
+  }
+
+  readonly drainCallback = (): void => this.drain(RESULT_BUDGET_MS)
+
+  /**
+   * Finish received results for at most `budgetMs`, then hand the event loop
+   * back and go on in the next turn: a batch of thousands of results (each
+   * one decodes, retires its item and may activate the next) must not hold
+   * the main thread for its whole length.
+   */
+  drain(budgetMs: number): void {
+    const end = performance.now() + budgetMs
+    let n = 0
+    while (this.results.length > 0) {
+      const b = this.results[0]!
+      while (this.doneAt < b.length) {
+        const id = b[this.doneAt] as number
+        const wire = b[this.doneAt + 1] as Task.WireResult
+        this.doneAt += 2
+        const entry = this.inflight.get(id)
+        if (entry !== undefined) {
+          this.inflight.delete(id)
+          const resume = entry.resume
+          entry.resume = null
+          if (resume !== null) resume(Task.decodeResult(entry.request, wire))
+        }
+        if ((++n & 31) === 0 && performance.now() >= end) {
+          setImmediate(this.drainCallback)
+          return
+        }
+      }
+      this.results.shift()
+      this.doneAt = 0
+    }
+    this.draining = false
   }
 
   interrupt(entry: Entry): void {
@@ -176,6 +223,8 @@ class ThreadCpu {
   }
 
   onExit(reason: string): void {
+    // results that arrived before the exit are results: finish them first
+    if (this.results.length > 0) this.drain(Infinity)
     this.alive = false
     this.scheduled = false
     this.outbox = []
