@@ -399,6 +399,19 @@ export const interruptedResult: WireResult = internal.interruptedResult
  */
 export interface Transport {
   readonly run: (request: Request, target: Target, handle: RunHandle) => Effect.Effect<unknown, unknown>
+  /**
+   * Optional: hand the task on and return at once, calling `done` with its
+   * Exit exactly once when it ends (inside `send` if it cannot be sent). With
+   * `send`, a task item stays running (pending bit, non-reentrancy, flush
+   * colors, max_active, cancel through `handle`) while no queueing-side
+   * worker waits for it: the worker that started it takes the next item.
+   */
+  readonly send?: (
+    request: Request,
+    target: Target,
+    handle: RunHandle,
+    done: (exit: Exit.Exit<unknown, unknown>) => void
+  ) => void
 }
 
 /**

@@ -10,7 +10,7 @@ import * as Exit from "effect/Exit"
 import * as fc from "fast-check"
 import { Task, Workqueue } from "@cmwq/core"
 import { NodeThreads } from "@cmwq/platform-node"
-import { Crash, Echo, Span } from "./fixtures/tasks.js"
+import { Burn, Crash, Echo, Span } from "./fixtures/tasks.js"
 
 const exits: Array<NodeThreads.Exit> = []
 const live = NodeThreads.layer({
@@ -180,4 +180,50 @@ layer(live, { timeout: "120 seconds", excludeTestServices: true })("NodeThreads 
         )
       )
     }).pipe(Effect.scoped))
+  it.effect(
+    "a lost thread's tasks that had not started are resent to its replacement and succeed there",
+    () =>
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("resend_props")
+        const threads = yield* NodeThreads.NodeThreads
+        const make = yield* Task.maker
+        yield* Effect.promise(() =>
+          fc.assert(
+            fc.asyncProperty(
+              fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 10 }),
+              fc.integer({ min: 0, max: 1 }),
+              fc.integer({ min: 0, max: 3 }),
+              async (durations, victim, turns) => {
+                const ends: Array<Exit.Exit<unknown, unknown>> = []
+                const before = exits.length
+                await Effect.runPromise(Effect.gen(function*() {
+                  // both threads are up (a replacement from the previous run too): one task on each
+                  yield* Workqueue.queueOn(wq, 0, make(new Span({ ms: 0 })))
+                  yield* Workqueue.queueOn(wq, 1, make(new Span({ ms: 0 })))
+                  yield* flushWithin(wq)
+                  // the victim's first task holds its thread synchronously for far longer than the
+                  // few turns before the kill: nothing on the victim has started, or been reported
+                  // started, when it dies (a start is reported once the thread is free again)
+                  yield* Workqueue.queueOn(wq, victim, make(new Burn({ ms: 600 }), { onExit: (e) => ends.push(e) }))
+                  for (const [i, ms] of durations.entries()) {
+                    yield* Workqueue.queueOn(wq, i % 2, make(new Span({ ms }), { onExit: (e) => ends.push(e) }))
+                  }
+                  for (let i = 0; i < turns; i++) yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
+                  yield* threads.kill(victim)
+                  yield* flushWithin(wq)
+                }))
+                // every task ends, and succeeds: the victim's went to its replacement
+                expect(ends.length).toBe(durations.length + 1)
+                expect(ends.filter((e) => Exit.isFailure(e))).toEqual([])
+                expect(exits.length).toBe(before + 1)
+                expect(exits[before]!.replaced).toBe(true)
+                expect(exits[before]!.lost).toEqual([])
+              }
+            ),
+            { ...RUNS, numRuns: 3 }
+          )
+        )
+      }).pipe(Effect.scoped),
+    90_000
+  )
 })

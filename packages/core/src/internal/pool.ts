@@ -48,6 +48,7 @@ export class WorkerPoolImpl {
   readonly idleList = List.makeList() // P: idle workers, most recently idled first
   readonly workers = new Set<WorkerImpl>() // P: every live worker; with `rescuers`, who may be running an item
   readonly rescuers = new Set<WorkerImpl>() // P: rescuers attached to this pool right now
+  readonly away = new Set<WorkerImpl>() // P: carriers of items running away from any worker (worker.ts `runAway`)
   managerActive = false // P: kernel POOL_MANAGER_ACTIVE
   manager: WorkerImpl | null = null // P: informational
   idleTimer: { readonly cancel: () => void } | null = null // P: kernel idle_timer
@@ -294,6 +295,7 @@ export const findWorkerExecutingWork = (pool: WorkerPoolImpl, work: WorkImpl): W
   if ((work.data & WORK_RUNNING_MASK) === 0) return undefined
   for (const worker of pool.workers) if (worker.currentWork === work) return worker
   for (const worker of pool.rescuers) if (worker.currentWork === work) return worker
+  for (const carrier of pool.away) if (carrier.currentWork === work) return carrier
   return undefined
 }
 
@@ -302,5 +304,6 @@ export const busyWorkers = (pool: WorkerPoolImpl): Array<WorkerImpl> => {
   const out: Array<WorkerImpl> = []
   for (const worker of pool.workers) if (worker.currentWork !== null) out.push(worker)
   for (const worker of pool.rescuers) if (worker.currentWork !== null) out.push(worker)
+  for (const carrier of pool.away) out.push(carrier)
   return out
 }

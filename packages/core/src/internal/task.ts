@@ -31,7 +31,7 @@ import * as SchemaAST from "effect/SchemaAST"
 import { currentFiber, workerOf } from "./current.js"
 import * as Flags from "./flags.js"
 import { WorkImpl } from "./work.js"
-import type { WorkerImpl } from "./worker.js"
+import { type AwayWork, finishAway, type WorkerImpl } from "./worker.js"
 import { queue as queueInternal, queueOn as queueOnInternal, type WorkqueueImpl } from "./workqueue.js"
 import type * as Errors from "./errors.js"
 
@@ -365,6 +365,18 @@ export interface RunHandle {
 /** @internal the transport service */
 export interface TransportImpl {
   readonly run: (request: AnyRequest, target: Target, handle: RunHandle) => Effect.Effect<unknown, unknown>
+  /**
+   * Optional: hand the task on and return at once; `done` gets its Exit
+   * exactly once, later (or inside `send`, e.g. when the request does not
+   * encode). A transport with `send` runs task items away from the queueing
+   * side's workers: no worker fiber waits while a task is in flight.
+   */
+  readonly send?: (
+    request: AnyRequest,
+    target: Target,
+    handle: RunHandle,
+    done: (exit: Exit.Exit<unknown, unknown>) => void
+  ) => void
 }
 
 /** @internal */
@@ -426,7 +438,7 @@ const taskBody: Effect.Effect<void, unknown> = Effect.withFiberRuntime((fiber) =
 })
 
 /** @internal a task item */
-export class TaskWorkImpl extends WorkImpl implements RunHandle {
+export class TaskWorkImpl extends WorkImpl implements RunHandle, AwayWork {
   declare readonly [TaskWorkTypeId]: typeof TaskWorkTypeId
   /** P: set by the transport while the task is in flight */
   interrupt: (() => void) | null = null
@@ -443,6 +455,28 @@ export class TaskWorkImpl extends WorkImpl implements RunHandle {
     readonly delivered = false
   ) {
     super(taskBody, name)
+    this.runsAway = transport.send !== undefined
+  }
+  override readonly runsAway: boolean
+  /** P: the carrier while the task runs away (see `sendAway`) */
+  carrier: WorkerImpl | null = null
+  /** the run ends: as `finish`, then the carrier's retirement */
+  readonly done = (exit: Exit.Exit<unknown, unknown>): void => {
+    const carrier = this.carrier
+    if (carrier === null) return
+    this.carrier = null
+    this.interrupt = null
+    this.last = exit
+    if (this.onExit !== undefined) this.onExit(exit)
+    const failed = Exit.isFailure(exit) && !this.delivered &&
+      !(this.cancelling && Cause.isInterruptedOnly(exit.cause))
+    finishAway(carrier, failed ? exit.cause : null)
+  }
+  /** started on `carrier` by a worker that goes straight on (worker.ts `runAway`) */
+  sendAway(carrier: WorkerImpl): void {
+    this.cancelling = false
+    this.carrier = carrier
+    this.transport.send!(this.request, targetOf(carrier), this, this.done)
   }
   override get name(): string | undefined {
     return super.name ?? this.request._tag

@@ -130,6 +130,12 @@ export class WorkImpl extends List.ListNode {
   ctx: Captured | null = null
   /** P: platform millis when its last run finished (-1: never), for `Work.explain` */
   finishedAt = -1
+  /**
+   * I: the item runs away from the worker that starts it (a task sent to
+   * another thread): see worker.ts `runAway`. False on the prototype; an
+   * `AwayWork` sets its own.
+   */
+  declare readonly runsAway: boolean
   constructor(
     /**
      * I: what the item runs: an Effect, or a synchronous function (`Work.sync`,
@@ -155,6 +161,7 @@ export class WorkImpl extends List.ListNode {
 }
 
 Object.defineProperty(WorkImpl.prototype, WorkTypeId, { value: WorkTypeId })
+Object.defineProperty(WorkImpl.prototype, "runsAway", { value: false, writable: true })
 
 /**
  * @internal a work item with a timer (kernel `delayed_work`). While the timer

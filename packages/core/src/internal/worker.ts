@@ -16,6 +16,10 @@
  * - PENDING is cleared in `startWork`, as the last change made to the item
  *   before its effect runs (Q5), so the item may queue itself;
  * - `finishWork`'s retirement (`pwqDecNrInFlight`) is its last step (Q8);
+ * - an item that runs away (`runAway`: a task sent to another thread) is
+ *   started on a carrier, a fiberless worker record in `pool.away`, so it
+ *   stays running for non-reentrancy, flush colors and max_active until
+ *   `finishAway` retires it; the worker that started it goes straight on;
  * - a worker fiber that dies or is interrupted while the pools are alive is
  *   retired cleanly: its item counts as failed, its scheduled items go back
  *   to the pool, and the pool is kicked, so nothing queued is lost.
@@ -129,6 +133,8 @@ export class WorkerImpl extends List.ListNode {
   get name(): string {
     if (this.rescueWq !== null) return `kworker/R-${this.rescueWq.name}`
     const pool = this.pool
+    // a carrier (`runAway`): no worker, an item in flight elsewhere
+    if (this.id < 0) return pool.cpu >= 0 ? `away/${pool.cpu}${pool.highpri ? "H" : ""}` : `away/u${pool.id}`
     if (pool.cpu >= 0) return `kworker/${pool.cpu}:${this.id}${pool.highpri ? "H" : ""}`
     return `kworker/u${pool.id}:${this.id}`
   }
@@ -335,6 +341,12 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
       // barrier that no worker of the pool is running starts straight from the worklist
       work = head
     }
+    if (work.runsAway && !pool.bh) {
+      runAway(worker, work as AwayWork)
+      const pause = pauseAfterWork(worker, pools.platform.now())
+      if (pause !== null) return pause
+      continue
+    }
     startWork(worker, work)
     if (pool.bh) {
       // BH items run synchronously in a fiber of their own, with the recorded context (Q6a)
@@ -379,6 +391,68 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
   }
   setFlags(worker, Flags.WORKER_PREP)
   return goIdle(worker)
+}
+
+// -----------------------------------------------------------------------------
+// Items that run away from their worker (tasks on other threads)
+// -----------------------------------------------------------------------------
+
+/**
+ * @internal an item whose run happens elsewhere (a task sent to another
+ * thread): `sendAway` hands it on and returns; whoever runs it calls
+ * `finishAway(carrier, ...)` once, when it ends (possibly inside `sendAway`).
+ */
+export interface AwayWork extends WorkImpl {
+  readonly sendAway: (carrier: WorkerImpl) => void
+}
+
+/** carriers not in use (any pool's: a carrier takes the pool of the item it carries) */
+const freeCarriers: Array<WorkerImpl> = []
+
+/**
+ * @internal start `work` on a carrier instead of `worker`: the kernel's view
+ * of an item in flight on its pwq (counted in nr_active and its flush color,
+ * found by `findWorkerExecutingWork`) with no worker held while it is away.
+ * Measured on bench case 7: a sleeping worker fiber per in-flight task was
+ * most of the queueing side's cost per tiny task.
+ */
+const runAway = (worker: WorkerImpl, work: AwayWork): void => {
+  const pool = worker.pool
+  let carrier = freeCarriers.pop()
+  if (carrier === undefined) carrier = new WorkerImpl(-1, pool)
+  else carrier.pool = pool
+  // NOT_RUNNING (PREP) for good: a carrier never counts in nrRunning, and no flag change moves it
+  carrier.flags = Flags.WORKER_PREP
+  pool.away.add(carrier)
+  startWork(carrier, work)
+  // what the carrier holds is not main-thread CPU time
+  carrier.offCpu = true
+  work.ctx = null
+  work.sendAway(carrier)
+}
+
+/**
+ * @internal the run of the item on `carrier` ended (`cause`: its failure, or
+ * null). Q8 as for any item, then what was assigned to the carrier meanwhile
+ * (a requeue of the item, a flush barrier) goes to the head of the worklist,
+ * in order, for the pool's workers.
+ */
+export const finishAway = (carrier: WorkerImpl, cause: Cause.Cause<unknown> | null): void => {
+  const pool = carrier.pool
+  const pools = pool.pools
+  if (!pool.away.delete(carrier)) return
+  if (pools.shuttingDown) return
+  const work = carrier.currentWork!
+  const pwq = carrier.currentPwq!
+  finishWork(carrier)
+  if (cause !== null) reportFailure(pools, pwq, work, cause)
+  for (let w = List.last<WorkImpl>(carrier.scheduled); w !== null; w = List.last<WorkImpl>(carrier.scheduled)) {
+    List.remove(w)
+    List.insertAfter(w, pool.worklist)
+  }
+  // no worker goes on from here (Q8 may have activated an item): wake one if the pool needs it
+  kickPool(pool)
+  freeCarriers.push(carrier)
 }
 
 /** @internal kernel `worker_thread`'s `sleep:` label (and `bh_worker`'s `done:`) */

@@ -726,6 +726,8 @@ export const stragglersOf = (wq: WorkqueueImpl): Array<Errors.Straggler> => {
     out.push({ workqueue: wq.name, work: workName(work), explanation: explain(work) })
   }
   for (const pwq of wq.pwqs) for (const worker of pwq.pool.workers) add(worker)
+  // items in flight away from any worker (tasks on other threads)
+  for (const pwq of wq.pwqs) for (const carrier of pwq.pool.away) add(carrier)
   if (wq.rescuer !== null) add(wq.rescuer)
   return out
 }

@@ -19,6 +19,9 @@
  * - an entry whose thread is lost is resent to the replacement unless the
  *   thread had reported it started, or it was already resent once (then it
  *   fails with `TaskCpuLost`);
+ * - received results are finished within a budget per turn (`drain`), the
+ *   rest in the next turns; results received before a thread's exit are
+ *   finished before its loss is handled;
  * - the outbox is flushed once per event-loop turn (`setImmediate`): every
  *   task dispatched in one turn travels in one message, a JSON string (one
  *   string clones faster than thousands of small objects; the encoded forms
@@ -29,7 +32,7 @@
 import { Worker } from "node:worker_threads"
 import { Task } from "@cmwq/core"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
+import * as Exit from "effect/Exit"
 
 /** @internal */
 export interface ThreadExit {
@@ -74,6 +77,13 @@ const DEBUG = process.env["CMWQ_THREADS_DEBUG"] === "1"
 const stats = { sent: 0, sentTasks: 0, recv: 0, recvTasks: 0 }
 if (DEBUG) process.on("exit", () => process.stderr.write(`cmwq threads transport: ${JSON.stringify(stats)}\n`))
 
+/**
+ * How long one turn of the main thread finishes received results before it
+ * hands the event loop back (the main loop's delay target while offloading
+ * 10^5 tasks is 5 ms: bench case 7's loop-delay row).
+ */
+const RESULT_BUDGET_MS = 2
+
 /** @internal one CPU thread */
 class ThreadCpu {
   worker!: Worker
@@ -117,7 +127,7 @@ class ThreadCpu {
           stats.recv++
           stats.recvTasks += parsed[0].length / 2
         }
-        this.onDone(parsed[0], parsed[1])
+        this.onMessage(parsed[0], parsed[1])
       } else if (msg.k === "ready") this.ready = true
       else if (msg.k === "fatal") this.fatal = msg.reason ?? "fatal"
     })
@@ -155,20 +165,57 @@ class ThreadCpu {
     }
   }
 
-  onDone(b: Array<unknown>, s: Array<number>): void {
+  /** result batches received and not yet finished, oldest first; `doneAt`: the next result of the first */
+  readonly results: Array<Array<unknown>> = []
+  doneAt = 0
+  draining = false
+
+  onMessage(b: Array<unknown>, s: Array<number>): void {
     for (let i = 0; i < s.length; i++) {
       const entry = this.inflight.get(s[i]!)
       if (entry !== undefined) entry.started = true
     }
-    for (let i = 0; i < b.length; i += 2) {
-      const id = b[i] as number
-      const entry = this.inflight.get(id)
-      if (entry === undefined) continue
-      this.inflight.delete(id)
-      const resume = entry.resume
-      entry.resume = null
-      if (resume !== null) resume(Task.decodeResult(entry.request, b[i + 1] as Task.WireResult))
+    if (b.length === 0) return
+    this.results.push(b)
+    if (!this.draining) {
+      this.draining = true
+      this.drain(RESULT_BUDGET_MS)
     }
+  }
+
+  readonly drainCallback = (): void => this.drain(RESULT_BUDGET_MS)
+
+  /**
+   * Finish received results for at most `budgetMs`, then hand the event loop
+   * back and go on in the next turn: a batch of thousands of results (each
+   * one decodes, retires its item and may activate the next) must not hold
+   * the main thread for its whole length.
+   */
+  drain(budgetMs: number): void {
+    const end = performance.now() + budgetMs
+    let n = 0
+    while (this.results.length > 0) {
+      const b = this.results[0]!
+      while (this.doneAt < b.length) {
+        const id = b[this.doneAt] as number
+        const wire = b[this.doneAt + 1] as Task.WireResult
+        this.doneAt += 2
+        const entry = this.inflight.get(id)
+        if (entry !== undefined) {
+          this.inflight.delete(id)
+          const resume = entry.resume
+          entry.resume = null
+          if (resume !== null) resume(Task.decodeResult(entry.request, wire))
+        }
+        if ((++n & 31) === 0 && performance.now() >= end) {
+          setImmediate(this.drainCallback)
+          return
+        }
+      }
+      this.results.shift()
+      this.doneAt = 0
+    }
+    this.draining = false
   }
 
   interrupt(entry: Entry): void {
@@ -176,6 +223,8 @@ class ThreadCpu {
   }
 
   onExit(reason: string): void {
+    // results that arrived before the exit are results: finish them first
+    if (this.results.length > 0) this.drain(Infinity)
     this.alive = false
     this.scheduled = false
     this.outbox = []
@@ -191,7 +240,7 @@ class ThreadCpu {
         const resume = entry.resume
         entry.resume = null
         if (resume !== null) {
-          resume(Effect.fail(new Task.TaskCpuLost({ task: entry.request._tag, cpu: this.cpu, reason })) as never)
+          resume(Exit.fail(new Task.TaskCpuLost({ task: entry.request._tag, cpu: this.cpu, reason })))
         }
       } else {
         resend.push(entry)
@@ -236,36 +285,48 @@ export class ThreadTransport implements Task.Transport {
     return best ?? cpus[0]!
   }
 
+  /** hand a task to its thread; `done` gets its Exit once (at once if it cannot be sent) */
+  readonly send = (
+    request: Task.Request,
+    target: Task.Target,
+    handle: Task.RunHandle,
+    done: (exit: Exit.Exit<unknown, unknown>) => void
+  ): Entry | null => {
+    let payload: unknown
+    try {
+      payload = Task.encodeRequest(request)
+    } catch (e) {
+      done(Exit.fail(e))
+      return null
+    }
+    const thread = this.pick(target)
+    if (!thread.alive && thread.fatal !== null) {
+      done(Exit.fail(new Task.TaskCpuLost({ task: request._tag, cpu: thread.cpu, reason: thread.fatal })))
+      return null
+    }
+    const entry: Entry = {
+      id: this.nextId++,
+      request,
+      payload,
+      flags: (target.highpri ? 1 : 0) | (target.cpuIntensive ? 2 : 0),
+      resume: done,
+      started: false,
+      attempts: 0,
+      thread
+    }
+    thread.send(entry)
+    handle.interrupt = () => entry.thread.interrupt(entry)
+    return entry
+  }
+
   readonly run = (
     request: Task.Request,
     target: Task.Target,
     handle: Task.RunHandle
   ): Effect.Effect<unknown, unknown> =>
     Effect.async<unknown, unknown>((resume) => {
-      let payload: unknown
-      try {
-        payload = Task.encodeRequest(request)
-      } catch (e) {
-        resume(Effect.fail(e))
-        return
-      }
-      const thread = this.pick(target)
-      if (!thread.alive && thread.fatal !== null) {
-        resume(Effect.fail(new Task.TaskCpuLost({ task: request._tag, cpu: thread.cpu, reason: thread.fatal })))
-        return
-      }
-      const entry: Entry = {
-        id: this.nextId++,
-        request,
-        payload,
-        flags: (target.highpri ? 1 : 0) | (target.cpuIntensive ? 2 : 0),
-        resume,
-        started: false,
-        attempts: 0,
-        thread
-      }
-      thread.send(entry)
-      handle.interrupt = () => entry.thread.interrupt(entry)
+      const entry = this.send(request, target, handle, resume)
+      if (entry === null) return
       return Effect.sync(() => {
         // the queueing side gave up (its worker was interrupted): stop it there too
         entry.resume = null
