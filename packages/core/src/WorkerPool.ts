@@ -39,6 +39,7 @@ import {
 } from "./internal/pools.js"
 import * as internal from "./internal/workerPool.js"
 import type { Policy } from "./Policy.js"
+import type { Recorder } from "./Recorder.js"
 import type { InvalidCpu, InvalidPoolOptions } from "./WorkqueueError.js"
 
 /**
@@ -188,6 +189,12 @@ export interface Options {
   } | undefined
   /** called synchronously for every engine event (keep it cheap) */
   readonly observer?: ((event: Event) => void) | undefined
+  /**
+   * record every item's queue, start, sleep, wake and finish (and its
+   * CPU-intensive mark) into this bounded recorder (`Recorder.make`); export
+   * the recording and replay it under `@cmwq/testing` (default: none)
+   */
+  readonly recorder?: Recorder | undefined
   /** the queueing policy (default: the kernel's) */
   readonly policy?: Policy | undefined
   /** the clock and macrotask used for event-loop fairness and CPU time (default: `currentPlatform`, which is performance.now and setImmediate outside virtual time) */

@@ -17,6 +17,7 @@ export {
   FlushDeadlock,
   InvalidOperation,
   InvalidPoolOptions,
+  InvalidRecorderCapacity,
   BhWorkBlocked,
   InvalidWork,
   WorkqueueFull,
@@ -37,6 +38,7 @@ import type {
   FlushDeadlock,
   InvalidOperation,
   InvalidPoolOptions,
+  InvalidRecorderCapacity,
   InvalidWork,
   WorkqueueFull,
   DrainTimeout,
@@ -59,6 +61,7 @@ export type WorkqueueError =
   | FlushDeadlock
   | InvalidOperation
   | InvalidPoolOptions
+  | InvalidRecorderCapacity
   | InvalidWork
   | WorkqueueFull
   | DrainTimeout

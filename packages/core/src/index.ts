@@ -62,6 +62,14 @@ export * as Kernel from "./Kernel.js"
 export * as Policy from "./Policy.js"
 
 /**
+ * The recorder: a bounded ring buffer of item events (queue, start, sleep,
+ * wake, finish), to replay a real run in `@cmwq/testing`'s simulation.
+ *
+ * @since 0.1.0
+ */
+export * as Recorder from "./Recorder.js"
+
+/**
  * The kernel's system workqueues as one Layer, and `schedule`.
  *
  * @since 0.1.0

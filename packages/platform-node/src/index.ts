@@ -40,3 +40,11 @@ export * as NodeShutdown from "./NodeShutdown.js"
  * @since 0.1.0
  */
 export * as NodeThreads from "./NodeThreads.js"
+
+/**
+ * The `cmwq` command line: `cmwq replay trace.json --max-active wq=32 --cpus 4`
+ * replays a recording in the simulation and prints the what-if report.
+ *
+ * @since 0.1.0
+ */
+export * as ReplayCli from "./ReplayCli.js"

@@ -48,3 +48,11 @@ export * as Invariants from "./Invariants.js"
  * @since 0.1.0
  */
 export * as Arbitraries from "./Arbitraries.js"
+
+/**
+ * Replay a `Recorder` recording in the simulation, compare it with the
+ * recording, and ask what-if (max_active, flags, CPUs, policy).
+ *
+ * @since 0.1.0
+ */
+export * as Replay from "./Replay.js"

@@ -60,6 +60,9 @@ class BlockingDetector extends Supervisor.AbstractSupervisor<void> {
   override onResume(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
     const worker = workersByFiber.get(fiber)
     if (worker === undefined) return
+    if (worker.blockedAt >= 0 && worker.pool.pools.recorder !== null) {
+      worker.pool.pools.recorder.worker(worker.pool.pools.platform.now(), "wake", worker)
+    }
     worker.blockedAt = -1
     if (worker.sleeping || worker.offCpu) workerRunning(worker)
   }
@@ -68,7 +71,10 @@ class BlockingDetector extends Supervisor.AbstractSupervisor<void> {
     if (worker === undefined || worker.nonBlocking > 0) return
     if (isBlocked(fiber)) {
       // for `Work.explain` (unbound and CPU-intensive workers never count as sleeping)
-      if (worker.currentWork !== null) worker.blockedAt = worker.pool.pools.platform.now()
+      if (worker.currentWork !== null) {
+        worker.blockedAt = worker.pool.pools.platform.now()
+        if (worker.pool.pools.recorder !== null) worker.pool.pools.recorder.worker(worker.blockedAt, "sleep", worker)
+      }
       workerSleeping(worker)
     } else if (worker.currentWork !== null) workerTick(worker)
   }

@@ -231,6 +231,34 @@ export class InvalidOperation extends Schema.TaggedError<InvalidOperation>("@cmw
 }
 
 /**
+ * `Recorder.make` was given a capacity that is not a whole number of events,
+ * 1 or more.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Recorder } from "@cmwq/core"
+ *
+ * const program = Recorder.make({ capacity: 0 }).pipe(
+ *   Effect.catchTag("InvalidRecorderCapacity", (e) => Effect.logError(e.message))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidRecorderCapacity
+  extends Schema.TaggedError<InvalidRecorderCapacity>("@cmwq/InvalidRecorderCapacity")(
+    "InvalidRecorderCapacity",
+    { capacity: Schema.Number }
+  )
+{
+  override get message(): string {
+    return `Recorder.make: capacity ${this.capacity} is invalid: a whole number of events, 1 or more`
+  }
+}
+
+/**
  * A `WorkerPool.layer` option out of range (e.g. `cpus: 0`).
  *
  * @example

@@ -183,6 +183,7 @@ export const workerTick = (worker: WorkerImpl): void => {
   if (held < thresh) return
   setFlags(worker, Flags.WORKER_CPU_INTENSIVE)
   pwq.stats.cpuIntensive++
+  if (pools.recorder !== null) pools.recorder.worker(pools.platform.now(), "cpuIntensive", worker)
   pools.emit(PoolEvent.CpuHog({
     pool: worker.pool.name,
     workqueue: pwq.wq.name,

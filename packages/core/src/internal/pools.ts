@@ -39,6 +39,7 @@ import { CallbackTimer, type Timer, TimerQueue } from "./timers.js"
 import { startWatchdog } from "./watchdog.js"
 import type { Options } from "../WorkerPool.js"
 import type { UnboundAttrs, WorkqueueImpl } from "./workqueue.js"
+import type { RecorderImpl } from "./recorder.js"
 
 /** @internal symbol tagging the pools service (public `WorkerPool.TypeId`) */
 export const WorkerPoolsTypeId: unique symbol = Symbol.for("@cmwq/core/WorkerPools")
@@ -135,6 +136,7 @@ export class PoolsImpl {
   readonly markerCallback: () => void
   watchdogTimer: Timer | null = null // P
   readonly touched: Array<number> // P: kernel wq_watchdog_touch stamps, per CPU (clock millis)
+  recorder: RecorderImpl | null = null // I after construction: the `recorder` option (kernel workqueue tracepoints)
   touchedGlobal = -Infinity // P: for unbound pools
 
   constructor(

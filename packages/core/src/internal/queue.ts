@@ -89,6 +89,9 @@ export const queueWorkOnPwq = (cpu: number, wq: WorkqueueImpl, work: WorkImpl, l
   } else {
     insertWork(pwq, work, pwq.inactive, data | WORK_INACTIVE)
   }
+  // kernel trace_workqueue_queue_work
+  const recorder = wq.pools.recorder
+  if (recorder !== null) recorder.queued(wq.pools.platform.now(), wq, work, target, pool.id)
 }
 
 /** @internal kernel `insert_work`: the item now belongs to `pwq` */

@@ -243,6 +243,8 @@ export const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
   pool.progress++
   const wq = pwq.wq
   if (++wq.running > wq.peakRunning) wq.peakRunning = wq.running
+  // kernel trace_workqueue_execute_start
+  if (pool.pools.recorder !== null) pool.pools.recorder.worker(worker.currentAt, "start", worker)
 }
 
 /**
@@ -253,6 +255,8 @@ export const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
 export const finishWork = (worker: WorkerImpl, now: number = worker.pool.pools.platform.now()): void => {
   const pwq = worker.currentPwq!
   const work = worker.currentWork!
+  // kernel trace_workqueue_execute_end
+  if (worker.pool.pools.recorder !== null) worker.pool.pools.recorder.worker(now, "finish", worker)
   pwq.stats.completed++
   // blocked time never counts: an item that ends while blocked (interrupted) stopped its clock when it blocked
   if (!worker.offCpu) pwq.stats.cpuTimeMs += now - worker.currentAt

@@ -19,6 +19,7 @@ import { workName } from "./work.js"
 import { busyWorkers, type WorkerPoolImpl } from "./pool.js"
 import { currentCpu, currentPlatform, type PlatformImpl, poolsImpl, PoolsImpl, resolveConfig } from "./pools.js"
 import { kernelPolicy, type PolicyImpl } from "./policy.js"
+import type { RecorderImpl } from "./recorder.js"
 
 const validate = (options: Options): Errors.InvalidPoolOptions | null => {
   const cpus = options.cpus
@@ -72,6 +73,11 @@ export const make = (options: Options): Effect.Effect<PoolsImpl, Errors.InvalidP
       options.observer,
       options.workerCreation
     )
+    if (options.recorder !== undefined) {
+      const recorder = (options.recorder as unknown as { readonly impl: RecorderImpl }).impl
+      recorder.cpus = config.cpus
+      pools.recorder = recorder
+    }
     yield* Effect.addFinalizer(() => pools.shutdown())
     return pools
   })
