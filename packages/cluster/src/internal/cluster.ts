@@ -133,6 +133,13 @@ export class RunnerState {
   constructor(readonly share: number) {}
 }
 
+/** an encoded Exit whose cause is an interruption only */
+const isInterruptedWire = (wire: Task.WireResult): boolean => {
+  if (!wire.ok) return false
+  const exit = wire.exit as { readonly _tag?: unknown; readonly cause?: { readonly _tag?: unknown } }
+  return exit._tag === "Failure" && exit.cause?._tag === "Interrupt"
+}
+
 /** @internal the runner's state, as a service */
 export const RunnerStateTag: Tag<RunnerState, RunnerState> = GenericTag<RunnerState>("@cmwq/cluster/Runner")
 
@@ -203,7 +210,7 @@ export const makeRunner = <R>(
               Effect.onExit((exit) =>
                 Effect.sync(() => {
                   c.inFlight--
-                  if (Exit.isInterrupted(exit) || wire === undefined) c.interrupted++
+                  if (Exit.isInterrupted(exit) || wire === undefined || isInterruptedWire(wire)) c.interrupted++
                   else if (wire.ok && (wire.exit as { readonly _tag?: unknown })._tag === "Success") c.succeeded++
                   else c.failed++
                 })
