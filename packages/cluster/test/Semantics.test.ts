@@ -3,13 +3,15 @@
  * (memory storage) under the TestClock. Properties generate the workloads;
  * each property run uses fresh workqueue names and keys on one cluster.
  */
-import { Epoch, Task, Workqueue } from "@cmwq/core"
+import { Epoch, Task, type WorkerPool, Workqueue } from "@cmwq/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
 import { ClusterWorkqueue } from "@cmwq/cluster"
 import { cluster, drive, inRuntime, Keyed, log, overlaps, peak, resetLog, Step } from "./fixtures/tasks.js"
+
+type Env = WorkerPool.WorkerPools | Task.Transport | ClusterWorkqueue.ClusterClient
 
 const RUNS = { numRuns: 8, seed: 1602, endOnFailure: true } as const
 let unique = 0
@@ -18,7 +20,7 @@ const fresh = (name: string) => `${name}-${unique++}`
 describe("cluster semantics (in-memory test runner, TestClock)", () => {
   it.effect("pending bit: queueing a pending task item again returns false; one run per successful queue", () =>
     drive(Effect.gen(function*() {
-      const run = yield* inRuntime<never>()
+      const run = yield* inRuntime<Env>()
       const make = yield* Task.maker
       yield* Effect.promise(() =>
         fc.assert(
@@ -50,7 +52,7 @@ describe("cluster semantics (in-memory test runner, TestClock)", () => {
 
   it.effect("non-reentrancy: tasks with one key never overlap on the runners, even from two queueing sides", () =>
     drive(Effect.gen(function*() {
-      const run = yield* inRuntime<never>()
+      const run = yield* inRuntime<Env>()
       yield* Effect.promise(() =>
         fc.assert(
           fc.asyncProperty(
@@ -90,7 +92,7 @@ describe("cluster semantics (in-memory test runner, TestClock)", () => {
 
   it.effect("ordered: tasks with one serialize id run one at a time, in the order they were sent", () =>
     drive(Effect.gen(function*() {
-      const run = yield* inRuntime<ClusterWorkqueue.ClusterClient>()
+      const run = yield* inRuntime<Env>()
       yield* Effect.promise(() =>
         fc.assert(
           fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 15 }), { minLength: 1, maxLength: 16 }), (durations) =>
@@ -123,7 +125,7 @@ describe("cluster semantics (in-memory test runner, TestClock)", () => {
 
   it.effect("delayed: a task sent with a delay (DeliverAt) starts no earlier than its delay", () =>
     drive(Effect.gen(function*() {
-      const run = yield* inRuntime<ClusterWorkqueue.ClusterClient>()
+      const run = yield* inRuntime<Env>()
       yield* Effect.promise(() =>
         fc.assert(
           fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 5_000 }), { minLength: 1, maxLength: 8 }), (delays) =>
@@ -173,7 +175,7 @@ describe("cluster semantics (in-memory test runner, TestClock)", () => {
 
   it.effect("flush and drain: everything queued before has finished on the runner", () =>
     drive(Effect.gen(function*() {
-      const run = yield* inRuntime<never>()
+      const run = yield* inRuntime<Env>()
       const make = yield* Task.maker
       yield* Effect.promise(() =>
         fc.assert(

@@ -83,6 +83,13 @@ export const TaskEntity = Entity.make("cmwq/Task", [Run])
 /** @internal tasks with a key: one at a time per entity id */
 export const SerialTaskEntity = Entity.make("cmwq/SerialTask", [Run])
 
+/** FNV-1a: a stable lane for a message key */
+const hashString = (s: string): number => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  return h >>> 0
+}
+
 /** @internal the entity id of a keyed task */
 export const serialId = (tag: string, key: string): string => `${tag}/${key}`
 
@@ -264,11 +271,13 @@ export class ClusterClient {
     readonly serialize: ((request: Task.Request) => string | undefined) | undefined
   ) {}
   /** where a request goes: a serial entity id, or a lane of the spread entity */
-  route(request: Task.Request): RunClient {
+  route(request: Task.Request, messageKey?: string): RunClient {
     const serial = this.serialize?.(request)
     if (serial !== undefined) return this.clients.serial(serial)
     const key = keyOf(request)
     if (key !== undefined) return this.clients.serial(serialId(request._tag, key))
+    // a message key is unique per entity address: the same key must always take the same lane
+    if (messageKey !== undefined) return this.clients.spread(`lane-${hashString(messageKey) % this.lanes}`)
     this.lane = (this.lane + 1) % this.lanes
     return this.clients.spread(`lane-${this.lane}`)
   }
@@ -358,7 +367,9 @@ export const send = (
     let delayMs = 0
     if (options.delay !== undefined) {
       const d = Duration.decodeUnknown(options.delay)
-      if (d._tag === "None" || !Duration.isFinite(d.value) || Duration.toMillis(d.value) < 0) {
+      // a negative number decodes to zero: it is refused here, not silently taken as "now"
+      const negative = typeof options.delay === "number" && !(options.delay >= 0)
+      if (negative || d._tag === "None" || !Duration.isFinite(d.value) || Duration.toMillis(d.value) < 0) {
         return yield* new InvalidClusterOption({
           option: "delay",
           value: String(options.delay),
@@ -377,5 +388,5 @@ export const send = (
       id,
       deliverAt: delayMs === 0 ? 0 : now + delayMs
     })
-    yield* client.route(request).Run(message, { discard: true })
+    yield* client.route(request, options.key).Run(message, { discard: true })
   })
