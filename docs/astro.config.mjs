@@ -45,7 +45,8 @@ export default defineConfig({
             { label: "Forward progress", slug: "concepts/forward-progress" },
             { label: "Freezing", slug: "concepts/freezing" },
             { label: "Policies", slug: "concepts/policies" },
-            { label: "Thread CPUs and tasks", slug: "concepts/threads" }
+            { label: "Thread CPUs and tasks", slug: "concepts/threads" },
+            { label: "Across machines", slug: "concepts/cluster" }
           ]
         },
         { label: "Execution scenarios", slug: "scenarios" },
@@ -70,7 +71,8 @@ export default defineConfig({
             { label: "Overview", slug: "reference" },
             { label: "@cmwq/core", collapsed: true, autogenerate: { directory: "reference/core" } },
             { label: "@cmwq/testing", collapsed: true, autogenerate: { directory: "reference/testing" } },
-            { label: "@cmwq/platform-node", collapsed: true, autogenerate: { directory: "reference/platform-node" } }
+            { label: "@cmwq/platform-node", collapsed: true, autogenerate: { directory: "reference/platform-node" } },
+            { label: "@cmwq/cluster", collapsed: true, autogenerate: { directory: "reference/cluster" } }
           ]
         }
       ]

@@ -84,7 +84,7 @@ const DOC_PAGES: Record<string, string> = {
 }
 /** the site URL of a module page */
 const moduleUrl = (pkg: string, name: string): string => `/reference/${pkg}/${name.toLowerCase()}/`
-const PACKAGES = ["core", "testing", "platform-node"] as const
+const PACKAGES = ["core", "testing", "platform-node", "cluster"] as const
 
 /** the categories in this order; others follow alphabetically, then uncategorized */
 const CATEGORY_ORDER = [
@@ -641,7 +641,7 @@ const renderIndex = (modules: ReadonlyArray<Module>): string => {
   const out: Array<string> = [
     "---",
     "title: API reference",
-    "description: Every public export of @cmwq/core, @cmwq/testing and @cmwq/platform-node.",
+    "description: Every public export of @cmwq/core, @cmwq/testing, @cmwq/platform-node and @cmwq/cluster.",
     "editUrl: false",
     "---",
     "",
