@@ -60,7 +60,8 @@ export default defineConfig({
             { label: "Results and backpressure", slug: "guides/results-and-backpressure" },
             { label: "Observability", slug: "guides/observability" },
             { label: "Shutdown", slug: "guides/shutdown" },
-            { label: "Debugging stuck work", slug: "guides/debugging-stuck-work" }
+            { label: "Debugging stuck work", slug: "guides/debugging-stuck-work" },
+            { label: "Record, replay, what-if", slug: "guides/replay" }
           ]
         },
         { label: "Performance", slug: "performance" },

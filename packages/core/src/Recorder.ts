@@ -12,7 +12,7 @@
  * item's fiber waiting on async. Times are the pools' platform clock
  * (`performance.now()` milliseconds, or virtual time under the simulation).
  *
- * See docs/guides/replay.md.
+ * See the guide "Record, replay, what-if" on the documentation site.
  *
  * @since 0.1.0
  */

@@ -15,7 +15,7 @@
  * `InvalidReplayFlag`, an override naming an unknown workqueue with
  * `InvalidOverride`; each prints one line and exits with status 1.
  *
- * See docs/guides/replay.md.
+ * See the guide "Record, replay, what-if" on the documentation site.
  *
  * @since 0.1.0
  */
