@@ -33,6 +33,31 @@ import { Policy, Workqueue } from "@cmwq/core"
 import { Replay, Scenario, Simulation } from "@cmwq/testing"
 
 /**
+ * The simulation could not finish the replay: it deadlocked (nothing can
+ * run and something still waits) or ran past its step limit. `reason` is
+ * the simulation's own message.
+ *
+ * @example
+ * ```ts
+ * import { ReplayCli } from "@cmwq/platform-node"
+ *
+ * const e = new ReplayCli.ReplayFailed({ reason: "deadlock at t=40 ms" })
+ * console.log(e.message) // the replay did not finish: deadlock at t=40 ms
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ReplayFailed extends Schema.TaggedError<ReplayFailed>("@cmwq/ReplayFailed")(
+  "ReplayFailed",
+  { reason: Schema.String }
+) {
+  override get message(): string {
+    return `the replay did not finish: ${this.reason}`
+  }
+}
+
+/**
  * The trace file could not be read, or is not JSON.
  *
  * @example
@@ -201,7 +226,13 @@ export const replay = Command.make("replay", {
     const report = yield* Replay.whatIf(scenario, overrides)
     lines.push(Replay.format(report))
     yield* Console.log(lines.join("\n"))
-  })).pipe(Command.withDescription("replay a recording in the simulation and compare it with what-if overrides"))
+  }).pipe(
+    // the simulation's own errors become this module's, so the command's type names only public modules
+    Effect.catchTags({
+      Deadlock: (e) => Effect.fail(new ReplayFailed({ reason: e.message })),
+      StepLimit: (e) => Effect.fail(new ReplayFailed({ reason: e.message }))
+    })
+  )).pipe(Command.withDescription("replay a recording in the simulation and compare it with what-if overrides"))
 
 /**
  * The `cmwq` command (its subcommands: `replay`).
