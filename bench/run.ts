@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url"
 import { writeReadmeTable } from "./readme-table.js"
 import { writeScalingPlot } from "./scaling-plot.js"
 import * as blockingMix from "./cases/blocking-mix.js"
+import * as cluster from "./cases/cluster.js"
 import * as delayed from "./cases/delayed.js"
 import * as memory from "./cases/memory.js"
 import * as perfWq from "./cases/perf-wq.js"
@@ -55,7 +56,8 @@ const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => P
   [6, "run many effects for their results (runAll vs Effect.forEach)", runAll.run],
   [7, "tasks on worker threads (Piscina, tinypool, raw and batched postMessage, one thread)", threads.run],
   [8, "delayed work: 10^6 timers armed and cancelled", delayed.run],
-  [9, "scaling: cost per item across N, workqueues, pending delayed items and CPUs", scaling.run]
+  [9, "scaling: cost per item across N, workqueues, pending delayed items and CPUs", scaling.run],
+  [10, "tasks on a cluster (SQLite, in memory) beside BullMQ on Redis, 1 and 3 runners", cluster.run]
 ]
 
 /** the case id a row or table belongs to: its leading number ("8. ...", "Case 8: ...") */
