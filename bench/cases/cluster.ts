@@ -11,8 +11,9 @@
  * - BullMQ on a `redis-server` this case starts on a loopback port, with the
  *   append-only file on and `appendfsync always` (every write reaches the
  *   disk before the reply: the same durability as the SQLite contender), and
- *   once more with `appendfsync everysec` (Redis's default when the
- *   append-only file is on: up to a second of acknowledged jobs can be lost).
+ *   with one runner once more on a second Redis with `appendfsync everysec`
+ *   (Redis's default when the append-only file is on: up to a second of
+ *   acknowledged jobs can be lost).
  *
  * One runner: the runner (or BullMQ `Worker`) is in the producer's process,
  * as in the package's README. Three runners: for ours, three
@@ -29,7 +30,10 @@
  * Concurrency: `CONCURRENCY` tasks at once cluster-wide on either side: our
  * cluster-wide `maxActive` (each of three runners runs its share,
  * `ceil(48 / 3)` = 16), BullMQ's `Worker` `concurrency` (48 for one worker,
- * 16 for each of three). The producer's own workqueue lets every task of a
+ * 16 for each of three): the same number in flight on every runner on both
+ * sides, and far more than the rates either side reaches need (48 tasks of
+ * 1 ms allow 48 000 a second), so the limit is each side's own cost per
+ * task, not the concurrency. The producer's own workqueue lets every task of a
  * burst be in flight (max_active `WQ_MAX_ACTIVE`, a burst is smaller), so
  * every task is sent, and stored, at once, as `addBulk` does for BullMQ.
  *
@@ -598,7 +602,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
         CONCURRENCY / 3
       } per runner over three; BullMQ Worker concurrency ${CONCURRENCY}, or ${
         CONCURRENCY / 3
-      } for each of three workers). Throughput: a burst of ${n} tasks queued at once (BullMQ: addBulk), until the producer has every result. Latency: ${pacedN} tasks queued at ${RATE}/s, from the queueing call to the end of the task's body. Ours on SQLite: WAL, default synchronous (an fsync per commit); BullMQ's Redis with the append-only file, fsync always (the same durability) or everysec (up to a second of acknowledged jobs lost on a crash). One runner: in the producer's process. Three runners: ours are three cluster members (each its own socket, Sharding and pools) in the producer's process on one SQLite connection, because runner processes sharing one SQLite file failed with "database is locked" under a burst; BullMQ: three Workers in the producer's process, and three worker processes. ${
+      } for each of three workers: the same in flight per runner on both sides, and more than either side's rate needs). Throughput: a burst of ${n} tasks queued at once (BullMQ: addBulk), until the producer has every result. Latency: ${pacedN} tasks queued at ${RATE}/s, from the queueing call to the end of the task's body. Ours on SQLite: WAL, default synchronous (an fsync per commit); BullMQ's Redis with the append-only file, fsync always (the same durability) or everysec (up to a second of acknowledged jobs lost on a crash). One runner: in the producer's process. Three runners: ours are three cluster members (each its own socket, Sharding and pools) in the producer's process on one SQLite connection, because runner processes sharing one SQLite file failed with "database is locked" under a burst; BullMQ: three Workers in the producer's process, and three worker processes. ${
         redisAvailable ? "" : "redis-server was not installed: no BullMQ rows. "
       }The 1 ms task awaits a 1 ms timer. The in-memory cluster is @effect/cluster's TestRunner, whose storage is a test driver.`
     ]
