@@ -464,8 +464,9 @@ const BULL_PROCESSES = `${BULLMQ}, 3 worker processes, Redis AOF fsync always`
 export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const q = options.quick
   const reps = q ? 2 : options.reps
-  const n = q ? 200 : 500
-  const pacedN = q ? 25 : 50
+  // full: 5 rounds of 7 contenders x 2 kinds x (burst + paced) stay near 3 minutes on a quiet 2-core machine
+  const n = q ? 200 : 300
+  const pacedN = q ? 25 : 40
   const dir = mkdtempSync(join(tmpdir(), "cmwq-bench-cluster-"))
   const redisAvailable = hasRedis()
   if (!redisAvailable) {
