@@ -636,4 +636,23 @@ describe("regressions", () => {
       expect(result).toEqual({ grabbed: true, started: 2 })
     })
   }
+
+  it("drain returns at its end: an outside queue made after the drain ended finds the drain returned (G16)", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("wq")
+      const w = Work.make(Effect.sleep(1), { name: "w" })
+      let pendingAtReturn = -1
+      // the drain of an empty workqueue ends (DRAINING cleared) at once; it used to return only after its
+      // stall reporter had been interrupted and had exited, and the queue below ran in between
+      const drainer = yield* Effect.fork(
+        Effect.flatMap(Workqueue.drain(wq), () => Effect.map(Workqueue.pendingCount(wq), (n) => (pendingAtReturn = n)))
+      )
+      const queuer = yield* Effect.fork(Workqueue.queue(wq, w))
+      yield* Fiber.join(drainer)
+      const queued = yield* Fiber.join(queuer)
+      yield* Workqueue.drain(wq)
+      return { pendingAtReturn, queued }
+    }))
+    expect(result).toEqual({ pendingAtReturn: 0, queued: true })
+  })
 })
