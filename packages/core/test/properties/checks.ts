@@ -766,6 +766,15 @@ export const cpuIntensive: Check = (r) => {
       const steps = r.wl.items[run.k]!.steps
       if (c.from === run.k && !steps.slice((c.step ?? -1) + 1).some((st) => st._tag === "yield")) continue
       const next = causedRun(r, c)
+      // items queued on this pool before the call (ahead of it on the worklist) that workers took after the
+      // call and before the queued item: it waited its turn behind them (FIFO), intensive or not, not for the
+      // intensive item's CPU (several intensive items queued at once, each queueing a plain one)
+      if (
+        next &&
+        r.runs.some((x) =>
+          x.pool === run.pool && x !== run && x !== next && x.token < c.seq0 && x.seq0 > c.seq0 && x.seq0 < next.seq0
+        )
+      ) continue
       if (next && next.seq0 > run.seq1)
         return `G27: ${show(c)} waited for the CPU-intensive ${showRun(run)}: ${showRun(next)}`
     }
