@@ -636,4 +636,44 @@ describe("regressions", () => {
       expect(result).toEqual({ grabbed: true, started: 2 })
     })
   }
+
+  it("drain returns at its end: an outside queue made after the drain ended finds the drain returned (G16)", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("wq")
+      const w = Work.make(Effect.sleep(1), { name: "w" })
+      let pendingAtReturn = -1
+      // the drain of an empty workqueue ends (DRAINING cleared) at once; it used to return only after its
+      // stall reporter had been interrupted and had exited, and the queue below ran in between
+      const drainer = yield* Effect.fork(
+        Effect.flatMap(Workqueue.drain(wq), () => Effect.map(Workqueue.pendingCount(wq), (n) => (pendingAtReturn = n)))
+      )
+      const queuer = yield* Effect.fork(Workqueue.queue(wq, w))
+      yield* Fiber.join(drainer)
+      const queued = yield* Fiber.join(queuer)
+      yield* Workqueue.drain(wq)
+      return { pendingAtReturn, queued }
+    }))
+    expect(result).toEqual({ pendingAtReturn: 0, queued: true })
+  })
+
+  it("cancelSync on an ordered workqueue waits for an instance still running on the pwq an applyAttrs replaced (G17)", () => {
+    const result = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.allocOrdered("o")
+        let ended = -1
+        const w = Work.make(Effect.zipRight(Effect.sleep(10), Effect.map(now, (t) => (ended = t))), { name: "w" })
+        yield* Workqueue.queue(wq, w) // runs 0..10 on the first pwq's pool
+        yield* Effect.sleep(1)
+        yield* Workqueue.applyAttrs(wq, { cpumask: [1] }) // a new pwq, on another pool
+        // an ordered workqueue queues on its newest pwq (no last-pool redirect): pending there
+        const queued = yield* Workqueue.queue(wq, w)
+        const cancelled = yield* Work.cancelSync(w)
+        const returnedAt = yield* now
+        yield* Workqueue.drain(wq)
+        return { queued, cancelled, returnedAt, ended }
+      }),
+      { cpus: 3 }
+    )
+    expect(result).toEqual({ queued: true, cancelled: true, returnedAt: 10, ended: 10 })
+  })
 })

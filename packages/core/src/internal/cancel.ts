@@ -22,7 +22,7 @@ import * as Runtime from "effect/Runtime"
 import { WORK_OFFQ_DISABLE_MAX } from "./constants.js"
 import * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
-import { cancelSyncDeadlock, flushWork } from "./flush.js"
+import { cancelSyncDeadlock, flushWork, runnerPoolOf } from "./flush.js"
 import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
 import { kickPool } from "./pool.js"
@@ -70,6 +70,9 @@ export const grabPending = (work: WorkImpl, cflags: number): boolean => {
   if ((data & WORK_PWQ) !== 0) {
     const pwq = work.link as PoolWorkqueueImpl
     const pool = pwq.pool
+    // off queue, the link is the pool a flush looks in for the runner: the runner's, which
+    // on an ordered workqueue may be an older pwq's pool (see runnerPoolOf)
+    const runnerPool = runnerPoolOf(pwq, work)
     // an inactive item may carry linked barriers: leave them on the worklist
     if ((data & WORK_INACTIVE) !== 0 && (data & WORK_LINKED) !== 0) {
       moveLinkedWorks(work, pool.worklist)
@@ -81,7 +84,7 @@ export const grabPending = (work: WorkImpl, cflags: number): boolean => {
     // item would never take a free slot: see pwqDropPending)
     if ((data & WORK_INACTIVE) !== 0 && List.isEmpty(pwq.inactive)) pwqDropPending(pwq)
     work.data = WORK_PENDING | (data & WORK_RUNNING_MASK)
-    work.link = pool
+    work.link = runnerPool
     // must be the last step (then the workqueue's pending count, for maxPending)
     pwqDecNrInFlight(pwq, data)
     // a grabbed active item frees a max_active slot, and the retirement above moves the

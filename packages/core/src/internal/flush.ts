@@ -29,6 +29,7 @@ import {
   WORK_LINKED,
   WORK_PENDING,
   WORK_PWQ,
+  WORK_RUNNING_MASK,
   type WorkImpl,
   workName
 } from "./work.js"
@@ -370,6 +371,26 @@ export const startFlushWork = (
 }
 
 /**
+ * @internal the pool where `work`, queued on `pwq`, may be running now. Q2
+ * sends an item still running to its runner's pwq, so this is normally
+ * `pwq.pool`. But an ordered workqueue always queues on its newest pwq (kernel
+ * `__queue_work` skips the last-pool redirect for `__WQ_ORDERED`), so after
+ * an `applyAttrs` the instance still running may be on an older pwq's pool
+ * (kept in `wq.pwqs` while it holds items). The kernel's `try_to_grab_pending`
+ * then records `pwq->pool`, where `start_flush_work` does not find the runner,
+ * and `cancel_work_sync` returns while the item still runs; C1 records the
+ * runner's pool instead (G17).
+ */
+export const runnerPoolOf = (pwq: PoolWorkqueueImpl, work: WorkImpl): WorkerPoolImpl => {
+  if (!pwq.wq.ordered || (work.data & WORK_RUNNING_MASK) === 0) return pwq.pool
+  if (findWorkerExecutingWork(pwq.pool, work) !== undefined) return pwq.pool
+  for (const other of pwq.wq.pwqs) {
+    if (other.pool !== pwq.pool && findWorkerExecutingWork(other.pool, work) !== undefined) return other.pool
+  }
+  return pwq.pool
+}
+
+/**
  * @internal C3's deadlock check, made before anything is cancelled: after the
  * cancel, `cancelSync` waits only for the instance of `work` running now, so
  * the call deadlocks iff that runner waits (transitively) for `caller`'s
@@ -381,9 +402,10 @@ export const cancelSyncDeadlock = (work: WorkImpl, caller: WorkerImpl | null): E
   if (caller === null || caller.currentWork === null) return null
   const link = work.link
   if (link === null) return null
-  // a queued item's runner, if any, is on its pwq's pool (Q2 follows the runner);
-  // once cancelled, the item's link is that pool, where the wait looks for it
-  const pool = (work.data & WORK_PWQ) !== 0 ? (link as PoolWorkqueueImpl).pool : (link as WorkerPoolImpl)
+  // a queued item's runner, if any, is on its pwq's pool (Q2 follows the runner) or, on an
+  // ordered workqueue, maybe an older pwq's; once cancelled, the item's link is that pool
+  // (C1), where the wait looks for it
+  const pool = (work.data & WORK_PWQ) !== 0 ? runnerPoolOf(link as PoolWorkqueueImpl, work) : (link as WorkerPoolImpl)
   const runner = findWorkerExecutingWork(pool, work)
   if (runner === undefined || !workerWaitsFor(runner, caller, new Set())) return null
   return new Errors.FlushDeadlock({

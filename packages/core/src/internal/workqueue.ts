@@ -764,7 +764,9 @@ const reportWhileWaiting = <E>(
   return Effect.flatMap(
     // interruptible: destroy runs this inside its uninterruptible mask
     Effect.forkDaemon(Effect.interruptible(report(DRAIN_REPORT_AFTER_MS))),
-    (reporter) => Effect.ensuring(wait, Fiber.interrupt(reporter))
+    // interruptFork, not interrupt: awaiting the reporter's exit would suspend the caller after the drain ended
+    // (DRAINING already cleared), and other fibers could queue from outside before the drain "returned"
+    (reporter) => Effect.ensuring(wait, Fiber.interruptFork(reporter))
   )
 }
 

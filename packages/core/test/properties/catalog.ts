@@ -194,6 +194,61 @@ const orderedArb: fc.Arbitrary<Workload> = fc.integer({ min: 2, max: 3 }).chain(
 )
 
 /**
+ * G27: on one CPU, CPU-intensive items that never block (they only yield)
+ * queue items of a plain per-cpu workqueue and keep the CPU afterwards. The
+ * worker running an intensive item leaves concurrency management
+ * (WORKER_CPU_INTENSIVE), so the queued items get a worker of their own at
+ * once and start while the intensive item still runs; a runner left in
+ * `nrRunning` would hold them back until it returns.
+ */
+const cpuIntensiveArb: fc.Arbitrary<Workload> = fc.record({
+  highpri: fc.boolean(),
+  hogs: fc.array(
+    fc.record({
+      at: fc.integer({ min: 0, max: 4 }),
+      before: fc.integer({ min: 0, max: 3 }),
+      after: fc.integer({ min: 2, max: 6 }),
+      others: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 2 })
+    }),
+    { minLength: 1, maxLength: 3 }
+  )
+}).map(({ highpri, hogs }): Workload => {
+  const items: Array<Workload["items"][number]> = []
+  const ops: Array<TimedOp> = []
+  for (const h of hogs) {
+    const k = items.length
+    const others = h.others.map((ms, i) => ({ k: k + 1 + i, ms }))
+    items.push({
+      wq: 0,
+      delayed: false,
+      steps: [
+        ...(h.before > 0 ? [{ _tag: "yield" as const, n: h.before }] : []),
+        ...others.map((o) => ({ _tag: "queue" as const, k: o.k })),
+        { _tag: "yield" as const, n: h.after }
+      ]
+    })
+    for (const o of others) {
+      items.push({ wq: 1, delayed: false, steps: o.ms > 0 ? [{ _tag: "sleep" as const, ms: o.ms }] : [] })
+    }
+    ops.push({ at: h.at, op: { _tag: "queue", k, cpu: 0 } })
+  }
+  return {
+    cpus: 1,
+    policy: "kernel",
+    creationFailsUntil: 0,
+    creationMs: 0,
+    idleTimeoutMs: 300_000,
+    watchdogMs: 0,
+    wqs: [
+      { kind: "percpu", maxActive: 0, highpri, cpuIntensive: true, memReclaim: false, freezable: false },
+      { kind: "percpu", maxActive: 0, highpri, cpuIntensive: false, memReclaim: false, freezable: false }
+    ],
+    items,
+    ops: ops.sort((a, b) => a.at - b.at)
+  }
+})
+
+/**
  * G28: a burst of sleeping items gives a pool more workers than it keeps idle,
  * and a second burst, before the first idle timeout, reuses them all: the
  * timer armed by the first burst must not reap workers the second burst made
@@ -444,7 +499,7 @@ export const PROPERTIES: ReadonlyArray<Property> = [
     },
     C.cpuIntensive,
     40
-  ),
+  ).map((p) => ({ ...p, arb: fc.oneof(p.arb, cpuIntensiveArb) })),
   ...entry(28, "idle retention: never reap at 2 idle or fewer, only workers idle for idleTimeout", {
     kinds: ["percpu", "unbound"],
     features: only("requeue", "queueOther", "flush", "creationFails"),

@@ -381,9 +381,18 @@ export const concurrentFlushes: Check = (r) => {
     const fl = r.calls.filter((c) => c.op === "flushWq" && c.wq === wq)
     for (const c of fl) if (c.seq1 < 0) return `G14: a flush of ${fl.length} never returned: ${show(c)}`
     const done = fl.filter((c) => c.error === undefined)
-    for (let i = 1; i < done.length; i++) {
-      if (done[i]!.seq1 < done[i - 1]!.seq1)
-        return `G14: ${show(done[i]!)} returned before the earlier ${show(done[i - 1]!)}`
+    // Order is the engine's completion order. A call's end (seq1) is recorded when its fiber resumes, which can be
+    // well after the engine completed its flusher: a worker that keeps running synchronous items delays every
+    // resumption it scheduled. A flush that begins when the engine holds no flusher (flushersBefore 0) comes after
+    // every earlier flush completed, even the ones whose fibers have not resumed yet, so it may return before
+    // them (the kernel's `complete()` of a flusher likewise only wakes its thread). Such a call starts a new
+    // epoch: it is compared only with the flushes begun after it.
+    let latest: Call | undefined
+    for (const c of done) {
+      if (c.flushersBefore === 0) latest = undefined
+      if (latest !== undefined && c.seq1 < latest.seq1)
+        return `G14: ${show(c)} returned before the earlier ${show(latest)}`
+      if (latest === undefined || c.seq1 > latest.seq1) latest = c
     }
   }
   return null
@@ -471,6 +480,18 @@ const depthOpsBetween = (r: Result, c: Call) =>
 const notRunningAt = (r: Result, k: number, s: number) =>
   r.runs.find((x) => x.k === k && x.seq0 < s && (x.seq1 < 0 || x.seq1 > s))
 
+/**
+ * A run of the item of cancelSync/disableSync `c` still going when `c` returned, not counting an instance queued
+ * after `c` began while an enable (or another depth operation) on the item overlapped `c`: that enable lifted the
+ * call's disable, so the queue was a concurrent queuer's, which guarantees 17 and 21 exclude. Such an instance can
+ * start right when the engine's wait ends, before the caller's fiber resumes and `c`'s end is recorded.
+ */
+const runningAfterCancel = (r: Result, c: Call) => {
+  const run = notRunningAt(r, c.k!, c.seq1)
+  if (run === undefined || run.token < c.seq0 || !depthOpsBetween(r, c)) return run
+  return r.runs.find((x) => x.k === c.k && x.seq0 < c.seq1 && (x.seq1 < 0 || x.seq1 > c.seq1) && x.token < c.seq0)
+}
+
 // G17
 export const cancelSync: Check = (r) => {
   for (const c of r.calls) {
@@ -486,7 +507,7 @@ export const cancelSync: Check = (r) => {
     if (c.result !== c.pendingBefore)
       return `G17: cancelSync returned ${c.result}, was pending ${c.pendingBefore}: ${show(c)}`
     if (c.pendingAfter && !depthOpsBetween(r, c)) return `G17: pending after cancelSync: ${show(c)}`
-    const run = notRunningAt(r, c.k!, c.seq1)
+    const run = runningAfterCancel(r, c)
     if (run) return `G17: still running after cancelSync: ${showRun(run)}: ${show(c)}`
     if (!depthOpsBetween(r, c) && c.depthAfter !== c.depthBefore)
       return `G17: cancelSync changed the disable depth ${c.depthBefore}→${c.depthAfter}: ${show(c)}`
@@ -575,9 +596,10 @@ export const disableSync: Check = (r) => {
     if (c.result !== c.pendingBefore)
       return `G21: disableSync returned ${c.result}, was pending ${c.pendingBefore}: ${show(c)}`
     if (c.pendingAfter) return `G21: pending after disableSync: ${show(c)}`
-    const run = notRunningAt(r, c.k!, c.seq1)
+    const run = runningAfterCancel(r, c)
     if (run) return `G21: still running after disableSync: ${showRun(run)}`
-    if (c.depthAfter! < 1) return `G21: not disabled after disableSync: ${show(c)}`
+    // an enable overlapping the call may lift its disable
+    if (c.depthAfter! < 1 && !depthOpsBetween(r, c)) return `G21: not disabled after disableSync: ${show(c)}`
   }
   return null
 }
@@ -744,6 +766,15 @@ export const cpuIntensive: Check = (r) => {
       const steps = r.wl.items[run.k]!.steps
       if (c.from === run.k && !steps.slice((c.step ?? -1) + 1).some((st) => st._tag === "yield")) continue
       const next = causedRun(r, c)
+      // items queued on this pool before the call (ahead of it on the worklist) that workers took after the
+      // call and before the queued item: it waited its turn behind them (FIFO), intensive or not, not for the
+      // intensive item's CPU (several intensive items queued at once, each queueing a plain one)
+      if (
+        next &&
+        r.runs.some((x) =>
+          x.pool === run.pool && x !== run && x !== next && x.token < c.seq0 && x.seq0 > c.seq0 && x.seq0 < next.seq0
+        )
+      ) continue
       if (next && next.seq0 > run.seq1)
         return `G27: ${show(c)} waited for the CPU-intensive ${showRun(run)}: ${showRun(next)}`
     }

@@ -48,6 +48,12 @@ export interface Call {
   expiresAfter?: number | null
   frozen: boolean
   stateAfter?: Workqueue.State
+  /**
+   * for a flushWq call: the flushers the engine still held on the workqueue
+   * when the call began (`Workqueue.unsafeInspect(wq).flushers`), that is
+   * the earlier flushes it had not completed yet
+   */
+  flushersBefore?: number
 }
 
 export interface Run {
@@ -185,6 +191,7 @@ export const runWorkload = (wl: Workload): Result => {
       Effect.flatMap(now, (t0) => {
         const call = begin(c)
         call.t0 = t0
+        if (c.op === "flushWq" && c.wq !== undefined) call.flushersBefore = Workqueue.unsafeInspect(wqs[c.wq]!).flushers
         if (c.k !== undefined) {
           const w = works[c.k]!
           call.pendingBefore = Work.isPending(w)
