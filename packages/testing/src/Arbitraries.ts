@@ -227,6 +227,8 @@ export interface PropertyOptions {
   readonly policy?: Policy.Policy | undefined
   /** the simulation's step budget (default: `Simulation`'s) */
   readonly maxSteps?: number | undefined
+  /** the schedule to run under (default: first in, first out); `propertyWithSchedules` draws one */
+  readonly schedule?: Simulation.Schedule | undefined
 }
 
 /**
@@ -272,7 +274,8 @@ const report = (
   reason: ScenarioFailure["reason"],
   scenario: unknown,
   policy: string,
-  timeline: string
+  timeline: string,
+  schedule?: ReadonlyArray<number>
 ): ScenarioFailure => {
   const headline = reason._tag === "InvariantViolation"
     ? `invariant ${reason.invariant} violated: ${reason.message}\noffending: ${describeOffender(reason.event)}`
@@ -281,6 +284,9 @@ const report = (
     headline,
     `policy: ${policy}`,
     `scenario: ${JSON.stringify(scenario)}`,
+    ...(schedule !== undefined
+      ? [`schedule: ${JSON.stringify({ choices: schedule })} (Simulation.run(scenario, { schedule }) replays it)`]
+      : []),
     timeline === "" ? "timeline: none (the run did not complete)" : `timeline:\n${timeline}`
   ].join("\n")
   return new ScenarioFailure({ reason, scenario, timeline, message })
@@ -311,12 +317,24 @@ export const checkScenario = (
   options: PropertyOptions = {}
 ): Effect.Effect<Simulation.Detailed, ScenarioFailure> => {
   const policy = options.policy?.name ?? "kernel"
-  return Simulation.runDetailed(scenario, { policy: options.policy, maxSteps: options.maxSteps }).pipe(
-    Effect.mapError((reason) => report(reason, scenario, policy, "")),
+  const replayable = options.schedule?.choices
+  return Simulation.runDetailed(scenario, {
+    policy: options.policy,
+    maxSteps: options.maxSteps,
+    schedule: options.schedule
+  }).pipe(
+    Effect.mapError((reason) => report(reason, scenario, policy, "", replayable)),
     Effect.tap((detailed) =>
       Effect.mapError(
         checker(detailed),
-        (violation) => report(violation, scenario, policy, Trace.format(detailed.trace, { queues: true }))
+        (violation) =>
+          report(
+            violation,
+            scenario,
+            policy,
+            Trace.format(detailed.trace, { queues: true }),
+            detailed.choicePoints?.map((c) => c.k)
+          )
       )
     )
   )
@@ -428,3 +446,112 @@ export const check = (
   checker: Checker,
   options: RunOptions = {}
 ): fc.RunDetails<[ScenarioModule.Scenario]> => fc.check(property(arbitrary, checker, options), parametersOf(options))
+
+/**
+ * A schedule (`Simulation.Schedule`) as choices: one small number per choice
+ * point, taken modulo the number of candidates; past the end, first in first
+ * out. It shrinks toward fewer and smaller choices, so a failure shrinks to
+ * the schedule closest to the default order that still fails.
+ *
+ * @example
+ * ```ts
+ * import * as fc from "fast-check"
+ * import { Arbitraries } from "@cmwq/testing"
+ *
+ * const schedules = Arbitraries.schedule({ maxChoices: 32 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
+export const schedule = (
+  options: { readonly maxChoices?: number | undefined } = {}
+): fc.Arbitrary<Simulation.Schedule> =>
+  fc.array(fc.nat({ max: 7 }), { maxLength: options.maxChoices ?? 64 }).map((choices) => ({ choices }))
+
+/**
+ * `property` over scenarios and schedules: each scenario runs under a drawn
+ * schedule. A failure shrinks both and prints the scenario, the schedule
+ * that replays it (`Simulation.run(scenario, { schedule })`) and the timeline.
+ *
+ * @example
+ * ```ts
+ * import * as fc from "fast-check"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * fc.assert(Arbitraries.propertyWithSchedules(Arbitraries.scenario(), Invariants.all), { numRuns: 50 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category properties
+ */
+export const propertyWithSchedules = (
+  arbitrary: fc.Arbitrary<ScenarioModule.Scenario>,
+  checker: Checker,
+  options: PropertyOptions & { readonly maxChoices?: number | undefined } = {}
+): fc.IPropertyWithHooks<[ScenarioModule.Scenario, Simulation.Schedule]> =>
+  fc.property(arbitrary, schedule(options), (s, sched) => {
+    const exit = Effect.runSyncExit(checkScenario(s, checker, { ...options, schedule: sched }))
+    if (Exit.isFailure(exit)) {
+      if (exit.cause._tag === "Fail") throw exit.cause.error
+      throw new Error(`Arbitraries.propertyWithSchedules: the check died: ${String(exit.cause)}`)
+    }
+  })
+
+/**
+ * Exhaustive exploration of one (small) scenario, bounded as CHESS and loom
+ * bound preemptions: run it under every schedule that leaves
+ * first-in-first-out order at most `maxDeviations` times, depth first over
+ * the choice points (each run's choice points decide the next run's), until
+ * all are covered or `maxRuns` runs are done.
+ * Fails with the first `ScenarioFailure`, whose message holds the schedule
+ * that replays it; succeeds with the number of runs and whether the space was
+ * covered.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * const scenario = {
+ *   cpus: 2,
+ *   workqueues: [{ name: "q0", maxActive: 1 }],
+ *   works: [{ name: "a", workqueue: "q0", steps: [{ burn: 1 }] }, { name: "b", workqueue: "q0", cpu: 1, steps: [{ burn: 1 }] }]
+ * }
+ * const program = Arbitraries.exhaustive(scenario, Invariants.all, { maxRuns: 500 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category properties
+ */
+export const exhaustive = (
+  scenario: ScenarioModule.Scenario | unknown,
+  checker: Checker,
+  options: PropertyOptions & {
+    readonly maxRuns?: number | undefined
+    /** the most choice points that leave first-in-first-out order in one schedule (default 2) */
+    readonly maxDeviations?: number | undefined
+  } = {}
+): Effect.Effect<{ readonly runs: number; readonly complete: boolean }, ScenarioFailure> =>
+  Effect.gen(function*() {
+    const maxRuns = options.maxRuns ?? 1000
+    const bound = options.maxDeviations ?? 2
+    let prefix: Array<number> = []
+    for (let runs = 1; runs <= maxRuns; runs++) {
+      const detailed = yield* checkScenario(scenario, checker, { ...options, schedule: { choices: prefix } })
+      const points = detailed.choicePoints ?? []
+      // the next schedule: bump the deepest choice point that has an untried
+      // candidate and stays within the deviation bound
+      const before: Array<number> = [] // deviations strictly before each point
+      let d = 0
+      for (const c of points) {
+        before.push(d)
+        if (c.k !== 0) d++
+      }
+      let i = points.length - 1
+      while (i >= 0 && (points[i]!.k >= points[i]!.n - 1 || before[i]! + 1 > bound)) i--
+      if (i < 0) return { runs, complete: true }
+      prefix = points.slice(0, i).map((c) => c.k).concat(points[i]!.k + 1)
+    }
+    return { runs: maxRuns, complete: false }
+  })

@@ -42,6 +42,59 @@ export interface Options {
   readonly policy?: Policy.Policy | undefined
   /** give up after this many scheduler steps (default 2 million) */
   readonly maxSteps?: number | undefined
+  /**
+   * schedule exploration: the order of things that happen at one virtual
+   * instant (see `Schedule`; default: first in, first out)
+   */
+  readonly schedule?: Schedule | undefined
+}
+
+/**
+ * A schedule: how to order the things that could happen next at one virtual
+ * instant: which ready fiber runs first (which CPU's worker, which woken
+ * worker, whether the queueing fiber's next call, a cancel or a
+ * `setMaxActive`, lands before or after them), and which of the timers due
+ * together fires first. Each such moment with n > 1 candidates is a choice
+ * point: the i-th takes `choices[i] % n`; past the end of `choices`, a
+ * `seed` makes seeded random choices (a random walk), and without one the
+ * first candidate goes (first in, first out, the default order).
+ *
+ * `Detailed.choicePoints` lists the choice points of a run (n and the index
+ * taken); `{ choices: detailed.choicePoints.map((c) => c.k) }` replays it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Schedule {
+  readonly choices?: ReadonlyArray<number> | undefined
+  readonly seed?: number | undefined
+}
+
+/** mulberry32: a small seeded generator, enough to pick among a few candidates */
+const seeded = (seed: number) => {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const chooser = (schedule: Schedule, points: Array<{ readonly n: number; readonly k: number }>) => {
+  const choices = schedule.choices ?? []
+  const random = schedule.seed !== undefined ? seeded(schedule.seed) : undefined
+  return (n: number): number => {
+    const i = points.length
+    const k = i < choices.length
+      ? Math.abs(Math.trunc(choices[i]!)) % n
+      : random !== undefined
+      ? Math.floor(random() * n)
+      : 0
+    points.push({ n, k })
+    return k
+  }
 }
 
 /**
@@ -89,6 +142,8 @@ export interface Detailed {
   readonly quiescent: ReadonlyArray<QuiescentRecord>
   /** the simulation's scenario, decoded */
   readonly scenario: ScenarioModule.Scenario
+  /** with a `schedule`: every choice point of the run, its candidates `n` and the index `k` taken */
+  readonly choicePoints?: ReadonlyArray<{ readonly n: number; readonly k: number }> | undefined
 }
 
 /** a simulated CPU: who holds it, and who waits (highpri first, then FIFO) */
@@ -265,8 +320,10 @@ export const runDetailed = (
         Logger.withMinimumLogLevel(LogLevel.None),
         Effect.orDie
       )
+      const points: Array<{ readonly n: number; readonly k: number }> = []
       const exit = VirtualTime.runExit(program, {
         maxSteps: options.maxSteps ?? 2_000_000,
+        choose: options.schedule !== undefined ? chooser(options.schedule, points) : undefined,
         onQuiescent: (t) => {
           if (log.pools === undefined) return
           quiescent.push({
@@ -278,7 +335,13 @@ export const runDetailed = (
         }
       })
       if (Exit.isFailure(exit)) return exit as Exit.Exit<never, VirtualTime.Deadlock | VirtualTime.StepLimit>
-      return Effect.succeed({ trace: log.trace, starts: log.starts, quiescent, scenario })
+      return Effect.succeed({
+        trace: log.trace,
+        starts: log.starts,
+        quiescent,
+        scenario,
+        ...(options.schedule !== undefined ? { choicePoints: points } : {})
+      })
     }))
 
 /**
