@@ -23,10 +23,11 @@
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import { type Policy, Work, WorkerPool, Workqueue } from "@cmwq/core"
+import { Freezer, type Policy, Work, WorkerPool, Workqueue } from "@cmwq/core"
 import * as ScenarioModule from "./Scenario.js"
 import type { Event, Trace } from "./Trace.js"
 import * as VirtualTime from "./VirtualTime.js"
@@ -131,6 +132,38 @@ export interface QuiescentRecord {
 }
 
 /**
+ * What a scenario's operations and `flush` steps did, in order with the
+ * trace: `seq` is the number of trace events recorded before it.
+ *
+ * - `flush` when a flush is called (by an item, or `""` for the scenario's
+ *   own operations), then `flushed` when it returned or `flushDeadlock` when
+ *   it failed with `FlushDeadlock`; the three share an `id`;
+ * - `freeze`, `thaw`, `applyAttrs`, `setMaxActive` (`result` false when
+ *   refused) and `cancel` (`result`: whether a pending instance was taken).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OperationRecord {
+  readonly seq: number
+  readonly t: number
+  readonly by: string
+  readonly kind:
+    | "flush"
+    | "flushed"
+    | "flushDeadlock"
+    | "freeze"
+    | "thaw"
+    | "applyAttrs"
+    | "cancel"
+    | "setMaxActive"
+  readonly workqueue?: string | undefined
+  readonly work?: string | undefined
+  readonly id?: number | undefined
+  readonly result?: boolean | undefined
+}
+
+/**
  * A trace plus the engine's own log, for checks a trace cannot answer.
  *
  * @since 0.1.0
@@ -142,6 +175,8 @@ export interface Detailed {
   readonly quiescent: ReadonlyArray<QuiescentRecord>
   /** the simulation's scenario, decoded */
   readonly scenario: ScenarioModule.Scenario
+  /** what the scenario's operations and `flush` steps did (empty without them) */
+  readonly operations?: ReadonlyArray<OperationRecord> | undefined
   /** with a `schedule`: every choice point of the run, its candidates `n` and the index `k` taken */
   readonly choicePoints?: ReadonlyArray<{ readonly n: number; readonly k: number }> | undefined
 }
@@ -186,6 +221,7 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
   pools: WorkerPool.WorkerPools | undefined
   wqs: Array<Workqueue.Workqueue>
   cpus: Array<Cpu>
+  readonly operations: Array<OperationRecord>
 }) =>
   Effect.gen(function*() {
     const pools = yield* WorkerPool.WorkerPools
@@ -203,6 +239,23 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
       wqByName.set(spec.name, wq)
       log.wqs.push(wq)
     }
+    let flushIds = 0
+    const record = (r: Omit<OperationRecord, "seq" | "t">) => {
+      log.operations.push({ seq: log.trace.length, t: now(), ...r })
+    }
+    // a flush from an item (by its name) or from the scenario (""): recorded when
+    // called and when it returns; a FlushDeadlock is recorded, not fatal
+    const flushFrom = (by: string, name: string) =>
+      Effect.suspend(() => {
+        const id = flushIds++
+        record({ by, kind: "flush", workqueue: name, id })
+        return Workqueue.flush(wqByName.get(name)!).pipe(
+          Effect.either,
+          Effect.map((result) =>
+            record({ by, kind: result._tag === "Right" ? "flushed" : "flushDeadlock", workqueue: name, id })
+          )
+        )
+      })
     const lastFinish = new Map<number, number>() // worker -> t of its last finish
     const works = scenario.works.map((spec) => {
       const homeCpu = spec.cpu ?? 0
@@ -242,6 +295,14 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
                 holding = true
               }
               if (step.burn > 0) yield* WorkerPool.unsafeRunnable(Effect.sleep(step.burn))
+            } else if ("flush" in step) {
+              // a flush from inside the item blocks without the CPU, as a sleep does
+              release()
+              emit("sleep")
+              yield* flushFrom(spec.name, step.flush)
+              yield* WorkerPool.unsafeRunnable(cpu.acquire(me.id, snapshot.highpri))
+              holding = true
+              emit("wake")
             } else {
               release()
               emit("sleep")
@@ -259,6 +320,43 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
       })
       return { spec, work: Work.make(body, { name: spec.name }) }
     })
+    // each operation in a fiber of its own, at its time: where it lands among what
+    // else happens at that instant is the schedule's choice
+    const workByName = new Map(works.map((w) => [w.spec.name, w.work]))
+    const operation = (op: ScenarioModule.Operation): Effect.Effect<void, never, WorkerPool.WorkerPools> => {
+      switch (op.do) {
+        case "flush":
+          return flushFrom("", op.workqueue)
+        case "freeze":
+          return Effect.map(Freezer.freeze, () => record({ by: "", kind: "freeze" }))
+        case "thaw":
+          return Effect.map(Freezer.thaw, () => record({ by: "", kind: "thaw" }))
+        case "applyAttrs":
+          return Effect.map(
+            Effect.either(Workqueue.applyAttrs(wqByName.get(op.workqueue)!, { affinityScope: op.affinityScope })),
+            (r) => record({ by: "", kind: "applyAttrs", workqueue: op.workqueue, result: r._tag === "Right" })
+          )
+        case "cancel":
+          return Effect.map(
+            Work.cancel(workByName.get(op.work)!),
+            (result) => record({ by: "", kind: "cancel", work: op.work, result })
+          )
+        case "setMaxActive":
+          return Effect.map(
+            Effect.either(Workqueue.setMaxActive(wqByName.get(op.workqueue)!, op.maxActive)),
+            (r) => record({ by: "", kind: "setMaxActive", workqueue: op.workqueue, result: r._tag === "Right" })
+          )
+      }
+    }
+    const freezer: Array<Fiber.Fiber<void>> = []
+    const others: Array<Fiber.Fiber<void>> = []
+    for (const op of scenario.operations ?? []) {
+      const at = op.at ?? 0
+      const fiber = yield* Effect.fork(
+        Effect.zipRight(at > now() ? Effect.sleep(at - now()) : Effect.void, operation(op))
+      )
+      ;(op.do === "freeze" || op.do === "thaw" ? freezer : others).push(fiber)
+    }
     // queue each work at its time, in array order within one time
     const order = works.map((w, i) => ({ ...w, i })).sort((a, b) => (a.spec.at ?? 0) - (b.spec.at ?? 0) || a.i - b.i)
     for (const { spec, work } of order) {
@@ -268,6 +366,13 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
       yield* Workqueue.queueOn(wqByName.get(spec.workqueue)!, cpu, work)
       log.trace.push({ t: now(), cpu, worker: -1, work: spec.name, event: "queue" })
     }
+    // the freezer's operations never block; once they are done, thaw what the last
+    // one left frozen, so that the flushes and the drain can complete
+    if (freezer.length > 0) {
+      yield* Fiber.joinAll(freezer)
+      if (yield* Freezer.isFrozen) yield* Effect.map(Freezer.thaw, () => record({ by: "", kind: "thaw" }))
+    }
+    if (others.length > 0) yield* Fiber.joinAll(others)
     for (const wq of log.wqs) yield* Workqueue.drain(wq)
   })
 
@@ -303,7 +408,8 @@ export const runDetailed = (
         starts: [] as Array<StartRecord>,
         pools: undefined as WorkerPool.WorkerPools | undefined,
         wqs: [] as Array<Workqueue.Workqueue>,
-        cpus: [] as Array<Cpu>
+        cpus: [] as Array<Cpu>,
+        operations: [] as Array<OperationRecord>
       }
       const quiescent: Array<QuiescentRecord> = []
       const program = scenarioProgram(scenario, log).pipe(
@@ -340,6 +446,7 @@ export const runDetailed = (
         starts: log.starts,
         quiescent,
         scenario,
+        ...(log.operations.length > 0 ? { operations: log.operations } : {}),
         ...(options.schedule !== undefined ? { choicePoints: points } : {})
       })
     }))
