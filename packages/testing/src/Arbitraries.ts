@@ -85,6 +85,70 @@ export interface ScenarioOptions {
   readonly sleep?: Range | number | undefined
   /** queue time in ms (default 0..20) */
   readonly at?: Range | number | undefined
+  /**
+   * operations from outside the items (`Scenario.Operation`; default none), at
+   * times drawn from `at`; a `freeze` comes with its `thaw`, a `sleep` later
+   */
+  readonly operations?: Range | number | undefined
+  /** the kinds of operation drawn (default all: `operationKinds`) */
+  readonly operationKinds?: ReadonlyArray<OperationKind> | undefined
+  /** may a step flush a workqueue from inside its item (`{ flush: "q1" }`; default false) */
+  readonly flushSteps?: boolean | undefined
+}
+
+/**
+ * The kind of a scenario operation (`Scenario.Operation`'s `do`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OperationKind = ScenarioModule.Operation["do"]
+
+/**
+ * Every operation kind, the default of `ScenarioOptions.operationKinds`.
+ *
+ * @example
+ * ```ts
+ * import { Arbitraries } from "@cmwq/testing"
+ *
+ * // operations, but no cancel
+ * const options = { operations: { min: 0, max: 6 }, operationKinds: Arbitraries.operationKinds.filter((k) => k !== "cancel") }
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const operationKinds: ReadonlyArray<OperationKind> = [
+  "flush",
+  "freeze",
+  "thaw",
+  "applyAttrs",
+  "cancel",
+  "setMaxActive"
+]
+
+/**
+ * Every feature on, for exploration: all flags a workqueue may get
+ * (`FREEZABLE` and `MEM_RECLAIM` too), 0..8 operations of every kind, flush
+ * steps inside items, and the default sizes otherwise. Nothing in it aims
+ * at a particular bug.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { Arbitraries } from "@cmwq/testing"
+ *
+ * const scenarios = Arbitraries.scenario(Arbitraries.everything)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const everything: ScenarioOptions = {
+  flags: ["HIGHPRI", "CPU_INTENSIVE", "UNBOUND", "ORDERED", "MEM_RECLAIM", "FREEZABLE"],
+  operations: { min: 0, max: 8 },
+  operationKinds,
+  flushSteps: true
 }
 
 /**
@@ -182,6 +246,23 @@ export const scenario = (options: ScenarioOptions = {}): fc.Arbitrary<ScenarioMo
   const steps = range(options.steps, defaults.steps, "steps", 0)
   const at = range(options.at, defaults.at, "at", 0)
   const flags = options.flags ?? defaults.flags
+  const operations = range(options.operations, { min: 0, max: 0 }, "operations", 0)
+  const kinds = options.operationKinds ?? operationKinds
+  const scopes = ["system", "cpu", "cache", "default"] as const
+  const rawStep: fc.Arbitrary<ScenarioModule.Step | { readonly flushIndex: number }> = options.flushSteps === true
+    ? fc.oneof(step(options), fc.nat({ max: workqueues.max - 1 }).map((flushIndex) => ({ flushIndex })))
+    : step(options)
+  const opArb = fc.record({
+    kind: kinds.length === 0 ? fc.constant<OperationKind>("flush") : fc.constantFrom(...kinds),
+    at: int(at),
+    workqueue: fc.nat({ max: workqueues.max - 1 }),
+    work: fc.nat({ max: Math.max(0, works.max - 1) }),
+    affinityScope: fc.constantFrom(...scopes),
+    maxActive: fc.integer({ min: 1, max: 4 }),
+    // a freeze comes with its thaw this much later: a freeze/thaw cycle (a lone
+    // thaw is its own kind)
+    frozenFor: int(range(options.sleep, defaults.sleep, "sleep", 0))
+  })
   const wqArb = fc.record({
     flags: flags.length === 0 ? fc.constant([] as Array<ScenarioFlag>) : fc.subarray([...flags]),
     maxActive: int(maxActive)
@@ -190,13 +271,16 @@ export const scenario = (options: ScenarioOptions = {}): fc.Arbitrary<ScenarioMo
     workqueue: fc.nat({ max: workqueues.max - 1 }),
     cpu: fc.nat({ max: cpus.max - 1 }),
     at: int(at),
-    steps: fc.array(step(options), { minLength: steps.min, maxLength: steps.max })
+    steps: fc.array(rawStep, { minLength: steps.min, maxLength: steps.max })
   })
   return fc.record({
     cpus: int(cpus),
     workqueues: fc.array(wqArb, { minLength: workqueues.min, maxLength: workqueues.max }),
-    works: fc.array(workArb, { minLength: works.min, maxLength: works.max })
-  }).map(({ cpus, workqueues, works }): ScenarioModule.Scenario => ({
+    works: fc.array(workArb, { minLength: works.min, maxLength: works.max }),
+    operations: operations.max === 0
+      ? fc.constant<Array<typeof opArb extends fc.Arbitrary<infer O> ? O : never>>([])
+      : fc.array(opArb, { minLength: operations.min, maxLength: operations.max })
+  }).map(({ cpus, operations, workqueues, works }): ScenarioModule.Scenario => ({
     cpus,
     workqueues: workqueues.map((wq, i) => {
       const ordered = wq.flags.includes("ORDERED")
@@ -211,8 +295,30 @@ export const scenario = (options: ScenarioOptions = {}): fc.Arbitrary<ScenarioMo
       workqueue: `q${w.workqueue % workqueues.length}`,
       ...(cpus > 1 ? { cpu: w.cpu % cpus } : {}),
       ...(w.at > 0 ? { at: w.at } : {}),
-      steps: w.steps
-    }))
+      steps: w.steps.map((st) => "flushIndex" in st ? { flush: `q${st.flushIndex % workqueues.length}` } : st)
+    })),
+    ...(operations.length > 0
+      ? {
+        operations: operations.flatMap((op): Array<ScenarioModule.Operation> => {
+          const at = op.at > 0 ? { at: op.at } : {}
+          const workqueue = `q${op.workqueue % workqueues.length}`
+          switch (op.kind) {
+            case "flush":
+              return [{ do: "flush", workqueue, ...at }]
+            case "freeze":
+              return [{ do: "freeze", ...at }, { do: "thaw", at: op.at + op.frozenFor }]
+            case "thaw":
+              return [{ do: "thaw", ...at }]
+            case "applyAttrs":
+              return [{ do: "applyAttrs", workqueue, affinityScope: op.affinityScope, ...at }]
+            case "cancel":
+              return works.length === 0 ? [] : [{ do: "cancel", work: `w${op.work % works.length}`, ...at }]
+            case "setMaxActive":
+              return [{ do: "setMaxActive", workqueue, maxActive: op.maxActive, ...at }]
+          }
+        })
+      }
+      : {})
   }))
 }
 

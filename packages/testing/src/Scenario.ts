@@ -16,7 +16,10 @@
  *   (blocking, without the CPU; a `FlushDeadlock` is recorded, not fatal);
  * - `operations` (optional) are done from outside the items, each at its
  *   `at` in its own fiber: `flush`, `freeze`/`thaw` (the pools' freezer),
- *   `applyAttrs` (an affinity scope), `cancel` (a work), `setMaxActive`.
+ *   `applyAttrs` (an affinity scope), `cancel` (a work), `setMaxActive`;
+ *   with operations, after the drain the simulation queues a probe item
+ *   (`probe:<workqueue>`) on every workqueue and drains again, so that an
+ *   operation that left a workqueue wedged fails the run.
  *
  * A bad scenario fails with `InvalidScenario`, whose message names the bad
  * field.

@@ -374,6 +374,27 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
     }
     if (others.length > 0) yield* Fiber.joinAll(others)
     for (const wq of log.wqs) yield* Workqueue.drain(wq)
+    // with operations: is every workqueue still alive? A probe item queued on
+    // each after the drain must run (an operation that left a workqueue
+    // wedged hangs here, and the run fails with a Deadlock)
+    if (scenario.operations !== undefined && scenario.operations.length > 0) {
+      for (const wq of log.wqs) {
+        const name = `probe:${wq.name}`
+        yield* Workqueue.queueOn(
+          wq,
+          0,
+          Work.make(
+            Effect.sync(() => {
+              log.trace.push({ t: now(), cpu: 0, worker: -1, work: name, event: "start" })
+              log.trace.push({ t: now(), cpu: 0, worker: -1, work: name, event: "finish" })
+            }),
+            { name }
+          )
+        )
+        log.trace.push({ t: now(), cpu: 0, worker: -1, work: name, event: "queue" })
+        yield* Workqueue.drain(wq)
+      }
+    }
   })
 
 /**

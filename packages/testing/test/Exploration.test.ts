@@ -7,7 +7,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as fc from "fast-check"
-import { Arbitraries, Invariants, Simulation, Trace } from "@cmwq/testing"
+import { Arbitraries, Invariants, Scenario, Simulation, Trace } from "@cmwq/testing"
 
 const twoCpus = {
   cpus: 2,
@@ -84,5 +84,41 @@ describe("schedule exploration", () => {
     const replayed = Effect.runSync(Simulation.run(twoCpus, { schedule: choices }))
     const starts = replayed.filter((e) => e.event === "start").map((e) => e.work)
     expect(starts.indexOf("b")).toBeLessThan(starts.indexOf("a"))
+  })
+})
+
+describe("the generic generator with every feature on", () => {
+  it("produces every operation kind, flush steps and FREEZABLE workqueues, and every scenario decodes", () => {
+    const samples = fc.sample(Arbitraries.scenario(Arbitraries.everything), { seed: 7, numRuns: 300 })
+    const kinds = new Set(samples.flatMap((s) => (s.operations ?? []).map((op) => op.do)))
+    expect([...kinds].sort()).toEqual([...Arbitraries.operationKinds].sort())
+    expect(samples.some((s) => s.works.some((w) => w.steps.some((st) => "flush" in st)))).toBe(true)
+    expect(samples.some((s) => s.workqueues.some((q) => q.flags?.includes("FREEZABLE")))).toBe(true)
+    for (const s of samples) expect(Effect.runSyncExit(Scenario.decode(s))._tag).toBe("Success")
+  })
+
+  it("the default generator makes no operations (old scenarios and seeds unchanged)", () => {
+    const samples = fc.sample(Arbitraries.scenario(), { seed: 7, numRuns: 100 })
+    expect(samples.every((s) => s.operations === undefined)).toBe(true)
+  })
+
+  it("a scenario without operations still decodes, and one with an unknown target names it", () => {
+    expect(Effect.runSyncExit(Scenario.decode(twoCpus))._tag).toBe("Success")
+    const bad = Effect.runSyncExit(
+      Scenario.decode({ ...twoCpus, operations: [{ do: "cancel", work: "nope" }, { do: "flush", workqueue: "q9" }] })
+    )
+    expect(String(bad._tag === "Failure" ? bad.cause : "")).toContain("no work named \"nope\"")
+    expect(String(bad._tag === "Failure" ? bad.cause : "")).toContain("no workqueue named \"q9\"")
+  })
+
+  it("explored scenarios with operations keep their promises (fixed engine)", () => {
+    fc.assert(
+      Arbitraries.propertyWithSchedules(
+        Arbitraries.scenario(Arbitraries.everything),
+        Invariants.every(Invariants.checkers.nonReentrancy, Invariants.operations),
+        { maxSteps: 300_000 }
+      ),
+      { seed: 99, numRuns: 40 }
+    )
   })
 })
