@@ -25,6 +25,12 @@
  * scenario is valid; `BH` is never generated (BH items must not sleep) nor
  * `SYSFS` or `PERCPU` (they cannot combine with `ORDERED` and `UNBOUND`).
  *
+ * Schedule exploration: `schedule` draws a `Simulation.Schedule`,
+ * `propertyWithSchedules` runs scenarios under drawn schedules, and
+ * `exhaustive` runs one small scenario under every schedule within a
+ * deviation bound. `everything` turns every feature of the generator on
+ * (all flags, operations, flush steps). See docs/guides/exploration.md.
+ *
  * See docs/guides/testing.md.
  *
  * @since 0.1.0

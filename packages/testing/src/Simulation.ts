@@ -62,6 +62,20 @@ export interface Options {
  *
  * `Detailed.choicePoints` lists the choice points of a run (n and the index
  * taken); `{ choices: detailed.choicePoints.map((c) => c.k) }` replays it.
+ * See docs/guides/exploration.md.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Simulation } from "@cmwq/testing"
+ *
+ * const scenario = { cpus: 2, workqueues: [{ name: "q0" }], works: [{ name: "a", workqueue: "q0", steps: [{ burn: 1 }] }] }
+ * const program = Effect.gen(function*() {
+ *   const walk = yield* Simulation.runDetailed(scenario, { schedule: { seed: 7 } })
+ *   // the same run again, from its recorded choices
+ *   yield* Simulation.run(scenario, { schedule: { choices: (walk.choicePoints ?? []).map((c) => c.k) } })
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -140,6 +154,22 @@ export interface QuiescentRecord {
  *   it failed with `FlushDeadlock`; the three share an `id`;
  * - `freeze`, `thaw`, `applyAttrs`, `setMaxActive` (`result` false when
  *   refused) and `cancel` (`result`: whether a pending instance was taken).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const detailed = yield* Simulation.runDetailed({
+ *     cpus: 1,
+ *     workqueues: [{ name: "q0" }],
+ *     works: [{ name: "w0", workqueue: "q0", steps: [{ sleep: 5 }] }],
+ *     operations: [{ do: "flush", workqueue: "q0", at: 1 }]
+ *   })
+ *   const flushed = (detailed.operations ?? []).find((r) => r.kind === "flushed") // at t = 5
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category models
