@@ -61,7 +61,8 @@ export default defineConfig({
             { label: "Observability", slug: "guides/observability" },
             { label: "Shutdown", slug: "guides/shutdown" },
             { label: "Debugging stuck work", slug: "guides/debugging-stuck-work" },
-            { label: "Record, replay, what-if", slug: "guides/replay" }
+            { label: "Record, replay, what-if", slug: "guides/replay" },
+            { label: "Schedule exploration", slug: "guides/exploration" }
           ]
         },
         { label: "Performance", slug: "performance" },

@@ -25,6 +25,12 @@
  * scenario is valid; `BH` is never generated (BH items must not sleep) nor
  * `SYSFS` or `PERCPU` (they cannot combine with `ORDERED` and `UNBOUND`).
  *
+ * Schedule exploration: `schedule` draws a `Simulation.Schedule`,
+ * `propertyWithSchedules` runs scenarios under drawn schedules, and
+ * `exhaustive` runs one small scenario under every schedule within a
+ * deviation bound. `everything` turns every feature of the generator on
+ * (all flags, operations, flush steps). See docs/guides/exploration.md.
+ *
  * See docs/guides/testing.md.
  *
  * @since 0.1.0
@@ -85,6 +91,70 @@ export interface ScenarioOptions {
   readonly sleep?: Range | number | undefined
   /** queue time in ms (default 0..20) */
   readonly at?: Range | number | undefined
+  /**
+   * operations from outside the items (`Scenario.Operation`; default none), at
+   * times drawn from `at`; a `freeze` comes with its `thaw`, a `sleep` later
+   */
+  readonly operations?: Range | number | undefined
+  /** the kinds of operation drawn (default all: `operationKinds`) */
+  readonly operationKinds?: ReadonlyArray<OperationKind> | undefined
+  /** may a step flush a workqueue from inside its item (`{ flush: "q1" }`; default false) */
+  readonly flushSteps?: boolean | undefined
+}
+
+/**
+ * The kind of a scenario operation (`Scenario.Operation`'s `do`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OperationKind = ScenarioModule.Operation["do"]
+
+/**
+ * Every operation kind, the default of `ScenarioOptions.operationKinds`.
+ *
+ * @example
+ * ```ts
+ * import { Arbitraries } from "@cmwq/testing"
+ *
+ * // operations, but no cancel
+ * const options = { operations: { min: 0, max: 6 }, operationKinds: Arbitraries.operationKinds.filter((k) => k !== "cancel") }
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const operationKinds: ReadonlyArray<OperationKind> = [
+  "flush",
+  "freeze",
+  "thaw",
+  "applyAttrs",
+  "cancel",
+  "setMaxActive"
+]
+
+/**
+ * Every feature on, for exploration: all flags a workqueue may get
+ * (`FREEZABLE` and `MEM_RECLAIM` too), 0..8 operations of every kind, flush
+ * steps inside items, and the default sizes otherwise. Nothing in it aims
+ * at a particular bug.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { Arbitraries } from "@cmwq/testing"
+ *
+ * const scenarios = Arbitraries.scenario(Arbitraries.everything)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const everything: ScenarioOptions = {
+  flags: ["HIGHPRI", "CPU_INTENSIVE", "UNBOUND", "ORDERED", "MEM_RECLAIM", "FREEZABLE"],
+  operations: { min: 0, max: 8 },
+  operationKinds,
+  flushSteps: true
 }
 
 /**
@@ -182,6 +252,23 @@ export const scenario = (options: ScenarioOptions = {}): fc.Arbitrary<ScenarioMo
   const steps = range(options.steps, defaults.steps, "steps", 0)
   const at = range(options.at, defaults.at, "at", 0)
   const flags = options.flags ?? defaults.flags
+  const operations = range(options.operations, { min: 0, max: 0 }, "operations", 0)
+  const kinds = options.operationKinds ?? operationKinds
+  const scopes = ["system", "cpu", "cache", "default"] as const
+  const rawStep: fc.Arbitrary<ScenarioModule.Step | { readonly flushIndex: number }> = options.flushSteps === true
+    ? fc.oneof(step(options), fc.nat({ max: workqueues.max - 1 }).map((flushIndex) => ({ flushIndex })))
+    : step(options)
+  const opArb = fc.record({
+    kind: kinds.length === 0 ? fc.constant<OperationKind>("flush") : fc.constantFrom(...kinds),
+    at: int(at),
+    workqueue: fc.nat({ max: workqueues.max - 1 }),
+    work: fc.nat({ max: Math.max(0, works.max - 1) }),
+    affinityScope: fc.constantFrom(...scopes),
+    maxActive: fc.integer({ min: 1, max: 4 }),
+    // a freeze comes with its thaw this much later: a freeze/thaw cycle (a lone
+    // thaw is its own kind)
+    frozenFor: int(range(options.sleep, defaults.sleep, "sleep", 0))
+  })
   const wqArb = fc.record({
     flags: flags.length === 0 ? fc.constant([] as Array<ScenarioFlag>) : fc.subarray([...flags]),
     maxActive: int(maxActive)
@@ -190,13 +277,16 @@ export const scenario = (options: ScenarioOptions = {}): fc.Arbitrary<ScenarioMo
     workqueue: fc.nat({ max: workqueues.max - 1 }),
     cpu: fc.nat({ max: cpus.max - 1 }),
     at: int(at),
-    steps: fc.array(step(options), { minLength: steps.min, maxLength: steps.max })
+    steps: fc.array(rawStep, { minLength: steps.min, maxLength: steps.max })
   })
   return fc.record({
     cpus: int(cpus),
     workqueues: fc.array(wqArb, { minLength: workqueues.min, maxLength: workqueues.max }),
-    works: fc.array(workArb, { minLength: works.min, maxLength: works.max })
-  }).map(({ cpus, workqueues, works }): ScenarioModule.Scenario => ({
+    works: fc.array(workArb, { minLength: works.min, maxLength: works.max }),
+    operations: operations.max === 0
+      ? fc.constant<Array<typeof opArb extends fc.Arbitrary<infer O> ? O : never>>([])
+      : fc.array(opArb, { minLength: operations.min, maxLength: operations.max })
+  }).map(({ cpus, operations, workqueues, works }): ScenarioModule.Scenario => ({
     cpus,
     workqueues: workqueues.map((wq, i) => {
       const ordered = wq.flags.includes("ORDERED")
@@ -211,8 +301,30 @@ export const scenario = (options: ScenarioOptions = {}): fc.Arbitrary<ScenarioMo
       workqueue: `q${w.workqueue % workqueues.length}`,
       ...(cpus > 1 ? { cpu: w.cpu % cpus } : {}),
       ...(w.at > 0 ? { at: w.at } : {}),
-      steps: w.steps
-    }))
+      steps: w.steps.map((st) => "flushIndex" in st ? { flush: `q${st.flushIndex % workqueues.length}` } : st)
+    })),
+    ...(operations.length > 0
+      ? {
+        operations: operations.flatMap((op): Array<ScenarioModule.Operation> => {
+          const at = op.at > 0 ? { at: op.at } : {}
+          const workqueue = `q${op.workqueue % workqueues.length}`
+          switch (op.kind) {
+            case "flush":
+              return [{ do: "flush", workqueue, ...at }]
+            case "freeze":
+              return [{ do: "freeze", ...at }, { do: "thaw", at: op.at + op.frozenFor }]
+            case "thaw":
+              return [{ do: "thaw", ...at }]
+            case "applyAttrs":
+              return [{ do: "applyAttrs", workqueue, affinityScope: op.affinityScope, ...at }]
+            case "cancel":
+              return works.length === 0 ? [] : [{ do: "cancel", work: `w${op.work % works.length}`, ...at }]
+            case "setMaxActive":
+              return [{ do: "setMaxActive", workqueue, maxActive: op.maxActive, ...at }]
+          }
+        })
+      }
+      : {})
   }))
 }
 
@@ -227,6 +339,8 @@ export interface PropertyOptions {
   readonly policy?: Policy.Policy | undefined
   /** the simulation's step budget (default: `Simulation`'s) */
   readonly maxSteps?: number | undefined
+  /** the schedule to run under (default: first in, first out); `propertyWithSchedules` draws one */
+  readonly schedule?: Simulation.Schedule | undefined
 }
 
 /**
@@ -272,7 +386,8 @@ const report = (
   reason: ScenarioFailure["reason"],
   scenario: unknown,
   policy: string,
-  timeline: string
+  timeline: string,
+  schedule?: ReadonlyArray<number>
 ): ScenarioFailure => {
   const headline = reason._tag === "InvariantViolation"
     ? `invariant ${reason.invariant} violated: ${reason.message}\noffending: ${describeOffender(reason.event)}`
@@ -281,6 +396,9 @@ const report = (
     headline,
     `policy: ${policy}`,
     `scenario: ${JSON.stringify(scenario)}`,
+    ...(schedule !== undefined
+      ? [`schedule: ${JSON.stringify({ choices: schedule })} (Simulation.run(scenario, { schedule }) replays it)`]
+      : []),
     timeline === "" ? "timeline: none (the run did not complete)" : `timeline:\n${timeline}`
   ].join("\n")
   return new ScenarioFailure({ reason, scenario, timeline, message })
@@ -311,12 +429,24 @@ export const checkScenario = (
   options: PropertyOptions = {}
 ): Effect.Effect<Simulation.Detailed, ScenarioFailure> => {
   const policy = options.policy?.name ?? "kernel"
-  return Simulation.runDetailed(scenario, { policy: options.policy, maxSteps: options.maxSteps }).pipe(
-    Effect.mapError((reason) => report(reason, scenario, policy, "")),
+  const replayable = options.schedule?.choices
+  return Simulation.runDetailed(scenario, {
+    policy: options.policy,
+    maxSteps: options.maxSteps,
+    schedule: options.schedule
+  }).pipe(
+    Effect.mapError((reason) => report(reason, scenario, policy, "", replayable)),
     Effect.tap((detailed) =>
       Effect.mapError(
         checker(detailed),
-        (violation) => report(violation, scenario, policy, Trace.format(detailed.trace, { queues: true }))
+        (violation) =>
+          report(
+            violation,
+            scenario,
+            policy,
+            Trace.format(detailed.trace, { queues: true }),
+            detailed.choicePoints?.map((c) => c.k)
+          )
       )
     )
   )
@@ -428,3 +558,112 @@ export const check = (
   checker: Checker,
   options: RunOptions = {}
 ): fc.RunDetails<[ScenarioModule.Scenario]> => fc.check(property(arbitrary, checker, options), parametersOf(options))
+
+/**
+ * A schedule (`Simulation.Schedule`) as choices: one small number per choice
+ * point, taken modulo the number of candidates; past the end, first in first
+ * out. It shrinks toward fewer and smaller choices, so a failure shrinks to
+ * the schedule closest to the default order that still fails.
+ *
+ * @example
+ * ```ts
+ * import * as fc from "fast-check"
+ * import { Arbitraries } from "@cmwq/testing"
+ *
+ * const schedules = Arbitraries.schedule({ maxChoices: 32 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
+export const schedule = (
+  options: { readonly maxChoices?: number | undefined } = {}
+): fc.Arbitrary<Simulation.Schedule> =>
+  fc.array(fc.nat({ max: 7 }), { maxLength: options.maxChoices ?? 64 }).map((choices) => ({ choices }))
+
+/**
+ * `property` over scenarios and schedules: each scenario runs under a drawn
+ * schedule. A failure shrinks both and prints the scenario, the schedule
+ * that replays it (`Simulation.run(scenario, { schedule })`) and the timeline.
+ *
+ * @example
+ * ```ts
+ * import * as fc from "fast-check"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * fc.assert(Arbitraries.propertyWithSchedules(Arbitraries.scenario(), Invariants.all), { numRuns: 50 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category properties
+ */
+export const propertyWithSchedules = (
+  arbitrary: fc.Arbitrary<ScenarioModule.Scenario>,
+  checker: Checker,
+  options: PropertyOptions & { readonly maxChoices?: number | undefined } = {}
+): fc.IPropertyWithHooks<[ScenarioModule.Scenario, Simulation.Schedule]> =>
+  fc.property(arbitrary, schedule(options), (s, sched) => {
+    const exit = Effect.runSyncExit(checkScenario(s, checker, { ...options, schedule: sched }))
+    if (Exit.isFailure(exit)) {
+      if (exit.cause._tag === "Fail") throw exit.cause.error
+      throw new Error(`Arbitraries.propertyWithSchedules: the check died: ${String(exit.cause)}`)
+    }
+  })
+
+/**
+ * Exhaustive exploration of one (small) scenario, bounded as CHESS and loom
+ * bound preemptions: run it under every schedule that leaves
+ * first-in-first-out order at most `maxDeviations` times, depth first over
+ * the choice points (each run's choice points decide the next run's), until
+ * all are covered or `maxRuns` runs are done.
+ * Fails with the first `ScenarioFailure`, whose message holds the schedule
+ * that replays it; succeeds with the number of runs and whether the space was
+ * covered.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * const scenario = {
+ *   cpus: 2,
+ *   workqueues: [{ name: "q0", maxActive: 1 }],
+ *   works: [{ name: "a", workqueue: "q0", steps: [{ burn: 1 }] }, { name: "b", workqueue: "q0", cpu: 1, steps: [{ burn: 1 }] }]
+ * }
+ * const program = Arbitraries.exhaustive(scenario, Invariants.all, { maxRuns: 500 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category properties
+ */
+export const exhaustive = (
+  scenario: ScenarioModule.Scenario | unknown,
+  checker: Checker,
+  options: PropertyOptions & {
+    readonly maxRuns?: number | undefined
+    /** the most choice points that leave first-in-first-out order in one schedule (default 2) */
+    readonly maxDeviations?: number | undefined
+  } = {}
+): Effect.Effect<{ readonly runs: number; readonly complete: boolean }, ScenarioFailure> =>
+  Effect.gen(function*() {
+    const maxRuns = options.maxRuns ?? 1000
+    const bound = options.maxDeviations ?? 2
+    let prefix: Array<number> = []
+    for (let runs = 1; runs <= maxRuns; runs++) {
+      const detailed = yield* checkScenario(scenario, checker, { ...options, schedule: { choices: prefix } })
+      const points = detailed.choicePoints ?? []
+      // the next schedule: bump the deepest choice point that has an untried
+      // candidate and stays within the deviation bound
+      const before: Array<number> = [] // deviations strictly before each point
+      let d = 0
+      for (const c of points) {
+        before.push(d)
+        if (c.k !== 0) d++
+      }
+      let i = points.length - 1
+      while (i >= 0 && (points[i]!.k >= points[i]!.n - 1 || before[i]! + 1 > bound)) i--
+      if (i < 0) return { runs, complete: true }
+      prefix = points.slice(0, i).map((c) => c.k).concat(points[i]!.k + 1)
+    }
+    return { runs: maxRuns, complete: false }
+  })

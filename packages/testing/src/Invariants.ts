@@ -53,7 +53,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { Workqueue } from "@cmwq/core"
 import type * as Scenario from "./Scenario.js"
-import type { Detailed, QuiescentRecord, StartRecord } from "./Simulation.js"
+import type { Detailed, OperationRecord, QuiescentRecord, StartRecord } from "./Simulation.js"
 import type { Event } from "./Trace.js"
 
 /**
@@ -63,7 +63,7 @@ import type { Event } from "./Trace.js"
  * @since 0.1.0
  * @category models
  */
-export type Offender = Event | StartRecord | QuiescentRecord | typeof Scenario.WorkSpec.Type
+export type Offender = Event | StartRecord | QuiescentRecord | OperationRecord | typeof Scenario.WorkSpec.Type
 
 /**
  * The schema of `Offender` (checked as "an object"; the type is the union).
@@ -1193,3 +1193,147 @@ export const checkers: {
   readonly workConservation: Checker
   readonly minimalConcurrency: Checker
 } = { nonReentrancy, orderedOrder, maxActive, forwardProgress, workConservation, minimalConcurrency }
+
+/**
+ * What a scenario's operations and `flush` steps promise (`Detailed.operations`
+ * with the trace, in their common order):
+ *
+ * - a flush returns only after every item of its workqueue queued before it
+ *   was called has finished or was cancelled (kernel `__flush_workqueue`);
+ * - a `FlushDeadlock` is real: the flushed workqueue holds, among the items
+ *   queued before the call and not yet done, the caller itself or an item
+ *   that waits (transitively) for it. An item waits for what its own flush
+ *   still has to wait for (a flush whose items are all done waits for
+ *   nothing, even before its caller resumes); an item not started yet is
+ *   counted as waiting for every running item (an over-approximation, so
+ *   that only a deadlock that cannot be real is reported);
+ * - a `cancel` that took a pending instance keeps the item from starting;
+ * - every queued item that was not cancelled finishes.
+ *
+ * Scenarios without operations or `flush` steps pass trivially (except the
+ * last point).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Invariants, Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const detailed = yield* Simulation.runDetailed({
+ *     cpus: 1,
+ *     workqueues: [{ name: "q0", flags: ["UNBOUND"] }],
+ *     works: [{ name: "w0", workqueue: "q0", at: 1, steps: [{ sleep: 100 }] }],
+ *     operations: [{ do: "flush", workqueue: "q0" }, { do: "applyAttrs", workqueue: "q0", affinityScope: "system" }, {
+ *       do: "flush",
+ *       workqueue: "q0",
+ *       at: 1
+ *     }]
+ *   })
+ *   yield* Invariants.operations(detailed)
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category testing
+ */
+export const operations: Checker = (detailed) =>
+  Effect.suspend(() => {
+    const ops = detailed.operations ?? []
+    const trace = detailed.trace
+    // one order for trace events and records: a record with seq s comes after
+    // trace event s - 1 and before trace event s (records in their own order)
+    const traceKey = (i: number) => 2 * i + 1
+    const recordKey = (i: number) => 2 * ops[i]!.seq + (i + 1) / (ops.length + 2)
+    const first = (kind: Event["event"]) => {
+      const at = new Map<string, number>()
+      trace.forEach((e, i) => {
+        if (e.event === kind && !at.has(e.work)) at.set(e.work, traceKey(i))
+      })
+      return at
+    }
+    const queued = first("queue")
+    const started = first("start")
+    const finished = first("finish")
+    const cancelled = new Map<string, number>()
+    ops.forEach((op, i) => {
+      if (op.kind === "cancel" && op.result === true && !cancelled.has(op.work!)) cancelled.set(op.work!, recordKey(i))
+    })
+    const wqOf = new Map(detailed.scenario.works.map((w) => [w.name, w.workqueue]))
+    const never = Number.POSITIVE_INFINITY
+    const done = (w: string, key: number) => (finished.get(w) ?? never) < key || (cancelled.get(w) ?? never) < key
+    // the items of `wq` queued before `from` and not done at `now`
+    const owed = (wq: string, from: number, now: number) =>
+      [...queued].filter(([w, q]) => wqOf.get(w) === wq && q < from && !done(w, now)).map(([w]) => w)
+    const callOf = new Map<number, number>() // flush id -> index of its "flush" record
+    const endOf = new Map<number, number>() // flush id -> key of its end
+    ops.forEach((op, i) => {
+      if (op.kind === "flush") callOf.set(op.id!, i)
+      else if (op.kind === "flushed" || op.kind === "flushDeadlock") endOf.set(op.id!, recordKey(i))
+    })
+    const fail = (invariant: string, event: Offender, message: string) =>
+      Effect.fail(new InvariantViolation({ invariant, event, message }))
+    const who = (by: string) => (by === "" ? "the scenario" : by)
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!
+      if (op.kind === "flushed") {
+        const call = callOf.get(op.id!)!
+        const late = owed(op.workqueue!, recordKey(call), recordKey(i))
+        if (late.length > 0) {
+          return fail(
+            "flush",
+            op,
+            `the flush of ${op.workqueue} by ${who(op.by)} (called at ${ops[call]!.t}) returned at ${op.t}, ` +
+              `before ${late.join(", ")} (queued before it) finished`
+          )
+        }
+      } else if (op.kind === "flushDeadlock") {
+        const now = recordKey(i)
+        const call = callOf.get(op.id!)!
+        // what `w` waits for at `now`
+        const waitsOf = (w: string): ReadonlyArray<string> => {
+          if (done(w, now)) return []
+          if ((started.get(w) ?? never) > now) {
+            return [...started].filter(([y, k]) => k < now && !done(y, now)).map(([y]) => y)
+          }
+          let own: number | undefined
+          ops.forEach((o, j) => {
+            if (o.kind === "flush" && o.by === w && recordKey(j) < now && (endOf.get(o.id!) ?? never) > now) own = j
+          })
+          return own === undefined ? [] : owed(ops[own]!.workqueue!, recordKey(own), now)
+        }
+        const seen = new Set<string>()
+        const stack = [...owed(op.workqueue!, recordKey(call), now)]
+        let real = false
+        while (stack.length > 0 && !real) {
+          const w = stack.pop()!
+          if (w === op.by) real = true
+          else if (!seen.has(w)) {
+            seen.add(w)
+            stack.push(...waitsOf(w))
+          }
+        }
+        if (!real) {
+          return fail(
+            "noFalseFlushDeadlock",
+            op,
+            `the flush of ${op.workqueue} by ${who(op.by)} at ${op.t} failed with FlushDeadlock, ` +
+              `but nothing it waits for waits for ${op.by === "" ? "the scenario" : op.by}`
+          )
+        }
+      } else if (op.kind === "cancel" && op.result === true && (started.get(op.work!) ?? never) > recordKey(i)) {
+        if (started.has(op.work!)) {
+          return fail("cancel", op, `${op.work} was cancelled at ${op.t} (a pending instance taken) and started later`)
+        }
+      }
+    }
+    for (const [w] of queued) {
+      if (!finished.has(w) && !cancelled.has(w)) {
+        return fail(
+          "everyItemRuns",
+          detailed.scenario.works.find((s) => s.name === w)!,
+          `${w} was queued and never finished`
+        )
+      }
+    }
+    return Effect.void
+  })

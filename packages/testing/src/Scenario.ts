@@ -11,7 +11,15 @@
  *   `"HIGHPRI"`, `"UNBOUND"`, ...); `"ORDERED"` asks for an ordered workqueue;
  * - a work's `cpu` defaults to 0 and `at` (its queue time, in ms) to 0; works
  *   with the same `at` are queued in array order;
- * - `burn` holds the work's CPU for that many ms, `sleep` blocks without it.
+ * - `burn` holds the work's CPU for that many ms, `sleep` blocks without it,
+ *   `flush` (a workqueue's name) flushes that workqueue from inside the item
+ *   (blocking, without the CPU; a `FlushDeadlock` is recorded, not fatal);
+ * - `operations` (optional) are done from outside the items, each at its
+ *   `at` in its own fiber: `flush`, `freeze`/`thaw` (the pools' freezer),
+ *   `applyAttrs` (an affinity scope), `cancel` (a work), `setMaxActive`;
+ *   with operations, after the drain the simulation queues a probe item
+ *   (`probe:<workqueue>`) on every workqueue and drains again, so that an
+ *   operation that left a workqueue wedged fails the run.
  *
  * A bad scenario fails with `InvalidScenario`, whose message names the bad
  * field.
@@ -45,7 +53,8 @@ const Millis = Schema.Number.pipe(
  */
 export const Step = Schema.Union(
   Schema.Struct({ burn: Millis }),
-  Schema.Struct({ sleep: Millis })
+  Schema.Struct({ sleep: Millis }),
+  Schema.Struct({ flush: Schema.String })
 )
 
 /**
@@ -112,6 +121,74 @@ export const WorkSpec = Schema.Struct({
 })
 
 /**
+ * An affinity scope `applyAttrs` may set.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Scenario } from "@cmwq/testing"
+ *
+ * Schema.is(Scenario.AffinityScope)("system") // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AffinityScope = Schema.Literal("default", "cpu", "smt", "cache", "numa", "system")
+
+/**
+ * An operation done from outside the items at time `at` (default 0), in a
+ * fiber of its own (so schedule exploration decides where it lands among
+ * what else happens at that instant):
+ *
+ * - `{ do: "flush", workqueue }`: `Workqueue.flush`;
+ * - `{ do: "freeze" }` / `{ do: "thaw" }`: `Freezer.freeze` / `Freezer.thaw`
+ *   (the simulation thaws at the end if the last one froze);
+ * - `{ do: "applyAttrs", workqueue, affinityScope }`: `Workqueue.applyAttrs`
+ *   (refused, and recorded as such, on a per-cpu workqueue);
+ * - `{ do: "cancel", work }`: `Work.cancel`;
+ * - `{ do: "setMaxActive", workqueue, maxActive }`: `Workqueue.setMaxActive`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Scenario } from "@cmwq/testing"
+ *
+ * const ops = Schema.decodeUnknownSync(Schema.Array(Scenario.Operation))([
+ *   { do: "freeze", at: 1 },
+ *   { do: "thaw", at: 5 },
+ *   { do: "flush", workqueue: "q0", at: 6 }
+ * ])
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Operation = Schema.Union(
+  Schema.Struct({ do: Schema.Literal("flush"), workqueue: Schema.String, at: Schema.optional(Millis) }),
+  Schema.Struct({ do: Schema.Literal("freeze", "thaw"), at: Schema.optional(Millis) }),
+  Schema.Struct({
+    do: Schema.Literal("applyAttrs"),
+    workqueue: Schema.String,
+    affinityScope: AffinityScope,
+    at: Schema.optional(Millis)
+  }),
+  Schema.Struct({ do: Schema.Literal("cancel"), work: Schema.String, at: Schema.optional(Millis) }),
+  Schema.Struct({
+    do: Schema.Literal("setMaxActive"),
+    workqueue: Schema.String,
+    maxActive: Schema.Number.pipe(Schema.int(), Schema.between(1, Workqueue.WQ_MAX_ACTIVE)),
+    at: Schema.optional(Millis)
+  })
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Operation = typeof Operation.Type
+
+/**
  * The scenario schema, with the cross-field checks: unique names, known
  * workqueues, CPUs in range.
  *
@@ -133,7 +210,8 @@ export const WorkSpec = Schema.Struct({
 export const Scenario = Schema.Struct({
   cpus: Schema.Number.pipe(Schema.int(), Schema.between(1, 64)),
   workqueues: Schema.Array(WorkqueueSpec),
-  works: Schema.Array(WorkSpec)
+  works: Schema.Array(WorkSpec),
+  operations: Schema.optional(Schema.Array(Operation))
 }).pipe(Schema.filter((s) => {
   const issues: Array<Schema.FilterIssue> = []
   const wqNames = new Set<string>()
@@ -151,6 +229,19 @@ export const Scenario = Schema.Struct({
     }
     if ((work.cpu ?? 0) >= s.cpus) {
       issues.push({ path: ["works", i, "cpu"], message: `cpu ${work.cpu} is out of range 0..${s.cpus - 1}` })
+    }
+    work.steps.forEach((step, j) => {
+      if ("flush" in step && !wqNames.has(step.flush)) {
+        issues.push({ path: ["works", i, "steps", j, "flush"], message: `no workqueue named "${step.flush}"` })
+      }
+    })
+  })
+  ;(s.operations ?? []).forEach((op, i) => {
+    if ("workqueue" in op && !wqNames.has(op.workqueue)) {
+      issues.push({ path: ["operations", i, "workqueue"], message: `no workqueue named "${op.workqueue}"` })
+    }
+    if ("work" in op && !workNames.has(op.work)) {
+      issues.push({ path: ["operations", i, "work"], message: `no work named "${op.work}"` })
     }
   })
   return issues

@@ -23,10 +23,11 @@
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import { type Policy, Work, WorkerPool, Workqueue } from "@cmwq/core"
+import { Freezer, type Policy, Work, WorkerPool, Workqueue } from "@cmwq/core"
 import * as ScenarioModule from "./Scenario.js"
 import type { Event, Trace } from "./Trace.js"
 import * as VirtualTime from "./VirtualTime.js"
@@ -42,6 +43,73 @@ export interface Options {
   readonly policy?: Policy.Policy | undefined
   /** give up after this many scheduler steps (default 2 million) */
   readonly maxSteps?: number | undefined
+  /**
+   * schedule exploration: the order of things that happen at one virtual
+   * instant (see `Schedule`; default: first in, first out)
+   */
+  readonly schedule?: Schedule | undefined
+}
+
+/**
+ * A schedule: how to order the things that could happen next at one virtual
+ * instant: which ready fiber runs first (which CPU's worker, which woken
+ * worker, whether the queueing fiber's next call, a cancel or a
+ * `setMaxActive`, lands before or after them), and which of the timers due
+ * together fires first. Each such moment with n > 1 candidates is a choice
+ * point: the i-th takes `choices[i] % n`; past the end of `choices`, a
+ * `seed` makes seeded random choices (a random walk), and without one the
+ * first candidate goes (first in, first out, the default order).
+ *
+ * `Detailed.choicePoints` lists the choice points of a run (n and the index
+ * taken); `{ choices: detailed.choicePoints.map((c) => c.k) }` replays it.
+ * See docs/guides/exploration.md.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Simulation } from "@cmwq/testing"
+ *
+ * const scenario = { cpus: 2, workqueues: [{ name: "q0" }], works: [{ name: "a", workqueue: "q0", steps: [{ burn: 1 }] }] }
+ * const program = Effect.gen(function*() {
+ *   const walk = yield* Simulation.runDetailed(scenario, { schedule: { seed: 7 } })
+ *   // the same run again, from its recorded choices
+ *   yield* Simulation.run(scenario, { schedule: { choices: (walk.choicePoints ?? []).map((c) => c.k) } })
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Schedule {
+  readonly choices?: ReadonlyArray<number> | undefined
+  readonly seed?: number | undefined
+}
+
+/** mulberry32: a small seeded generator, enough to pick among a few candidates */
+const seeded = (seed: number) => {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const chooser = (schedule: Schedule, points: Array<{ readonly n: number; readonly k: number }>) => {
+  const choices = schedule.choices ?? []
+  const random = schedule.seed !== undefined ? seeded(schedule.seed) : undefined
+  return (n: number): number => {
+    const i = points.length
+    const k = i < choices.length
+      ? Math.abs(Math.trunc(choices[i]!)) % n
+      : random !== undefined
+      ? Math.floor(random() * n)
+      : 0
+    points.push({ n, k })
+    return k
+  }
 }
 
 /**
@@ -78,6 +146,54 @@ export interface QuiescentRecord {
 }
 
 /**
+ * What a scenario's operations and `flush` steps did, in order with the
+ * trace: `seq` is the number of trace events recorded before it.
+ *
+ * - `flush` when a flush is called (by an item, or `""` for the scenario's
+ *   own operations), then `flushed` when it returned or `flushDeadlock` when
+ *   it failed with `FlushDeadlock`; the three share an `id`;
+ * - `freeze`, `thaw`, `applyAttrs`, `setMaxActive` (`result` false when
+ *   refused) and `cancel` (`result`: whether a pending instance was taken).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const detailed = yield* Simulation.runDetailed({
+ *     cpus: 1,
+ *     workqueues: [{ name: "q0" }],
+ *     works: [{ name: "w0", workqueue: "q0", steps: [{ sleep: 5 }] }],
+ *     operations: [{ do: "flush", workqueue: "q0", at: 1 }]
+ *   })
+ *   const flushed = (detailed.operations ?? []).find((r) => r.kind === "flushed") // at t = 5
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface OperationRecord {
+  readonly seq: number
+  readonly t: number
+  readonly by: string
+  readonly kind:
+    | "flush"
+    | "flushed"
+    | "flushDeadlock"
+    | "freeze"
+    | "thaw"
+    | "applyAttrs"
+    | "cancel"
+    | "setMaxActive"
+  readonly workqueue?: string | undefined
+  readonly work?: string | undefined
+  readonly id?: number | undefined
+  readonly result?: boolean | undefined
+}
+
+/**
  * A trace plus the engine's own log, for checks a trace cannot answer.
  *
  * @since 0.1.0
@@ -89,6 +205,10 @@ export interface Detailed {
   readonly quiescent: ReadonlyArray<QuiescentRecord>
   /** the simulation's scenario, decoded */
   readonly scenario: ScenarioModule.Scenario
+  /** what the scenario's operations and `flush` steps did (empty without them) */
+  readonly operations?: ReadonlyArray<OperationRecord> | undefined
+  /** with a `schedule`: every choice point of the run, its candidates `n` and the index `k` taken */
+  readonly choicePoints?: ReadonlyArray<{ readonly n: number; readonly k: number }> | undefined
 }
 
 /** a simulated CPU: who holds it, and who waits (highpri first, then FIFO) */
@@ -131,6 +251,7 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
   pools: WorkerPool.WorkerPools | undefined
   wqs: Array<Workqueue.Workqueue>
   cpus: Array<Cpu>
+  readonly operations: Array<OperationRecord>
 }) =>
   Effect.gen(function*() {
     const pools = yield* WorkerPool.WorkerPools
@@ -148,6 +269,23 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
       wqByName.set(spec.name, wq)
       log.wqs.push(wq)
     }
+    let flushIds = 0
+    const record = (r: Omit<OperationRecord, "seq" | "t">) => {
+      log.operations.push({ seq: log.trace.length, t: now(), ...r })
+    }
+    // a flush from an item (by its name) or from the scenario (""): recorded when
+    // called and when it returns; a FlushDeadlock is recorded, not fatal
+    const flushFrom = (by: string, name: string) =>
+      Effect.suspend(() => {
+        const id = flushIds++
+        record({ by, kind: "flush", workqueue: name, id })
+        return Workqueue.flush(wqByName.get(name)!).pipe(
+          Effect.either,
+          Effect.map((result) =>
+            record({ by, kind: result._tag === "Right" ? "flushed" : "flushDeadlock", workqueue: name, id })
+          )
+        )
+      })
     const lastFinish = new Map<number, number>() // worker -> t of its last finish
     const works = scenario.works.map((spec) => {
       const homeCpu = spec.cpu ?? 0
@@ -187,6 +325,14 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
                 holding = true
               }
               if (step.burn > 0) yield* WorkerPool.unsafeRunnable(Effect.sleep(step.burn))
+            } else if ("flush" in step) {
+              // a flush from inside the item blocks without the CPU, as a sleep does
+              release()
+              emit("sleep")
+              yield* flushFrom(spec.name, step.flush)
+              yield* WorkerPool.unsafeRunnable(cpu.acquire(me.id, snapshot.highpri))
+              holding = true
+              emit("wake")
             } else {
               release()
               emit("sleep")
@@ -204,6 +350,43 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
       })
       return { spec, work: Work.make(body, { name: spec.name }) }
     })
+    // each operation in a fiber of its own, at its time: where it lands among what
+    // else happens at that instant is the schedule's choice
+    const workByName = new Map(works.map((w) => [w.spec.name, w.work]))
+    const operation = (op: ScenarioModule.Operation): Effect.Effect<void, never, WorkerPool.WorkerPools> => {
+      switch (op.do) {
+        case "flush":
+          return flushFrom("", op.workqueue)
+        case "freeze":
+          return Effect.map(Freezer.freeze, () => record({ by: "", kind: "freeze" }))
+        case "thaw":
+          return Effect.map(Freezer.thaw, () => record({ by: "", kind: "thaw" }))
+        case "applyAttrs":
+          return Effect.map(
+            Effect.either(Workqueue.applyAttrs(wqByName.get(op.workqueue)!, { affinityScope: op.affinityScope })),
+            (r) => record({ by: "", kind: "applyAttrs", workqueue: op.workqueue, result: r._tag === "Right" })
+          )
+        case "cancel":
+          return Effect.map(
+            Work.cancel(workByName.get(op.work)!),
+            (result) => record({ by: "", kind: "cancel", work: op.work, result })
+          )
+        case "setMaxActive":
+          return Effect.map(
+            Effect.either(Workqueue.setMaxActive(wqByName.get(op.workqueue)!, op.maxActive)),
+            (r) => record({ by: "", kind: "setMaxActive", workqueue: op.workqueue, result: r._tag === "Right" })
+          )
+      }
+    }
+    const freezer: Array<Fiber.Fiber<void>> = []
+    const others: Array<Fiber.Fiber<void>> = []
+    for (const op of scenario.operations ?? []) {
+      const at = op.at ?? 0
+      const fiber = yield* Effect.fork(
+        Effect.zipRight(at > now() ? Effect.sleep(at - now()) : Effect.void, operation(op))
+      )
+      ;(op.do === "freeze" || op.do === "thaw" ? freezer : others).push(fiber)
+    }
     // queue each work at its time, in array order within one time
     const order = works.map((w, i) => ({ ...w, i })).sort((a, b) => (a.spec.at ?? 0) - (b.spec.at ?? 0) || a.i - b.i)
     for (const { spec, work } of order) {
@@ -213,7 +396,35 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
       yield* Workqueue.queueOn(wqByName.get(spec.workqueue)!, cpu, work)
       log.trace.push({ t: now(), cpu, worker: -1, work: spec.name, event: "queue" })
     }
+    // the freezer's operations never block; once they are done, thaw what the last
+    // one left frozen, so that the flushes and the drain can complete
+    if (freezer.length > 0) {
+      yield* Fiber.joinAll(freezer)
+      if (yield* Freezer.isFrozen) yield* Effect.map(Freezer.thaw, () => record({ by: "", kind: "thaw" }))
+    }
+    if (others.length > 0) yield* Fiber.joinAll(others)
     for (const wq of log.wqs) yield* Workqueue.drain(wq)
+    // with operations: is every workqueue still alive? A probe item queued on
+    // each after the drain must run (an operation that left a workqueue
+    // wedged hangs here, and the run fails with a Deadlock)
+    if (scenario.operations !== undefined && scenario.operations.length > 0) {
+      for (const wq of log.wqs) {
+        const name = `probe:${wq.name}`
+        yield* Workqueue.queueOn(
+          wq,
+          0,
+          Work.make(
+            Effect.sync(() => {
+              log.trace.push({ t: now(), cpu: 0, worker: -1, work: name, event: "start" })
+              log.trace.push({ t: now(), cpu: 0, worker: -1, work: name, event: "finish" })
+            }),
+            { name }
+          )
+        )
+        log.trace.push({ t: now(), cpu: 0, worker: -1, work: name, event: "queue" })
+        yield* Workqueue.drain(wq)
+      }
+    }
   })
 
 /**
@@ -248,7 +459,8 @@ export const runDetailed = (
         starts: [] as Array<StartRecord>,
         pools: undefined as WorkerPool.WorkerPools | undefined,
         wqs: [] as Array<Workqueue.Workqueue>,
-        cpus: [] as Array<Cpu>
+        cpus: [] as Array<Cpu>,
+        operations: [] as Array<OperationRecord>
       }
       const quiescent: Array<QuiescentRecord> = []
       const program = scenarioProgram(scenario, log).pipe(
@@ -265,8 +477,10 @@ export const runDetailed = (
         Logger.withMinimumLogLevel(LogLevel.None),
         Effect.orDie
       )
+      const points: Array<{ readonly n: number; readonly k: number }> = []
       const exit = VirtualTime.runExit(program, {
         maxSteps: options.maxSteps ?? 2_000_000,
+        choose: options.schedule !== undefined ? chooser(options.schedule, points) : undefined,
         onQuiescent: (t) => {
           if (log.pools === undefined) return
           quiescent.push({
@@ -278,7 +492,14 @@ export const runDetailed = (
         }
       })
       if (Exit.isFailure(exit)) return exit as Exit.Exit<never, VirtualTime.Deadlock | VirtualTime.StepLimit>
-      return Effect.succeed({ trace: log.trace, starts: log.starts, quiescent, scenario })
+      return Effect.succeed({
+        trace: log.trace,
+        starts: log.starts,
+        quiescent,
+        scenario,
+        ...(log.operations.length > 0 ? { operations: log.operations } : {}),
+        ...(options.schedule !== undefined ? { choicePoints: points } : {})
+      })
     }))
 
 /**

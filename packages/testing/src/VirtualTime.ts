@@ -146,13 +146,30 @@ export class VirtualClock implements Clock.Clock {
     return this.heap.length > 0
   }
 
-  /** advance to the earliest timer and fire every timer due then, in arming order */
-  advance(): void {
+  /**
+   * advance to the earliest timer and fire one timer due then: the first
+   * armed, or the one `choose` picks among those due at that instant
+   */
+  advance(choose?: (n: number) => number): void {
     this.dropCancelled()
     const first = this.heap[0]
     if (first === undefined) return
     this.now = Math.max(this.now, first.deadline)
-    const timer = this.pop()!
+    let timer = this.pop()!
+    if (choose !== undefined) {
+      const due = [timer]
+      for (;;) {
+        this.dropCancelled()
+        const next = this.heap[0]
+        if (next === undefined || next.deadline !== timer.deadline) break
+        due.push(this.pop()!)
+      }
+      if (due.length > 1) {
+        const k = choose(due.length)
+        timer = due[k]!
+        for (let i = 0; i < due.length; i++) if (i !== k) this.push(due[i]!)
+      }
+    }
     const fire = timer.fire
     timer.fire = null
     if (fire !== null) fire()
@@ -219,6 +236,8 @@ export class VirtualClock implements Clock.Clock {
 export class VirtualScheduler implements Scheduler.Scheduler {
   private tasks: Array<Scheduler.Task> = []
   steps = 0
+  /** when set, which of the `n` ready tasks runs next (schedule exploration); unset: first in, first out */
+  choose: ((n: number) => number) | undefined = undefined
   scheduleTask(task: Scheduler.Task, _priority: number): void {
     this.tasks.push(task)
   }
@@ -227,6 +246,16 @@ export class VirtualScheduler implements Scheduler.Scheduler {
   }
   /** run tasks until none is left; returns false if `limit` steps were exceeded */
   drain(limit: number): boolean {
+    const choose = this.choose
+    if (choose !== undefined) {
+      while (this.tasks.length > 0) {
+        const k = this.tasks.length > 1 ? choose(this.tasks.length) : 0
+        const task = this.tasks.splice(k, 1)[0]!
+        task()
+        if (++this.steps > limit) return false
+      }
+      return true
+    }
     while (this.tasks.length > 0) {
       const tasks = this.tasks
       this.tasks = []
@@ -253,6 +282,12 @@ export interface RunOptions {
   readonly maxSteps?: number | undefined
   /** called at every quiescent point, before time advances (for invariant checks) */
   readonly onQuiescent?: ((now: number) => void) | undefined
+  /**
+   * schedule exploration: given `n` > 1 things that could happen next at the
+   * same virtual instant (ready fibers, or timers due together), return the
+   * index, 0..n-1, of the one that goes first (default: first in, first out)
+   */
+  readonly choose?: ((n: number) => number) | undefined
 }
 
 /**
@@ -277,6 +312,7 @@ export const runExit = <A, E>(
   const clock = new VirtualClock()
   const scheduler = new VirtualScheduler()
   const limit = options.maxSteps ?? 10_000_000
+  scheduler.choose = options.choose
   // pools built in the run with no platform of their own measure time and hand the
   // thread back in virtual time (a "macrotask" is a task of the controlled scheduler)
   const platform: WorkerPool.Platform = {
@@ -305,7 +341,7 @@ export const runExit = <A, E>(
       scheduler.drain(Infinity)
       return Exit.fail(new Deadlock({ at: clock.now }))
     }
-    clock.advance()
+    clock.advance(options.choose)
   }
 }
 

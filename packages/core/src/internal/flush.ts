@@ -36,6 +36,7 @@ import {
 import type { WaitTarget, WorkerImpl } from "./worker.js"
 import type { WorkqueueImpl } from "./workqueue.js"
 import { recordWait } from "./lockdep.js"
+import { mutants } from "./mutants.js"
 
 /** @internal wait for a flusher; interruption leaves it in line, unwaited */
 export const awaitFlusher = (flusher: Flusher): Effect.Effect<void> =>
@@ -198,7 +199,7 @@ const targetWaitsFor = (target: WaitTarget, caller: WorkerImpl, visited: Set<Wor
     return !target.barrier.done && workWaitsFor(target.barrier.target, caller, visited)
   }
   const flusher = target.flusher
-  if (flusher.done) return false
+  if (flusher.done && !mutants.walkFinishedFlush) return false
   // an overflowed flusher has no color yet: it waits for every color in flight
   const upTo = flusher.color >= 0 ? flusher.color : prevColor(target.wq.workColor)
   return flushWaitsFor(target.wq, upTo, caller, visited)

@@ -40,6 +40,7 @@ import { startWatchdog } from "./watchdog.js"
 import type { Options } from "../WorkerPool.js"
 import type { UnboundAttrs, WorkqueueImpl } from "./workqueue.js"
 import type { RecorderImpl } from "./recorder.js"
+import { mutants } from "./mutants.js"
 
 /** @internal symbol tagging the pools service (public `WorkerPool.TypeId`) */
 export const WorkerPoolsTypeId: unique symbol = Symbol.for("@cmwq/core/WorkerPools")
@@ -232,7 +233,7 @@ export class PoolsImpl {
       const pwq = new PoolWorkqueueImpl(wq, pool)
       // A1, kernel `link_pwq`: a new pwq takes the workqueue's current work color, so
       // what it is given is counted in the color the next flush takes (G13)
-      pwq.workColor = wq.workColor
+      if (!mutants.newPwqColorZero) pwq.workColor = wq.workColor
       byPool.set(pool, pwq)
       return pwq
     }

@@ -25,6 +25,7 @@ import * as List from "./list.js"
 import { kickPool, type WorkerPoolImpl } from "./pool.js"
 import { colorOf, moveLinkedWorks, WORK_INACTIVE, type WorkImpl } from "./work.js"
 import type { WorkqueueImpl } from "./workqueue.js"
+import { mutants } from "./mutants.js"
 
 /** @internal kernel `pool_workqueue_stats` (what `wq_monitor.py` shows) */
 export class PwqStats {
@@ -96,7 +97,7 @@ export const pwqTryincNrActive = (pwq: PoolWorkqueueImpl, fill: boolean): boolea
   // the check that makes a stale mark harmless if one is ever left), and Q4 only asks
   // with an empty inactive list, so it is dropped rather than obeyed
   if (pwq.pending && !fill) {
-    if (!List.isEmpty(pwq.inactive)) return false
+    if (!List.isEmpty(pwq.inactive) || mutants.stalePendingMark) return false
     pwqDropPending(pwq)
   }
   if (nna.nr < nna.max) {
@@ -154,7 +155,7 @@ export const pwqActivateFirstInactive = (pwq: PoolWorkqueueImpl, fill: boolean):
     // finds nr >= max (0) and returns early; after the next thaw nothing is active, so
     // nothing retires, and a new item is refused a slot by M1's "do not jump the line"
     // and stays inactive for good (the same sequence looks open in the kernel)
-    if (List.isEmpty(pwq.inactive)) pwqDropPending(pwq)
+    if (List.isEmpty(pwq.inactive) && !mutants.stalePendingMark) pwqDropPending(pwq)
     return true
   }
   return false
