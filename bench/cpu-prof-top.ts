@@ -1,7 +1,8 @@
 /**
  * Sums a V8 `.cpuprofile` (node --cpu-prof) by function: self samples per
  * function name and source file, the top entries with their share of all
- * samples. Usage: `npx tsx bench/cpu-prof-top.ts <file.cpuprofile> [top]`.
+ * samples, and the same share among busy samples (all but `(idle)`).
+ * Usage: `npx tsx bench/cpu-prof-top.ts <file.cpuprofile> [top]`.
  */
 import { readFileSync } from "node:fs"
 
@@ -21,6 +22,9 @@ for (const id of profile.samples) {
   self.set(key, (self.get(key) ?? 0) + 1)
 }
 const total = profile.samples.length
+const busy = total - [...self.entries()].filter(([key]) => key.startsWith("(idle)")).reduce((a, [, k]) => a + k, 0)
+console.log(`samples: ${total}, busy: ${busy}; columns: share of all, share of busy`)
 for (const [key, k] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-  console.log(`${((100 * k) / total).toFixed(1).padStart(5)}%  ${key}`)
+  const ofBusy = key.startsWith("(idle)") ? "" : `${((100 * k) / busy).toFixed(1).padStart(5)}%`
+  console.log(`${((100 * k) / total).toFixed(1).padStart(5)}%  ${ofBusy.padStart(6)}  ${key}`)
 }

@@ -3,17 +3,11 @@
  * process's CPU time per item (`process.cpuUsage()`, user + system, so the
  * load of other processes does not enter it), from the first queue call
  * until the last item has run:
- * - N: N `Work.sync` items handed over with `Workqueue.queueAll` from a
- *   generator that makes each item as it is queued, N = 10^3 .. 10^7
- *   (10^6 with --quick); small N are repeated in batches so that every
- *   point runs at least TOTAL items. Until this round the sweep queued all
- *   N at once (an `unsafeQueue` loop over N items made up front): that grew
- *   2.65x from 10^3 to 10^6, all of it from holding N live items (a
- *   `--cpu-prof` at 10^6 had 33% of samples in the list unlink that first
- *   touches each cold, promoted item and 20% in GC; a plain intrusive list
- *   of N objects in a bare loop grows 17 -> 207 ns/item over the same
- *   sweep), and 10^7 such items exhausted the default heap.
- *   `bench/scaling-n-profile.ts` runs both ways;
+ * - N: N `Work.sync` items pending at once (queued with
+ *   `Workqueue.unsafeQueue`, then run), N = 10^3 .. 10^6 (10^7 pending
+ *   `Work.sync` items exhausted the default V8 heap in a full run);
+ *   small N are repeated in batches so that every point runs at least
+ *   TOTAL items;
  * - workqueues: 10^5 items queued round-robin over W workqueues,
  *   W = 1 .. 10^4;
  * - pending delayed: 10^4 delayed items (delays of 1 to 4 ms) armed with
@@ -77,18 +71,15 @@ const measure = <R>(
     return (cpuUs(c0) * 1000) / (n * batches)
   })
 
-/** n `Work.sync` items, each made as `queueAll` takes it */
-function* syncItems(n: number): Generator<Work.Work> {
-  for (let i = 0; i < n; i++) yield Work.sync(inc)
-}
-
-/** N items handed over with `queueAll` (made lazily), in batches until `total` items ran */
-const handedOver = (n: number, total: number): Promise<number> =>
+/** N items pending at once, in batches until `total` items ran */
+const pendingAtOnce = (n: number, total: number): Promise<number> =>
   Effect.gen(function*() {
     const wq = yield* Workqueue.alloc("scaling")
     return yield* measure(
       n,
-      Effect.asVoid(Workqueue.queueAll(wq, syncItems(n))),
+      Effect.sync(() => {
+        for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wq, Work.sync(inc))
+      }),
       Math.max(1, Math.round(total / n))
     )
   }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise)
@@ -156,9 +147,9 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const delayed = q ? 5_000 : 10_000
   const sweeps: ReadonlyArray<Sweep> = [
     {
-      name: "N queued",
-      points: q ? [1e3, 1e4, 1e5, 1e6] : [1e3, 1e4, 1e5, 1e6, 1e7],
-      run: (n, warmup) => handedOver(warmup ? Math.min(n, 1e4) : n, warmup ? 1e4 : Math.max(n, total))
+      name: "N pending",
+      points: [1e3, 1e4, 1e5, 1e6],
+      run: (n, warmup) => pendingAtOnce(warmup ? Math.min(n, 1e4) : n, warmup ? 1e4 : Math.max(n, total))
     },
     {
       name: "workqueues",
@@ -220,7 +211,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
       })
     }],
     notes: [
-      `Case 9: CPU time per item (process.cpuUsage) from the first queue call until the last item ran; N queued: N Work.sync items handed over with Workqueue.queueAll from a generator, at least ${
+      `Case 9: CPU time per item (process.cpuUsage) from the first queue call until the last item ran; N pending: at least ${
         fmt(total)
       } items per point in batches of N; workqueues and CPUs: ${fmt(items)} items round-robin; pending delayed: ${
         fmt(delayed)
