@@ -21,8 +21,21 @@
  *
  * For reference the table also shows the bare items in an array: closures
  * alone, and closures with their `Effect.sync`.
+ *
+ * Heap per BLOCKED item, at N = 10^4 items that all wait on one Deferred
+ * (or promise) that is never resolved while measuring: `global.gc()` +
+ * `heapUsed` before queueing and once every item has started and blocked;
+ * the difference divided by N is the item plus whatever runs it:
+ * - ours: `Work.make` items whose body counts itself started and awaits the
+ *   Deferred, queued on 10 workqueues of maxActive 1000 (the kernel's
+ *   WQ_MAX_ACTIVE caps one workqueue at 2048); each blocked item holds a
+ *   worker fiber, and concurrency management creates the workers;
+ * - `Effect.forEach(unbounded)`: one fiber per item, same body;
+ * - p-queue (concurrency Infinity): a task closure that awaits one shared
+ *   promise.
+ * Afterwards the Deferred (promise) is resolved and everything finishes.
  */
-import { Effect, Queue } from "effect"
+import { Deferred, Effect, Fiber, Queue } from "effect"
 import PQueue from "p-queue"
 import { Work, Workqueue, WorkerPool } from "@cmwq/core"
 import { type CaseOptions, type CaseResult, check, compare, type Contender, fmt, gc, med, row } from "../lib.js"
@@ -107,6 +120,101 @@ const contenders: ReadonlyArray<Contender<number>> = [
   }
 ]
 
+const BLOCKED_N = 10_000
+const BLOCKED_WARMUP_N = 1_000
+/** workqueues the blocked items are spread over, and the maxActive of each */
+const BLOCKED_WQS = 10
+
+let started = 0
+/** one macrotask: lets workers, fibers and p-queue start and block */
+const turn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+/** waits (macrotask by macrotask) until `n` items have started */
+const allStarted = (n: number): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    while (started < n) yield* turn
+  })
+
+/** heap bytes per blocked item: `block(n)` starts n blocked items and waits until they have started */
+const blockedContenders: ReadonlyArray<Contender<number>> = [
+  {
+    name: "ours (Work.make, blocked on a Deferred)",
+    run: (warmup) => {
+      const n = warmup ? BLOCKED_WARMUP_N : BLOCKED_N
+      started = 0
+      return Effect.gen(function*() {
+        const gate = yield* Deferred.make<void>()
+        const body = Effect.suspend(() => {
+          started++
+          return Deferred.await(gate)
+        })
+        const wqs: Array<Workqueue.Workqueue> = []
+        for (let i = 0; i < BLOCKED_WQS; i++) {
+          wqs.push(yield* Workqueue.alloc(`blocked-${i}`, { maxActive: Math.ceil(BLOCKED_N / BLOCKED_WQS) }))
+        }
+        gc()
+        const h0 = process.memoryUsage().heapUsed
+        for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wqs[i % BLOCKED_WQS]!, Work.make(body))
+        yield* allStarted(n)
+        gc()
+        const bytes = (process.memoryUsage().heapUsed - h0) / n
+        yield* Deferred.succeed(gate, undefined)
+        for (const wq of wqs) yield* Workqueue.flush(wq)
+        check("ours: blocked items started", started, n)
+        return bytes
+      }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise)
+    }
+  },
+  {
+    name: "Effect.forEach(unbounded) (a fiber per item)",
+    run: (warmup) => {
+      const n = warmup ? BLOCKED_WARMUP_N : BLOCKED_N
+      started = 0
+      return Effect.gen(function*() {
+        const gate = yield* Deferred.make<void>()
+        const body = Effect.suspend(() => {
+          started++
+          return Deferred.await(gate)
+        })
+        const indices = Array.from({ length: n }, (_, i) => i)
+        gc()
+        const h0 = process.memoryUsage().heapUsed
+        const fiber = yield* Effect.fork(
+          Effect.forEach(indices, () => body, { concurrency: "unbounded", discard: true })
+        )
+        yield* allStarted(n)
+        gc()
+        const bytes = (process.memoryUsage().heapUsed - h0) / n
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(fiber)
+        return bytes
+      }).pipe(Effect.runPromise)
+    }
+  },
+  {
+    name: "p-queue(Infinity) (task awaiting a promise)",
+    run: async (warmup) => {
+      const n = warmup ? BLOCKED_WARMUP_N : BLOCKED_N
+      started = 0
+      let release = () => {}
+      const gate = new Promise<void>((resolve) => (release = resolve))
+      const task = (): Promise<void> => {
+        started++
+        return gate
+      }
+      const queue = new PQueue({ concurrency: Infinity })
+      gc()
+      const h0 = process.memoryUsage().heapUsed
+      for (let i = 0; i < n; i++) void queue.add(task)
+      await Effect.runPromise(allStarted(n))
+      gc()
+      const bytes = (process.memoryUsage().heapUsed - h0) / n
+      release()
+      await queue.onIdle()
+      return bytes
+    }
+  }
+]
+
 /** the bare items in an array, for reference (not a contender) */
 const bareItems = (withEffect: boolean): number => {
   let keep: Array<unknown> = []
@@ -138,6 +246,20 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
       )
     )
   )
+  const blocked = await compare("4. memory, blocked items", blockedContenders, options)
+  const blockedBytes = blocked.map((r) => med(r.samples, (b) => b))
+  rows.push(
+    ...blocked.slice(1).map((r, i) =>
+      row(
+        "4. heap per blocked item (worker + item, awaiting a never-resolved Deferred), N=1e4",
+        blockedBytes[0]!,
+        r.name,
+        blockedBytes[i + 1]!,
+        "bytes/item",
+        "lower"
+      )
+    )
+  )
   const closures = bareItems(false)
   const effects = bareItems(true)
   return {
@@ -150,9 +272,14 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
         ["(reference) closures alone, in an array", fmt(closures)],
         ["(reference) closure + Effect.sync, in an array", fmt(effects)]
       ]
+    }, {
+      title: "Case 4: heap bytes per blocked item at N=1e4 (medians)",
+      headers: ["contender", "bytes/item"],
+      rows: blocked.map((r, i) => [r.name, fmt(blockedBytes[i]!)])
     }],
     notes: [
-      "Case 4: bytes/item = heapUsed growth (after global.gc()) across a synchronous loop that builds and queues N items, divided by N; includes the item object each contender must hold."
+      "Case 4: bytes/item = heapUsed growth (after global.gc()) across a synchronous loop that builds and queues N items, divided by N; includes the item object each contender must hold.",
+      "Case 4, blocked items: heapUsed growth (after global.gc()) from before queueing until all N=1e4 items have started and wait on a never-resolved Deferred (promise), divided by N; ours on 10 workqueues of maxActive 1000, each blocked item on its own worker fiber."
     ]
   }
 }

@@ -6,8 +6,9 @@
  *
  * Concurrency management: a pool counts its running workers. As long as one
  * runs, it starts no other; when the last running worker blocks on async and
- * work is pending, it wakes (or creates) another at once, so the CPU never
- * sits idle while work waits. A worker that finishes an item without
+ * work is pending, it wakes (or creates) another by the next macrotask
+ * (unless the blocked one is running again by then), so the CPU never sits
+ * idle while work waits. A worker that finishes an item without
  * blocking takes the next one itself, so CPU-bound items run one after
  * another on one worker. Idle workers are kept, then reaped after
  * `idleTimeout` (kernel `too_many_workers`: 2 idle plus a quarter of the busy

@@ -148,8 +148,22 @@ export const workerSleeping = (worker: WorkerImpl): void => {
   }
   if ((worker.flags & Flags.WORKER_NOT_RUNNING) !== 0 || worker.sleeping) return
   worker.sleeping = true
+  worker.sleepSeq++
   pool.nrRunning--
-  if (kickPool(pool) && pwq !== null) pwq.stats.cmWakeup++
+  // CM1a: the kick waits for the next macrotask (PROTOCOLS.md); nothing to defer when no worker is needed now
+  if (pool.policy.needMoreWorker(pool)) pool.pools.deferKick(worker)
+}
+
+/**
+ * @internal CM1a: the deferred half of `workerSleeping`, run after every wait that
+ * resumes within the current microtask checkpoint could have resumed. The kick
+ * happens only if the worker still sleeps in the same wait (`seq`); a worker that
+ * ran again since needs no replacement, and a later sleep has its own deferred kick.
+ */
+export const deferredKick = (worker: WorkerImpl, seq: number): void => {
+  if (!worker.sleeping || worker.sleepSeq !== seq) return
+  const pwq = worker.currentPwq
+  if (kickPool(worker.pool) && pwq !== null) pwq.stats.cmWakeup++
 }
 
 /**

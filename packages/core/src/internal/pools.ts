@@ -31,7 +31,7 @@ import * as Errors from "./errors.js"
 import { PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
 import type { PolicyImpl } from "./policy.js"
-import { WorkerPoolImpl } from "./pool.js"
+import { deferredKick, WorkerPoolImpl } from "./pool.js"
 import { createWorker, type WorkerImpl } from "./worker.js"
 import { PoolWorkqueueImpl, putPwq } from "./pwq.js"
 import { maydayTimeout } from "./rescuer.js"
@@ -135,6 +135,10 @@ export class PoolsImpl {
   readonly warnedPolicies = new Set<string>() // P: once per policy and reason: PolicyMisbehaved
   factory: WorkerFactory // P: kernel create_worker through the worker-creation service
   readonly markerCallback: () => void
+  readonly kickWorkers: Array<WorkerImpl> = [] // P: CM1a: workers whose sleep still owes its pool a kick, in sleep order
+  readonly kickSeqs: Array<number> = [] // P: the sleepSeq of each of them when it went to sleep
+  kickPending = false // P: a macrotask that runs the deferred kicks is scheduled
+  readonly kickCallback: () => void
   watchdogTimer: Timer | null = null // P
   readonly touched: Array<number> // P: kernel wq_watchdog_touch stamps, per CPU (clock millis)
   recorder: RecorderImpl | null = null // I after construction: the `recorder` option (kernel workqueue tracepoints)
@@ -171,6 +175,15 @@ export class PoolsImpl {
     this.markerCallback = () => {
       this.markerPending = false
       this.sliceStart = this.platform.now()
+    }
+    this.kickCallback = () => {
+      this.kickPending = false
+      const workers = this.kickWorkers
+      const seqs = this.kickSeqs
+      // kicks deferred while these run join the arrays and are run in this same pass
+      for (let i = 0; i < workers.length; i++) deferredKick(workers[i]!, seqs[i]!)
+      workers.length = 0
+      seqs.length = 0
     }
     for (let cpu = 0; cpu < config.cpus; cpu++) {
       this.cpuPools.push([
@@ -363,6 +376,19 @@ export class PoolsImpl {
       this.platform.macrotask(this.markerCallback)
     }
     return now - this.sliceStart >= budget
+  }
+
+  /**
+   * CM1a: run the pool kick of a worker that just went to sleep after the current
+   * microtask checkpoint (one macrotask for every kick deferred meanwhile)
+   */
+  deferKick(worker: WorkerImpl): void {
+    this.kickWorkers.push(worker)
+    this.kickSeqs.push(worker.sleepSeq)
+    if (!this.kickPending) {
+      this.kickPending = true
+      this.platform.macrotask(this.kickCallback)
+    }
   }
 
   /**

@@ -78,6 +78,7 @@ export type WaitTarget =
 export class WorkerImpl extends List.ListNode {
   flags = Flags.WORKER_PREP // P: WORKER_* bits; a new worker starts in PREP
   sleeping = false // W: blocked on async and taken out of nrRunning by workerSleeping
+  sleepSeq = 0 // W: counts the worker's sleeps, so that a deferred kick (CM1a) knows whether it still sleeps in the same wait
   currentWork: WorkImpl | null = null // P: the item being run
   currentPwq: PoolWorkqueueImpl | null = null // P: its pwq
   currentData = 0 // P: its data word when it started (color, INACTIVE)
