@@ -57,15 +57,22 @@ export interface ThreadsConfig {
 
 interface Entry {
   readonly id: number
-  readonly request: Task.Request
+  /** one task, or null for a batch (`requests`) */
+  readonly request: Task.Request | null
+  /** a batch's tasks (`Task.runAll`), or null */
+  readonly requests: ReadonlyArray<Task.Request> | null
+  /** one task's encoded payload, or a batch's `[tag, payload, ...]` */
   readonly payload: unknown
   readonly flags: number
   resume: ((exit: Exit.Exit<unknown, unknown>) => void) | null
+  resumeAll: ((exits: ReadonlyArray<Exit.Exit<unknown, unknown>>) => void) | null
   started: boolean
   /** P: how many threads it was sent to */
   attempts: number
   thread: ThreadCpu
 }
+
+const weight = (entry: Entry): number => entry.requests === null ? 1 : entry.requests.length
 
 const entryUrl = (): URL => {
   const self = import.meta.url
@@ -88,6 +95,8 @@ const RESULT_BUDGET_MS = 2
 class ThreadCpu {
   worker!: Worker
   readonly inflight = new Map<number, Entry>()
+  /** P: tasks in flight (a batch counts its tasks): the load `pick` compares */
+  load = 0
   outbox: Array<unknown> = []
   scheduled = false
   alive = true
@@ -128,7 +137,8 @@ class ThreadCpu {
           stats.recvTasks += parsed[0].length / 2
         }
         this.onMessage(parsed[0], parsed[1])
-      } else if (msg.k === "ready") this.ready = true
+      } else if (msg.k === "dump") this.transport.onDump(this.cpu, (msg as { id?: number }).id!, String(msg.reason))
+      else if (msg.k === "ready") this.ready = true
       else if (msg.k === "fatal") this.fatal = msg.reason ?? "fatal"
     })
     let reason = "exited"
@@ -146,7 +156,8 @@ class ThreadCpu {
     entry.thread = this
     entry.attempts++
     this.inflight.set(entry.id, entry)
-    this.outbox.push(entry.id, entry.request._tag, entry.payload, entry.flags)
+    this.load += weight(entry)
+    this.outbox.push(entry.id, entry.request === null ? null : entry.request._tag, entry.payload, entry.flags)
     if (!this.scheduled) {
       this.scheduled = true
       setImmediate(this.flushCallback)
@@ -203,11 +214,22 @@ class ThreadCpu {
         const entry = this.inflight.get(id)
         if (entry !== undefined) {
           this.inflight.delete(id)
-          const resume = entry.resume
-          entry.resume = null
-          if (resume !== null) resume(Task.decodeResult(entry.request, wire))
+          this.load -= weight(entry)
+          if (entry.requests !== null) {
+            // a batch: its results in one array, decoded in one go
+            const resumeAll = entry.resumeAll
+            entry.resumeAll = null
+            const wires = wire as unknown as ReadonlyArray<Task.WireResult>
+            if (resumeAll !== null) resumeAll(entry.requests.map((r, i) => Task.decodeResult(r, wires[i]!)))
+            n = (n | 31) + 1
+          } else {
+            const resume = entry.resume
+            entry.resume = null
+            if (resume !== null) resume(Task.decodeResult(entry.request!, wire))
+            n++
+          }
         }
-        if ((++n & 31) === 0 && performance.now() >= end) {
+        if ((n & 31) === 0 && performance.now() >= end) {
           setImmediate(this.drainCallback)
           return
         }
@@ -236,17 +258,30 @@ class ThreadCpu {
       // started, or lost twice unacknowledged (a task that kills its thread before
       // its start is reported must not kill every replacement)
       if (entry.started || !replace || entry.attempts >= 2) {
-        lost.push(entry.request._tag)
+        if (entry.requests !== null) {
+          // a batch: every task of it fails, each naming itself
+          for (const tag of new Set(entry.requests.map((r) => r._tag))) lost.push(tag)
+          const resumeAll = entry.resumeAll
+          entry.resumeAll = null
+          if (resumeAll !== null) {
+            resumeAll(
+              entry.requests.map((r) => Exit.fail(new Task.TaskCpuLost({ task: r._tag, cpu: this.cpu, reason })))
+            )
+          }
+          continue
+        }
+        lost.push(entry.request!._tag)
         const resume = entry.resume
         entry.resume = null
         if (resume !== null) {
-          resume(Exit.fail(new Task.TaskCpuLost({ task: entry.request._tag, cpu: this.cpu, reason })))
+          resume(Exit.fail(new Task.TaskCpuLost({ task: entry.request!._tag, cpu: this.cpu, reason })))
         }
       } else {
         resend.push(entry)
       }
     }
     this.inflight.clear()
+    this.load = 0
     const info: ThreadExit = { cpu: this.cpu, reason, lost, resent: resend.length, replaced: replace }
     this.transport.report(info)
     if (replace) {
@@ -280,7 +315,7 @@ export class ThreadTransport implements Task.Transport {
     let best: ThreadCpu | undefined
     for (const c of target.cpus) {
       const t = cpus[c]
-      if (t !== undefined && (best === undefined || t.inflight.size < best.inflight.size)) best = t
+      if (t !== undefined && (best === undefined || t.load < best.load)) best = t
     }
     return best ?? cpus[0]!
   }
@@ -307,9 +342,11 @@ export class ThreadTransport implements Task.Transport {
     const entry: Entry = {
       id: this.nextId++,
       request,
+      requests: null,
       payload,
       flags: (target.highpri ? 1 : 0) | (target.cpuIntensive ? 2 : 0),
       resume: done,
+      resumeAll: null,
       started: false,
       attempts: 0,
       thread
@@ -317,6 +354,57 @@ export class ThreadTransport implements Task.Transport {
     thread.send(entry)
     handle.interrupt = () => entry.thread.interrupt(entry)
     return entry
+  }
+
+  /**
+   * hand a batch of tasks (`Task.runAll`) to one thread, as one entry: one
+   * slot in the message, one result array back; `done` gets their Exits once
+   */
+  readonly sendAll = (
+    requests: ReadonlyArray<Task.Request>,
+    target: Task.Target,
+    handle: Task.RunHandle,
+    done: (exits: ReadonlyArray<Exit.Exit<unknown, unknown>>) => void
+  ): void => {
+    const n = requests.length
+    const payload = new Array<unknown>(2 * n)
+    const exits = new Array<Exit.Exit<unknown, unknown> | undefined>(n)
+    let bad = 0
+    for (let i = 0; i < n; i++) {
+      const r = requests[i]!
+      payload[2 * i] = r._tag
+      try {
+        payload[2 * i + 1] = Task.encodeRequest(r)
+      } catch (e) {
+        // does not encode: fails on its own, the others go
+        exits[i] = Exit.fail(e)
+        payload[2 * i] = null
+        bad++
+      }
+    }
+    const thread = this.pick(target)
+    if (bad === n || (!thread.alive && thread.fatal !== null)) {
+      done(
+        requests.map((r, i) =>
+          exits[i] ?? Exit.fail(new Task.TaskCpuLost({ task: r._tag, cpu: thread.cpu, reason: thread.fatal! }))
+        )
+      )
+      return
+    }
+    const entry: Entry = {
+      id: this.nextId++,
+      request: null,
+      requests,
+      payload,
+      flags: (target.highpri ? 1 : 0) | (target.cpuIntensive ? 2 : 0),
+      resume: null,
+      resumeAll: bad === 0 ? done : (sent) => done(sent.map((e, i) => exits[i] ?? e)),
+      started: false,
+      attempts: 0,
+      thread
+    }
+    thread.send(entry)
+    handle.interrupt = () => entry.thread.interrupt(entry)
   }
 
   readonly run = (
@@ -334,6 +422,41 @@ export class ThreadTransport implements Task.Transport {
       })
     })
 
+  readonly dumps = new Map<number, (text: string) => void>()
+  nextDump = 0
+
+  onDump(_cpu: number, id: number, text: string): void {
+    const resolve = this.dumps.get(id)
+    this.dumps.delete(id)
+    if (resolve !== undefined) resolve(text)
+  }
+
+  /**
+   * Every thread's own dump (its pools, workers and what each runs), asked
+   * for over the same port; a thread that is down or does not answer within
+   * `timeoutMs` says so instead.
+   */
+  dump(timeoutMs: number): Promise<Array<{ readonly cpu: number; readonly text: string }>> {
+    return Promise.all(this.cpus.map((c) =>
+      new Promise<{ readonly cpu: number; readonly text: string }>((resolve) => {
+        if (!c.alive || !c.ready) {
+          resolve({ cpu: c.cpu, text: c.alive ? "(starting)" : "(down)" })
+          return
+        }
+        const id = this.nextDump++
+        const timer = setTimeout(() => {
+          this.dumps.delete(id)
+          resolve({ cpu: c.cpu, text: `(no answer within ${timeoutMs} ms)` })
+        }, timeoutMs)
+        this.dumps.set(id, (text) => {
+          clearTimeout(timer)
+          resolve({ cpu: c.cpu, text })
+        })
+        c.worker.postMessage({ k: "dump", id })
+      })
+    ))
+  }
+
   close(): Promise<unknown> {
     this.closing = true
     return Promise.all(this.cpus.map((c) => c.worker.terminate()))
@@ -341,7 +464,7 @@ export class ThreadTransport implements Task.Transport {
 
   /** in-flight tasks per CPU (diagnostics) */
   load(): ReadonlyArray<number> {
-    return this.cpus.map((c) => c.inflight.size)
+    return this.cpus.map((c) => c.load)
   }
 
   /** terminate a CPU's thread as a crash would (tests) */
