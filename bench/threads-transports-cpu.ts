@@ -3,7 +3,8 @@
  * CPU per task: `@effect/platform`'s `Worker` pool (`makePoolSerialized`,
  * one `executeEffect` per task) with `@effect/platform-node`'s `NodeWorker`
  * and `NodeWorkerRunner`; cmwq `NodeThreads` with one `Task` item per task;
- * and cmwq `Task.runAll` (batch items of 1024). All on `THREADS` threads.
+ * cmwq `Task.runAll` (batch items of 1024); and Piscina (`pool.run` per
+ * task), the peer of bench case 7. All on `THREADS` threads.
  *
  * Measured with `process.cpuUsage()` (user + system) around each rep: on
  * Node 20 that is the whole process, the main thread and every worker
@@ -19,6 +20,7 @@ import * as Worker from "@effect/platform/Worker"
 import { Deferred, Effect, Layer } from "effect"
 import { Task, Workqueue } from "@cmwq/core"
 import { NodeThreads } from "@cmwq/platform-node"
+import { Piscina } from "piscina"
 import { Add } from "./cases/threads/tasks.js"
 // @ts-expect-error plain JavaScript, shared with the Effect Worker's threads
 import { Add as AddJs } from "./cases/threads/effect-tasks.mjs"
@@ -46,7 +48,26 @@ const main = Effect.gen(function*() {
   const pool = yield* Worker.makePoolSerialized<EffectAdd>({ size: THREADS, concurrency: 1_000_000 })
   const wq = yield* Workqueue.alloc("transports", { flags: ["UNBOUND"], maxActive: 512 })
   const make = yield* Task.maker
+  const piscina = yield* Effect.acquireRelease(
+    Effect.sync(() =>
+      new Piscina({
+        filename: new URL("./cases/threads/work.mjs", import.meta.url).href,
+        minThreads: THREADS,
+        maxThreads: THREADS,
+        idleTimeout: 60_000
+      })
+    ),
+    (pool) => Effect.promise(() => pool.destroy())
+  )
   const contenders: Record<string, Effect.Effect<void, unknown, Task.Transport>> = {
+    "Piscina (pool.run per task, submitted in chunks of 1024)": Effect.promise(async () => {
+      const all = new Array<Promise<unknown>>(N)
+      for (let i = 0; i < N; i++) {
+        if (i % 1024 === 1023) await new Promise((r) => setImmediate(r))
+        all[i] = piscina.run({ k: 0, a: i, b: 1 })
+      }
+      await Promise.all(all)
+    }),
     "@effect/platform Worker pool (NodeWorker), executeEffect per task": Effect.forEach(
       Array.from({ length: N }, (_, i) => i),
       (i) => pool.executeEffect(new EffectAdd({ a: i, b: 1 }, true)),

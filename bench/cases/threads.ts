@@ -124,6 +124,8 @@ const cmwq = async (batched: boolean) => {
         // Task.runAll: one batch item per BATCH tasks, one message per batch
         const requests = new Array<Add | Burn | BurnAwait>(spec.n)
         for (let i = 0; i < spec.n; i++) {
+          // built in chunks, handing the loop back between them, as the other contenders submit
+          if (i % CHUNK === CHUNK - 1) yield* Effect.promise(turn)
           requests[i] = spec.k === 0
             ? new Add({ a: i, b: spec.b }, true)
             : spec.k === 1

@@ -5,13 +5,17 @@
  *
  * Why a hand-written transport: the well-kept pieces (`@effect/platform`'s
  * `Worker`/`WorkerRunner` with `@effect/platform-node`'s `NodeWorker`) send
- * one message per request. For tiny tasks the per-message cost dominates:
- * bench case 7 puts one `postMessage` per task next to batched messages
- * (quick run on a loaded 2-core machine: about 53k against 573k tasks/s for
- * the bare transports). Batching many tasks per message, behind the same
- * Schema contract (`Task.encodeRequest` / `Task.serve` / `Task.decodeResult`),
- * is what this file does; the Effect `Worker` transport itself has not been
- * measured as a contender yet.
+ * one message per request. For tiny tasks the per-message cost dominates.
+ * Measured by `bench/threads-transports-cpu.ts` (20000 `a + b` tasks on 2
+ * threads, 5 reps, `process.cpuUsage()` of the whole process, main thread
+ * and threads together, median; 2026-12-02, loaded 2-core machine): the
+ * Effect `Worker` pool (`makePoolSerialized`, one `executeEffect` per task)
+ * 336 µs CPU per task; this transport with one `Task` item per task 65 µs;
+ * with `Task.runAll` batches 30 µs; Piscina 45 µs. Bench case 7 also puts one `postMessage` per task next to
+ * batched messages (quick run on a loaded 2-core machine: about 53k against
+ * 573k tasks/s for the bare transports). Batching many tasks per message,
+ * behind the same Schema contract (`Task.encodeRequest` / `Task.serve` /
+ * `Task.decodeResult`), is what this file does.
  *
  * Invariants:
  * - an entry is in `inflight` of exactly one thread from dispatch until its
@@ -22,6 +26,9 @@
  * - received results are finished within a budget per turn (`drain`), the
  *   rest in the next turns; results received before a thread's exit are
  *   finished before its loss is handled;
+ * - a batch (`Task.runAll`, `sendAll`) is one entry: one slot in the
+ *   outbox, one result array back, decoded in one go; it counts its tasks in
+ *   the thread's `load`;
  * - the outbox is flushed once per event-loop turn (`setImmediate`): every
  *   task dispatched in one turn travels in one message, a JSON string (one
  *   string clones faster than thousands of small objects; the encoded forms
@@ -91,6 +98,9 @@ if (DEBUG) process.on("exit", () => process.stderr.write(`cmwq threads transport
  */
 const RESULT_BUDGET_MS = 2
 
+/** tasks in the outbox at which it is sent at once, not at the end of the turn (one batch of `Task.runAll`) */
+const FLUSH_AT = 1024
+
 /** @internal one CPU thread */
 class ThreadCpu {
   worker!: Worker
@@ -98,6 +108,8 @@ class ThreadCpu {
   /** P: tasks in flight (a batch counts its tasks): the load `pick` compares */
   load = 0
   outbox: Array<unknown> = []
+  /** tasks in the outbox (a batch counts its tasks) */
+  outboxTasks = 0
   scheduled = false
   alive = true
   fatal: string | null = null
@@ -158,6 +170,12 @@ class ThreadCpu {
     this.inflight.set(entry.id, entry)
     this.load += weight(entry)
     this.outbox.push(entry.id, entry.request === null ? null : entry.request._tag, entry.payload, entry.flags)
+    this.outboxTasks += weight(entry)
+    if (this.outboxTasks >= FLUSH_AT) {
+      // a full message goes now: one turn that dispatches many batches must not build one huge string
+      this.flushCallback()
+      return
+    }
     if (!this.scheduled) {
       this.scheduled = true
       setImmediate(this.flushCallback)
@@ -169,6 +187,7 @@ class ThreadCpu {
     if (this.outbox.length === 0 || !this.alive) return
     const b = this.outbox
     this.outbox = []
+    this.outboxTasks = 0
     this.worker.postMessage(JSON.stringify(b))
     if (DEBUG) {
       stats.sent++
@@ -250,6 +269,7 @@ class ThreadCpu {
     this.alive = false
     this.scheduled = false
     this.outbox = []
+    this.outboxTasks = 0
     if (this.transport.closing) return
     const replace = this.fatal === null
     const lost: Array<string> = []
