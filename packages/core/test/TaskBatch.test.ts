@@ -189,6 +189,8 @@ describe("Task.runAll (batch items)", () => {
                 yield* settle
                 while (m.inFlight.length > 0) {
                   expect(m.inFlight.length).toBeLessThanOrEqual(maxActive)
+                  // no result before the last batch ends
+                  expect(all.unsafePoll()).toBe(null)
                   for (const b of m.inFlight) expect(b.requests.length).toBeLessThanOrEqual(size)
                   m.complete(picks[step++ % picks.length]! % m.inFlight.length)
                   yield* settle
