@@ -5,6 +5,9 @@
  * - cmwq: `NodeThreads.layer` (Schema-typed `Task` items on an UNBOUND
  *   workqueue, max_active 512; each thread runs its own pools; batched
  *   `postMessage`, one message per event-loop turn each way);
+ * - cmwq with `Task.runAll`: the same tasks as batch items of 1024 (one
+ *   work item and one message per batch; on the thread, each task is still
+ *   its own item of that thread's pools);
  * - Piscina and tinypool (`pool.run(task)` for every task at once);
  * - raw `worker_threads`, one `postMessage` per task, round robin;
  * - batched `postMessage`: tasks as flat arrays, 1024 per message, results
@@ -77,14 +80,21 @@ const measure = (runner: Runner, spec: Spec) => async (): Promise<M> => {
 // contenders
 // -----------------------------------------------------------------------------
 
-/** in-flight tasks of the cmwq contender (each holds a sleeping queueing-side worker) */
+/**
+ * max_active of the cmwq contender's workqueue: task items in flight at once
+ * (each runs away on a carrier, no queueing-side worker held while it is on
+ * its thread: `Task.Transport.send`)
+ */
 const MAX_ACTIVE = 512
+
+/** tasks per batch item of the `Task.runAll` contender */
+const BATCH = 1024
 
 /** every contender's submit loop hands the event loop back after this many tasks */
 const CHUNK = 1024
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-const cmwq = async () => {
+const cmwq = async (batched: boolean) => {
   const runtime = ManagedRuntime.make(
     NodeThreads.layer({ threads: THREADS, handlers: new URL("./threads/tasks.ts", import.meta.url) }).pipe(
       Layer.orDie
@@ -110,6 +120,23 @@ const cmwq = async () => {
         if (exit._tag !== "Success") failed++
         if (--left === 0) Deferred.unsafeDone(done, Effect.void)
       }
+      if (batched) {
+        // Task.runAll: one batch item per BATCH tasks, one message per batch
+        const requests = new Array<Add | Burn | BurnAwait>(spec.n)
+        for (let i = 0; i < spec.n; i++) {
+          // built in chunks, handing the loop back between them, as the other contenders submit
+          if (i % CHUNK === CHUNK - 1) yield* Effect.promise(turn)
+          requests[i] = spec.k === 0
+            ? new Add({ a: i, b: spec.b }, true)
+            : spec.k === 1
+            ? new Burn({ ms: spec.a }, true)
+            : new BurnAwait({ burnMs: spec.a, awaitMs: spec.b }, true)
+        }
+        const exits = yield* Task.runAll(wq, requests, { size: BATCH }).pipe(Effect.orDie)
+        for (const e of exits) if (e._tag !== "Success") failed++
+        if (failed > 0) throw new Error(`cmwq runAll: ${failed} tasks failed`)
+        return
+      }
       const make = yield* Task.maker
       for (let i = 0; i < spec.n; i++) {
         if (i % CHUNK === CHUNK - 1) yield* Effect.promise(turn)
@@ -127,14 +154,11 @@ const cmwq = async () => {
   return { run, close: () => runtime.dispose() }
 }
 
-const piscina = (concurrentTasksPerWorker: number) => {
-  const pool = new Piscina({
-    filename: workUrl.href,
-    minThreads: THREADS,
-    maxThreads: THREADS,
-    concurrentTasksPerWorker,
-    idleTimeout: 60_000
-  })
+/** a `pool.run(task)` pool (Piscina, tinypool): every task submitted at once, in chunks */
+const taskPool = (pool: {
+  readonly run: (task: { k: number; a: number; b: number }) => Promise<unknown>
+  readonly destroy: () => Promise<unknown>
+}) => {
   const run: Runner = async (spec) => {
     const all = new Array<Promise<unknown>>(spec.n)
     for (let i = 0; i < spec.n; i++) {
@@ -146,18 +170,19 @@ const piscina = (concurrentTasksPerWorker: number) => {
   return { run, close: () => pool.destroy() }
 }
 
-const tinypool = () => {
-  const pool = new Tinypool({ filename: workUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 })
-  const run: Runner = async (spec) => {
-    const all = new Array<Promise<unknown>>(spec.n)
-    for (let i = 0; i < spec.n; i++) {
-      if (i % CHUNK === CHUNK - 1) await turn()
-      all[i] = pool.run({ k: spec.k, a: spec.k === 0 ? i : spec.a, b: spec.b })
-    }
-    await Promise.all(all)
-  }
-  return { run, close: () => pool.destroy() }
-}
+const piscina = (concurrentTasksPerWorker: number) =>
+  taskPool(
+    new Piscina({
+      filename: workUrl.href,
+      minThreads: THREADS,
+      maxThreads: THREADS,
+      concurrentTasksPerWorker,
+      idleTimeout: 60_000
+    })
+  )
+
+const tinypool = () =>
+  taskPool(new Tinypool({ filename: workUrl.href, minThreads: THREADS, maxThreads: THREADS, idleTimeout: 60_000 }))
 
 const rawThreads = (script: "raw.mjs" | "batched.mjs") => {
   const workers = Array.from({ length: THREADS }, () => new Worker(new URL(`./threads/${script}`, import.meta.url)))
@@ -223,6 +248,7 @@ interface Setup {
 }
 
 const PISCINA = "piscina 5.3.2"
+const BATCHED = "cmwq NodeThreads (Task.runAll)"
 const TINYPOOL = "tinypool 2.2.0"
 
 export const run = async (options: CaseOptions): Promise<CaseResult> => {
@@ -235,7 +261,8 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const sweep = q ? [8] : [2, 4, 8, 16, 64]
 
   const setups: Array<Setup> = [
-    { name: "cmwq NodeThreads", make: cmwq },
+    { name: "cmwq NodeThreads", make: () => cmwq(false) },
+    { name: BATCHED, make: () => cmwq(true) },
     { name: PISCINA, make: () => piscina(1) },
     { name: TINYPOOL, make: tinypool },
     { name: "raw postMessage (1 msg/task)", make: () => rawThreads("raw.mjs") },
@@ -279,15 +306,25 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const ioName = `7. tasks burning 1 ms then awaiting 5 ms, N=${io.n}, ${THREADS} threads: completion time`
   const eldName = `7. tiny tasks, N=${fmt(tiny.n)}: main thread's event-loop max delay`
   const tput = (m: M) => tiny.n / (m.ms / 1000)
-  const peers = setups.map((s) => s.name).filter((n) => n !== ours)
+  const peers = setups.map((s) => s.name).filter((n) => !n.startsWith("cmwq"))
+  const batchedTiny = `7. tiny tasks (a + b) with Task.runAll, N=${fmt(tiny.n)}, ${THREADS} threads: throughput`
+  const batchedEld = `7. tiny tasks with Task.runAll, N=${fmt(tiny.n)}: main thread's event-loop max delay`
   for (const p of peers) {
     rows.push(row(tinyName, value("tiny", ours, tput), p, value("tiny", p, tput), "tasks/s", "higher"))
+  }
+  for (const p of peers) {
+    rows.push(row(batchedTiny, value("tiny", BATCHED, tput), p, value("tiny", p, tput), "tasks/s", "higher"))
+  }
+  for (const p of peers) {
+    rows.push(
+      row(batchedEld, value("tiny", BATCHED, (m) => m.eld), p, value("tiny", p, (m) => m.eld), "ms", "lower")
+    )
   }
   for (const p of peers) {
     rows.push(row(cpuName, value("cpu", ours, (m) => m.ms), p, value("cpu", p, (m) => m.ms), "ms", "lower"))
   }
   let best = { name: "", ms: Infinity }
-  for (const p of ioSetups.map((s) => s.name).filter((n) => n !== ours)) {
+  for (const p of ioSetups.map((s) => s.name).filter((n) => !n.startsWith("cmwq"))) {
     const ms = value("io", p, (m) => m.ms)
     if (p.startsWith(PISCINA) && ms < best.ms) best = { name: p, ms }
     rows.push(row(ioName, value("io", ours, (m) => m.ms), p, ms, "ms", "lower"))

@@ -31,6 +31,7 @@ import type { WorkqueueImpl } from "./internal/workqueue.js"
 import * as WorkApi from "./internal/workApi.js"
 import type { Work } from "./Work.js"
 import type { Workqueue } from "./Workqueue.js"
+import { InvalidOperation } from "./WorkqueueError.js"
 import type {
   FlushDeadlock,
   InvalidCpu,
@@ -412,6 +413,18 @@ export interface Transport {
     handle: RunHandle,
     done: (exit: Exit.Exit<unknown, unknown>) => void
   ) => void
+  /**
+   * Optional: hand a batch of tasks (`runAll`) on as one unit and return at
+   * once, calling `done` with their Exits, in order, exactly once.
+   * `handle.interrupt` stops every task of the batch still running. Without
+   * it, a batch goes through `send`, or `run`, per task.
+   */
+  readonly sendAll?: (
+    requests: ReadonlyArray<Request>,
+    target: Target,
+    handle: RunHandle,
+    done: (exits: ReadonlyArray<Exit.Exit<unknown, unknown>>) => void
+  ) => void
 }
 
 /**
@@ -659,6 +672,99 @@ export const runOn = <Req extends Request>(
   Failure<Req> | TaskError | WorkqueueDestroyed | WorkqueueDraining | WorkqueueFull | InvalidCpu,
   Transport
 > => internal.run(wq as unknown as WorkqueueImpl, cpu, request) as never
+
+/**
+ * Run many tasks as batch items of `size` tasks each (default 1024) and wait
+ * for every task's Exit, in the order of `requests`. A batch is one work
+ * item: one pending bit, one `max_active` slot, one flush color, and one
+ * unit on the transport (with `NodeThreads`, one message to the thread the
+ * batch's worker picked, where every task of it still runs as its own item
+ * of the thread's pools). This is the path for many tiny tasks, whose cost
+ * per item would otherwise dominate. Interrupting the caller cancels the
+ * batches: pending ones are removed, running ones interrupted where they
+ * run. `size` that is not a whole number, 1 or more, fails with
+ * `InvalidOperation`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Exit, Schema } from "effect"
+ * import { Task, Workqueue } from "@cmwq/core"
+ *
+ * class Add extends Schema.TaggedRequest<Add>()("Add", {
+ *   payload: { a: Schema.Number, b: Schema.Number },
+ *   success: Schema.Number,
+ *   failure: Schema.Never
+ * }) {}
+ *
+ * const sums = (wq: Workqueue.Workqueue) =>
+ *   Task.runAll(wq, Array.from({ length: 10_000 }, (_, i) => new Add({ a: i, b: 1 }))).pipe(
+ *     Effect.map((exits) => exits.filter(Exit.isSuccess).length)
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const runAll = <Req extends Request>(
+  wq: Workqueue,
+  requests: ReadonlyArray<Req>,
+  options?: { readonly size?: number | undefined }
+): Effect.Effect<
+  Array<Exit.Exit<Success<Req>, Failure<Req> | TaskError>>,
+  WorkqueueDestroyed | WorkqueueDraining | WorkqueueFull | InvalidOperation,
+  Transport
+> => runAllImpl(wq, undefined, requests, options) as never
+
+/**
+ * `runAll` on CPU `cpu` (`Workqueue.queueOn`): every batch goes to it.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Task, Workqueue } from "@cmwq/core"
+ *
+ * class Add extends Schema.TaggedRequest<Add>()("Add", {
+ *   payload: { a: Schema.Number, b: Schema.Number },
+ *   success: Schema.Number,
+ *   failure: Schema.Never
+ * }) {}
+ *
+ * const onCpu1 = (wq: Workqueue.Workqueue) => Task.runAllOn(wq, 1, [new Add({ a: 1, b: 2 }), new Add({ a: 3, b: 4 })])
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const runAllOn = <Req extends Request>(
+  wq: Workqueue,
+  cpu: number,
+  requests: ReadonlyArray<Req>,
+  options?: { readonly size?: number | undefined }
+): Effect.Effect<
+  Array<Exit.Exit<Success<Req>, Failure<Req> | TaskError>>,
+  WorkqueueDestroyed | WorkqueueDraining | WorkqueueFull | InvalidCpu | InvalidOperation,
+  Transport
+> => runAllImpl(wq, cpu, requests, options) as never
+
+const runAllImpl = (
+  wq: Workqueue,
+  cpu: number | undefined,
+  requests: ReadonlyArray<Request>,
+  options: { readonly size?: number | undefined } | undefined
+) => {
+  const size = options?.size ?? internal.BATCH_DEFAULT
+  const impl = wq as unknown as WorkqueueImpl
+  if (!Number.isSafeInteger(size) || size < 1) {
+    return Effect.fail(
+      new InvalidOperation({
+        operation: cpu === undefined ? "Task.runAll" : "Task.runAllOn",
+        workqueue: impl.name,
+        reason: `batch size must be a whole number, 1 or more (got ${size})`
+      })
+    )
+  }
+  return internal.runAll(impl, cpu, requests, size)
+}
 
 /**
  * Cancel a task item: remove a pending instance and interrupt a running one

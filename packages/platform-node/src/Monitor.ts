@@ -16,7 +16,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { Workqueue } from "@cmwq/core"
-import { WorkerPool, Workqueue as Wq } from "@cmwq/core"
+import { type WorkerPool, Workqueue as Wq } from "@cmwq/core"
+import * as Option from "effect/Option"
+import { poolsDump } from "./internal/dump.js"
+import { NodeThreads } from "./NodeThreads.js"
 
 /**
  * Render workqueue stats as `wq_monitor.py` does.
@@ -286,7 +289,10 @@ export const live = (
  * A dump in the style of the kernel's `tools/workqueue/wq_dump.py`: every
  * pool (`WorkerPool.snapshot`) with its workers, idle, running and pending
  * counts and what each busy worker runs, then the `SYSFS` workqueues
- * (`WorkerPool.sysfs`) with their tunables.
+ * (`WorkerPool.sysfs`) with their tunables. With thread CPUs
+ * (`NodeThreads.layer`), every thread's own pools follow, each under a
+ * `Thread CPU <n>` heading (tasks in flight show on the queueing side as
+ * `away/...` entries, and on their thread as the worker that runs them).
  *
  * @example
  * ```ts
@@ -301,28 +307,15 @@ export const live = (
  * @category combinators
  */
 export const dump: Effect.Effect<string, never, WorkerPool.WorkerPools> = Effect.gen(function*() {
-  const pools = yield* WorkerPool.snapshot
-  const entries = yield* WorkerPool.sysfs
-  const lines = ["Worker Pools", "============"]
-  for (const p of pools) {
-    const kind = p.bh ? " bh" : p.highpri ? " highpri" : ""
-    const where = p.cpu < 0 ? "unbound" : `cpu ${p.cpu}`
-    lines.push(
-      `pool[${String(p.id).padStart(2, "0")}] ${
-        p.name.padEnd(14)
-      } ${where}${kind}  workers ${p.workers}  idle ${p.idle}  running ${p.running}  pending ${p.pending}`
-    )
-    for (const r of p.runningWork ?? []) lines.push(`  ${r.worker.padEnd(16)} ${r.workqueue}: ${r.work}`)
-  }
-  lines.push("", "Workqueue CPU -> pool (SYSFS workqueues)", "=======================================")
-  if (entries.length === 0) lines.push("(none: allocate with the SYSFS flag to list a workqueue here)")
-  for (const e of entries) {
-    const attrs = e.perCpu
-      ? "percpu"
-      : `unbound cpumask ${e.cpumask?.join(",") ?? "all"} scope ${e.affinityScope ?? "default"}${
-        e.affinityStrict === true ? " strict" : ""
-      }`
-    lines.push(`${e.name.padEnd(24)} max_active ${String(e.maxActive).padStart(4)}  ${attrs}`)
+  const lines = [yield* poolsDump]
+  const threads = yield* Effect.serviceOption(NodeThreads)
+  if (Option.isSome(threads)) {
+    for (const t of yield* threads.value.dump) {
+      const heading = `Thread CPU ${t.cpu}`
+      // the thread's own pools (its dump without the "Worker Pools" heading and the SYSFS section)
+      const own = t.text.split("\n\nWorkqueue CPU -> pool")[0]!.split("\n")
+      lines.push("", heading, "=".repeat(heading.length), ...(own[0] === "Worker Pools" ? own.slice(2) : own))
+    }
   }
   return lines.join("\n")
 })

@@ -125,6 +125,11 @@ export interface Threads {
   readonly load: () => ReadonlyArray<number>
   /** terminate thread `cpu` as a crash would (it is reported and replaced); for tests and drills */
   readonly kill: (cpu: number) => Effect.Effect<void>
+  /**
+   * Each thread's own `Monitor.dump`: its pools, their workers and what each
+   * one runs (a thread that is down or silent for a second says so)
+   */
+  readonly dump: Effect.Effect<ReadonlyArray<{ readonly cpu: number; readonly text: string }>>
 }
 
 /**
@@ -210,7 +215,8 @@ export const layer = (
     const service: Threads = {
       size: threads,
       load: () => transport.load(),
-      kill: (cpu) => Effect.asVoid(Effect.promise(() => transport.kill(cpu)))
+      kill: (cpu) => Effect.asVoid(Effect.promise(() => transport.kill(cpu))),
+      dump: Effect.promise(() => transport.dump(1000))
     }
     return Context.make(Task.TaskTransport, transport as Task.Transport).pipe(Context.add(NodeThreads, service))
   }))

@@ -1,7 +1,9 @@
 import { expect, layer } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Schema from "effect/Schema"
 import { Task, Work, Workqueue } from "@cmwq/core"
 import { NodeThreads } from "@cmwq/platform-node"
@@ -145,6 +147,77 @@ layer(live, { timeout: "60 seconds", excludeTestServices: true })("NodeThreads (
         expect(exits[0]!.replaced).toBe(true)
         // the replacement serves the CPU
         expect(yield* Task.runOn(wq, 1, new Add({ a: 1, b: 1 }))).toBe(2)
+      }).pipe(Effect.scoped),
+    { timeout: 30_000 }
+  )
+
+  it.effect(
+    "runAll: batches on the threads, every result in its place, typed failures and codec errors too",
+    () =>
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("batched", { flags: ["UNBOUND"] })
+        const bad = new Add({ a: 1, b: 2 }, { disableValidation: true })
+        ;(bad as { a: unknown }).a = "one"
+        const requests: Array<Add | Divide> = Array.from({ length: 1000 }, (_, i) => new Add({ a: i, b: 1 }))
+        requests[500] = new Divide({ a: 1, b: 0 })
+        requests[700] = bad
+        const exits = yield* Task.runAll(wq, requests, { size: 128 })
+        expect(exits.length).toBe(1000)
+        for (let i = 0; i < 1000; i++) {
+          const e = exits[i]!
+          if (i === 500) {
+            expect(Exit.isFailure(e) && Cause.squash(e.cause)).toBeInstanceOf(Boom)
+          } else if (i === 700) {
+            expect(Exit.isFailure(e) && (Cause.squash(e.cause) as { _tag: string })._tag).toBe("TaskCodecError")
+          } else {
+            expect(Exit.isSuccess(e) && e.value).toBe(i + 1)
+          }
+        }
+      }).pipe(Effect.scoped),
+    { timeout: 30_000 }
+  )
+
+  it.effect("runAllOn: a batch runs on its CPU, each task its own item there (awaiting ones overlap)", () =>
+    Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("batched_on")
+      const [ms, exits] = yield* elapsed(Task.runAllOn(wq, 1, Array.from({ length: 8 }, () => new Sleep({ ms: 100 }))))
+      const results = exits.map((e) => Exit.isSuccess(e) ? e.value : { thread: -1, inFlight: 0 })
+      expect(new Set(results.map((r) => r.thread)).size).toBe(1)
+      expect(results[0]!.thread).toBe(yield* Task.runOn(wq, 1, new WhereAmI()))
+      expect(Math.max(...results.map((r) => r.inFlight))).toBeGreaterThanOrEqual(8)
+      expect(ms).toBeLessThan(600) // one at a time would take 800 ms
+    }).pipe(Effect.scoped))
+
+  it.effect("interrupting runAll interrupts the batch's tasks inside their thread", () =>
+    Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("batched_cancel")
+      const before = yield* Task.runOn(wq, 0, new Interrupted())
+      const all = yield* Effect.fork(Task.runAllOn(wq, 0, [new Forever(), new Forever(), new Forever()]))
+      yield* Effect.sleep(150)
+      yield* Fiber.interrupt(all)
+      let after = before
+      for (let i = 0; i < 50 && after < before + 3; i++) {
+        yield* Effect.sleep(20)
+        after = yield* Task.runOn(wq, 0, new Interrupted())
+      }
+      expect(after).toBe(before + 3)
+      expect((yield* Workqueue.stats(wq)).failed).toBe(0)
+    }).pipe(Effect.scoped))
+
+  it.effect(
+    "a batch whose thread crashes: every task of it fails naming itself; the CPU is replaced",
+    () =>
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("batched_crash")
+        const seen = exits.length
+        const out = yield* Task.runAllOn(wq, 0, [new Add({ a: 1, b: 1 }), new Crash({ ms: 50 })])
+        const errors = out.map((e) => Exit.isFailure(e) ? Cause.squash(e.cause) as Task.TaskCpuLost : null)
+        // the Add had ended, but a batch answers as one: its result was lost with the thread
+        expect(errors.map((e) => e?._tag)).toEqual(["TaskCpuLost", "TaskCpuLost"])
+        expect(errors.map((e) => e?.task)).toEqual(["Add", "Crash"])
+        expect(exits.length).toBe(seen + 1)
+        expect([...exits[seen]!.lost].sort()).toEqual(["Add", "Crash"])
+        expect(yield* Task.runOn(wq, 0, new Add({ a: 1, b: 1 }))).toBe(2)
       }).pipe(Effect.scoped),
     { timeout: 30_000 }
   )

@@ -26,6 +26,44 @@ const RUNS = { numRuns: 6, seed: 38, endOnFailure: true } as const
 const flushWithin = (wq: Workqueue.Workqueue) =>
   Workqueue.flush(wq).pipe(Effect.timeoutFail({ duration: "15 seconds", onTimeout: () => new Error("flush hung") }))
 
+type Maker = Effect.Effect.Success<typeof Task.maker>
+
+const turn = () => Effect.promise(() => new Promise((r) => setImmediate(r)))
+
+/**
+ * The crash drill both crash properties share: `first` goes to the victim
+ * CPU, then one `Span` per duration, alternating over the two CPUs; `kill`
+ * runs next (a crash from outside, or nothing when `first` crashes by
+ * itself), then a flush that must return. Returns the end of every task
+ * whose end is `counted` and the thread exit the drill caused.
+ */
+const crashDrill = (
+  wq: Workqueue.Workqueue,
+  make: Maker,
+  drill: {
+    readonly victim: number
+    readonly first: Task.Request
+    readonly firstCounted: boolean
+    readonly durations: ReadonlyArray<number>
+    readonly kill: Effect.Effect<void>
+  }
+) =>
+  Effect.gen(function*() {
+    const ends: Array<Exit.Exit<unknown, unknown>> = []
+    const before = exits.length
+    const record = (e: Exit.Exit<unknown, unknown>) => ends.push(e)
+    yield* Workqueue.queueOn(wq, drill.victim, make(drill.first, { onExit: drill.firstCounted ? record : () => {} }))
+    for (const [i, ms] of drill.durations.entries()) {
+      yield* Workqueue.queueOn(wq, i % 2, make(new Span({ ms }), { onExit: record }))
+    }
+    yield* drill.kill
+    yield* flushWithin(wq)
+    // exactly one thread exit, and its thread replaced
+    expect(exits.length).toBe(before + 1)
+    expect(exits[before]!.replaced).toBe(true)
+    return { ends, exit: exits[before]! }
+  })
+
 layer(live, { timeout: "120 seconds", excludeTestServices: true })("NodeThreads properties (2 threads)", (it) => {
   it.effect("invariant 38: the handler sees the payload as written before the successful queue", () =>
     Effect.gen(function*() {
@@ -156,15 +194,15 @@ layer(live, { timeout: "120 seconds", excludeTestServices: true })("NodeThreads 
             fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 10 }),
             fc.integer({ min: 0, max: 1 }),
             async (durations, victim) => {
-              const ends: Array<Exit.Exit<unknown, unknown>> = []
-              const before = exits.length
-              await Effect.runPromise(Effect.gen(function*() {
-                yield* Workqueue.queueOn(wq, victim, make(new Crash({ ms: 1 }), { onExit: () => {} }))
-                for (const [i, ms] of durations.entries()) {
-                  yield* Workqueue.queueOn(wq, i % 2, make(new Span({ ms }), { onExit: (e) => ends.push(e) }))
-                }
-                yield* flushWithin(wq)
-              }))
+              const { ends } = await Effect.runPromise(
+                crashDrill(wq, make, {
+                  victim,
+                  first: new Crash({ ms: 1 }),
+                  firstCounted: false,
+                  durations,
+                  kill: Effect.void
+                })
+              )
               expect(ends.length).toBe(durations.length)
               for (const e of ends) {
                 if (Exit.isFailure(e)) {
@@ -172,8 +210,6 @@ layer(live, { timeout: "120 seconds", excludeTestServices: true })("NodeThreads 
                   expect((error as Task.TaskCpuLost | undefined)?._tag).toBe("TaskCpuLost")
                 }
               }
-              expect(exits.length).toBe(before + 1)
-              expect(exits[before]!.replaced).toBe(true)
             }
           ),
           { ...RUNS, numRuns: 3 }
@@ -194,9 +230,7 @@ layer(live, { timeout: "120 seconds", excludeTestServices: true })("NodeThreads 
               fc.integer({ min: 0, max: 1 }),
               fc.integer({ min: 0, max: 3 }),
               async (durations, victim, turns) => {
-                const ends: Array<Exit.Exit<unknown, unknown>> = []
-                const before = exits.length
-                await Effect.runPromise(Effect.gen(function*() {
+                const { ends, exit } = await Effect.runPromise(Effect.gen(function*() {
                   // both threads are up (a replacement from the previous run too): one task on each
                   yield* Workqueue.queueOn(wq, 0, make(new Span({ ms: 0 })))
                   yield* Workqueue.queueOn(wq, 1, make(new Span({ ms: 0 })))
@@ -204,20 +238,22 @@ layer(live, { timeout: "120 seconds", excludeTestServices: true })("NodeThreads 
                   // the victim's first task holds its thread synchronously for far longer than the
                   // few turns before the kill: nothing on the victim has started, or been reported
                   // started, when it dies (a start is reported once the thread is free again)
-                  yield* Workqueue.queueOn(wq, victim, make(new Burn({ ms: 600 }), { onExit: (e) => ends.push(e) }))
-                  for (const [i, ms] of durations.entries()) {
-                    yield* Workqueue.queueOn(wq, i % 2, make(new Span({ ms }), { onExit: (e) => ends.push(e) }))
-                  }
-                  for (let i = 0; i < turns; i++) yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
-                  yield* threads.kill(victim)
-                  yield* flushWithin(wq)
+                  return yield* crashDrill(wq, make, {
+                    victim,
+                    first: new Burn({ ms: 600 }),
+                    firstCounted: true,
+                    durations,
+                    // a few event-loop turns, then the kill from outside
+                    kill: Effect.zipRight(
+                      Effect.forEach(Array.from({ length: turns }), turn, { discard: true }),
+                      threads.kill(victim)
+                    )
+                  })
                 }))
                 // every task ends, and succeeds: the victim's went to its replacement
                 expect(ends.length).toBe(durations.length + 1)
                 expect(ends.filter((e) => Exit.isFailure(e))).toEqual([])
-                expect(exits.length).toBe(before + 1)
-                expect(exits[before]!.replaced).toBe(true)
-                expect(exits[before]!.lost).toEqual([])
+                expect(exit.lost).toEqual([])
               }
             ),
             { ...RUNS, numRuns: 3 }

@@ -28,6 +28,7 @@ import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
+import { cancelWork } from "./cancel.js"
 import { currentFiber, workerOf } from "./current.js"
 import * as Flags from "./flags.js"
 import { WorkImpl } from "./work.js"
@@ -377,6 +378,19 @@ export interface TransportImpl {
     handle: RunHandle,
     done: (exit: Exit.Exit<unknown, unknown>) => void
   ) => void
+  /**
+   * Optional: hand a batch of tasks on as one unit (one message where the
+   * transport has messages) and return at once; `done` gets their Exits, in
+   * the order of `requests`, exactly once, later (or inside `sendAll`).
+   * `handle.interrupt` stops every task of the batch still running.
+   * Without it, a batch (`runAll`) goes through `send`, or `run`, per task.
+   */
+  readonly sendAll?: (
+    requests: ReadonlyArray<AnyRequest>,
+    target: Target,
+    handle: RunHandle,
+    done: (exits: ReadonlyArray<Exit.Exit<unknown, unknown>>) => void
+  ) => void
 }
 
 /** @internal */
@@ -540,6 +554,148 @@ export const run = (
         return Effect.sync(() => {
           resume = null
           interruptRunning(work)
+        })
+      })
+    )
+  })
+
+// -----------------------------------------------------------------------------
+// batches
+// -----------------------------------------------------------------------------
+
+/** @internal how many tasks one batch item carries by default (`runAll`) */
+export const BATCH_DEFAULT = 1024
+
+const noHandle: RunHandle = { interrupt: null }
+
+/**
+ * The body of a batch item on a transport with `run` only: every task of the
+ * batch at once, in child fibers of the worker (interrupting the worker
+ * interrupts them).
+ */
+const batchBody: Effect.Effect<void, unknown> = Effect.withFiberRuntime((fiber) => {
+  const worker = workerOf(fiber)!
+  const work = worker.currentWork as TaskBatchImpl
+  const target = targetOf(worker)
+  return Effect.map(
+    Effect.forEach(work.requests, (r) => Effect.exit(work.transport.run(r, target, noHandle)), {
+      concurrency: "unbounded"
+    }),
+    (exits) => work.onDone(exits)
+  )
+})
+
+/**
+ * @internal a batch item: one work item that carries many tasks (`runAll`).
+ * The kernel knows no batches; this is the queueing side's answer to a
+ * per-item cost that dominates tiny tasks: the batch takes one pending bit,
+ * one `max_active` slot and one flush color, and travels as one unit to the
+ * CPU its worker picked. Its tasks' results go to the caller, so the item
+ * itself never fails.
+ */
+export class TaskBatchImpl extends WorkImpl implements RunHandle, AwayWork {
+  /** P: set by the transport while the batch is in flight */
+  interrupt: (() => void) | null = null
+  /** P: the carrier while the batch runs away */
+  carrier: WorkerImpl | null = null
+  constructor(
+    readonly requests: ReadonlyArray<AnyRequest>,
+    readonly transport: TransportImpl,
+    readonly onDone: (exits: ReadonlyArray<Exit.Exit<unknown, unknown>>) => void,
+    name: string | undefined
+  ) {
+    super(batchBody, name)
+    this.runsAway = transport.sendAll !== undefined || transport.send !== undefined
+  }
+  override readonly runsAway: boolean
+  readonly done = (exits: ReadonlyArray<Exit.Exit<unknown, unknown>>): void => {
+    const carrier = this.carrier
+    if (carrier === null) return
+    this.carrier = null
+    this.interrupt = null
+    this.onDone(exits)
+    finishAway(carrier, null)
+  }
+  sendAway(carrier: WorkerImpl): void {
+    this.carrier = carrier
+    const target = targetOf(carrier)
+    const transport = this.transport
+    if (transport.sendAll !== undefined) {
+      transport.sendAll(this.requests, target, this, this.done)
+      return
+    }
+    // one `send` per task; the batch ends with its last
+    const n = this.requests.length
+    const exits = new Array<Exit.Exit<unknown, unknown>>(n)
+    const handles: Array<RunHandle> = []
+    let left = n
+    this.interrupt = () => {
+      for (const h of handles) if (h.interrupt !== null) h.interrupt()
+    }
+    for (let i = 0; i < n; i++) {
+      const handle: RunHandle = { interrupt: null }
+      handles.push(handle)
+      transport.send!(this.requests[i]!, target, handle, (exit) => {
+        handle.interrupt = null
+        exits[i] = exit
+        if (--left === 0) this.done(exits)
+      })
+    }
+    if (n === 0) this.done(exits)
+  }
+}
+
+/**
+ * @internal queue `requests` as batch items of `size` tasks each and wait for
+ * every Exit, in order. Interrupting the caller cancels the batches: pending
+ * ones are removed, running ones interrupted where they run.
+ */
+export const runAll = (
+  wq: WorkqueueImpl,
+  cpu: number | undefined,
+  requests: ReadonlyArray<AnyRequest>,
+  size: number
+): Effect.Effect<Array<Exit.Exit<unknown, unknown>>, unknown, TransportImpl> =>
+  Effect.flatMap(TaskTransportTag, (transport) => {
+    const n = requests.length
+    const out = new Array<Exit.Exit<unknown, unknown>>(n)
+    if (n === 0) return Effect.succeed(out)
+    let resume: ((exit: Exit.Exit<Array<Exit.Exit<unknown, unknown>>>) => void) | null = null
+    let left = Math.ceil(n / size)
+    const items: Array<TaskBatchImpl> = []
+    for (let start = 0; start < n; start += size) {
+      const slice = requests.slice(start, start + size)
+      items.push(
+        new TaskBatchImpl(slice, transport, (exits) => {
+          for (let i = 0; i < exits.length; i++) out[start + i] = exits[i]!
+          if (--left === 0 && resume !== null) resume(Exit.succeed(out))
+        }, `batch of ${slice.length}`)
+      )
+    }
+    const queued = Effect.forEach(
+      items,
+      (item) => (cpu === undefined ? queueInternal(wq, -1, item) : queueOnInternal(wq, cpu, item)),
+      { discard: true }
+    ) as Effect.Effect<
+      void,
+      Errors.WorkqueueDestroyed | Errors.WorkqueueDraining | Errors.WorkqueueFull | Errors.InvalidCpu
+    >
+    const stop = () => {
+      for (const item of items) {
+        cancelWork(item, 0)
+        const interrupt = item.interrupt
+        item.interrupt = null
+        if (interrupt !== null) interrupt()
+      }
+    }
+    return Effect.zipRight(
+      Effect.onError(queued, () => Effect.sync(stop)),
+      Effect.async<Array<Exit.Exit<unknown, unknown>>>((cb) => {
+        if (left === 0) return cb(Exit.succeed(out))
+        resume = cb
+        return Effect.sync(() => {
+          resume = null
+          stop()
         })
       })
     )

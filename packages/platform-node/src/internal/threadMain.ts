@@ -6,9 +6,17 @@
  * awaits I/O, the thread starts the next one.
  *
  * Protocol (all plain data, batched per event-loop turn on both sides):
- * - in:  JSON of `[id, tag, payload, flags, ...]`, or `{ k: "int", id }`
- * - out: JSON of `[[id, WireResult, ...], [started ids]]`, `{ k: "ready" }`,
- *   `{ k: "fatal", reason }`
+ * - in:  JSON of `[id, tag, payload, flags, ...]`, `{ k: "int", id }`, or
+ *   `{ k: "dump", id }`; a batch (`Task.runAll`) is one quad with tag `null`
+ *   and payload `[tag, payload, ...]` (a `null` tag: a task that did not
+ *   encode, answered with `null`)
+ * - out: JSON of `[[id, WireResult, ...], [started ids]]` (a batch's result:
+ *   the array of its tasks' WireResults, in order), `{ k: "ready" }`,
+ *   `{ k: "fatal", reason }`, `{ k: "dump", id, reason: text }`
+ *
+ * Every task of a batch is its own item of this thread's pools (blocking
+ * detection and the rest apply to each); the batch is started when its first
+ * task is, and answered when its last ends.
  *
  * `flags`: bit 0 HIGHPRI, bit 1 CPU_INTENSIVE.
  *
@@ -22,6 +30,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
+import { poolsDump } from "./dump.js"
 
 interface Data {
   readonly handlers: string
@@ -31,6 +40,7 @@ interface Data {
 }
 
 interface Entry {
+  /** the task's id, or its batch's */
   readonly id: number
   readonly tag: string
   readonly payload: unknown
@@ -39,6 +49,16 @@ interface Entry {
   fiber: Fiber.RuntimeFiber<unknown, unknown> | null
   interrupted: boolean
   done: boolean
+  /** the batch it belongs to, or null */
+  readonly batch: Batch | null
+}
+
+interface Batch {
+  readonly id: number
+  readonly entries: Array<Entry>
+  readonly results: Array<Task.WireResult | null>
+  left: number
+  started: boolean
 }
 
 const data = workerData as Data
@@ -53,6 +73,7 @@ const main = async (): Promise<void> => {
   }
 
   const entries = new Map<number, Entry>()
+  const batches = new Map<number, Batch>()
   let done: Array<unknown> = []
   let started: Array<number> = []
   let scheduled = false
@@ -60,7 +81,7 @@ const main = async (): Promise<void> => {
     scheduled = false
     const s = started.filter((id) => {
       const e = entries.get(id)
-      return e !== undefined && !e.done
+      return e !== undefined ? !e.done : batches.has(id)
     })
     port.postMessage(JSON.stringify([done, s]))
     done = []
@@ -91,6 +112,16 @@ const main = async (): Promise<void> => {
       done.push(entry.id, result)
       schedule()
     }
+    const replyInBatch = (entry: Entry, batch: Batch, i: number) => (result: Task.WireResult): void => {
+      if (entry.done) return
+      entry.done = true
+      batch.results[i] = result
+      if (--batch.left === 0) {
+        batches.delete(batch.id)
+        done.push(batch.id, batch.results)
+        schedule()
+      }
+    }
 
     // one body for every task (no Effect is built per task): the running item names its entry
     const byWork = new WeakMap<Work.Work, Entry>()
@@ -99,8 +130,12 @@ const main = async (): Promise<void> => {
         const entry = current._tag === "Some" ? byWork.get(current.value) : undefined
         if (entry === undefined) return Effect.void
         entry.fiber = Option.getOrNull(Fiber.getCurrentFiber())
-        started.push(entry.id)
-        schedule()
+        const batch = entry.batch
+        if (batch === null || !batch.started) {
+          if (batch !== null) batch.started = true
+          started.push(entry.id)
+          schedule()
+        }
         return Task.serve(
           registry as Task.Registry<WorkerPool.WorkerPools | Task.Transport>,
           entry.tag,
@@ -113,31 +148,100 @@ const main = async (): Promise<void> => {
 
     const queueOne = (id: number, tag: string, payload: unknown, flags: number): void => {
       const work = Work.make(body, { name: tag })
-      const entry: Entry = { id, tag, payload, work, fiber: null, interrupted: false, done: false, reply: null! }
+      const entry: Entry = {
+        id,
+        tag,
+        payload,
+        work,
+        fiber: null,
+        interrupted: false,
+        done: false,
+        reply: null!,
+        batch: null
+      }
       entry.reply = reply(entry)
       byWork.set(work, entry)
       entries.set(id, entry)
       Workqueue.unsafeQueue(wqs[flags & 3]!, work)
     }
 
+    const queueBatch = (id: number, tasks: Array<unknown>, flags: number): void => {
+      const n = tasks.length / 2
+      const batch: Batch = {
+        id,
+        entries: [],
+        results: new Array<Task.WireResult | null>(n).fill(null),
+        left: n,
+        started: false
+      }
+      batches.set(id, batch)
+      const wq = wqs[flags & 3]!
+      for (let i = 0; i < n; i++) {
+        const tag = tasks[2 * i] as string | null
+        if (tag === null) {
+          // did not encode on the queueing side: it answers for it
+          batch.left--
+          continue
+        }
+        const work = Work.make(body, { name: tag })
+        const entry: Entry = {
+          id,
+          tag,
+          payload: tasks[2 * i + 1],
+          work,
+          fiber: null,
+          interrupted: false,
+          done: false,
+          reply: null!,
+          batch
+        }
+        entry.reply = replyInBatch(entry, batch, i)
+        batch.entries.push(entry)
+        byWork.set(work, entry)
+        Workqueue.unsafeQueue(wq, work)
+      }
+      if (batch.left === 0) {
+        batches.delete(id)
+        done.push(id, batch.results)
+        schedule()
+      }
+    }
+
+    const interrupt = (entry: Entry): void => {
+      if (entry.done || entry.interrupted) return
+      entry.interrupted = true
+      if (entry.fiber === null) {
+        // not started: drop it from the thread's queue and report the interruption
+        Effect.runSync(Work.cancel(entry.work))
+        entry.reply(Task.interruptedResult)
+      } else {
+        // running on a worker fiber of this thread's pools: interrupt it there
+        // (the reply is the serve's onExit finalizer; the pool replaces the worker)
+        entry.fiber.unsafeInterruptAsFork(FiberId.none)
+      }
+    }
+
     port.on("message", (msg: string | { k: string; id?: number }) => {
       if (typeof msg === "string") {
         const b = JSON.parse(msg) as Array<unknown>
         for (let i = 0; i < b.length; i += 4) {
-          queueOne(b[i] as number, b[i + 1] as string, b[i + 2], b[i + 3] as number)
+          const tag = b[i + 1] as string | null
+          if (tag === null) queueBatch(b[i] as number, b[i + 2] as Array<unknown>, b[i + 3] as number)
+          else queueOne(b[i] as number, tag, b[i + 2], b[i + 3] as number)
         }
+      } else if (msg.k === "dump") {
+        // this thread's pools, workers and what each runs (Monitor.dump of its own pools)
+        const id = msg.id
+        Effect.runPromise(Effect.provide(poolsDump, context)).then(
+          (text) => port.postMessage({ k: "dump", id, reason: text }),
+          (e: unknown) => port.postMessage({ k: "dump", id, reason: `(dump failed: ${String(e)})` })
+        )
       } else if (msg.k === "int") {
         const entry = entries.get(msg.id!)
-        if (entry === undefined || entry.interrupted) return
-        entry.interrupted = true
-        if (entry.fiber === null) {
-          // not started: drop it from the thread's queue and report the interruption
-          Effect.runSync(Work.cancel(entry.work))
-          entry.reply(Task.interruptedResult)
-        } else {
-          // running on a worker fiber of this thread's pools: interrupt it there
-          // (the reply is the serve's onExit finalizer; the pool replaces the worker)
-          entry.fiber.unsafeInterruptAsFork(FiberId.none)
+        if (entry !== undefined) interrupt(entry)
+        else {
+          const batch = batches.get(msg.id!)
+          if (batch !== undefined) { for (const e of batch.entries) interrupt(e) }
         }
       }
     })

@@ -5,13 +5,17 @@
  *
  * Why a hand-written transport: the well-kept pieces (`@effect/platform`'s
  * `Worker`/`WorkerRunner` with `@effect/platform-node`'s `NodeWorker`) send
- * one message per request. For tiny tasks the per-message cost dominates:
- * bench case 7 puts one `postMessage` per task next to batched messages
- * (quick run on a loaded 2-core machine: about 53k against 573k tasks/s for
- * the bare transports). Batching many tasks per message, behind the same
- * Schema contract (`Task.encodeRequest` / `Task.serve` / `Task.decodeResult`),
- * is what this file does; the Effect `Worker` transport itself has not been
- * measured as a contender yet.
+ * one message per request. For tiny tasks the per-message cost dominates.
+ * Measured by `bench/threads-transports-cpu.ts` (20000 `a + b` tasks on 2
+ * threads, 5 reps, `process.cpuUsage()` of the whole process, main thread
+ * and threads together, median; 2026-12-02, loaded 2-core machine): the
+ * Effect `Worker` pool (`makePoolSerialized`, one `executeEffect` per task)
+ * 336 µs CPU per task; this transport with one `Task` item per task 65 µs;
+ * with `Task.runAll` batches 30 µs; Piscina 45 µs. Bench case 7 also puts one `postMessage` per task next to
+ * batched messages (quick run on a loaded 2-core machine: about 53k against
+ * 573k tasks/s for the bare transports). Batching many tasks per message,
+ * behind the same Schema contract (`Task.encodeRequest` / `Task.serve` /
+ * `Task.decodeResult`), is what this file does.
  *
  * Invariants:
  * - an entry is in `inflight` of exactly one thread from dispatch until its
@@ -22,6 +26,9 @@
  * - received results are finished within a budget per turn (`drain`), the
  *   rest in the next turns; results received before a thread's exit are
  *   finished before its loss is handled;
+ * - a batch (`Task.runAll`, `sendAll`) is one entry: one slot in the
+ *   outbox, one result array back, decoded in one go; it counts its tasks in
+ *   the thread's `load`;
  * - the outbox is flushed once per event-loop turn (`setImmediate`): every
  *   task dispatched in one turn travels in one message, a JSON string (one
  *   string clones faster than thousands of small objects; the encoded forms
@@ -57,15 +64,22 @@ export interface ThreadsConfig {
 
 interface Entry {
   readonly id: number
-  readonly request: Task.Request
+  /** one task, or null for a batch (`requests`) */
+  readonly request: Task.Request | null
+  /** a batch's tasks (`Task.runAll`), or null */
+  readonly requests: ReadonlyArray<Task.Request> | null
+  /** one task's encoded payload, or a batch's `[tag, payload, ...]` */
   readonly payload: unknown
   readonly flags: number
   resume: ((exit: Exit.Exit<unknown, unknown>) => void) | null
+  resumeAll: ((exits: ReadonlyArray<Exit.Exit<unknown, unknown>>) => void) | null
   started: boolean
   /** P: how many threads it was sent to */
   attempts: number
   thread: ThreadCpu
 }
+
+const weight = (entry: Entry): number => entry.requests === null ? 1 : entry.requests.length
 
 const entryUrl = (): URL => {
   const self = import.meta.url
@@ -84,11 +98,18 @@ if (DEBUG) process.on("exit", () => process.stderr.write(`cmwq threads transport
  */
 const RESULT_BUDGET_MS = 2
 
+/** tasks in the outbox at which it is sent at once, not at the end of the turn (one batch of `Task.runAll`) */
+const FLUSH_AT = 1024
+
 /** @internal one CPU thread */
 class ThreadCpu {
   worker!: Worker
   readonly inflight = new Map<number, Entry>()
+  /** P: tasks in flight (a batch counts its tasks): the load `pick` compares */
+  load = 0
   outbox: Array<unknown> = []
+  /** tasks in the outbox (a batch counts its tasks) */
+  outboxTasks = 0
   scheduled = false
   alive = true
   fatal: string | null = null
@@ -128,7 +149,8 @@ class ThreadCpu {
           stats.recvTasks += parsed[0].length / 2
         }
         this.onMessage(parsed[0], parsed[1])
-      } else if (msg.k === "ready") this.ready = true
+      } else if (msg.k === "dump") this.transport.onDump(this.cpu, (msg as { id?: number }).id!, String(msg.reason))
+      else if (msg.k === "ready") this.ready = true
       else if (msg.k === "fatal") this.fatal = msg.reason ?? "fatal"
     })
     let reason = "exited"
@@ -146,7 +168,14 @@ class ThreadCpu {
     entry.thread = this
     entry.attempts++
     this.inflight.set(entry.id, entry)
-    this.outbox.push(entry.id, entry.request._tag, entry.payload, entry.flags)
+    this.load += weight(entry)
+    this.outbox.push(entry.id, entry.request === null ? null : entry.request._tag, entry.payload, entry.flags)
+    this.outboxTasks += weight(entry)
+    if (this.outboxTasks >= FLUSH_AT) {
+      // a full message goes now: one turn that dispatches many batches must not build one huge string
+      this.flushCallback()
+      return
+    }
     if (!this.scheduled) {
       this.scheduled = true
       setImmediate(this.flushCallback)
@@ -158,6 +187,7 @@ class ThreadCpu {
     if (this.outbox.length === 0 || !this.alive) return
     const b = this.outbox
     this.outbox = []
+    this.outboxTasks = 0
     this.worker.postMessage(JSON.stringify(b))
     if (DEBUG) {
       stats.sent++
@@ -203,11 +233,22 @@ class ThreadCpu {
         const entry = this.inflight.get(id)
         if (entry !== undefined) {
           this.inflight.delete(id)
-          const resume = entry.resume
-          entry.resume = null
-          if (resume !== null) resume(Task.decodeResult(entry.request, wire))
+          this.load -= weight(entry)
+          if (entry.requests !== null) {
+            // a batch: its results in one array, decoded in one go
+            const resumeAll = entry.resumeAll
+            entry.resumeAll = null
+            const wires = wire as unknown as ReadonlyArray<Task.WireResult>
+            if (resumeAll !== null) resumeAll(entry.requests.map((r, i) => Task.decodeResult(r, wires[i]!)))
+            n = (n | 31) + 1
+          } else {
+            const resume = entry.resume
+            entry.resume = null
+            if (resume !== null) resume(Task.decodeResult(entry.request!, wire))
+            n++
+          }
         }
-        if ((++n & 31) === 0 && performance.now() >= end) {
+        if ((n & 31) === 0 && performance.now() >= end) {
           setImmediate(this.drainCallback)
           return
         }
@@ -228,6 +269,7 @@ class ThreadCpu {
     this.alive = false
     this.scheduled = false
     this.outbox = []
+    this.outboxTasks = 0
     if (this.transport.closing) return
     const replace = this.fatal === null
     const lost: Array<string> = []
@@ -236,17 +278,30 @@ class ThreadCpu {
       // started, or lost twice unacknowledged (a task that kills its thread before
       // its start is reported must not kill every replacement)
       if (entry.started || !replace || entry.attempts >= 2) {
-        lost.push(entry.request._tag)
+        if (entry.requests !== null) {
+          // a batch: every task of it fails, each naming itself
+          for (const tag of new Set(entry.requests.map((r) => r._tag))) lost.push(tag)
+          const resumeAll = entry.resumeAll
+          entry.resumeAll = null
+          if (resumeAll !== null) {
+            resumeAll(
+              entry.requests.map((r) => Exit.fail(new Task.TaskCpuLost({ task: r._tag, cpu: this.cpu, reason })))
+            )
+          }
+          continue
+        }
+        lost.push(entry.request!._tag)
         const resume = entry.resume
         entry.resume = null
         if (resume !== null) {
-          resume(Exit.fail(new Task.TaskCpuLost({ task: entry.request._tag, cpu: this.cpu, reason })))
+          resume(Exit.fail(new Task.TaskCpuLost({ task: entry.request!._tag, cpu: this.cpu, reason })))
         }
       } else {
         resend.push(entry)
       }
     }
     this.inflight.clear()
+    this.load = 0
     const info: ThreadExit = { cpu: this.cpu, reason, lost, resent: resend.length, replaced: replace }
     this.transport.report(info)
     if (replace) {
@@ -280,7 +335,7 @@ export class ThreadTransport implements Task.Transport {
     let best: ThreadCpu | undefined
     for (const c of target.cpus) {
       const t = cpus[c]
-      if (t !== undefined && (best === undefined || t.inflight.size < best.inflight.size)) best = t
+      if (t !== undefined && (best === undefined || t.load < best.load)) best = t
     }
     return best ?? cpus[0]!
   }
@@ -307,9 +362,11 @@ export class ThreadTransport implements Task.Transport {
     const entry: Entry = {
       id: this.nextId++,
       request,
+      requests: null,
       payload,
       flags: (target.highpri ? 1 : 0) | (target.cpuIntensive ? 2 : 0),
       resume: done,
+      resumeAll: null,
       started: false,
       attempts: 0,
       thread
@@ -317,6 +374,57 @@ export class ThreadTransport implements Task.Transport {
     thread.send(entry)
     handle.interrupt = () => entry.thread.interrupt(entry)
     return entry
+  }
+
+  /**
+   * hand a batch of tasks (`Task.runAll`) to one thread, as one entry: one
+   * slot in the message, one result array back; `done` gets their Exits once
+   */
+  readonly sendAll = (
+    requests: ReadonlyArray<Task.Request>,
+    target: Task.Target,
+    handle: Task.RunHandle,
+    done: (exits: ReadonlyArray<Exit.Exit<unknown, unknown>>) => void
+  ): void => {
+    const n = requests.length
+    const payload = new Array<unknown>(2 * n)
+    const exits = new Array<Exit.Exit<unknown, unknown> | undefined>(n)
+    let bad = 0
+    for (let i = 0; i < n; i++) {
+      const r = requests[i]!
+      payload[2 * i] = r._tag
+      try {
+        payload[2 * i + 1] = Task.encodeRequest(r)
+      } catch (e) {
+        // does not encode: fails on its own, the others go
+        exits[i] = Exit.fail(e)
+        payload[2 * i] = null
+        bad++
+      }
+    }
+    const thread = this.pick(target)
+    if (bad === n || (!thread.alive && thread.fatal !== null)) {
+      done(
+        requests.map((r, i) =>
+          exits[i] ?? Exit.fail(new Task.TaskCpuLost({ task: r._tag, cpu: thread.cpu, reason: thread.fatal! }))
+        )
+      )
+      return
+    }
+    const entry: Entry = {
+      id: this.nextId++,
+      request: null,
+      requests,
+      payload,
+      flags: (target.highpri ? 1 : 0) | (target.cpuIntensive ? 2 : 0),
+      resume: null,
+      resumeAll: bad === 0 ? done : (sent) => done(sent.map((e, i) => exits[i] ?? e)),
+      started: false,
+      attempts: 0,
+      thread
+    }
+    thread.send(entry)
+    handle.interrupt = () => entry.thread.interrupt(entry)
   }
 
   readonly run = (
@@ -334,6 +442,41 @@ export class ThreadTransport implements Task.Transport {
       })
     })
 
+  readonly dumps = new Map<number, (text: string) => void>()
+  nextDump = 0
+
+  onDump(_cpu: number, id: number, text: string): void {
+    const resolve = this.dumps.get(id)
+    this.dumps.delete(id)
+    if (resolve !== undefined) resolve(text)
+  }
+
+  /**
+   * Every thread's own dump (its pools, workers and what each runs), asked
+   * for over the same port; a thread that is down or does not answer within
+   * `timeoutMs` says so instead.
+   */
+  dump(timeoutMs: number): Promise<Array<{ readonly cpu: number; readonly text: string }>> {
+    return Promise.all(this.cpus.map((c) =>
+      new Promise<{ readonly cpu: number; readonly text: string }>((resolve) => {
+        if (!c.alive || !c.ready) {
+          resolve({ cpu: c.cpu, text: c.alive ? "(starting)" : "(down)" })
+          return
+        }
+        const id = this.nextDump++
+        const timer = setTimeout(() => {
+          this.dumps.delete(id)
+          resolve({ cpu: c.cpu, text: `(no answer within ${timeoutMs} ms)` })
+        }, timeoutMs)
+        this.dumps.set(id, (text) => {
+          clearTimeout(timer)
+          resolve({ cpu: c.cpu, text })
+        })
+        c.worker.postMessage({ k: "dump", id })
+      })
+    ))
+  }
+
   close(): Promise<unknown> {
     this.closing = true
     return Promise.all(this.cpus.map((c) => c.worker.terminate()))
@@ -341,7 +484,7 @@ export class ThreadTransport implements Task.Transport {
 
   /** in-flight tasks per CPU (diagnostics) */
   load(): ReadonlyArray<number> {
-    return this.cpus.map((c) => c.inflight.size)
+    return this.cpus.map((c) => c.load)
   }
 
   /** terminate a CPU's thread as a crash would (tests) */
