@@ -258,8 +258,9 @@ export interface Options {
   /**
    * the level at which the pools log an item of this workqueue that failed,
    * died or was interrupted (default `LogLevel.Error`; `LogLevel.None` logs
-   * nothing). The failure is counted in `stats.failed` and reported to the
-   * observer at any level.
+   * nothing). The failure is counted in `stats.failed`, kept in
+   * `stats.lastFailure`, streamed by `failures` and reported to the observer
+   * at any level.
    */
   readonly failureLogLevel?: LogLevel.LogLevel | undefined
 }
@@ -303,7 +304,9 @@ const allocWith = (
 
 /**
  * Allocate a workqueue (kernel `alloc_workqueue`), as a scoped resource:
- * closing the scope destroys it (drain, then release).
+ * closing the scope destroys it (drain, then release). The type argument is
+ * the failure type of its items (default `unknown`: any item); see
+ * `Workqueue` and `failures`.
  *
  * @example
  * ```ts
@@ -311,6 +314,8 @@ const allocWith = (
  * import { Workqueue } from "@cmwq/core"
  *
  * const wq = Workqueue.alloc("disk-io", { flags: ["HIGHPRI"], maxActive: 16 })
+ * // items that may fail only with a string; their failures typed Cause<string>
+ * const typed = Workqueue.alloc<string>("typed")
  * const bounded = Workqueue.alloc("uploads", { maxPending: 1000 })
  * // expected failures (retried elsewhere) logged at DEBUG, not ERROR
  * const retried = Workqueue.alloc("retried", { failureLogLevel: LogLevel.Debug })
