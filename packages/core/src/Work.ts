@@ -13,8 +13,10 @@
  *   it from being queued until `enable` was called as many times.
  *
  * A failing, dying or interrupted item never takes its worker or pool down:
- * the failure is logged, counted in the workqueue's stats and reported to the
- * pools' observer.
+ * the failure is logged, counted in the workqueue's stats (the last one kept
+ * in `stats.lastFailure`), streamed by `Workqueue.failures` (typed by the
+ * workqueue's failure type, `Workqueue.alloc<E>`) and reported to the pools'
+ * observer.
  *
  * See docs/concepts/workqueues-and-work.md.
  *

@@ -21,6 +21,7 @@
  *
  * @since 0.1.0
  */
+import type * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -30,6 +31,8 @@ import * as Layer from "effect/Layer"
 import type * as LogLevel from "effect/LogLevel"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import type * as Types from "effect/Types"
 import * as C from "./internal/constants.js"
 import * as Flags from "./internal/flags.js"
 import { flushWorkqueue } from "./internal/flush.js"
@@ -81,15 +84,58 @@ export const TypeId: typeof internal.WorkqueueTypeId = internal.WorkqueueTypeId
 export type TypeId = typeof TypeId
 
 /**
- * A workqueue.
+ * A workqueue whose items may fail with `E` (`unknown`, the default: any
+ * item). The failure type is chosen at `alloc` (`Workqueue.alloc<MyError>`)
+ * and checked wherever an item is queued: a `Workqueue<E>` takes only items
+ * whose failure is an `E`, and its typed failures come out of `failures` and
+ * `stats` as `Cause<E>`. `Workqueue` alone is any workqueue: every operation
+ * that does not queue (flush, drain, stats, ...) takes it, so a
+ * `Workqueue<E>` goes wherever a `Workqueue` does.
+ *
+ * @example
+ * ```ts
+ * import { Data, Effect } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * class MailError extends Data.TaggedError("MailError")<{ readonly to: string }> {}
+ *
+ * const program = Effect.gen(function*() {
+ *   const mail = yield* Workqueue.alloc<MailError>("mail")
+ *   yield* Workqueue.queue(mail, Work.make(Effect.fail(new MailError({ to: "ada@example.com" }))))
+ *   // Workqueue.queue(mail, Work.make(Effect.fail("oops"))) does not compile: "oops" is no MailError
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category models
  */
-export interface Workqueue {
+export interface Workqueue<out E = unknown> {
   readonly [TypeId]: TypeId
   readonly name: string
+  /** phantom: the failure type of the workqueue's items */
+  readonly "~cmwq/Workqueue"?: { readonly _E: Types.Covariant<E> }
 }
+
+/**
+ * A `Workqueue<WE>` that takes items failing with `E`: `WE` covers `E`.
+ * The data-last queue operations check their workqueue with it (an item
+ * whose failure the workqueue does not cover is a type error naming it under
+ * `~cmwq/failureNotAccepted`).
+ *
+ * @example
+ * ```ts
+ * import type { Workqueue } from "@cmwq/core"
+ *
+ * // a Workqueue<"a" | "b"> takes items failing with "a"
+ * type Ok = Workqueue.Workqueue<"a" | "b"> extends Workqueue.Accepting<"a", "a" | "b"> ? true : false // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Accepting<E, WE> =
+  & Workqueue<WE>
+  & ([E] extends [WE] ? unknown : { readonly "~cmwq/failureNotAccepted": E })
 
 /**
  * The kernel's workqueue flags, named without the `WQ_` prefix:
@@ -212,8 +258,9 @@ export interface Options {
   /**
    * the level at which the pools log an item of this workqueue that failed,
    * died or was interrupted (default `LogLevel.Error`; `LogLevel.None` logs
-   * nothing). The failure is counted in `stats.failed` and reported to the
-   * observer at any level.
+   * nothing). The failure is counted in `stats.failed`, kept in
+   * `stats.lastFailure`, streamed by `failures` and reported to the observer
+   * at any level.
    */
   readonly failureLogLevel?: LogLevel.LogLevel | undefined
 }
@@ -246,18 +293,20 @@ const allocWith = (
   attrs?: Attrs,
   maxPending?: number,
   failureLogLevel?: LogLevel.LogLevel
-): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
+): Effect.Effect<Workqueue<never>, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
   poolsImpl((pools) =>
     internal.alloc(pools, name, flagNames, maxActive, ordered, legacy, attrs, maxPending ?? 0, failureLogLevel)
   ) as Effect.Effect<
-    Workqueue,
+    Workqueue<never>,
     InvalidMaxActive | InvalidFlags,
     WorkerPools | Scope.Scope
   >
 
 /**
  * Allocate a workqueue (kernel `alloc_workqueue`), as a scoped resource:
- * closing the scope destroys it (drain, then release).
+ * closing the scope destroys it (drain, then release). The type argument is
+ * the failure type of its items (default `unknown`: any item); see
+ * `Workqueue` and `failures`.
  *
  * @example
  * ```ts
@@ -265,6 +314,8 @@ const allocWith = (
  * import { Workqueue } from "@cmwq/core"
  *
  * const wq = Workqueue.alloc("disk-io", { flags: ["HIGHPRI"], maxActive: 16 })
+ * // items that may fail only with a string; their failures typed Cause<string>
+ * const typed = Workqueue.alloc<string>("typed")
  * const bounded = Workqueue.alloc("uploads", { maxPending: 1000 })
  * // expected failures (retried elsewhere) logged at DEBUG, not ERROR
  * const retried = Workqueue.alloc("retried", { failureLogLevel: LogLevel.Debug })
@@ -278,10 +329,10 @@ const allocWith = (
  * @since 0.1.0
  * @category constructors
  */
-export const alloc = (
+export const alloc = <E = unknown>(
   name: string,
   options: Options = {}
-): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags | InvalidOperation, WorkerPools | Scope.Scope> =>
+): Effect.Effect<Workqueue<E>, InvalidMaxActive | InvalidFlags | InvalidOperation, WorkerPools | Scope.Scope> =>
   allocWith(
     name,
     options.flags ?? [],
@@ -314,10 +365,10 @@ export const alloc = (
  * @since 0.1.0
  * @category constructors
  */
-export const allocOrdered = (
+export const allocOrdered = <E = unknown>(
   name: string,
   options: { readonly flags?: ReadonlyArray<Flag> | undefined } = {}
-): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
+): Effect.Effect<Workqueue<E>, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
   allocWith(name, options.flags ?? [], 0, true, false)
 
 /**
@@ -338,12 +389,12 @@ export const allocOrdered = (
  * @since 0.1.0
  * @category constructors
  */
-export const allocLegacy = (
+export const allocLegacy = <E = unknown>(
   name: string,
   flags: ReadonlyArray<Flag>,
   maxActive: number,
   ordered: boolean
-): Effect.Effect<Workqueue, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
+): Effect.Effect<Workqueue<E>, InvalidMaxActive | InvalidFlags, WorkerPools | Scope.Scope> =>
   allocWith(name, flags, maxActive, ordered, true)
 
 /**
@@ -463,8 +514,8 @@ export const isDestroyed = (wq: Workqueue): boolean => impl(wq).destroyed
  * @category combinators
  */
 export const queue: {
-  <E, R>(work: Work<E, R>): (wq: Workqueue) => Effect.Effect<boolean, QueueError, R>
-  <E, R>(wq: Workqueue, work: Work<E, R>): Effect.Effect<boolean, QueueError, R>
+  <E, R>(work: Work<E, R>): <WE>(wq: Accepting<E, WE>) => Effect.Effect<boolean, QueueError, R>
+  <WE, E extends WE, R>(wq: Workqueue<WE>, work: Work<E, R>): Effect.Effect<boolean, QueueError, R>
 } = dual(2, (wq: Workqueue, work: Work<unknown, unknown>) => internal.queue(impl(wq), -1, work as unknown as WorkImpl))
 
 /**
@@ -506,9 +557,9 @@ export const queueAll: {
   <E, R>(
     works: Iterable<Work<E, R>>,
     options?: { readonly chunk?: number }
-  ): (wq: Workqueue) => Effect.Effect<number, QueueError | InvalidOperation, R>
-  <E, R>(
-    wq: Workqueue,
+  ): <WE>(wq: Accepting<E, WE>) => Effect.Effect<number, QueueError | InvalidOperation, R>
+  <WE, E extends WE, R>(
+    wq: Workqueue<WE>,
     works: Iterable<Work<E, R>>,
     options?: { readonly chunk?: number }
   ): Effect.Effect<number, QueueError | InvalidOperation, R>
@@ -555,8 +606,15 @@ export type QueueError = WorkqueueDestroyed | WorkqueueDraining | InvalidWork | 
  * @category combinators
  */
 export const queueOn: {
-  <E, R>(cpu: number, work: Work<E, R>): (wq: Workqueue) => Effect.Effect<boolean, QueueError | InvalidCpu, R>
-  <E, R>(wq: Workqueue, cpu: number, work: Work<E, R>): Effect.Effect<boolean, QueueError | InvalidCpu, R>
+  <E, R>(
+    cpu: number,
+    work: Work<E, R>
+  ): <WE>(wq: Accepting<E, WE>) => Effect.Effect<boolean, QueueError | InvalidCpu, R>
+  <WE, E extends WE, R>(
+    wq: Workqueue<WE>,
+    cpu: number,
+    work: Work<E, R>
+  ): Effect.Effect<boolean, QueueError | InvalidCpu, R>
 } = dual(
   3,
   (wq: Workqueue, cpu: number, work: Work<unknown, unknown>) =>
@@ -583,7 +641,7 @@ export const queueOn: {
  * @since 0.1.0
  * @category unsafe
  */
-export const unsafeQueue = <E>(wq: Workqueue, work: Work<E>): boolean =>
+export const unsafeQueue = <WE, E extends WE>(wq: Workqueue<WE>, work: Work<E>): boolean =>
   internal.unsafeQueue(impl(wq), work as unknown as WorkImpl)
 
 /**
@@ -601,11 +659,11 @@ export const unsafeQueue = <E>(wq: Workqueue, work: Work<E>): boolean =>
  * @category models
  */
 export interface Delayer {
-  <E, R>(dwork: DelayedWork<E, R>, delay: Duration.DurationInput): (
-    wq: Workqueue
+  <E, R>(dwork: DelayedWork<E, R>, delay: Duration.DurationInput): <WE>(
+    wq: Accepting<E, WE>
   ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidWork, R>
-  <E, R>(
-    wq: Workqueue,
+  <WE, E extends WE, R>(
+    wq: Workqueue<WE>,
     dwork: DelayedWork<E, R>,
     delay: Duration.DurationInput
   ): Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidWork, R>
@@ -650,11 +708,11 @@ export const queueDelayed: Delayer = delayer(false)
  * @category models
  */
 export interface DelayerOn {
-  <E, R>(cpu: number, dwork: DelayedWork<E, R>, delay: Duration.DurationInput): (
-    wq: Workqueue
+  <E, R>(cpu: number, dwork: DelayedWork<E, R>, delay: Duration.DurationInput): <WE>(
+    wq: Accepting<E, WE>
   ) => Effect.Effect<boolean, WorkqueueDestroyed | WorkqueueDraining | InvalidDelay | InvalidCpu | InvalidWork, R>
-  <E, R>(
-    wq: Workqueue,
+  <WE, E extends WE, R>(
+    wq: Workqueue<WE>,
     cpu: number,
     dwork: DelayedWork<E, R>,
     delay: Duration.DurationInput
@@ -1077,7 +1135,7 @@ export const setMinActive: {
  * @since 0.1.0
  * @category models
  */
-export interface Stats {
+export interface Stats<out E = unknown> {
   readonly name: string
   /**
    * runs started (`total`): each time a worker or the rescuer started an
@@ -1119,10 +1177,16 @@ export interface Stats {
    * being destroyed, and which were dropped (each is logged as a warning)
    */
   readonly dropped: number
+  /**
+   * the last failed run (failed, died or interrupted), typed by the
+   * workqueue's failure type; `None` while none has failed
+   */
+  readonly lastFailure: Option.Option<WorkFailure<E>>
 }
 
 /**
- * The workqueue's counters now.
+ * The workqueue's counters now, and its last failure, typed by the
+ * workqueue's failure type.
  *
  * @example
  * ```ts
@@ -1136,7 +1200,69 @@ export interface Stats {
  * @since 0.1.0
  * @category getters
  */
-export const stats = (wq: Workqueue): Effect.Effect<Stats> => internal.stats(impl(wq))
+export const stats = <E>(wq: Workqueue<E>): Effect.Effect<Stats<E>> =>
+  internal.stats(impl(wq)) as unknown as Effect.Effect<Stats<E>>
+
+/**
+ * One failed run of an item of a `Workqueue<E>`: the item, its name and the
+ * `Cause` of the failure, typed `E` (its defects and interruptions are in the
+ * same Cause, as with any Effect).
+ *
+ * @example
+ * ```ts
+ * import { Cause } from "effect"
+ * import type { Workqueue } from "@cmwq/core"
+ *
+ * const describe = (f: Workqueue.WorkFailure<string>) =>
+ *   `${f.workqueue}/${f.name}: ${Cause.isInterruptedOnly(f.cause) ? "interrupted" : Cause.pretty(f.cause)}`
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WorkFailure<out E = unknown> {
+  /** the workqueue's name */
+  readonly workqueue: string
+  /** the item that failed (a `run`/`submit` item included) */
+  readonly work: Work<unknown, unknown>
+  /** the item's name, `"anonymous work"` if it has none */
+  readonly name: string
+  /** why it failed: `Cause<E>` */
+  readonly cause: Cause.Cause<E>
+}
+
+/**
+ * The failures of a workqueue's items, as a Stream of `WorkFailure<E>`
+ * typed by the workqueue's failure type, in the order they happened. The
+ * subscription starts when this effect runs (no later failure is missed,
+ * even before the stream is consumed) and ends with the scope; the stream
+ * ends after the last failure once the workqueue is destroyed. Every failure
+ * is also counted in `stats`, logged at the workqueue's `failureLogLevel`
+ * and reported to the pools' observer (untyped: one observer sees every
+ * workqueue).
+ *
+ * @example
+ * ```ts
+ * import { Cause, Data, Effect, Stream } from "effect"
+ * import { Work, Workqueue } from "@cmwq/core"
+ *
+ * class MailError extends Data.TaggedError("MailError")<{ readonly to: string }> {}
+ *
+ * const program = Effect.gen(function*() {
+ *   const mail = yield* Workqueue.alloc<MailError>("mail")
+ *   const failures = yield* Workqueue.failures(mail)
+ *   // retry the addresses that failed (a Cause<MailError>: typed)
+ *   yield* Effect.forkScoped(Stream.runForEach(failures, (f) =>
+ *     Effect.forEach(Cause.failures(f.cause), (e) => Effect.log(`retry ${e.to}`))))
+ *   yield* Workqueue.queue(mail, Work.make(Effect.fail(new MailError({ to: "ada@example.com" }))))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const failures = <E>(wq: Workqueue<E>): Effect.Effect<Stream.Stream<WorkFailure<E>>, never, Scope.Scope> =>
+  internal.failures(impl(wq)) as unknown as Effect.Effect<Stream.Stream<WorkFailure<E>>, never, Scope.Scope>
 
 /**
  * The state of one link of a workqueue to a pool (kernel `pool_workqueue`).
@@ -1286,9 +1412,9 @@ export const run: {
   <A, E, R>(
     effect: Effect.Effect<A, E, R>,
     options?: RunOptions
-  ): (wq: Workqueue) => Effect.Effect<A, E | WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
-  <A, E, R>(
-    wq: Workqueue,
+  ): <WE>(wq: Accepting<E, WE>) => Effect.Effect<A, E | WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
+  <WE, A, E extends WE, R>(
+    wq: Workqueue<WE>,
     effect: Effect.Effect<A, E, R>,
     options?: RunOptions
   ): Effect.Effect<A, E | WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
@@ -1356,9 +1482,11 @@ export const submit: {
   <A, E, R>(
     effect: Effect.Effect<A, E, R>,
     options?: RunOptions
-  ): (wq: Workqueue) => Effect.Effect<Submitted<A, E>, WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
-  <A, E, R>(
-    wq: Workqueue,
+  ): <WE>(
+    wq: Accepting<E, WE>
+  ) => Effect.Effect<Submitted<A, E>, WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
+  <WE, A, E extends WE, R>(
+    wq: Workqueue<WE>,
     effect: Effect.Effect<A, E, R>,
     options?: RunOptions
   ): Effect.Effect<Submitted<A, E>, WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
@@ -1396,9 +1524,9 @@ export const submit: {
 export const runAll: {
   <A, E, R>(
     effects: Iterable<Effect.Effect<A, E, R>>
-  ): (wq: Workqueue) => Effect.Effect<Array<A>, E | WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
-  <A, E, R>(
-    wq: Workqueue,
+  ): <WE>(wq: Accepting<E, WE>) => Effect.Effect<Array<A>, E | WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
+  <WE, A, E extends WE, R>(
+    wq: Workqueue<WE>,
     effects: Iterable<Effect.Effect<A, E, R>>
   ): Effect.Effect<Array<A>, E | WorkqueueDestroyed | WorkqueueDraining | InvalidWork, R>
 } = dual(

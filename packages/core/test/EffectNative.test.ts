@@ -3,18 +3,22 @@
  * propagation, the constructors' footguns, run/submit/runAll, backpressure,
  * periodic work on a Schedule, workqueue services.
  */
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, expectTypeOf, it } from "@effect/vitest"
+import * as Chunk from "effect/Chunk"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import { pipe } from "effect/Function"
 import * as HashMap from "effect/HashMap"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
 import { DelayedWork, Work, WorkerPool, Workqueue, WorkqueueError } from "@cmwq/core"
@@ -88,6 +92,56 @@ describe("typed items with requirements", () => {
     }))
     expect(failureOf(exit)).toBeInstanceOf(Boom)
     expect(failed).toBe(1)
+  })
+})
+
+describe("context capture (property)", () => {
+  it("each run sees the Context and log annotations of the queue call that returned true, never of one that returned false", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            caller: fc.integer({ min: 0, max: 3 }),
+            delayed: fc.boolean(),
+            gap: fc.integer({ min: 0, max: 3 })
+          }),
+          { minLength: 1, maxLength: 12 }
+        ),
+        fc.integer({ min: 0, max: 3 }),
+        (calls, itemMillis) => {
+          const seen: Array<string> = []
+          const { accepted } = runVirtualSync(Effect.gen(function*() {
+            const wq = yield* Workqueue.alloc("capture", { maxActive: 1 })
+            const body = Effect.gen(function*() {
+              const greeting = yield* Greeting
+              const annotations = yield* Effect.logAnnotations
+              seen.push(`${greeting}/${String(HashMap.unsafeGet(annotations, "caller"))}`)
+              yield* Effect.sleep(itemMillis)
+            })
+            const work = DelayedWork.make(body)
+            const accepted: Array<string> = []
+            for (const [i, call] of calls.entries()) {
+              const id = `c${call.caller}#${i}`
+              const queued: Effect.Effect<boolean, unknown, Greeting> = call.delayed
+                ? Workqueue.queueDelayed(wq, work, 1)
+                : Workqueue.queue(wq, work)
+              const ok = yield* queued.pipe(
+                Effect.provideService(Greeting, id),
+                Effect.annotateLogs("caller", id)
+              )
+              if (ok) accepted.push(`${id}/${id}`)
+              for (let g = 0; g < call.gap; g++) yield* Effect.sleep(1)
+            }
+            yield* Effect.sleep(10)
+            yield* Workqueue.flush(wq)
+            return { accepted }
+          }))
+          // one run per call that returned true, each with that call's Context and annotations, in order
+          expect(seen).toEqual(accepted)
+        }
+      ),
+      { numRuns: 80, seed: 0xc0de }
+    )
   })
 })
 
@@ -220,6 +274,99 @@ describe("constructor footguns", () => {
       yield* Fiber.interrupt(fiber)
       expect(aborted).toBe(true)
     }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer())))
+})
+
+describe("typed failures", () => {
+  class Boom extends Data.TaggedError("Boom")<{ readonly n: number }> {}
+
+  it("a Workqueue<E> takes only items failing with E; failures and stats are typed Cause<E> (types)", () => {
+    const program = Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc<Boom>("typed")
+      yield* Workqueue.queue(wq, Work.make(Effect.fail(new Boom({ n: 1 }))))
+      yield* Workqueue.queue(wq, Work.make(Effect.void))
+      yield* pipe(wq, Workqueue.queue(Work.make(Effect.fail(new Boom({ n: 2 })))))
+      // @ts-expect-error a string is no Boom
+      yield* Workqueue.queue(wq, Work.make(Effect.fail("oops")))
+      // @ts-expect-error data-last: the same check
+      yield* pipe(wq, Workqueue.queue(Work.make(Effect.fail("oops"))))
+      // @ts-expect-error run, submit and runAll too
+      yield* Workqueue.run(wq, Effect.fail("oops"))
+      // @ts-expect-error delayed work too
+      yield* Workqueue.queueDelayed(wq, DelayedWork.make(Effect.fail("oops")), 1)
+      // a Workqueue<E> is a Workqueue: every other operation takes it
+      const any: Workqueue.Workqueue = wq
+      yield* Workqueue.queue(any, Work.make(Effect.fail("anything")))
+      const stats = yield* Workqueue.stats(wq)
+      expectTypeOf(stats.lastFailure).toEqualTypeOf<Option.Option<Workqueue.WorkFailure<Boom>>>()
+      const failures = yield* Workqueue.failures(wq)
+      expectTypeOf(failures).toEqualTypeOf<Stream.Stream<Workqueue.WorkFailure<Boom>>>()
+      // an untyped workqueue stays as it was: any item, failures unknown
+      const untyped = yield* Workqueue.alloc("untyped")
+      expectTypeOf(untyped).toEqualTypeOf<Workqueue.Workqueue>()
+      yield* Workqueue.queue(untyped, Work.make(Effect.fail("anything")))
+    })
+    // checked by tsc (npm run lint), not run: the @ts-expect-error lines are the assertions
+    expectTypeOf(program).toBeObject()
+  })
+
+  it("failures streams every failed run with its typed Cause, in order, and ends when the workqueue is destroyed; stats keep the last", () => {
+    const events: Array<string> = []
+    const result = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc<Boom>("failing", { maxActive: 1 })
+        const failures = yield* Workqueue.failures(wq)
+        const collected = yield* Effect.fork(Stream.runCollect(failures))
+        const none = (yield* Workqueue.stats(wq)).lastFailure
+        yield* Workqueue.queue(wq, Work.make(Effect.fail(new Boom({ n: 1 })), { name: "first" }))
+        yield* Workqueue.queue(wq, Work.make(Effect.die("bug"), { name: "second" }))
+        yield* Workqueue.queue(wq, Work.make(Effect.void, { name: "fine" }))
+        const ran = yield* Effect.exit(Workqueue.run(wq, Effect.fail(new Boom({ n: 3 })), { name: "third" }))
+        yield* Workqueue.flush(wq)
+        const stats = yield* Workqueue.stats(wq)
+        yield* Workqueue.destroy(wq)
+        const all = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+        return { none, ran, stats, all }
+      }),
+      { observer: (e) => e._tag === "WorkFailed" && events.push(e.work) }
+    )
+    expect(Option.isNone(result.none)).toBe(true)
+    expect(result.all.map((f) => f.name)).toEqual(["first", "second", "third"])
+    expect(result.all.every((f) => f.workqueue === "failing")).toBe(true)
+    const typed = result.all.map((f) => Option.getOrUndefined(Cause.failureOption(f.cause))?.n)
+    expect(typed).toEqual([1, undefined, 3])
+    expect(Cause.isDie(result.all[1]!.cause)).toBe(true)
+    expect(failureOf(result.ran)).toBeInstanceOf(Boom)
+    expect(result.stats.failed).toBe(3)
+    const last = Option.getOrThrow(result.stats.lastFailure)
+    expect(last.name).toBe("third")
+    expect(Option.getOrUndefined(Cause.failureOption(last.cause))).toEqual(new Boom({ n: 3 }))
+    // the pools' observer still hears of every failure
+    expect(events).toEqual(["first", "second", "third"])
+  })
+
+  it("failures subscribed after the workqueue is destroyed is an empty stream; a closed subscription hears nothing more", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc<string>("closed")
+      const early = yield* Effect.scoped(Effect.gen(function*() {
+        const failures = yield* Workqueue.failures(wq)
+        yield* Workqueue.queue(wq, Work.make(Effect.fail("inside")))
+        yield* Workqueue.flush(wq)
+        return yield* Stream.runCollect(Stream.take(failures, 1))
+      }))
+      yield* Workqueue.queue(wq, Work.make(Effect.fail("after")))
+      yield* Workqueue.flush(wq)
+      yield* Workqueue.destroy(wq)
+      const late = yield* Stream.runCollect(yield* Workqueue.failures(wq))
+      return {
+        early: Chunk.toReadonlyArray(early),
+        late: Chunk.size(late),
+        sinks: (wq as unknown as { failureSinks: unknown }).failureSinks
+      }
+    }))
+    expect(result.early.map((f) => Option.getOrUndefined(Cause.failureOption(f.cause)))).toEqual(["inside"])
+    expect(result.late).toBe(0)
+    expect(result.sinks).toBeNull()
+  })
 })
 
 describe("results", () => {

@@ -5,10 +5,12 @@ import { Monitor } from "@cmwq/platform-node"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 
-const stats = (name: string, counters: Partial<Omit<Wq.Stats, "name">>): Wq.Stats => ({
+const stats = (name: string, counters: Partial<Omit<Wq.Stats, "name" | "lastFailure">>): Wq.Stats => ({
   name,
+  lastFailure: Option.none(),
   started: 0,
   finished: 0,
   completed: 0,

@@ -52,7 +52,7 @@ export class Captured {
     readonly tracer: Tracer.Tracer | null,
     /** the span active at the queue call */
     readonly span: Tracer.AnySpan | undefined,
-    /** platform millis of the queue call */
+    /** platform millis of the queue call; -1: not taken (no histogram, no real tracer wants it) */
     readonly queuedAt: number,
     /** the item span is a child of `span` (`run`/`submit`: the caller waits) instead of linked to it */
     readonly child: boolean
@@ -72,22 +72,34 @@ export const capture = (
 ): Captured | null => {
   const span = fiber.currentSpan
   const annotations = fiber.getFiberRef(FiberRef.currentLogAnnotations)
+  const tracer = fiber.currentTracer
   // a span only matters to a synchronous item when a real tracer would export its link
   if (
-    syncItem && (span === undefined || fiber.currentTracer === nativeTracer) && !pools.histograms &&
+    syncItem && (span === undefined || tracer === nativeTracer) && !pools.histograms &&
     HashMap.size(annotations) === 0
   ) return null
-  return new Captured(
-    fiber.currentContext,
-    annotations,
-    fiber.getFiberRef(FiberRef.currentMinimumLogLevel),
-    fiber.getFiberRef(FiberRef.currentLoggers),
-    fiber.currentTracer,
-    span,
-    pools.platform.now(),
-    child
-  )
+  const context = fiber.currentContext
+  const minLevel = fiber.getFiberRef(FiberRef.currentMinimumLogLevel)
+  const loggers = fiber.getFiberRef(FiberRef.currentLoggers)
+  // the time is only read by the queue-latency histogram and a real tracer's span
+  if (!pools.histograms && tracer === nativeTracer) {
+    // consecutive calls from the same fiber state share one record: a fiber queueing
+    // many Effect-bodied items allocates none after the first (bench/instructions.ts)
+    const last = lastCaptured
+    if (
+      last !== null && last.context === context && last.annotations === annotations && last.minLevel === minLevel &&
+      last.loggers === loggers && last.tracer === tracer && last.span === span && last.child === child
+    ) return last
+    return lastCaptured = new Captured(context, annotations, minLevel, loggers, tracer, span, -1, child)
+  }
+  return new Captured(context, annotations, minLevel, loggers, tracer, span, pools.platform.now(), child)
 }
+
+/**
+ * the last timeless record `capture` made (it holds that caller's Context
+ * until a caller with another one queues: one reference, module-wide)
+ */
+let lastCaptured: Captured | null = null
 
 /** @internal `unsafeQueue`: no calling fiber; only the time, for the histograms */
 export const captureTime = (now: number): Captured => new Captured(null, null, null, null, null, undefined, now, false)
@@ -168,15 +180,17 @@ export const wrap = (
     // the run time is recorded by `restoreRefs`, in the worker's continuation
     const tags = metricLabels(wq)
     worker.durationTags = tags
-    if (ctx !== null) queueDuration.unsafeUpdate(Math.max(0, startedAt - ctx.queuedAt) / 1000, tags)
+    if (ctx !== null && ctx.queuedAt >= 0) {
+      queueDuration.unsafeUpdate(Math.max(0, startedAt - ctx.queuedAt) / 1000, tags)
+    }
   }
   const tracer = ctx?.tracer ?? null
-  return Effect.withFiberRuntime((fiber) => {
+  const prepare = (fiber: Fiber.RuntimeFiber<unknown, unknown>): Effect.Effect<unknown, unknown> => {
     const activeTracer = tracer ?? fiber.currentTracer
     const enabled = fiber.getFiberRef(FiberRef.currentTracerEnabled)
     if (enabled && activeTracer !== nativeTracer) {
       const span = ctx?.span
-      const latency = ctx === null ? undefined : Math.max(0, startedAt - ctx.queuedAt)
+      const latency = ctx === null || ctx.queuedAt < 0 ? undefined : Math.max(0, startedAt - ctx.queuedAt)
       const attributes: Record<string, unknown> = {
         "messaging.system": "cmwq",
         "messaging.operation.type": "process",
@@ -210,7 +224,15 @@ export const wrap = (
     if (save) worker.savedRefs = own
     setFiberRefs(fiber, refs)
     return eff
-  })
+  }
+  // the worker calls this from its own fiber's continuation: set the FiberRefs right
+  // away rather than through one more effect (Effect.withFiberRuntime: an allocation
+  // and a step per item, bench/instructions.ts); a BH item's fiber is not running yet
+  if (save) {
+    const fiber = currentFiber()
+    if (fiber !== undefined && fiber === worker.fiber) return prepare(fiber)
+  }
+  return Effect.withFiberRuntime(prepare)
 }
 
 /** @internal the last FiberRefs built for an item on a worker, and what they were built from */

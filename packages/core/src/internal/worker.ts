@@ -283,6 +283,7 @@ export const reportFailure = (
   cause: Cause.Cause<unknown>
 ): void => {
   pwq.stats.failed++
+  pwq.wq.itemFailed(work, cause)
   pools.reportFailure(pwq.wq.name, workName(work), cause, pwq.wq.failureLogLevel)
 }
 

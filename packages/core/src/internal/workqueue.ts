@@ -19,12 +19,15 @@
  *
  * @internal
  */
+import type * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { workerOf } from "./current.js"
 import { WORK_NR_COLORS, WQ_DFL_ACTIVE, WQ_DFL_MIN_ACTIVE, WQ_MAX_ACTIVE } from "./constants.js"
 import { publish } from "./counters.js"
@@ -84,6 +87,8 @@ export class WorkqueueImpl {
   room: (() => void) | null = null // P: set by results.ts once someone waits for room (`run`, `awaitPendingBelow`)
   failureLogLevel: LogLevel.LogLevel = LogLevel.Error // I: the level its items' failures are logged at
   dropped = 0 // P: delayed items whose timer fired while draining/destroying, dropped (stats.dropped)
+  lastFailure: FailureRecord | null = null // P: the last item failure (stats.lastFailure)
+  failureSinks: Set<FailureSink> | null = null // P: live `failures` subscriptions (null: none)
 
   constructor(
     readonly pools: PoolsImpl,
@@ -109,6 +114,18 @@ export class WorkqueueImpl {
   itemLeft(): void {
     this.nrQueued--
     if (this.room !== null) this.room()
+  }
+
+  /**
+   * an item failed (its worker counted it, before the observer hears of it):
+   * keep it for `stats.lastFailure` and hand it to the `failures`
+   * subscriptions. Only failed runs pay for the record.
+   */
+  itemFailed(work: WorkImpl, cause: Cause.Cause<unknown>): void {
+    const failure: FailureRecord = { workqueue: this.name, work, name: workName(work), cause }
+    this.lastFailure = failure
+    const sinks = this.failureSinks
+    if (sinks !== null) { for (const sink of sinks) sink.failure(failure) }
   }
 
   /** at the `maxPending` bound */
@@ -363,6 +380,10 @@ export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
       wq.rescuer = null
       wq.destroyed = true
       pools.workqueues.delete(wq)
+      // the `failures` streams end after the last failure they were given
+      const sinks = wq.failureSinks
+      wq.failureSinks = null
+      if (sinks !== null) { for (const sink of sinks) sink.end() }
       // the final counts: `update` only sees live workqueues, so publish them now
       const final = statsOf(wq)
       const published = publish(wq, wq.name, final, final.inFlight)
@@ -946,8 +967,57 @@ export const pendingCount = (wq: WorkqueueImpl): number => {
   return n
 }
 
-/** @internal public `Workqueue.stats` */
-export const stats = (wq: WorkqueueImpl) => Effect.sync(() => statsOf(wq))
+/** @internal public `Workqueue.stats`: the counters and the last failure */
+export const stats = (wq: WorkqueueImpl) =>
+  Effect.sync(() => ({ ...statsOf(wq), lastFailure: Option.fromNullable(wq.lastFailure) }))
+
+/** @internal one failed run of a workqueue's item (public `Workqueue.WorkFailure`) */
+export interface FailureRecord {
+  readonly workqueue: string
+  readonly work: WorkImpl
+  readonly name: string
+  readonly cause: Cause.Cause<unknown>
+}
+
+/** @internal a `failures` subscription */
+interface FailureSink {
+  failure(failure: FailureRecord): void
+  end(): void
+}
+
+const END: unique symbol = Symbol("cmwq/failures/end")
+
+/**
+ * @internal public `Workqueue.failures`: subscribe now (no failure after
+ * this effect is missed), unsubscribe when the scope closes; the stream
+ * ends after the last failure once the workqueue is destroyed
+ */
+export const failures = (
+  wq: WorkqueueImpl
+): Effect.Effect<Stream.Stream<FailureRecord>, never, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.map(Queue.unbounded<FailureRecord | typeof END>(), (queue) => {
+        const sink: FailureSink = {
+          failure: (failure) => queue.unsafeOffer(failure),
+          end: () => queue.unsafeOffer(END)
+        }
+        if (wq.destroyed) sink.end()
+        else (wq.failureSinks ??= new Set()).add(sink)
+        return { queue, sink }
+      }),
+      ({ queue, sink }) =>
+        Effect.suspend(() => {
+          const sinks = wq.failureSinks
+          if (sinks !== null) {
+            sinks.delete(sink)
+            if (sinks.size === 0) wq.failureSinks = null
+          }
+          return Queue.shutdown(queue)
+        })
+    ),
+    ({ queue }) => Stream.fromQueue(queue).pipe(Stream.takeWhile((x): x is FailureRecord => x !== END))
+  )
 
 /** @internal public `Workqueue.inspect` */
 export const inspectEffect = (wq: WorkqueueImpl) => Effect.sync(() => inspect(wq))
