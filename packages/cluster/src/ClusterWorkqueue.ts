@@ -183,14 +183,6 @@ export interface RunnerOptions<R> {
   readonly name?: string | undefined
   /** how often this runner reports its counters to the cluster's stats board (default 1 second); above 0 */
   readonly statsInterval?: Duration.DurationInput | undefined
-  /**
-   * how long closing this runner's layer waits for the tasks it runs to
-   * finish (default 30 seconds). Tasks that arrive while it closes are not
-   * started; tasks still running after the timeout are interrupted by the
-   * cluster's shutdown without a stored reply, so the shards' next owners
-   * run them again.
-   */
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
 }
 
 /**

@@ -147,6 +147,11 @@ describe.skipIf(url === undefined && !inCI)("cluster over PostgreSQL, 3 runner p
               `  finished per runner: ${perRunner.map((r) => `${r.runner}=${r.n}`).join(" ")}`
             ].join("\n")
           )
+          // the cluster-wide stats: the three runners (runner-1 restarted, under the same address) on the board
+          yield* Effect.sleep(1_500)
+          const board = yield* ClusterWorkqueue.clusterStats()
+          console.log(`  clusterStats: ${board.runners.map((r) => `${r.name} ${r.succeeded} ok`).join(", ")}`)
+          expect(board.runners.map((r) => r.name)).toStrictEqual([0, 1, 2].map((i) => `127.0.0.1:${basePort + i}`))
           // no accepted task is lost; each key's effect is committed once
           expect(effects.length).toBe(QUEUED + SENT)
           expect(effects.every((r) => r.n === 1)).toBe(true)

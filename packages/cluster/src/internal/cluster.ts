@@ -172,7 +172,6 @@ export interface RunnerOptions<R> {
   readonly clusterCpus?: number | undefined
   readonly name?: string | undefined
   readonly statsInterval?: Duration.DurationInput | undefined
-  readonly shutdownTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -272,7 +271,6 @@ export const makeRunner = <R>(
         })
       }
       const statsInterval = yield* checkDuration("statsInterval", options.statsInterval, Duration.seconds(1))
-      const shutdownTimeout = yield* checkDuration("shutdownTimeout", options.shutdownTimeout, Duration.seconds(30))
       if (Duration.toMillis(statsInterval) <= 0) {
         return yield* new InvalidClusterOption({
           option: "statsInterval",
@@ -291,9 +289,6 @@ export const makeRunner = <R>(
         })
       const state = new RunnerState(share, name)
       const scope = yield* Effect.scope
-      // the local workqueues live in a scope of their own: a graceful shutdown closes it once the
-      // runner's work has finished, or leaves it to close behind the cluster's shutdown after the timeout
-      const queueScope = yield* Scope.make()
       const context = yield* Effect.context<WorkerPool.WorkerPools | R>()
       const lock = yield* Effect.makeSemaphore(1)
 
@@ -306,7 +301,7 @@ export const makeRunner = <R>(
           return Workqueue.alloc(name, { flags: ["UNBOUND"], maxActive: share }).pipe(
             Effect.orDie,
             Effect.provide(context),
-            Scope.extend(queueScope),
+            Scope.extend(scope),
             Effect.tap((wq) => Effect.sync(() => state.queues.set(name, wq)))
           )
         }))
@@ -368,20 +363,13 @@ export const makeRunner = <R>(
         Effect.interruptible,
         Effect.forkIn(scope)
       )
-      // graceful shutdown (runs first: added last): stop starting messages, leave the board, let
-      // what runs finish within shutdownTimeout; then the cluster's shutdown hands the shards over
+      // graceful shutdown (runs first: added last): stop starting messages and leave the board.
+      // What runs finishes: the local workqueues drain as the scope closes, and the cluster's own
+      // shutdown waits for its running requests before it releases the shards to their next owners
       yield* Effect.addFinalizer(() =>
         Effect.gen(function*() {
           state.closing = true
           yield* Effect.ignore(Effect.timeout(board.Leave({ runner: state.name }), "1 second"))
-          const finished = yield* Effect.suspend(() => Effect.succeed(state.counters.inFlight === 0)).pipe(
-            Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("10 millis") }),
-            Effect.timeoutOption(shutdownTimeout)
-          )
-          if (Option.isSome(finished)) yield* Scope.close(queueScope, Exit.void)
-          // what still runs is interrupted by the cluster's shutdown (no reply is stored, so the
-          // next owner runs it again); the local workqueues close behind it
-          else yield* Effect.forkDaemon(Scope.close(queueScope, Exit.void))
         })
       )
       return state
