@@ -21,6 +21,7 @@
  */
 import type { Task, WorkerPool } from "@cmwq/core"
 import type { AlreadyProcessingMessage, MailboxFull, PersistenceError } from "@effect/cluster/ClusterError"
+import type * as MessageStorage from "@effect/cluster/MessageStorage"
 import type { Sharding } from "@effect/cluster/Sharding"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -178,6 +179,10 @@ export interface RunnerOptions<R> {
   readonly cpus?: number | undefined
   /** the CPUs of every runner together (default: `cpus`); not fewer than `cpus` */
   readonly clusterCpus?: number | undefined
+  /** this runner's name in `clusterStats` (default: its runner address, `host:port`); non-empty */
+  readonly name?: string | undefined
+  /** how often this runner reports its counters to the cluster's stats board (default 1 second); above 0 */
+  readonly statsInterval?: Duration.DurationInput | undefined
 }
 
 /**
@@ -275,6 +280,8 @@ export const layerRunner = <R = never>(
  * @category models
  */
 export interface RunnerStats {
+  /** the runner's name (`RunnerOptions.name`) */
+  readonly name: string
   readonly received: number
   readonly inFlight: number
   readonly succeeded: number
@@ -284,6 +291,31 @@ export interface RunnerStats {
   readonly share: number
   /** the local workqueues, by name */
   readonly queues: ReadonlyArray<string>
+  /** the counters of each local workqueue */
+  readonly perQueue: Readonly<Record<string, Counters>>
+}
+
+/**
+ * Tasks received, running now, and finished (succeeded, failed,
+ * interrupted): of one runner, of one workqueue, or in total.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterWorkqueue } from "@cmwq/cluster"
+ *
+ * declare const counters: ClusterWorkqueue.Counters
+ * const finished = counters.succeeded + counters.failed + counters.interrupted
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Counters {
+  readonly received: number
+  readonly inFlight: number
+  readonly succeeded: number
+  readonly failed: number
+  readonly interrupted: number
 }
 
 /**
@@ -302,8 +334,125 @@ export interface RunnerStats {
  */
 export const stats: Effect.Effect<RunnerStats, never, Runner> = Effect.map(
   internal.RunnerStateTag as unknown as Context.Tag<Runner, internal.RunnerState>,
-  (state) => ({ ...state.counters, share: state.share, queues: Array.from(state.queues.keys()) })
+  (state) => {
+    const report = state.report()
+    return {
+      name: state.name,
+      ...report.counters,
+      share: state.share,
+      queues: Array.from(state.queues.keys()),
+      perQueue: report.queues
+    }
+  }
 )
+
+/**
+ * The whole cluster's counters, as the runners last reported them to the
+ * stats board (every `statsInterval`): one entry per runner, the totals per
+ * workqueue name and in all.
+ *
+ * @example
+ * ```ts
+ * import type { ClusterWorkqueue } from "@cmwq/cluster"
+ *
+ * declare const stats: ClusterWorkqueue.ClusterStats
+ * const busiest = [...stats.runners].sort((a, b) => b.inFlight - a.inFlight)[0]?.name
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClusterStats {
+  /** one entry per runner whose last report is younger than `maxAge` */
+  readonly runners: ReadonlyArray<Counters & { readonly name: string; readonly share: number; readonly age: number }>
+  /** per workqueue name: the sum over the runners */
+  readonly queues: Readonly<Record<string, Counters>>
+  /** the sum over the runners */
+  readonly total: Counters
+}
+
+/**
+ * Read the cluster-wide counters from the stats board: every runner reports
+ * its own there every `statsInterval`, and a runner that closes gracefully
+ * takes itself off. A runner whose last report is older than `maxAge`
+ * (default 5 seconds) is left out: it died, or cannot reach the board. The
+ * counters of a runner count since it started, so a restarted runner starts
+ * from 0.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ClusterWorkqueue } from "@cmwq/cluster"
+ *
+ * const line = Effect.map(
+ *   ClusterWorkqueue.clusterStats(),
+ *   (s) => `${s.runners.length} runners, ${s.total.inFlight} in flight, ${s.total.failed} failed`
+ * )
+ * ```
+ *
+ * Fails with `InvalidClusterOption` for a `maxAge` that is not a finite
+ * duration of 0 or more.
+ *
+ * @since 0.1.0
+ * @category observability
+ */
+export const clusterStats = (
+  options: { readonly maxAge?: Duration.DurationInput | undefined } = {}
+): Effect.Effect<
+  ClusterStats,
+  InvalidClusterOption | MailboxFull | AlreadyProcessingMessage | PersistenceError,
+  ClusterClient
+> =>
+  Effect.flatMap(ClusterClient, (client) => internal.clusterStats(client.impl, options)) as Effect.Effect<
+    ClusterStats,
+    InvalidClusterOption | MailboxFull | AlreadyProcessingMessage | PersistenceError,
+    ClusterClient
+  >
+
+/**
+ * Cancel a task stored with `send` and a `key`; pass the same request (it
+ * routes the key to the same entity). A stored message not yet delivered
+ * (its delay not reached, no runner up, or waiting behind its entity id) is
+ * removed: it is given an "interrupted" reply and never runs. A run in
+ * progress is interrupted on its runner. Returns `false` when no message
+ * with that key is stored or it has already finished.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { ClusterWorkqueue } from "@cmwq/cluster"
+ *
+ * class Remind extends Schema.TaggedRequest<Remind>()("Remind", {
+ *   payload: { user: Schema.String },
+ *   success: Schema.Void,
+ *   failure: Schema.Never
+ * }) {}
+ *
+ * const program = Effect.gen(function*() {
+ *   const request = new Remind({ user: "ada" })
+ *   yield* ClusterWorkqueue.send(request, { key: "remind/ada", delay: "1 hour" })
+ *   return yield* ClusterWorkqueue.cancel(request, "remind/ada") // true: it will not run
+ * })
+ * ```
+ *
+ * Fails with `InvalidClusterOption` for an empty `key`.
+ *
+ * @since 0.1.0
+ * @category queueing
+ */
+export const cancel = (
+  request: Task.Request,
+  key: string
+): Effect.Effect<
+  boolean,
+  InvalidClusterOption | MailboxFull | AlreadyProcessingMessage | PersistenceError,
+  ClusterClient | MessageStorage.MessageStorage
+> =>
+  Effect.flatMap(ClusterClient, (client) => internal.cancelStored(client.impl, request, key)) as Effect.Effect<
+    boolean,
+    InvalidClusterOption | MailboxFull | AlreadyProcessingMessage | PersistenceError,
+    ClusterClient | MessageStorage.MessageStorage
+  >
 
 /**
  * A runner's share of a cluster-wide max_active: `ceil(maxActive × cpus /

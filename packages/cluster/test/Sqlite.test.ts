@@ -18,8 +18,11 @@ const tempDb = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cmwq-clust
 
 const sqlite = (filename: string) => ClusterStorage.layerSqlite({ filename })
 const sender = (filename: string) => ClusterWorkqueue.layerTransport().pipe(Layer.provideMerge(sqlite(filename)))
-const runner = (filename: string) =>
-  Layer.mergeAll(ClusterWorkqueue.layerTransport(), ClusterWorkqueue.layerRunner({ handlers, maxActive: 8 })).pipe(
+const runner = (filename: string, options: Omit<ClusterWorkqueue.RunnerOptions<never>, "handlers"> = {}) =>
+  Layer.mergeAll(
+    ClusterWorkqueue.layerTransport(),
+    ClusterWorkqueue.layerRunner({ handlers, maxActive: 8, ...options })
+  ).pipe(
     Layer.provideMerge(WorkerPool.layer()),
     Layer.provideMerge(sqlite(filename))
   )

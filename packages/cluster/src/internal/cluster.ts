@@ -31,8 +31,15 @@ import { Task, Workqueue, type WorkerPool } from "@cmwq/core"
 import * as ClusterSchema from "@effect/cluster/ClusterSchema"
 import * as DeliverAt from "@effect/cluster/DeliverAt"
 import * as Entity from "@effect/cluster/Entity"
+import { EntityAddress } from "@effect/cluster/EntityAddress"
+import * as EntityId from "@effect/cluster/EntityId"
+import * as Message from "@effect/cluster/Message"
+import * as Reply from "@effect/cluster/Reply"
+import { MessageStorage } from "@effect/cluster/MessageStorage"
 import { Sharding } from "@effect/cluster/Sharding"
+import { ShardingConfig } from "@effect/cluster/ShardingConfig"
 import * as Rpc from "@effect/rpc/Rpc"
+import * as Clock from "effect/Clock"
 import { type Context, GenericTag, type Tag } from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
@@ -41,7 +48,9 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as PrimaryKey from "effect/PrimaryKey"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import { InvalidClusterOption } from "./errors.js"
@@ -83,6 +92,49 @@ export const TaskEntity = Entity.make("cmwq/Task", [Run])
 /** @internal tasks with a key: one at a time per entity id */
 export const SerialTaskEntity = Entity.make("cmwq/SerialTask", [Run])
 
+/** @internal the counters of one runner, or of one workqueue on it, on the wire */
+export const CountersSchema = Schema.Struct({
+  received: Schema.Number,
+  inFlight: Schema.Number,
+  succeeded: Schema.Number,
+  failed: Schema.Number,
+  interrupted: Schema.Number
+})
+
+/** @internal what one runner reports to the stats board */
+export const ReportSchema = Schema.Struct({
+  runner: Schema.String,
+  share: Schema.Number,
+  counters: CountersSchema,
+  queues: Schema.Record({ key: Schema.String, value: CountersSchema })
+})
+
+/** @internal a report as the board keeps it: with the board's own time of receipt */
+export const BoardEntrySchema = Schema.Struct({ report: ReportSchema, receivedAt: Schema.Number })
+
+/** @internal a runner's report (not persisted: the next one replaces it) */
+export const Report = Rpc.make("Report", { payload: ReportSchema })
+
+/** @internal a runner that leaves (graceful shutdown) is taken off the board */
+export const Leave = Rpc.make("Leave", { payload: { runner: Schema.String } })
+
+/** @internal a report as `Read` returns it: with its age on the board's clock (ms) */
+export const BoardReadSchema = Schema.Struct({ report: ReportSchema, age: Schema.Number })
+
+/** @internal every report younger than `maxAge` ms */
+export const Read = Rpc.make("Read", { payload: { maxAge: Schema.Number }, success: Schema.Array(BoardReadSchema) })
+
+/**
+ * @internal the stats board: one entity id (`board`) that every runner
+ * reports its counters to and `clusterStats` reads. It lives on whichever
+ * runner owns its shard; if that runner dies, the next owner's board fills
+ * again within one report interval.
+ */
+export const StatsEntity = Entity.make("cmwq/Stats", [Report, Leave, Read])
+
+/** @internal the board's entity id */
+export const boardId = "board"
+
 /** FNV-1a: a stable lane for a message key */
 const hashString = (s: string): number => {
   let h = 0x811c9dc5
@@ -110,12 +162,16 @@ export interface RunnerCounters {
   interrupted: number
 }
 
+const zeroCounters = (): RunnerCounters => ({ received: 0, inFlight: 0, succeeded: 0, failed: 0, interrupted: 0 })
+
 /** @internal */
 export interface RunnerOptions<R> {
   readonly handlers: Task.Registry<R>
   readonly maxActive?: number | undefined
   readonly cpus?: number | undefined
   readonly clusterCpus?: number | undefined
+  readonly name?: string | undefined
+  readonly statsInterval?: Duration.DurationInput | undefined
 }
 
 /**
@@ -133,11 +189,42 @@ const checkInt = (option: string, value: number | undefined, min: number, max: n
       new InvalidClusterOption({ option, value: String(value), reason: `expected an integer in ${min}..${max}` })
     )
 
-/** @internal the runner's shared state: its local workqueues and counters */
+/** @internal the runner's shared state: its local workqueues and counters (in all and per workqueue) */
 export class RunnerState {
   readonly queues = new Map<string, Workqueue.Workqueue>()
-  readonly counters: RunnerCounters = { received: 0, inFlight: 0, succeeded: 0, failed: 0, interrupted: 0 }
-  constructor(readonly share: number) {}
+  readonly counters: RunnerCounters = zeroCounters()
+  readonly perQueue = new Map<string, RunnerCounters>()
+  /** set when the runner's layer starts to close: messages that arrive from then on are not started */
+  closing = false
+  constructor(readonly share: number, readonly name: string) {}
+  countersOf(queue: string): RunnerCounters {
+    let c = this.perQueue.get(queue)
+    if (c === undefined) {
+      c = zeroCounters()
+      this.perQueue.set(queue, c)
+    }
+    return c
+  }
+  report(): typeof ReportSchema.Type {
+    return {
+      runner: this.name,
+      share: this.share,
+      counters: { ...this.counters },
+      queues: Object.fromEntries(Array.from(this.perQueue, ([name, c]) => [name, { ...c }]))
+    }
+  }
+}
+
+const checkDuration = (option: string, value: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
+  if (value === undefined) return Effect.succeed(fallback)
+  const d = Duration.decodeUnknown(value)
+  const negative = typeof value === "number" && !(value >= 0)
+  if (negative || d._tag === "None" || !Duration.isFinite(d.value)) {
+    return Effect.fail(
+      new InvalidClusterOption({ option, value: String(value), reason: "expected a finite duration, 0 or more" })
+    )
+  }
+  return Effect.succeed(d.value)
 }
 
 /** an encoded Exit whose cause is an interruption only */
@@ -176,8 +263,31 @@ export const makeRunner = <R>(
           reason: "expected a Task.registry(...)"
         })
       }
+      if (options.name !== undefined && (typeof options.name !== "string" || options.name.length === 0)) {
+        return yield* new InvalidClusterOption({
+          option: "name",
+          value: String(options.name),
+          reason: "expected a non-empty string"
+        })
+      }
+      const statsInterval = yield* checkDuration("statsInterval", options.statsInterval, Duration.seconds(1))
+      if (Duration.toMillis(statsInterval) <= 0) {
+        return yield* new InvalidClusterOption({
+          option: "statsInterval",
+          value: String(options.statsInterval),
+          reason: "expected a finite duration above 0"
+        })
+      }
       const share = shareOf(options.maxActive ?? Workqueue.WQ_DFL_ACTIVE, cpus, clusterCpus)
-      const state = new RunnerState(share)
+      const sharding = yield* Sharding
+      const config = yield* Effect.serviceOption(ShardingConfig)
+      const fallbackName = `runner-${String(yield* sharding.getSnowflake).replace("-", "")}`
+      const name = options.name ??
+        Option.match(Option.flatMap(config, (c) => c.runnerAddress), {
+          onNone: () => fallbackName,
+          onSome: (address) => `${address.host}:${address.port}`
+        })
+      const state = new RunnerState(share, name)
       const scope = yield* Effect.scope
       const context = yield* Effect.context<WorkerPool.WorkerPools | R>()
       const lock = yield* Effect.makeSemaphore(1)
@@ -198,12 +308,17 @@ export const makeRunner = <R>(
       }
 
       const handle = (envelope: Entity.Request<typeof Run>): Effect.Effect<unknown> =>
-        Effect.flatMap(local(envelope.payload.queue), (wq) =>
+        // a message that arrives while the runner closes is not started: the cluster's own shutdown
+        // interrupts it without storing a reply, so the shard's next owner runs it
+        state.closing ? Effect.never : Effect.flatMap(local(envelope.payload.queue), (wq) =>
           Effect.suspend(() => {
             const m = envelope.payload
             const c = state.counters
+            const q = state.countersOf(m.queue)
             c.received++
             c.inFlight++
+            q.received++
+            q.inFlight++
             let wire: Task.WireResult | undefined
             const served = Effect.provide(
               Task.serve(options.handlers, m.tag, m.request, (r) => {
@@ -217,9 +332,14 @@ export const makeRunner = <R>(
               Effect.onExit((exit) =>
                 Effect.sync(() => {
                   c.inFlight--
-                  if (Exit.isInterrupted(exit) || wire === undefined || isInterruptedWire(wire)) c.interrupted++
-                  else if (wire.ok && (wire.exit as { readonly _tag?: unknown })._tag === "Success") c.succeeded++
-                  else c.failed++
+                  q.inFlight--
+                  const outcome = Exit.isInterrupted(exit) || wire === undefined || isInterruptedWire(wire)
+                    ? "interrupted"
+                    : wire.ok && (wire.exit as { readonly _tag?: unknown })._tag === "Success"
+                    ? "succeeded"
+                    : "failed"
+                  c[outcome]++
+                  q[outcome]++
                 })
               ),
               Effect.map((): unknown => wire ?? Task.interruptedResult)
@@ -230,13 +350,54 @@ export const makeRunner = <R>(
       yield* Layer.buildWithScope(
         Layer.mergeAll(
           TaskEntity.toLayer(handlers, { concurrency: "unbounded" }),
-          SerialTaskEntity.toLayer(handlers, { concurrency: 1 })
+          SerialTaskEntity.toLayer(handlers, { concurrency: 1 }),
+          StatsEntity.toLayer(makeBoard, { concurrency: "unbounded" })
         ),
         scope
+      )
+      const board = (yield* StatsEntity.client)(boardId)
+      // report this runner's counters to the board now and every statsInterval
+      yield* Effect.suspend(() => board.Report(state.report())).pipe(
+        Effect.ignore,
+        Effect.repeat(Schedule.spaced(statsInterval)),
+        Effect.interruptible,
+        Effect.forkIn(scope)
+      )
+      // graceful shutdown (runs first: added last): stop starting messages and leave the board.
+      // What runs finishes: the local workqueues drain as the scope closes, and the cluster's own
+      // shutdown waits for its running requests before it releases the shards to their next owners
+      yield* Effect.addFinalizer(() =>
+        Effect.gen(function*() {
+          state.closing = true
+          yield* Effect.ignore(Effect.timeout(board.Leave({ runner: state.name }), "1 second"))
+        })
       )
       return state
     })
   )
+
+/** the board's handlers: the latest report of every runner, with the board's time of receipt */
+const makeBoard = Effect.sync(() => {
+  const entries = new Map<string, typeof BoardEntrySchema.Type>()
+  return StatsEntity.of({
+    Report: (envelope) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        entries.set(envelope.payload.runner, { report: envelope.payload, receivedAt: now })
+      }),
+    Leave: (envelope) =>
+      Effect.sync(() => {
+        entries.delete(envelope.payload.runner)
+      }),
+    Read: (envelope) =>
+      Effect.map(
+        Clock.currentTimeMillis,
+        (now) =>
+          Array.from(entries.values()).flatMap((e) =>
+            now - e.receivedAt <= envelope.payload.maxAge ? [{ report: e.report, age: now - e.receivedAt }] : []
+          )
+      )
+  })
+})
 
 // -----------------------------------------------------------------------------
 // the queueing side
@@ -258,6 +419,11 @@ interface RunClient {
 interface Clients {
   readonly spread: (id: string) => RunClient
   readonly serial: (id: string) => RunClient
+  readonly stats: (id: string) => {
+    readonly Read: (
+      p: { readonly maxAge: number }
+    ) => Effect.Effect<ReadonlyArray<typeof BoardReadSchema.Type>, unknown>
+  }
 }
 
 /** @internal the clients of both entity types, and the lane counter */
@@ -271,15 +437,19 @@ export class ClusterClient {
     readonly serialize: ((request: Task.Request) => string | undefined) | undefined
   ) {}
   /** where a request goes: a serial entity id, or a lane of the spread entity */
-  route(request: Task.Request, messageKey?: string): RunClient {
+  target(request: Task.Request, messageKey?: string): { readonly serial: boolean; readonly id: string } {
     const serial = this.serialize?.(request)
-    if (serial !== undefined) return this.clients.serial(serial)
+    if (serial !== undefined) return { serial: true, id: serial }
     const key = keyOf(request)
-    if (key !== undefined) return this.clients.serial(serialId(request._tag, key))
+    if (key !== undefined) return { serial: true, id: serialId(request._tag, key) }
     // a message key is unique per entity address: the same key must always take the same lane
-    if (messageKey !== undefined) return this.clients.spread(`lane-${hashString(messageKey) % this.lanes}`)
+    if (messageKey !== undefined) return { serial: false, id: `lane-${hashString(messageKey) % this.lanes}` }
     this.lane = (this.lane + 1) % this.lanes
-    return this.clients.spread(`lane-${this.lane}`)
+    return { serial: false, id: `lane-${this.lane}` }
+  }
+  route(request: Task.Request, messageKey?: string): RunClient {
+    const { id, serial } = this.target(request, messageKey)
+    return serial ? this.clients.serial(id) : this.clients.spread(id)
   }
 }
 
@@ -299,8 +469,9 @@ export const makeClient = (
     const sharding = yield* Sharding
     const spread = yield* TaskEntity.client
     const serial = yield* SerialTaskEntity.client
+    const stats = yield* StatsEntity.client
     return new ClusterClient(
-      { spread, serial },
+      { spread, serial, stats },
       sharding,
       options.queue ?? "cluster",
       options.lanes ?? 64,
@@ -389,4 +560,85 @@ export const send = (
       deliverAt: delayMs === 0 ? 0 : now + delayMs
     })
     yield* client.route(request, options.key).Run(message, { discard: true })
+  })
+
+/**
+ * @internal cancel a task stored with `send` and a `key` (the same request
+ * routes it to the same entity id). The storage names the message by its
+ * primary key; if it has no final reply yet, it is given one, an
+ * interruption: a message not yet delivered (a delay not yet reached, no
+ * runner up, or waiting behind its entity) is marked processed and never
+ * runs. Then an `Interrupt` envelope goes to the entity: a run in progress
+ * is interrupted on its runner. `false` when no such message is stored or
+ * it has finished.
+ */
+export const cancelStored = (
+  client: ClusterClient,
+  request: Task.Request,
+  key: string
+): Effect.Effect<boolean, unknown, MessageStorage> =>
+  Effect.gen(function*() {
+    if (typeof key !== "string" || key.length === 0) {
+      return yield* new InvalidClusterOption({
+        option: "key",
+        value: String(key),
+        reason: "expected a non-empty string"
+      })
+    }
+    const storage = yield* MessageStorage
+    const { id, serial } = client.target(request, key)
+    const entity = serial ? SerialTaskEntity : TaskEntity
+    const entityId = EntityId.make(id)
+    const address = new EntityAddress({
+      entityType: entity.type,
+      entityId,
+      shardId: client.sharding.getShardId(entityId, entity.getShardGroup(entityId))
+    })
+    const requestId = yield* storage.requestIdForPrimaryKey({ address, tag: Run._tag, id: key })
+    if (Option.isNone(requestId)) return false
+    const replies = yield* storage.repliesForUnfiltered([requestId.value])
+    if (replies.some((r) => r._tag === "WithExit")) return false
+    const replyId = yield* client.sharding.getSnowflake
+    // the reply first: from here on no runner starts the message
+    const marked = yield* Effect.either(
+      storage.saveReply(Reply.ReplyWithContext.interrupt({ id: replyId, requestId: requestId.value }))
+    )
+    // then the interrupt, for a run already in progress
+    const interruptId = yield* client.sharding.getSnowflake
+    yield* client.sharding.sendOutgoing(
+      Message.OutgoingEnvelope.interrupt({ address, id: interruptId, requestId: requestId.value }),
+      true
+    )
+    return marked._tag === "Right"
+  })
+
+const addCounters = (into: RunnerCounters, c: typeof CountersSchema.Type) => {
+  into.received += c.received
+  into.inFlight += c.inFlight
+  into.succeeded += c.succeeded
+  into.failed += c.failed
+  into.interrupted += c.interrupted
+}
+
+/** @internal read the stats board and sum its reports per workqueue and in all */
+export const clusterStats = (
+  client: ClusterClient,
+  options: { readonly maxAge?: Duration.DurationInput | undefined }
+) =>
+  Effect.gen(function*() {
+    const maxAge = yield* checkDuration("maxAge", options.maxAge, Duration.seconds(5))
+    const entries = yield* client.clients.stats(boardId).Read({ maxAge: Duration.toMillis(maxAge) })
+    const total = zeroCounters()
+    const queues: Record<string, RunnerCounters> = {}
+    const runners = [...entries].sort((a, b) => a.report.runner < b.report.runner ? -1 : 1).map((e) => {
+      addCounters(total, e.report.counters)
+      for (const [name, c] of Object.entries(e.report.queues)) addCounters(queues[name] ??= zeroCounters(), c)
+      return {
+        name: e.report.runner,
+        share: e.report.share,
+        ...e.report.counters,
+        age: e.age
+      }
+    })
+    return { runners, queues, total }
   })
