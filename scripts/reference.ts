@@ -78,6 +78,8 @@ const DOC_PAGES: Record<string, string> = {
   "docs/guides/testing.md": "/guides/testing/",
   "docs/guides/getting-started.md": "/getting-started/",
   "docs/guides/kernel-facade.md": "/guides/kernel-facade/",
+  "docs/guides/exploration.md": "/guides/exploration/",
+  "docs/guides/replay.md": "/guides/replay/",
   "docs/guidelines.md": "/guidelines/",
   "docs/scenarios.md": "/scenarios/",
   "docs/performance.md": "/performance/"
