@@ -431,7 +431,8 @@ export const checkScenario = (
   options: PropertyOptions = {}
 ): Effect.Effect<Simulation.Detailed, ScenarioFailure> => {
   const policy = options.policy?.name ?? "kernel"
-  const replayable = options.schedule?.choices
+  // the schedule printed to replay a failure: trailing default choices dropped (the same run)
+  const replayable = options.schedule?.choices !== undefined ? trimZeros(options.schedule.choices) : undefined
   return Simulation.runDetailed(scenario, {
     policy: options.policy,
     maxSteps: options.maxSteps,
@@ -447,7 +448,7 @@ export const checkScenario = (
             scenario,
             policy,
             Trace.format(detailed.trace, { queues: true }),
-            detailed.choicePoints?.map((c) => c.k)
+            detailed.choicePoints !== undefined ? trimZeros(detailed.choicePoints.map((c) => c.k)) : undefined
           )
       )
     )
