@@ -28,7 +28,8 @@
  * Schedule exploration: `schedule` draws a `Simulation.Schedule`,
  * `propertyWithSchedules` runs scenarios under drawn schedules, and
  * `exhaustive` runs one small scenario under every schedule within a
- * deviation bound. `everything` turns every feature of the generator on
+ * deviation bound (an Effect; `propertyExhaustive` is its fast-check form
+ * over generated scenarios). `everything` turns every feature of the generator on
  * (all flags, operations, flush steps). See docs/guides/exploration.md.
  *
  * See docs/guides/testing.md.
@@ -44,6 +45,7 @@ import { type Checker, InvariantViolation, type Offender } from "./Invariants.js
 import * as ScenarioModule from "./Scenario.js"
 import * as Simulation from "./Simulation.js"
 import * as Trace from "./Trace.js"
+import { prefixFirst, trimZeros } from "./internal/prefixShrink.js"
 import * as VirtualTime from "./VirtualTime.js"
 
 /**
@@ -429,7 +431,8 @@ export const checkScenario = (
   options: PropertyOptions = {}
 ): Effect.Effect<Simulation.Detailed, ScenarioFailure> => {
   const policy = options.policy?.name ?? "kernel"
-  const replayable = options.schedule?.choices
+  // the schedule printed to replay a failure: trailing default choices dropped (the same run)
+  const replayable = options.schedule?.choices !== undefined ? trimZeros(options.schedule.choices) : undefined
   return Simulation.runDetailed(scenario, {
     policy: options.policy,
     maxSteps: options.maxSteps,
@@ -445,7 +448,7 @@ export const checkScenario = (
             scenario,
             policy,
             Trace.format(detailed.trace, { queues: true }),
-            detailed.choicePoints?.map((c) => c.k)
+            detailed.choicePoints !== undefined ? trimZeros(detailed.choicePoints.map((c) => c.k)) : undefined
           )
       )
     )
@@ -562,8 +565,12 @@ export const check = (
 /**
  * A schedule (`Simulation.Schedule`) as choices: one small number per choice
  * point, taken modulo the number of candidates; past the end, first in first
- * out. It shrinks toward fewer and smaller choices, so a failure shrinks to
- * the schedule closest to the default order that still fails.
+ * out. Generation is that of `fc.array(fc.nat({ max: 7 }))` (trailing zeros
+ * dropped, which changes no run). It shrinks first towards its prefixes
+ * (shortest first: the tail of a schedule is what a failure needs least),
+ * then towards smaller choices, so a failure shrinks to a short schedule,
+ * close to the default order, that still fails: one whose last choice is not
+ * 0 and, for a prefix tried, whose shorter prefixes pass.
  *
  * @example
  * ```ts
@@ -579,7 +586,9 @@ export const check = (
 export const schedule = (
   options: { readonly maxChoices?: number | undefined } = {}
 ): fc.Arbitrary<Simulation.Schedule> =>
-  fc.array(fc.nat({ max: 7 }), { maxLength: options.maxChoices ?? 64 }).map((choices) => ({ choices }))
+  prefixFirst(fc.array(fc.nat({ max: 7 }), { maxLength: options.maxChoices ?? 64 })).map((choices) => ({
+    choices: trimZeros(choices)
+  }))
 
 /**
  * `property` over scenarios and schedules: each scenario runs under a drawn
@@ -619,6 +628,12 @@ export const propertyWithSchedules = (
  * Fails with the first `ScenarioFailure`, whose message holds the schedule
  * that replays it; succeeds with the number of runs and whether the space was
  * covered.
+ *
+ * It is an Effect over one given scenario, not an arbitrary: it enumerates
+ * schedules instead of drawing them, so there is nothing for fast-check to
+ * shrink. Run it with `Effect.runSync`, or, to explore every generated
+ * scenario exhaustively inside fast-check (scenarios drawn and shrunk by
+ * fast-check, schedules enumerated), use `propertyExhaustive`.
  *
  * @example
  * ```ts
@@ -666,4 +681,45 @@ export const exhaustive = (
       prefix = points.slice(0, i).map((c) => c.k).concat(points[i]!.k + 1)
     }
     return { runs: maxRuns, complete: false }
+  })
+
+/**
+ * The fast-check form of `exhaustive`: a property over the scenarios of
+ * `arbitrary` that explores each one under every schedule within the
+ * deviation bound (see `exhaustive`). A failure shrinks the scenario (the
+ * schedule is the first failing one of the enumeration, in its message);
+ * a scenario whose bounded space is not covered within `maxRuns` runs passes
+ * on the runs done. Keep the scenarios small: each costs up to `maxRuns` runs.
+ *
+ * @example
+ * ```ts
+ * import fc from "fast-check"
+ * import { Arbitraries, Invariants } from "@cmwq/testing"
+ *
+ * fc.assert(
+ *   Arbitraries.propertyExhaustive(Arbitraries.scenario({ works: { min: 1, max: 2 } }), Invariants.all, {
+ *     maxRuns: 200,
+ *     maxDeviations: 1
+ *   }),
+ *   { seed: 1, numRuns: 10 }
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category properties
+ */
+export const propertyExhaustive = (
+  arbitrary: fc.Arbitrary<ScenarioModule.Scenario>,
+  checker: Checker,
+  options: PropertyOptions & {
+    readonly maxRuns?: number | undefined
+    readonly maxDeviations?: number | undefined
+  } = {}
+): fc.IPropertyWithHooks<[ScenarioModule.Scenario]> =>
+  fc.property(arbitrary, (s) => {
+    const exit = Effect.runSyncExit(exhaustive(s, checker, options))
+    if (Exit.isFailure(exit)) {
+      if (exit.cause._tag === "Fail") throw exit.cause.error
+      throw new Error(`Arbitraries.propertyExhaustive: the check died: ${String(exit.cause)}`)
+    }
   })

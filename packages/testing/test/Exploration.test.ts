@@ -81,9 +81,88 @@ describe("schedule exploration", () => {
     const message = String(exit._tag === "Failure" ? exit.cause : "")
     expect(message).toContain("schedule: {\"choices\":[")
     const choices = JSON.parse(/schedule: (\{"choices":\[[0-9,]*\]\})/.exec(message)![1]!) as Simulation.Schedule
+    // printed without its trailing default choices: it ends at the last choice that matters
+    expect(choices.choices!.length).toBeGreaterThan(0)
+    expect(choices.choices!.at(-1)).not.toBe(0)
     const replayed = Effect.runSync(Simulation.run(twoCpus, { schedule: choices }))
     const starts = replayed.filter((e) => e.event === "start").map((e) => e.work)
     expect(starts.indexOf("b")).toBeLessThan(starts.indexOf("a"))
+  })
+
+  it("a found schedule shrinks shorter: to the one late choice that fails, no tail, the rest default", () => {
+    // a failure that needs one choice late in the run: any choice point from
+    // the 6th on that leaves first-in-first-out order
+    const late = 5
+    const lateChoice: Invariants.Checker = (d) =>
+      (d.choicePoints ?? []).some((c, i) => i >= late && c.k !== 0)
+        ? Effect.fail(
+          new Invariants.InvariantViolation({
+            invariant: "test: no late deviation",
+            event: d.trace[0]!,
+            message: "a choice point from the 6th on left the default order"
+          })
+        )
+        : Effect.void
+    for (const seed of [1, 2, 3]) {
+      const found = fc.check(Arbitraries.propertyWithSchedules(fc.constant(twoCpus), lateChoice), {
+        seed,
+        numRuns: 200
+      })
+      expect(found.failed).toBe(true)
+      const choices = found.counterexample![1].choices!
+      // the shrunk schedule: 5 default choices, then the one that fails, then nothing
+      expect(choices.length).toBe(late + 1)
+      expect(choices.slice(0, late).every((k) => k === 0)).toBe(true)
+      expect(choices[late]).not.toBe(0)
+      // it replays the failure; without its last choice it passes
+      const replay = (schedule: Simulation.Schedule) =>
+        Effect.runSyncExit(Arbitraries.checkScenario(twoCpus, lateChoice, { schedule }))._tag
+      expect(replay({ choices })).toBe("Failure")
+      expect(replay({ choices: choices.slice(0, -1) })).toBe("Success")
+    }
+  })
+})
+
+describe("exhaustive exploration inside fast-check", () => {
+  it("propertyExhaustive: small generated scenarios keep every invariant under every bounded schedule", () => {
+    fc.assert(
+      Arbitraries.propertyExhaustive(Arbitraries.scenario({ works: { min: 1, max: 2 } }), Invariants.all, {
+        maxRuns: 200,
+        maxDeviations: 1
+      }),
+      { seed: 3, numRuns: 5 }
+    )
+  })
+
+  it("propertyExhaustive finds an order the default schedule never shows, and names its schedule", () => {
+    const pair = {
+      cpus: 2,
+      workqueues: [{ name: "q0" }],
+      works: [
+        { name: "a", workqueue: "q0", steps: [{ burn: 1 }] },
+        { name: "b", workqueue: "q0", cpu: 1, steps: [{ burn: 1 }] }
+      ]
+    }
+    const aFirst: Invariants.Checker = (d) => {
+      const order = d.trace.filter((e) => e.event === "start").map((e) => e.work)
+      return order.indexOf("b") < order.indexOf("a")
+        ? Effect.fail(
+          new Invariants.InvariantViolation({
+            invariant: "test: a starts first",
+            event: d.trace[0]!,
+            message: "b first"
+          })
+        )
+        : Effect.void
+    }
+    // the default order passes ...
+    expect(Effect.runSyncExit(Arbitraries.checkScenario(pair, aFirst))._tag).toBe("Success")
+    // ... the exhaustive property does not
+    const found = fc.check(Arbitraries.propertyExhaustive(fc.constant(pair), aFirst, { maxDeviations: 1 }), {
+      numRuns: 1
+    })
+    expect(found.failed).toBe(true)
+    expect(String(found.errorInstance)).toContain("schedule: {\"choices\":[")
   })
 })
 
