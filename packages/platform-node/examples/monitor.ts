@@ -27,6 +27,7 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { Task, Work, WorkerPool, Workqueue } from "@cmwq/core"
@@ -94,7 +95,11 @@ const program = Effect.gen(function*() {
   Effect.provide(
     threads > 0
       ? NodeThreads.layer({ threads, handlers: new URL("./threads/tasks.ts", import.meta.url) })
-      : WorkerPool.layer()
+      // no thread CPUs: no task is queued, and the transport only says so if one were
+      : Layer.merge(
+        WorkerPool.layer(),
+        Layer.succeed(Task.TaskTransport, { run: () => Effect.die("demo:monitor: no thread CPUs") })
+      )
   ),
   // the failures of `flaky` are counted in `failed/s`: their log lines would scroll the table away
   // (outside the layer, so that the pools' workers inherit it)
