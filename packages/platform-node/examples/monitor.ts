@@ -14,18 +14,28 @@
  * - `flaky` fails one item in five (`failed/s`);
  * - `ordered` runs one item at a time (`infl` is 0 or 1).
  *
+ * With `MONITOR_THREADS=<n>` the pools get `n` thread CPUs
+ * (`NodeThreads.layer`) and a fifth workqueue, `tasks` (UNBOUND), takes
+ * Schema-typed tasks: `Fetch` (1 ms of work, then 40 ms awaiting) and now
+ * and then `Crunch` (3 ms CPU-bound). Under the table, a row per thread CPU
+ * shows its tasks in flight, its workers (idle, running) and what they run;
+ * Ctrl-C prints every thread's own pools after the main thread's.
+ *
  * Environment: `MONITOR_INTERVAL` (milliseconds between frames, default
- * 1000) and `MONITOR_SECONDS` (stop by itself after that long; default: run
- * until Ctrl-C).
+ * 1000), `MONITOR_SECONDS` (stop by itself after that long; default: run
+ * until Ctrl-C) and `MONITOR_THREADS` (thread CPUs; default none).
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import { Work, WorkerPool, Workqueue } from "@cmwq/core"
-import { Monitor } from "@cmwq/platform-node"
+import { Task, Work, WorkerPool, Workqueue } from "@cmwq/core"
+import { Monitor, NodeThreads } from "@cmwq/platform-node"
+import { Crunch, Fetch } from "./threads/tasks.js"
 
 const interval = Number(process.env["MONITOR_INTERVAL"] ?? 1000)
+const threads = process.env["MONITOR_THREADS"] === undefined ? 0 : Number(process.env["MONITOR_THREADS"])
 const seconds = process.env["MONITOR_SECONDS"] === undefined ? undefined : Number(process.env["MONITOR_SECONDS"])
 
 /**
@@ -48,6 +58,18 @@ const program = Effect.gen(function*() {
   const flaky = yield* Workqueue.alloc("flaky")
   const ordered = yield* Workqueue.allocOrdered("ordered")
   const workqueues = [io, crunch, flaky, ordered]
+  if (threads > 0) {
+    const tasks = yield* Workqueue.alloc("tasks", { flags: ["UNBOUND"], maxActive: 64 })
+    workqueues.push(tasks)
+    // Schema-typed tasks on the thread CPUs: mostly awaiting, some CPU-bound
+    yield* Effect.forkScoped(Effect.gen(function*() {
+      for (let i = 0;; i++) {
+        yield* Workqueue.queue(tasks, yield* Task.make(new Fetch({ ms: 40 })))
+        if (i % 4 === 0) yield* Workqueue.queue(tasks, yield* Task.make(new Crunch({ ms: 3 })))
+        yield* Effect.sleep(5)
+      }
+    }))
+  }
 
   // the producer: a few items every 10 ms, on every workqueue
   const produce = Effect.gen(function*() {
@@ -61,7 +83,7 @@ const program = Effect.gen(function*() {
     }
   })
   yield* Effect.forkScoped(produce)
-  yield* Effect.forkScoped(Monitor.live(workqueues, { interval: `${interval} millis` }))
+  yield* Effect.forkScoped(Monitor.live(workqueues, { interval: `${interval} millis`, threads: threads > 0 }))
   if (seconds === undefined) yield* Effect.never
   else yield* Effect.sleep(`${seconds} seconds`)
 }).pipe(
@@ -70,7 +92,15 @@ const program = Effect.gen(function*() {
   Effect.onInterrupt(() =>
     Effect.flatMap(Monitor.dump, (text) => Effect.sync(() => process.stdout.write(`\n${text}\n`)))
   ),
-  Effect.provide(WorkerPool.layer()),
+  Effect.provide(
+    threads > 0
+      ? NodeThreads.layer({ threads, handlers: new URL("./threads/tasks.ts", import.meta.url) })
+      // no thread CPUs: no task is queued, and the transport only says so if one were
+      : Layer.merge(
+        WorkerPool.layer(),
+        Layer.succeed(Task.TaskTransport, { run: () => Effect.die("demo:monitor: no thread CPUs") })
+      )
+  ),
   // the failures of `flaky` are counted in `failed/s`: their log lines would scroll the table away
   // (outside the layer, so that the pools' workers inherit it)
   Logger.withMinimumLogLevel(LogLevel.None)

@@ -19,6 +19,7 @@ import type { Workqueue } from "@cmwq/core"
 import { type WorkerPool, Workqueue as Wq } from "@cmwq/core"
 import * as Option from "effect/Option"
 import { poolsDump } from "./internal/dump.js"
+import { formatThreadRows } from "./internal/threadRows.js"
 import { NodeThreads } from "./NodeThreads.js"
 
 /**
@@ -216,7 +217,11 @@ export class InvalidMonitorOptions extends Schema.TaggedError<InvalidMonitorOpti
  * later): every `interval` (default 1 second) their rates, as `formatRates`
  * renders them, under a clock line. On a TTY each frame is redrawn in place
  * (the cursor goes back up over the previous frame); elsewhere (a pipe, a
- * log file) each frame is appended as plain lines. Runs until interrupted;
+ * log file) each frame is appended as plain lines. With `threads: true` and
+ * thread CPUs (`NodeThreads.layer`), every frame also has a row per thread
+ * CPU under the table: tasks in flight on it, its workers, idle and running
+ * ones, and how many of each task its workers run now (read from that
+ * thread's own dump, as `dump` prints it). Runs until interrupted;
  * fails with `InvalidMonitorOptions` for an interval that is not positive.
  *
  * @example
@@ -227,7 +232,7 @@ export class InvalidMonitorOptions extends Schema.TaggedError<InvalidMonitorOpti
  *
  * const program = Effect.gen(function*() {
  *   const io = yield* Workqueue.alloc("io")
- *   yield* Effect.fork(Monitor.live([io], { interval: "500 millis" }))
+ *   yield* Effect.fork(Monitor.live([io], { interval: "500 millis", threads: true }))
  *   // ... queue work on io
  * })
  * ```
@@ -237,7 +242,11 @@ export class InvalidMonitorOptions extends Schema.TaggedError<InvalidMonitorOpti
  */
 export const live = (
   workqueues: ReadonlyArray<Workqueue.Workqueue> | (() => ReadonlyArray<Workqueue.Workqueue>),
-  options: { readonly interval?: Duration.DurationInput | undefined; readonly output?: Output | undefined } = {}
+  options: {
+    readonly interval?: Duration.DurationInput | undefined
+    readonly output?: Output | undefined
+    readonly threads?: boolean | undefined
+  } = {}
 ): Effect.Effect<never, InvalidMonitorOptions> =>
   Effect.suspend(() => {
     const input = options.interval ?? "1 second"
@@ -260,9 +269,13 @@ export const live = (
     const frame = Effect.gen(function*() {
       const after = yield* Effect.forEach(list(), Wq.stats)
       const now = yield* Clock.currentTimeMillis
+      const threads = options.threads === true ? yield* Effect.serviceOption(NodeThreads) : Option.none()
+      const below = Option.isSome(threads)
+        ? `\n${formatThreadRows(yield* threads.value.dump, threads.value.load())}\n`
+        : ""
       const text = `cmwq ${new Date(now).toISOString().slice(11, 19)} every ${(ms / 1000).toFixed(1)} s\n${
         formatRates(rates(before, after, (now - at) / 1000))
-      }\n`
+      }\n${below}`
       before = after
       at = now
       if (out.isTTY === true) {

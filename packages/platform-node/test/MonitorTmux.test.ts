@@ -2,7 +2,8 @@
  * The monitor demo as a person sees it: `examples/monitor.ts` in a detached
  * tmux session of 120×40, its screen read with `tmux capture-pane`. The
  * session runs on a tmux server of its own (`-L`), which the scope's
- * finalizer kills, whatever happened.
+ * finalizer kills, whatever happened. With `MONITOR_THREADS=2` the same demo
+ * runs on two thread CPUs, and the screen shows a row per thread CPU.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -25,26 +26,27 @@ const tmux = (...args: ReadonlyArray<string>) => {
   return r.stdout
 }
 
-/** the demo in a tmux session; the finalizer kills the session's server */
-const session = Effect.acquireRelease(
-  Effect.sync(() => {
-    const command = [
-      `cd ${JSON.stringify(root)}`,
-      `exec env MONITOR_INTERVAL=500 ${JSON.stringify(process.execPath)} --conditions=@cmwq/source --import tsx ${
-        JSON.stringify(demo)
-      }`
-    ].join(" && ")
-    tmux("new-session", "-d", "-s", "monitor", "-x", "120", "-y", "40", command)
-    return "monitor"
-  }),
-  () =>
+/** the demo in a tmux session (`env`: more of its variables); the finalizer kills the session's server */
+const session = (env = "") =>
+  Effect.acquireRelease(
     Effect.sync(() => {
-      spawnSync("tmux", ["-L", socket, "kill-server"], { timeout: 10_000 })
-      // the server leaves its socket file behind
-      const dir = path.join(process.env["TMUX_TMPDIR"] ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`)
-      fs.rmSync(path.join(dir, socket), { force: true })
-    })
-)
+      const command = [
+        `cd ${JSON.stringify(root)}`,
+        `exec env MONITOR_INTERVAL=500 ${env} ${
+          JSON.stringify(process.execPath)
+        } --conditions=@cmwq/source --import tsx ${JSON.stringify(demo)}`
+      ].join(" && ")
+      tmux("new-session", "-d", "-s", "monitor", "-x", "120", "-y", "40", command)
+      return "monitor"
+    }),
+    () =>
+      Effect.sync(() => {
+        spawnSync("tmux", ["-L", socket, "kill-server"], { timeout: 10_000 })
+        // the server leaves its socket file behind
+        const dir = path.join(process.env["TMUX_TMPDIR"] ?? "/tmp", `tmux-${process.getuid?.() ?? 0}`)
+        fs.rmSync(path.join(dir, socket), { force: true })
+      })
+  )
 
 /** the screen, or everything the pane has shown (`history`: the scrollback too) */
 const capture = (name: string, history = false) =>
@@ -64,7 +66,7 @@ describe("the monitor demo in tmux", () => {
 
   it.scopedLive("shows one table, redrawn in place, with live rates", () =>
     Effect.gen(function*() {
-      const name = yield* session
+      const name = yield* session()
       // wait for the table, then for two redraws after it (the clock line changes)
       const table = Effect.suspend(() => {
         const screen = capture(name)
@@ -114,4 +116,59 @@ describe("the monitor demo in tmux", () => {
       expect(history.split("\n").filter((l) => l.includes("total/s"))).toHaveLength(1)
       expect(history.split("\n").filter((l) => l.startsWith("cmwq "))).toHaveLength(1)
     }), 120_000)
+
+  it.scopedLive(
+    "with thread CPUs: a row per thread CPU under the table, its workers and the tasks they run",
+    () =>
+      Effect.gen(function*() {
+        const name = yield* session("MONITOR_THREADS=2")
+        // both threads up and running tasks (a start under load can take seconds)
+        const cellsOf = (screen: string, cpu: number) => row(screen, `thread ${cpu}`)
+        const up = (screen: string) =>
+          [0, 1].every((cpu) => {
+            const cells = cellsOf(screen, cpu)
+            return cells !== undefined && Number.isInteger(Number(cells[1])) && Number(cells[3]) > 0
+          })
+        const ready = Effect.suspend(() => {
+          const screen = capture(name)
+          return screen.includes("thread CPUs") && up(screen) && Number(row(screen, "tasks")?.[0]) > 0
+            ? Effect.succeed(screen)
+            : Effect.fail(new Error(`no thread rows yet:\n${screen}`))
+        })
+        const screen = yield* Effect.retry(
+          ready,
+          Schedule.intersect(Schedule.spaced("200 millis"), Schedule.recurs(450))
+        )
+        const lines = screen.split("\n")
+        // one table, one thread header, its columns, one row per thread CPU
+        expect(lines.filter((l) => l.includes("total/s")), screen).toHaveLength(1)
+        const headers = lines.filter((l) => l.startsWith("thread CPUs"))
+        expect(headers, screen).toHaveLength(1)
+        expect(headers[0]!.trim().split(/\s+/)).toEqual([
+          "thread",
+          "CPUs",
+          "infl",
+          "workers",
+          "idle",
+          "running",
+          "tasks"
+        ])
+        for (const cpu of [0, 1]) {
+          expect(lines.filter((l) => l.startsWith(`thread ${cpu}`.padEnd(24))), screen).toHaveLength(1)
+          const [infl, workers, idle, running, ...tasks] = cellsOf(screen, cpu)!
+          // tasks in flight on the thread; its pools have workers, some of them running a task now
+          expect(Number(infl), screen).toBeGreaterThan(0)
+          expect(Number(workers), screen).toBeGreaterThanOrEqual(Number(idle) + Number(running))
+          expect(Number(running), screen).toBeGreaterThan(0)
+          // what the running workers run, by task name (Fetch awaits, so some are always running)
+          expect(tasks.join(" "), screen).toMatch(/\bFetch \d+/)
+        }
+        // the tasks workqueue queues on the thread CPUs: its rates count them
+        expect(Number(row(screen, "tasks")?.[0]), screen).toBeGreaterThan(0)
+        // redrawn in place: nothing scrolled off into the history
+        const history = capture(name, true)
+        expect(history.split("\n").filter((l) => l.startsWith("thread CPUs"))).toHaveLength(1)
+      }),
+    150_000
+  )
 })
