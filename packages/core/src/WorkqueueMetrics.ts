@@ -6,7 +6,7 @@
  * `@effect/opentelemetry` exports as the instrument's unit):
  * `cmwq.work.started` (`total`), `cmwq.work.finished` (every run that ended,
  * failed ones included; `cmwq.work.completed` is its deprecated twin),
- * `cmwq.work.failed`, `cmwq.work.dropped` and `cmwq.work.in_flight` (`infl`),
+ * `cmwq.work.failed` (per `error.type`, see `errorType`), `cmwq.work.dropped` and `cmwq.work.in_flight` (`infl`),
  * all `{item}`; `cmwq.work.cpu_time`
  * (`CPUtime`, `ms`); `cmwq.work.cpu_intensive` (`CPUitsv`, `{violation}`);
  * `cmwq.worker.cm_wakeups` (`CMW`, `{wakeup}`); `cmwq.rescuer.maydays`
@@ -23,11 +23,13 @@
  *
  * @since 0.1.0
  */
+import type * as Cause from "effect/Cause"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Metric from "effect/Metric"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import * as events from "./internal/events.js"
 import * as item from "./internal/item.js"
 import * as internal from "./internal/metrics.js"
 import { poolsImpl } from "./internal/pools.js"
@@ -164,6 +166,31 @@ export const recordDurations: Effect.Effect<void, never, WorkerPools> = poolsImp
     pools.histograms = true
   })
 )
+
+/**
+ * The OpenTelemetry `error.type` of a failed item's cause, as the
+ * `cmwq.work.failed` counter's `error.type` attribute and the observer's
+ * `WorkFailed` event carry it: the error `Cause.squash` picks (the first
+ * typed failure, else the first defect, else the interruption), named by its
+ * `_tag` if it is a tagged error (`Data.TaggedError`, `Schema.TaggedError`),
+ * else by its class name, else `"_OTHER"` (a string, a plain object). Never
+ * the message, so the attribute stays low-cardinality.
+ *
+ * @example
+ * ```ts
+ * import { Cause, Data } from "effect"
+ * import { WorkqueueMetrics } from "@cmwq/core"
+ *
+ * class Timeout extends Data.TaggedError("Timeout")<{ readonly ms: number }> {}
+ * WorkqueueMetrics.errorType(Cause.fail(new Timeout({ ms: 5 }))) // "Timeout"
+ * WorkqueueMetrics.errorType(Cause.die(new RangeError("bad"))) // "RangeError"
+ * WorkqueueMetrics.errorType(Cause.fail("nope")) // "_OTHER"
+ * ```
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const errorType: (cause: Cause.Cause<unknown>) => string = events.errorType
 
 /** @internal keep the public Stats type reachable from here */
 export type Stats = Workqueue.Stats

@@ -23,6 +23,7 @@ import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
 import { DelayedWork, Work, WorkerPool, Workqueue, WorkqueueError } from "@cmwq/core"
 import { runVirtualSync, testPools } from "./helpers.js"
+import { checkScenario } from "./properties/results.js"
 
 class Greeting extends Context.Tag("Greeting")<Greeting, string>() {}
 
@@ -490,6 +491,18 @@ describe("results", () => {
 })
 
 describe("backpressure", () => {
+  it("a run caller interrupted in the instant the release queued its item (before it resumed) still aborts the item", () => {
+    // the results property's counterexample from before the fix: item 2 waits for room, the
+    // retirement of item 0 at t=1 queues it, and its caller is interrupted at t=1 before resuming
+    expect(checkScenario({
+      caller: "run",
+      maxActive: 1,
+      maxPending: 2,
+      items: [{ sleep: 1, fails: false }, { sleep: null, fails: false }, { sleep: 1, fails: false }],
+      interruptAt: 1
+    })).toBeNull()
+  })
+
   it("queue fails with WorkqueueFull at the bound; awaitPendingBelow waits for room", () => {
     const result = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("bounded", { maxPending: 2, maxActive: 1 })

@@ -7,10 +7,13 @@ import { NodeSdk } from "@effect/opentelemetry"
 import { describe, expect, it } from "@effect/vitest"
 import { AggregationTemporality, MetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import { Work, WorkerPool, Workqueue, WorkqueueMetrics } from "@cmwq/core"
+
+class Overloaded extends Data.TaggedError("Overloaded")<{ readonly queue: string }> {}
 
 class TestReader extends MetricReader {
   constructor() {
@@ -48,6 +51,11 @@ describe("OpenTelemetry", () => {
           )
         }
         yield* Workqueue.run(wq, Effect.sleep(1), { name: "awaited" })
+        // failures: two tagged, one defect of a class, one untyped
+        yield* Workqueue.queue(wq, Work.make(Effect.fail(new Overloaded({ queue: "otel" })), { name: "overloaded-1" }))
+        yield* Workqueue.queue(wq, Work.make(Effect.fail(new Overloaded({ queue: "otel" })), { name: "overloaded-2" }))
+        yield* Workqueue.queue(wq, Work.make(Effect.die(new RangeError("bad")), { name: "range" }))
+        yield* Workqueue.queue(wq, Work.make(Effect.fail("no"), { name: "untyped" }))
         yield* Workqueue.flush(wq)
       }).pipe(Effect.withSpan("producer"))
       yield* WorkqueueMetrics.update
@@ -96,10 +104,10 @@ describe("OpenTelemetry", () => {
         const process = metricNamed(resourceMetrics, "cmwq.work.duration")
         expect(process).toBeDefined()
         const processPoint = process!.dataPoints.find((p) => p.attributes["cmwq.workqueue.name"] === "otel")
-        expect((processPoint!.value as { count: number }).count).toBe(N + 1)
+        expect((processPoint!.value as { count: number }).count).toBe(N + 1 + 4)
         const queued = metricNamed(resourceMetrics, "cmwq.work.queue.duration")
         const queuedPoint = queued!.dataPoints.find((p) => p.attributes["cmwq.workqueue.name"] === "otel")
-        expect((queuedPoint!.value as { count: number }).count).toBe(N + 1)
+        expect((queuedPoint!.value as { count: number }).count).toBe(N + 1 + 4)
         // OpenTelemetry units: seconds for the histograms, {item} for the item counters
         expect(process!.descriptor.unit).toBe("s")
         expect(queued!.descriptor.unit).toBe("s")
@@ -108,6 +116,14 @@ describe("OpenTelemetry", () => {
         const completedPoint = completed!.dataPoints.find((p) => p.attributes["cmwq.workqueue.name"] === "otel")
         // flush barriers count as started and completed items, as in the kernel's counters
         expect(completedPoint!.value).toBeGreaterThanOrEqual(N + 1)
+        // failed runs by OpenTelemetry's error.type: the tag, else the class, else _OTHER
+        const failed = metricNamed(resourceMetrics, "cmwq.work.failed")
+        expect(failed!.descriptor.unit).toBe("{item}")
+        const failedPoints = failed!.dataPoints
+          .filter((p) => p.attributes["cmwq.workqueue.name"] === "otel")
+          .map((p) => [p.attributes["error.type"], p.value])
+          .sort()
+        expect(failedPoints).toEqual([["Overloaded", 2], ["RangeError", 1], ["_OTHER", 1]])
       }),
       Effect.provide(otel),
       Logger.withMinimumLogLevel(LogLevel.None)

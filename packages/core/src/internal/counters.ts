@@ -52,25 +52,46 @@ export const inFlight: Metric.Metric.Gauge<number> = Metric.tagged(
 /** @internal the attribute that names the workqueue on every metric */
 export const workqueueAttribute = "cmwq.workqueue.name"
 
+/** @internal the OpenTelemetry attribute that classifies a failed run on `cmwq.work.failed` */
+export const errorTypeAttribute = "error.type"
+
 /** @internal what each workqueue last published, to publish only the change */
 const published = new WeakMap<object, Record<string, number>>()
+/** @internal the failed-run counts by `error.type` each workqueue last published */
+const publishedByType = new WeakMap<object, ReadonlyMap<string, number>>()
 
 /**
  * @internal publish one workqueue's counts: every counter grows by what
- * changed since its last publication, and the in-flight gauge is set
+ * changed since its last publication, and the in-flight gauge is set. The
+ * failed counter grows per `error.type` (`failedByType`, which sums to the
+ * failed count), so each of its points carries the type of error it counts.
  */
 export const publish = (
   wq: object,
   name: string,
   stats: Readonly<Record<string, number | string>>,
-  inFlightNow: number
+  inFlightNow: number,
+  failedByType: ReadonlyMap<string, number> | null = null
 ): Effect.Effect<void> =>
   Effect.suspend(() => {
     const counts = stats as Record<string, number>
     const last = published.get(wq) ?? {}
     published.set(wq, { ...counts })
+    const lastByType = publishedByType.get(wq)
+    if (failedByType !== null) publishedByType.set(wq, new Map(failedByType))
     return Effect.zipRight(
       Effect.forEach(Object.entries(counters), ([key, counter]) => {
+        if (key === "failed" && failedByType !== null) {
+          return Effect.forEach(failedByType, ([type, count]) => {
+            const delta = count - (lastByType?.get(type) ?? 0)
+            return delta > 0
+              ? Metric.update(
+                Metric.tagged(Metric.tagged(counter, workqueueAttribute, name), errorTypeAttribute, type),
+                delta
+              )
+              : Effect.void
+          }, { discard: true })
+        }
         const delta = (counts[key] ?? 0) - (last[key] ?? 0)
         return delta > 0 ? Metric.update(Metric.tagged(counter, workqueueAttribute, name), delta) : Effect.void
       }, { discard: true }),

@@ -5,8 +5,8 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
-import type * as Cause from "effect/Cause"
 
 /** @internal */
 export type PoolEvent = Data.TaggedEnum<{
@@ -15,6 +15,8 @@ export type PoolEvent = Data.TaggedEnum<{
     readonly workqueue: string
     readonly work: string
     readonly cause: Cause.Cause<unknown>
+    /** the `error.type` of the cause (see `errorType`), as the `cmwq.work.failed` counter tags it */
+    readonly errorType: string
   }
   /** a queue attempt was refused (destroyed or draining workqueue); the item was not queued */
   QueueRejected: {
@@ -63,3 +65,23 @@ export type PoolEvent = Data.TaggedEnum<{
 
 /** @internal */
 export const PoolEvent = Data.taggedEnum<PoolEvent>()
+
+/** @internal the `error.type` value of an unknown error: see `errorType` */
+const typeOfError = (error: unknown): string => {
+  if (typeof error === "object" && error !== null) {
+    const tag = (error as { readonly _tag?: unknown })._tag
+    if (typeof tag === "string" && tag !== "") return tag
+    const name = (error as { readonly constructor?: { readonly name?: unknown } }).constructor?.name
+    if (typeof name === "string" && name !== "" && name !== "Object") return name
+  }
+  return "_OTHER"
+}
+
+/**
+ * @internal the OpenTelemetry `error.type` of a failed item's cause: the
+ * error Effect's `Cause.squash` picks (the first typed failure, else the
+ * first defect, else the interruption), named by its `_tag` if it is a
+ * tagged error, else by its class name, else `"_OTHER"`. Low cardinality by
+ * construction: never the message.
+ */
+export const errorType = (cause: Cause.Cause<unknown>): string => typeOfError(Cause.squash(cause))

@@ -18,6 +18,6 @@ export { counters, inFlight } from "./counters.js"
 export const update = poolsImpl((pools) =>
   Effect.forEach(pools.workqueues, (wq) => {
     const stats = statsOf(wq)
-    return publish(wq, wq.name, stats, stats.inFlight)
+    return publish(wq, wq.name, stats, stats.inFlight, wq.failuresByType)
   }, { discard: true })
 )

@@ -28,7 +28,7 @@ import * as Runtime from "effect/Runtime"
 import * as C from "./constants.js"
 import { bhContext, currentFiber, workerOf, workersByFiber } from "./current.js"
 import * as Errors from "./errors.js"
-import { PoolEvent } from "./events.js"
+import { errorType, PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
 import type { PolicyImpl } from "./policy.js"
 import { deferredKick, WorkerPoolImpl } from "./pool.js"
@@ -420,7 +420,8 @@ export class PoolsImpl {
     cause: Cause.Cause<unknown>,
     level: LogLevel.LogLevel = LogLevel.Error
   ): void {
-    this.emit(PoolEvent.WorkFailed({ workqueue, work, cause }))
+    if (this.observer !== undefined)
+      this.emit(PoolEvent.WorkFailed({ workqueue, work, cause, errorType: errorType(cause) }))
     if (level._tag === "None") return
     const interrupted = Cause.isInterruptedOnly(cause)
     Runtime.runFork(this.runtime)(

@@ -221,11 +221,13 @@ const makeOneShot = <A, E, R>(
   operation: string,
   effect: Effect.Effect<A, E, R>,
   options: OneShotOptions | undefined,
-  fiber: Fiber.RuntimeFiber<unknown, unknown>
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  created?: (shot: OneShot<A, E>) => void
 ): Effect.Effect<OneShot<A, E>, Refused | Errors.InvalidWork> => {
   const invalid = checkEffect(operation, effect)
   if (invalid !== null) return Effect.fail(invalid)
   const shot = new OneShot<A, E>(Deferred.unsafeMake<A, E>(fiber.id()), effect, options?.name)
+  if (created !== undefined) created(shot)
   const ctx = capture(fiber, syncThunkOf(effect as Effect.Effect<unknown, unknown>) !== null, wq.pools, true)
   return Effect.as(
     queueWaiting(wq, shot.work, fiber, ctx, () => {
@@ -243,13 +245,13 @@ export const run = <A, E, R>(
 ): Effect.Effect<A, E | Refused | Errors.InvalidWork, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.withFiberRuntime((fiber) => {
+      // known as soon as it exists: a release can queue it while the caller waits for
+      // room, and a caller interrupted before it resumes must still abort it
       let shot: OneShot<A, E> | null = null
       recordWait(wq.pools, wq.pools.workerOf(fiber), wq, "run")
-      const queued = makeOneShot(wq, "Workqueue.run", effect, options, fiber).pipe(
-        Effect.tap((s) => {
-          shot = s
-        })
-      )
+      const queued = makeOneShot(wq, "Workqueue.run", effect, options, fiber, (s) => {
+        shot = s
+      })
       return Effect.flatMap(restore(queued), (s) => restore(Deferred.await(s.deferred))).pipe(
         Effect.onInterrupt(() => shot === null ? Effect.void : shot.abort())
       )

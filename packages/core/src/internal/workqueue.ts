@@ -37,7 +37,7 @@ import { drainWorkqueue } from "./flush.js"
 import * as Flags from "./flags.js"
 import type { Flusher } from "./color.js"
 import * as List from "./list.js"
-import { PoolEvent } from "./events.js"
+import { errorType, PoolEvent } from "./events.js"
 import { kickPool } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
 import { queueRefusal, queueWorkOn, refusalError } from "./queue.js"
@@ -89,6 +89,7 @@ export class WorkqueueImpl {
   dropped = 0 // P: delayed items whose timer fired while draining/destroying, dropped (stats.dropped)
   lastFailure: FailureRecord | null = null // P: the last item failure (stats.lastFailure)
   failureSinks: Set<FailureSink> | null = null // P: live `failures` subscriptions (null: none)
+  failuresByType: Map<string, number> | null = null // P: failed runs by `error.type` (sums to stats.failed)
 
   constructor(
     readonly pools: PoolsImpl,
@@ -124,6 +125,9 @@ export class WorkqueueImpl {
   itemFailed(work: WorkImpl, cause: Cause.Cause<unknown>): void {
     const failure: FailureRecord = { workqueue: this.name, work, name: workName(work), cause }
     this.lastFailure = failure
+    const byType = this.failuresByType ??= new Map()
+    const type = errorType(cause)
+    byType.set(type, (byType.get(type) ?? 0) + 1)
     const sinks = this.failureSinks
     if (sinks !== null) { for (const sink of sinks) sink.failure(failure) }
   }
@@ -386,7 +390,7 @@ export const release = (wq: WorkqueueImpl): Effect.Effect<void> =>
       if (sinks !== null) { for (const sink of sinks) sink.end() }
       // the final counts: `update` only sees live workqueues, so publish them now
       const final = statsOf(wq)
-      const published = publish(wq, wq.name, final, final.inFlight)
+      const published = publish(wq, wq.name, final, final.inFlight, wq.failuresByType)
       if (workqueueIsBusy(wq)) {
         pools.emit(PoolEvent.DestroyBusy({ workqueue: wq.name }))
         return Effect.zipRight(
