@@ -9,6 +9,7 @@ import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -260,10 +261,13 @@ describe("constructor footguns", () => {
       yield* Workqueue.flush(wq)
       expect(done).toBe(true)
       let aborted = false
+      // interrupt only once the item runs (a sleep here raced the worker under load)
+      const running = yield* Deferred.make<void>()
       const fiber = yield* Effect.fork(Workqueue.run(
         wq,
         Effect.tryPromise((signal) =>
           new Promise<void>((_, reject) => {
+            Deferred.unsafeDone(running, Exit.void)
             signal.addEventListener("abort", () => {
               aborted = true
               reject(new Error("aborted"))
@@ -271,7 +275,7 @@ describe("constructor footguns", () => {
           })
         )
       ))
-      yield* Effect.sleep(5)
+      yield* Deferred.await(running)
       yield* Fiber.interrupt(fiber)
       expect(aborted).toBe(true)
     }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer())))
