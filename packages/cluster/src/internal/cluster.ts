@@ -53,7 +53,8 @@ import * as PrimaryKey from "effect/PrimaryKey"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
-import { InvalidClusterOption } from "./errors.js"
+import * as Deferred from "effect/Deferred"
+import { InvalidClusterOption, RunnerShutdownTimeout } from "./errors.js"
 
 // -----------------------------------------------------------------------------
 // the wire
@@ -172,6 +173,7 @@ export interface RunnerOptions<R> {
   readonly clusterCpus?: number | undefined
   readonly name?: string | undefined
   readonly statsInterval?: Duration.DurationInput | undefined
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -194,9 +196,22 @@ export class RunnerState {
   readonly queues = new Map<string, Workqueue.Workqueue>()
   readonly counters: RunnerCounters = zeroCounters()
   readonly perQueue = new Map<string, RunnerCounters>()
-  /** set when the runner's layer starts to close: messages that arrive from then on are not started */
+  /** set when the runner's shutdown starts: messages that arrive from then on are not started */
   closing = false
-  constructor(readonly share: number, readonly name: string) {}
+  /** the tasks running now, by message id: `tag id (queue)` */
+  readonly running = new Map<string, string>()
+  /** the shutdown's outcome, once it has started (a second call waits for the first) */
+  shutdown: Deferred.Deferred<void, RunnerShutdownTimeout> | undefined
+  constructor(
+    readonly share: number,
+    readonly name: string,
+    /** how long a shutdown waits for the running tasks */
+    readonly shutdownTimeout: Duration.Duration,
+    /** opened when the shutdown gives up on the running tasks: they are interrupted here, with no reply */
+    readonly deadline: Deferred.Deferred<void>,
+    /** take this runner off the stats board */
+    readonly leave: Effect.Effect<void>
+  ) {}
   countersOf(queue: string): RunnerCounters {
     let c = this.perQueue.get(queue)
     if (c === undefined) {
@@ -278,6 +293,7 @@ export const makeRunner = <R>(
           reason: "expected a finite duration above 0"
         })
       }
+      const shutdownTimeout = yield* checkDuration("shutdownTimeout", options.shutdownTimeout, Duration.seconds(30))
       const share = shareOf(options.maxActive ?? Workqueue.WQ_DFL_ACTIVE, cpus, clusterCpus)
       const sharding = yield* Sharding
       const config = yield* Effect.serviceOption(ShardingConfig)
@@ -287,8 +303,15 @@ export const makeRunner = <R>(
           onNone: () => fallbackName,
           onSome: (address) => `${address.host}:${address.port}`
         })
-      const state = new RunnerState(share, name)
       const scope = yield* Effect.scope
+      const board = (yield* StatsEntity.client)(boardId)
+      const state = new RunnerState(
+        share,
+        name,
+        shutdownTimeout,
+        yield* Deferred.make<void>(),
+        Effect.ignore(Effect.timeout(Effect.suspend(() => board.Leave({ runner: name })), "1 second"))
+      )
       const context = yield* Effect.context<WorkerPool.WorkerPools | R>()
       const lock = yield* Effect.makeSemaphore(1)
 
@@ -315,6 +338,8 @@ export const makeRunner = <R>(
             const m = envelope.payload
             const c = state.counters
             const q = state.countersOf(m.queue)
+            const key = String(envelope.requestId)
+            state.running.set(key, `${m.tag} ${m.id} (${m.queue})`)
             c.received++
             c.inFlight++
             q.received++
@@ -326,11 +351,12 @@ export const makeRunner = <R>(
               }),
               context as Context<R>
             )
-            return Workqueue.run(wq, served).pipe(
+            const localRun = Workqueue.run(wq, served).pipe(
               // the local workqueue refuses only while the runner shuts down: the message stays stored, for the next owner
               Effect.catchAll(() => Effect.interrupt),
               Effect.onExit((exit) =>
                 Effect.sync(() => {
+                  state.running.delete(key)
                   c.inFlight--
                   q.inFlight--
                   const outcome = Exit.isInterrupted(exit) || wire === undefined || isInterruptedWire(wire)
@@ -344,6 +370,21 @@ export const makeRunner = <R>(
               ),
               Effect.map((): unknown => wire ?? Task.interruptedResult)
             )
+            // past the shutdown's deadline the local run is interrupted and the handler never
+            // replies: the cluster's own shutdown interrupts it without storing a reply, so the
+            // shard's next owner runs the message again
+            return Effect.flatMap(Effect.fork(localRun), (fiber) =>
+              Effect.raceFirst(
+                Effect.flatMap(Fiber.await(fiber), (exit) =>
+                  Effect.flatMap(
+                    Deferred.isDone(state.deadline),
+                    (past): Effect.Effect<unknown> => past && Exit.isInterrupted(exit) ? Effect.never : exit
+                  )),
+                Effect.zipRight(
+                  Deferred.await(state.deadline),
+                  Effect.zipRight(Fiber.interrupt(fiber), Effect.never)
+                )
+              ))
           }))
 
       const handlers = { Run: handle }
@@ -355,7 +396,6 @@ export const makeRunner = <R>(
         ),
         scope
       )
-      const board = (yield* StatsEntity.client)(boardId)
       // report this runner's counters to the board now and every statsInterval
       yield* Effect.suspend(() => board.Report(state.report())).pipe(
         Effect.ignore,
@@ -363,18 +403,45 @@ export const makeRunner = <R>(
         Effect.interruptible,
         Effect.forkIn(scope)
       )
-      // graceful shutdown (runs first: added last): stop starting messages and leave the board.
-      // What runs finishes: the local workqueues drain as the scope closes, and the cluster's own
-      // shutdown waits for its running requests before it releases the shards to their next owners
+      // graceful shutdown (runs first: added last), unless `shutdown` was called before: a
+      // shutdown that gives up on its running tasks is logged, as the typed error
       yield* Effect.addFinalizer(() =>
-        Effect.gen(function*() {
-          state.closing = true
-          yield* Effect.ignore(Effect.timeout(board.Leave({ runner: state.name }), "1 second"))
-        })
+        shutdownRunner(state).pipe(Effect.catchAll((error) => Effect.logError(error.message, error)))
       )
       return state
     })
   )
+
+/**
+ * @internal a runner's graceful shutdown: stop starting messages, leave the
+ * stats board, wait up to `shutdownTimeout` for the running tasks. Past it,
+ * they are interrupted here with no reply stored (the next owner of their
+ * shards runs them again) and the shutdown fails naming them. Only the first
+ * call shuts down; a later one returns its outcome.
+ */
+export const shutdownRunner = (state: RunnerState): Effect.Effect<void, RunnerShutdownTimeout> =>
+  Effect.suspend(() => {
+    if (state.shutdown !== undefined) return Deferred.await(state.shutdown)
+    const done = Deferred.unsafeMake<void, RunnerShutdownTimeout>(FiberId.none)
+    state.shutdown = done
+    state.closing = true
+    const outcome = Effect.gen(function*() {
+      yield* state.leave
+      const finished = yield* Effect.sync(() => state.running.size === 0).pipe(
+        Effect.repeat({ until: (empty) => empty, schedule: Schedule.spaced("10 millis") }),
+        Effect.timeoutOption(state.shutdownTimeout)
+      )
+      if (Option.isSome(finished)) return
+      const tasks = Array.from(state.running.values())
+      yield* Deferred.succeed(state.deadline, undefined)
+      return yield* new RunnerShutdownTimeout({
+        runner: state.name,
+        timeoutMillis: Duration.toMillis(state.shutdownTimeout),
+        tasks
+      })
+    })
+    return Effect.flatMap(Effect.exit(outcome), (exit) => Effect.zipRight(Deferred.done(done, exit), exit))
+  })
 
 /** the board's handlers: the latest report of every runner, with the board's time of receipt */
 const makeBoard = Effect.sync(() => {
