@@ -15,7 +15,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { ClusterStorage, ClusterWorkqueue } from "@cmwq/cluster"
-import { awaitExit, killAll, spawnScoped } from "../../platform-node/test/helpers/child.js"
+import { awaitExit, killAll, spawnScoped } from "./fixtures/child.js"
 import { drive, handlers, log, resetLog } from "./fixtures/tasks.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))

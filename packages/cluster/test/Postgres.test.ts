@@ -24,7 +24,7 @@ import * as Effect from "effect/Effect"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { ClusterWorkqueue } from "@cmwq/cluster"
-import { awaitExit, type Child, killAll, spawnScoped } from "../../platform-node/test/helpers/child.js"
+import { awaitExit, type Child, killAll, spawnScoped } from "./fixtures/child.js"
 import { Charge, clientLayer, pg, resetTables } from "./fixtures/pg.js"
 
 const url = process.env.CMWQ_PG_URL
