@@ -191,6 +191,11 @@ const checkInt = (option: string, value: number | undefined, min: number, max: n
       new InvalidClusterOption({ option, value: String(value), reason: `expected an integer in ${min}..${max}` })
     )
 
+const checkNonEmpty = (option: string, value: string | undefined) =>
+  value === undefined || (typeof value === "string" && value.length > 0)
+    ? Effect.void
+    : Effect.fail(new InvalidClusterOption({ option, value: String(value), reason: "expected a non-empty string" }))
+
 /** @internal the runner's shared state: its local workqueues and counters (in all and per workqueue) */
 export class RunnerState {
   readonly queues = new Map<string, Workqueue.Workqueue>()
@@ -233,6 +238,7 @@ export class RunnerState {
 const checkDuration = (option: string, value: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
   if (value === undefined) return Effect.succeed(fallback)
   const d = Duration.decodeUnknown(value)
+  // a negative number decodes to zero: it is refused here, not silently taken as "now"
   const negative = typeof value === "number" && !(value >= 0)
   if (negative || d._tag === "None" || !Duration.isFinite(d.value)) {
     return Effect.fail(
@@ -278,13 +284,7 @@ export const makeRunner = <R>(
           reason: "expected a Task.registry(...)"
         })
       }
-      if (options.name !== undefined && (typeof options.name !== "string" || options.name.length === 0)) {
-        return yield* new InvalidClusterOption({
-          option: "name",
-          value: String(options.name),
-          reason: "expected a non-empty string"
-        })
-      }
+      yield* checkNonEmpty("name", options.name)
       const statsInterval = yield* checkDuration("statsInterval", options.statsInterval, Duration.seconds(1))
       if (Duration.toMillis(statsInterval) <= 0) {
         return yield* new InvalidClusterOption({
@@ -526,13 +526,7 @@ export const makeClient = (
 ): Effect.Effect<ClusterClient, InvalidClusterOption, Sharding> =>
   Effect.gen(function*() {
     yield* checkInt("lanes", options.lanes, 1, 1 << 16)
-    if (options.queue !== undefined && (typeof options.queue !== "string" || options.queue.length === 0)) {
-      return yield* new InvalidClusterOption({
-        option: "queue",
-        value: String(options.queue),
-        reason: "expected a non-empty string"
-      })
-    }
+    yield* checkNonEmpty("queue", options.queue)
     const sharding = yield* Sharding
     const spread = yield* TaskEntity.client
     const serial = yield* SerialTaskEntity.client
@@ -595,27 +589,8 @@ export const send = (
   options: SendOptions = {}
 ): Effect.Effect<void, unknown> =>
   Effect.gen(function*() {
-    if (options.key !== undefined && (typeof options.key !== "string" || options.key.length === 0)) {
-      return yield* new InvalidClusterOption({
-        option: "key",
-        value: String(options.key),
-        reason: "expected a non-empty string"
-      })
-    }
-    let delayMs = 0
-    if (options.delay !== undefined) {
-      const d = Duration.decodeUnknown(options.delay)
-      // a negative number decodes to zero: it is refused here, not silently taken as "now"
-      const negative = typeof options.delay === "number" && !(options.delay >= 0)
-      if (negative || d._tag === "None" || !Duration.isFinite(d.value) || Duration.toMillis(d.value) < 0) {
-        return yield* new InvalidClusterOption({
-          option: "delay",
-          value: String(options.delay),
-          reason: "expected a finite duration, 0 or more"
-        })
-      }
-      delayMs = Duration.toMillis(d.value)
-    }
+    yield* checkNonEmpty("key", options.key)
+    const delayMs = Duration.toMillis(yield* checkDuration("delay", options.delay, Duration.zero))
     const payload = yield* Effect.try({ try: () => Task.encodeRequest(request), catch: (e) => e })
     const id = options.key ?? String(yield* client.sharding.getSnowflake)
     const now = delayMs === 0 ? 0 : yield* Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -645,13 +620,7 @@ export const cancelStored = (
   key: string
 ): Effect.Effect<boolean, unknown, MessageStorage> =>
   Effect.gen(function*() {
-    if (typeof key !== "string" || key.length === 0) {
-      return yield* new InvalidClusterOption({
-        option: "key",
-        value: String(key),
-        reason: "expected a non-empty string"
-      })
-    }
+    yield* checkNonEmpty("key", key === undefined ? "" : key)
     const storage = yield* MessageStorage
     const { id, serial } = client.target(request, key)
     const entity = serial ? SerialTaskEntity : TaskEntity
