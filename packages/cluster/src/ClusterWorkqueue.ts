@@ -28,7 +28,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as internal from "./internal/cluster.js"
-import { type InvalidClusterOption } from "./internal/errors.js"
+import { type InvalidClusterOption, type RunnerShutdownTimeout } from "./internal/errors.js"
 
 export {
   /**
@@ -45,7 +45,24 @@ export {
    * @since 0.1.0
    * @category errors
    */
-  InvalidClusterOption
+  InvalidClusterOption,
+  /**
+   * A runner's graceful shutdown did not see its running tasks finish within
+   * `shutdownTimeout`: names the runner, the timeout and each task still
+   * running (`tag id (queue)`). Those tasks were interrupted on the runner
+   * with no stored reply, so the next owner of their shards runs them again.
+   *
+   * @example
+   * ```ts
+   * import { ClusterWorkqueue } from "@cmwq/cluster"
+   *
+   * const error = new ClusterWorkqueue.RunnerShutdownTimeout({ runner: "r1", timeoutMillis: 2000, tasks: ["Resize 42 (images)"] })
+   * ```
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  RunnerShutdownTimeout
 } from "./internal/errors.js"
 
 /**
@@ -183,6 +200,14 @@ export interface RunnerOptions<R> {
   readonly name?: string | undefined
   /** how often this runner reports its counters to the cluster's stats board (default 1 second); above 0 */
   readonly statsInterval?: Duration.DurationInput | undefined
+  /**
+   * how long this runner's graceful shutdown (`shutdown`, or closing its
+   * layer) waits for the tasks it runs to finish (default 30 seconds);
+   * finite, 0 or more. Past it, the stragglers are interrupted here without a
+   * stored reply, so the next owner of their shards runs them again, and the
+   * shutdown fails with `RunnerShutdownTimeout` naming them.
+   */
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -248,9 +273,14 @@ export interface Runner {
  * )
  * ```
  *
+ * Closing the layer shuts the runner down gracefully (see `shutdown`); a
+ * shutdown past its `shutdownTimeout` is logged as `RunnerShutdownTimeout`.
+ *
  * Fails with `InvalidClusterOption` for a `maxActive`, `cpus` or
  * `clusterCpus` that is not an integer in range, a `clusterCpus` below
- * `cpus`, and `handlers` that are not a `Task.registry(...)`.
+ * `cpus`, `handlers` that are not a `Task.registry(...)`, an empty `name`,
+ * a `statsInterval` that is not above 0 and a `shutdownTimeout` that is not
+ * a finite duration of 0 or more.
  *
  * @since 0.1.0
  * @category layers
@@ -263,6 +293,35 @@ export const layerRunner = <R = never>(
     InvalidClusterOption,
     Sharding | WorkerPool.WorkerPools | R
   >
+
+/**
+ * Shut this runner down gracefully: it starts no message that arrives from
+ * now on (the message stays stored), takes itself off the stats board and
+ * waits up to `shutdownTimeout` for the tasks it runs. When they have
+ * finished, closing the runner's layer releases its shards to the other
+ * runners, which deliver what is stored for them. Past the timeout the
+ * stragglers are interrupted here with no stored reply (the next owner runs
+ * them again) and the shutdown fails with `RunnerShutdownTimeout` naming
+ * them. Only the first call shuts down: a later one, and the layer's own
+ * close, return its outcome.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { ClusterWorkqueue } from "@cmwq/cluster"
+ *
+ * const leave = ClusterWorkqueue.shutdown.pipe(
+ *   Effect.catchTag("RunnerShutdownTimeout", (e) => Effect.logWarning(`handed over: ${e.tasks.join(", ")}`))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const shutdown: Effect.Effect<void, RunnerShutdownTimeout, Runner> = Effect.flatMap(
+  internal.RunnerStateTag as unknown as Context.Tag<Runner, internal.RunnerState>,
+  internal.shutdownRunner
+)
 
 /**
  * What one runner has done: messages received, running now, and finished

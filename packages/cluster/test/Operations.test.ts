@@ -1,12 +1,15 @@
 /**
  * Operations on the in-process test runner (memory storage, TestClock):
  * cluster-wide stats from the stats board, and `cancel` of a stored task
- * (not yet delivered: removed; running: interrupted).
+ * (not yet delivered: removed; running: interrupted), graceful shutdown of a
+ * runner within its timeout.
  */
 import { Task, Workqueue } from "@cmwq/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 import { ClusterWorkqueue } from "@cmwq/cluster"
 import { cluster, drive, log, resetLog, Step } from "./fixtures/tasks.js"
@@ -81,5 +84,36 @@ describe("cluster operations (in-memory test runner, TestClock)", () => {
         const empty = yield* Effect.flip(ClusterWorkqueue.cancel(later, ""))
         expect(empty._tag === "InvalidClusterOption" && empty.option).toBe("key")
       }).pipe(Effect.scoped, Effect.provide(cluster()))
+    ))
+
+  it.effect("shutdown: what finishes within shutdownTimeout finishes; the stragglers are named and get no reply", () =>
+    drive(
+      Effect.gen(function*() {
+        resetLog()
+        yield* ClusterWorkqueue.send(new Step({ key: "short", n: 1, ms: 500 }), { key: "short-1" })
+        yield* ClusterWorkqueue.send(new Step({ key: "long", n: 2, ms: 60_000 }), { key: "long-1" })
+        while (log.length < 2) yield* TestClock.adjust(10)
+        const fiber = yield* Effect.fork(Effect.flip(ClusterWorkqueue.shutdown))
+        // sent while the runner shuts down: stored, not started here
+        yield* ClusterWorkqueue.send(new Step({ key: "late", n: 3, ms: 1 }), { key: "late-1" })
+        for (let i = 0; i < 30; i++) yield* TestClock.adjust(100)
+        const error = yield* Fiber.join(fiber)
+        expect(error._tag).toBe("RunnerShutdownTimeout")
+        expect(error.tasks).toStrictEqual(["Step long-1 (cluster)"])
+        expect(error.timeoutMillis).toBe(2_000)
+        expect(error.message).toContain("1 task still running after 2000 ms")
+        expect(log.map((r) => [r.key, r.interrupted, r.end !== undefined])).toStrictEqual([
+          ["short", false, true],
+          ["long", true, false]
+        ])
+        // a second call returns the first one's outcome
+        expect((yield* Effect.flip(ClusterWorkqueue.shutdown)).tasks).toStrictEqual(["Step long-1 (cluster)"])
+        // the straggler got no reply: it is still stored, so cancel finds it
+        expect(yield* ClusterWorkqueue.cancel(new Step({ key: "long", n: 2, ms: 60_000 }), "long-1")).toBe(true)
+        const bad = yield* Effect.flip(
+          Layer.build(cluster({ runner: { shutdownTimeout: -1 } })).pipe(Effect.scoped)
+        )
+        expect(bad._tag === "InvalidClusterOption" && bad.option).toBe("shutdownTimeout")
+      }).pipe(Effect.scoped, Effect.provide(cluster({ runner: { shutdownTimeout: "2 seconds" } })))
     ))
 })

@@ -6,6 +6,7 @@
 import { WorkerPool } from "@cmwq/core"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as TestClock from "effect/TestClock"
 import * as fs from "node:fs"
@@ -64,6 +65,29 @@ describe("ClusterStorage.layerSqlite", () => {
       // phase 2: its reply is stored, so the restarted runner has nothing to run
       yield* drive(TestClock.adjust(30_000)).pipe(Effect.provide(runner(file)))
       expect(log.filter((r) => r.key === "long").length).toBe(1)
+    }))
+
+  it.effect("a shutdown past its timeout hands its straggler and the work sent meanwhile to the next owner", () =>
+    Effect.gen(function*() {
+      resetLog()
+      const file = tempDb()
+      // phase 1: a 1 s shutdownTimeout, a 10 s task running; a task sent during the shutdown is not started
+      const error = yield* drive(
+        Effect.gen(function*() {
+          yield* ClusterWorkqueue.send(new Step({ key: "long", n: 1, ms: 10_000 }), { key: "long-1" })
+          while (log.length === 0) yield* TestClock.adjust(100)
+          const fiber = yield* Effect.fork(Effect.flip(ClusterWorkqueue.shutdown))
+          yield* ClusterWorkqueue.send(new Step({ key: "late", n: 2, ms: 5 }), { key: "late-1" })
+          return yield* Fiber.join(fiber)
+        }).pipe(Effect.provide(runner(file, { shutdownTimeout: "1 second" })))
+      )
+      expect(error.tasks).toStrictEqual(["Step long-1 (cluster)"])
+      expect(log.map((r) => [r.key, r.interrupted])).toStrictEqual([["long", true]])
+      // phase 2: the next owner of the shards runs both: nothing accepted is lost
+      yield* drive(Effect.gen(function*() {
+        while (finished("long").length + finished("late").length < 2) yield* TestClock.adjust(100)
+      })).pipe(Effect.provide(runner(file)))
+      expect([finished("long").length, finished("late").length]).toStrictEqual([1, 1])
     }))
 
   it.effect("a second send with the same key is a duplicate: stored and run once", () =>

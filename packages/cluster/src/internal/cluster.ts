@@ -53,7 +53,8 @@ import * as PrimaryKey from "effect/PrimaryKey"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
-import { InvalidClusterOption } from "./errors.js"
+import * as Deferred from "effect/Deferred"
+import { InvalidClusterOption, RunnerShutdownTimeout } from "./errors.js"
 
 // -----------------------------------------------------------------------------
 // the wire
@@ -172,6 +173,7 @@ export interface RunnerOptions<R> {
   readonly clusterCpus?: number | undefined
   readonly name?: string | undefined
   readonly statsInterval?: Duration.DurationInput | undefined
+  readonly shutdownTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -189,14 +191,32 @@ const checkInt = (option: string, value: number | undefined, min: number, max: n
       new InvalidClusterOption({ option, value: String(value), reason: `expected an integer in ${min}..${max}` })
     )
 
+const checkNonEmpty = (option: string, value: string | undefined) =>
+  value === undefined || (typeof value === "string" && value.length > 0)
+    ? Effect.void
+    : Effect.fail(new InvalidClusterOption({ option, value: String(value), reason: "expected a non-empty string" }))
+
 /** @internal the runner's shared state: its local workqueues and counters (in all and per workqueue) */
 export class RunnerState {
   readonly queues = new Map<string, Workqueue.Workqueue>()
   readonly counters: RunnerCounters = zeroCounters()
   readonly perQueue = new Map<string, RunnerCounters>()
-  /** set when the runner's layer starts to close: messages that arrive from then on are not started */
+  /** set when the runner's shutdown starts: messages that arrive from then on are not started */
   closing = false
-  constructor(readonly share: number, readonly name: string) {}
+  /** the tasks running now, by message id: `tag id (queue)` */
+  readonly running = new Map<string, string>()
+  /** the shutdown's outcome, once it has started (a second call waits for the first) */
+  shutdown: Deferred.Deferred<void, RunnerShutdownTimeout> | undefined
+  constructor(
+    readonly share: number,
+    readonly name: string,
+    /** how long a shutdown waits for the running tasks */
+    readonly shutdownTimeout: Duration.Duration,
+    /** opened when the shutdown gives up on the running tasks: they are interrupted here, with no reply */
+    readonly deadline: Deferred.Deferred<void>,
+    /** take this runner off the stats board */
+    readonly leave: Effect.Effect<void>
+  ) {}
   countersOf(queue: string): RunnerCounters {
     let c = this.perQueue.get(queue)
     if (c === undefined) {
@@ -218,6 +238,7 @@ export class RunnerState {
 const checkDuration = (option: string, value: Duration.DurationInput | undefined, fallback: Duration.Duration) => {
   if (value === undefined) return Effect.succeed(fallback)
   const d = Duration.decodeUnknown(value)
+  // a negative number decodes to zero: it is refused here, not silently taken as "now"
   const negative = typeof value === "number" && !(value >= 0)
   if (negative || d._tag === "None" || !Duration.isFinite(d.value)) {
     return Effect.fail(
@@ -263,13 +284,7 @@ export const makeRunner = <R>(
           reason: "expected a Task.registry(...)"
         })
       }
-      if (options.name !== undefined && (typeof options.name !== "string" || options.name.length === 0)) {
-        return yield* new InvalidClusterOption({
-          option: "name",
-          value: String(options.name),
-          reason: "expected a non-empty string"
-        })
-      }
+      yield* checkNonEmpty("name", options.name)
       const statsInterval = yield* checkDuration("statsInterval", options.statsInterval, Duration.seconds(1))
       if (Duration.toMillis(statsInterval) <= 0) {
         return yield* new InvalidClusterOption({
@@ -278,6 +293,7 @@ export const makeRunner = <R>(
           reason: "expected a finite duration above 0"
         })
       }
+      const shutdownTimeout = yield* checkDuration("shutdownTimeout", options.shutdownTimeout, Duration.seconds(30))
       const share = shareOf(options.maxActive ?? Workqueue.WQ_DFL_ACTIVE, cpus, clusterCpus)
       const sharding = yield* Sharding
       const config = yield* Effect.serviceOption(ShardingConfig)
@@ -287,8 +303,15 @@ export const makeRunner = <R>(
           onNone: () => fallbackName,
           onSome: (address) => `${address.host}:${address.port}`
         })
-      const state = new RunnerState(share, name)
       const scope = yield* Effect.scope
+      const board = (yield* StatsEntity.client)(boardId)
+      const state = new RunnerState(
+        share,
+        name,
+        shutdownTimeout,
+        yield* Deferred.make<void>(),
+        Effect.ignore(Effect.timeout(Effect.suspend(() => board.Leave({ runner: name })), "1 second"))
+      )
       const context = yield* Effect.context<WorkerPool.WorkerPools | R>()
       const lock = yield* Effect.makeSemaphore(1)
 
@@ -315,6 +338,8 @@ export const makeRunner = <R>(
             const m = envelope.payload
             const c = state.counters
             const q = state.countersOf(m.queue)
+            const key = String(envelope.requestId)
+            state.running.set(key, `${m.tag} ${m.id} (${m.queue})`)
             c.received++
             c.inFlight++
             q.received++
@@ -326,11 +351,12 @@ export const makeRunner = <R>(
               }),
               context as Context<R>
             )
-            return Workqueue.run(wq, served).pipe(
+            const localRun = Workqueue.run(wq, served).pipe(
               // the local workqueue refuses only while the runner shuts down: the message stays stored, for the next owner
               Effect.catchAll(() => Effect.interrupt),
               Effect.onExit((exit) =>
                 Effect.sync(() => {
+                  state.running.delete(key)
                   c.inFlight--
                   q.inFlight--
                   const outcome = Exit.isInterrupted(exit) || wire === undefined || isInterruptedWire(wire)
@@ -344,6 +370,21 @@ export const makeRunner = <R>(
               ),
               Effect.map((): unknown => wire ?? Task.interruptedResult)
             )
+            // past the shutdown's deadline the local run is interrupted and the handler never
+            // replies: the cluster's own shutdown interrupts it without storing a reply, so the
+            // shard's next owner runs the message again
+            return Effect.flatMap(Effect.fork(localRun), (fiber) =>
+              Effect.raceFirst(
+                Effect.flatMap(Fiber.await(fiber), (exit) =>
+                  Effect.flatMap(
+                    Deferred.isDone(state.deadline),
+                    (past): Effect.Effect<unknown> => past && Exit.isInterrupted(exit) ? Effect.never : exit
+                  )),
+                Effect.zipRight(
+                  Deferred.await(state.deadline),
+                  Effect.zipRight(Fiber.interrupt(fiber), Effect.never)
+                )
+              ))
           }))
 
       const handlers = { Run: handle }
@@ -355,7 +396,6 @@ export const makeRunner = <R>(
         ),
         scope
       )
-      const board = (yield* StatsEntity.client)(boardId)
       // report this runner's counters to the board now and every statsInterval
       yield* Effect.suspend(() => board.Report(state.report())).pipe(
         Effect.ignore,
@@ -363,18 +403,45 @@ export const makeRunner = <R>(
         Effect.interruptible,
         Effect.forkIn(scope)
       )
-      // graceful shutdown (runs first: added last): stop starting messages and leave the board.
-      // What runs finishes: the local workqueues drain as the scope closes, and the cluster's own
-      // shutdown waits for its running requests before it releases the shards to their next owners
+      // graceful shutdown (runs first: added last), unless `shutdown` was called before: a
+      // shutdown that gives up on its running tasks is logged, as the typed error
       yield* Effect.addFinalizer(() =>
-        Effect.gen(function*() {
-          state.closing = true
-          yield* Effect.ignore(Effect.timeout(board.Leave({ runner: state.name }), "1 second"))
-        })
+        shutdownRunner(state).pipe(Effect.catchAll((error) => Effect.logError(error.message, error)))
       )
       return state
     })
   )
+
+/**
+ * @internal a runner's graceful shutdown: stop starting messages, leave the
+ * stats board, wait up to `shutdownTimeout` for the running tasks. Past it,
+ * they are interrupted here with no reply stored (the next owner of their
+ * shards runs them again) and the shutdown fails naming them. Only the first
+ * call shuts down; a later one returns its outcome.
+ */
+export const shutdownRunner = (state: RunnerState): Effect.Effect<void, RunnerShutdownTimeout> =>
+  Effect.suspend(() => {
+    if (state.shutdown !== undefined) return Deferred.await(state.shutdown)
+    const done = Deferred.unsafeMake<void, RunnerShutdownTimeout>(FiberId.none)
+    state.shutdown = done
+    state.closing = true
+    const outcome = Effect.gen(function*() {
+      yield* state.leave
+      const finished = yield* Effect.sync(() => state.running.size === 0).pipe(
+        Effect.repeat({ until: (empty) => empty, schedule: Schedule.spaced("10 millis") }),
+        Effect.timeoutOption(state.shutdownTimeout)
+      )
+      if (Option.isSome(finished)) return
+      const tasks = Array.from(state.running.values())
+      yield* Deferred.succeed(state.deadline, undefined)
+      return yield* new RunnerShutdownTimeout({
+        runner: state.name,
+        timeoutMillis: Duration.toMillis(state.shutdownTimeout),
+        tasks
+      })
+    })
+    return Effect.flatMap(Effect.exit(outcome), (exit) => Effect.zipRight(Deferred.done(done, exit), exit))
+  })
 
 /** the board's handlers: the latest report of every runner, with the board's time of receipt */
 const makeBoard = Effect.sync(() => {
@@ -459,13 +526,7 @@ export const makeClient = (
 ): Effect.Effect<ClusterClient, InvalidClusterOption, Sharding> =>
   Effect.gen(function*() {
     yield* checkInt("lanes", options.lanes, 1, 1 << 16)
-    if (options.queue !== undefined && (typeof options.queue !== "string" || options.queue.length === 0)) {
-      return yield* new InvalidClusterOption({
-        option: "queue",
-        value: String(options.queue),
-        reason: "expected a non-empty string"
-      })
-    }
+    yield* checkNonEmpty("queue", options.queue)
     const sharding = yield* Sharding
     const spread = yield* TaskEntity.client
     const serial = yield* SerialTaskEntity.client
@@ -528,27 +589,8 @@ export const send = (
   options: SendOptions = {}
 ): Effect.Effect<void, unknown> =>
   Effect.gen(function*() {
-    if (options.key !== undefined && (typeof options.key !== "string" || options.key.length === 0)) {
-      return yield* new InvalidClusterOption({
-        option: "key",
-        value: String(options.key),
-        reason: "expected a non-empty string"
-      })
-    }
-    let delayMs = 0
-    if (options.delay !== undefined) {
-      const d = Duration.decodeUnknown(options.delay)
-      // a negative number decodes to zero: it is refused here, not silently taken as "now"
-      const negative = typeof options.delay === "number" && !(options.delay >= 0)
-      if (negative || d._tag === "None" || !Duration.isFinite(d.value) || Duration.toMillis(d.value) < 0) {
-        return yield* new InvalidClusterOption({
-          option: "delay",
-          value: String(options.delay),
-          reason: "expected a finite duration, 0 or more"
-        })
-      }
-      delayMs = Duration.toMillis(d.value)
-    }
+    yield* checkNonEmpty("key", options.key)
+    const delayMs = Duration.toMillis(yield* checkDuration("delay", options.delay, Duration.zero))
     const payload = yield* Effect.try({ try: () => Task.encodeRequest(request), catch: (e) => e })
     const id = options.key ?? String(yield* client.sharding.getSnowflake)
     const now = delayMs === 0 ? 0 : yield* Effect.clockWith((clock) => clock.currentTimeMillis)
@@ -578,13 +620,7 @@ export const cancelStored = (
   key: string
 ): Effect.Effect<boolean, unknown, MessageStorage> =>
   Effect.gen(function*() {
-    if (typeof key !== "string" || key.length === 0) {
-      return yield* new InvalidClusterOption({
-        option: "key",
-        value: String(key),
-        reason: "expected a non-empty string"
-      })
-    }
+    yield* checkNonEmpty("key", key === undefined ? "" : key)
     const storage = yield* MessageStorage
     const { id, serial } = client.target(request, key)
     const entity = serial ? SerialTaskEntity : TaskEntity
