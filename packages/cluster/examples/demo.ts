@@ -43,6 +43,9 @@ const program = Effect.gen(function*() {
   const stats = yield* ClusterWorkqueue.stats
   yield* Effect.log(`runner: ${stats.received} received, ${stats.succeeded} succeeded, share ${stats.share}`)
   yield* Effect.log(`messages stored in ${filename}`)
+  // the stats board, every runner's report (one runner here)
+  yield* Effect.sleep("1100 millis")
+  console.log(ClusterWorkqueue.formatClusterStats(yield* ClusterWorkqueue.clusterStats()))
 })
 
 Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(live))).then(

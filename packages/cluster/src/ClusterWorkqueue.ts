@@ -469,6 +469,27 @@ export const clusterStats = (
   >
 
 /**
+ * The stats board as a plain-text table, the cluster's `wq_monitor.py` view:
+ * one row per runner (its counters, its share of the cluster-wide
+ * `max_active` and the age of its last report in milliseconds), one row per
+ * workqueue name summed over the runners, and the total.
+ *
+ * @example
+ * ```ts
+ * import { ClusterWorkqueue } from "@cmwq/cluster"
+ * import { Effect } from "effect"
+ *
+ * const board = Effect.map(ClusterWorkqueue.clusterStats(), ClusterWorkqueue.formatClusterStats)
+ * // "                 received  inFlight  succeeded  failed  interrupted  share  report age ms"
+ * // "runner r1              20         0         20       0            0      8              3"
+ * ```
+ *
+ * @since 0.1.0
+ * @category observability
+ */
+export const formatClusterStats: (stats: ClusterStats) => string = internal.formatClusterStats
+
+/**
  * Cancel a task stored with `send` and a `key`; pass the same request (it
  * routes the key to the same entity). A stored message not yet delivered
  * (its delay not reached, no runner up, or waiting behind its entity id) is

@@ -44,6 +44,22 @@ describe("cluster operations (in-memory test runner, TestClock)", () => {
         expect(stats.total).toStrictEqual(expected)
         expect(stats.queues).toStrictEqual({ cluster: expected })
         expect(local.perQueue).toStrictEqual({ cluster: expected })
+        // the board as a table: a row per runner, per workqueue, and the total
+        const table = ClusterWorkqueue.formatClusterStats(stats).split("\n").map((l) => l.split(/\s{2,}/))
+        expect(table.map((cells) => cells[0])).toStrictEqual(["", `runner ${local.name}`, "queue cluster", "total"])
+        expect(table[0]).toStrictEqual([
+          "",
+          "received",
+          "inFlight",
+          "succeeded",
+          "failed",
+          "interrupted",
+          "share",
+          "report age ms"
+        ])
+        expect(table[1]!.slice(1, 7)).toStrictEqual(["5", "1", "3", "1", "0", String(runner!.share)])
+        expect(table[2]).toStrictEqual(["queue cluster", "5", "1", "3", "1", "0"])
+        expect(table[3]).toStrictEqual(["total", "5", "1", "3", "1", "0"])
         // a report older than maxAge is left out
         expect((yield* ClusterWorkqueue.clusterStats({ maxAge: 0 })).runners.length).toBeLessThanOrEqual(1)
         const bad = yield* Effect.flip(ClusterWorkqueue.clusterStats({ maxAge: -1 }))

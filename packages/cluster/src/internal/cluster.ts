@@ -678,3 +678,38 @@ export const clusterStats = (
     })
     return { runners, queues, total }
   })
+
+/** the counter columns of `formatClusterStats`, in order */
+const STATS_COLUMNS = ["received", "inFlight", "succeeded", "failed", "interrupted"] as const
+
+/**
+ * `ClusterWorkqueue.formatClusterStats`: a plain-text table of the stats
+ * board, one row per runner (with its `max_active` share and the age of its
+ * report), then one per workqueue name, then the total.
+ */
+export const formatClusterStats = (stats: {
+  readonly runners: ReadonlyArray<
+    Record<(typeof STATS_COLUMNS)[number], number> & {
+      readonly name: string
+      readonly share: number
+      readonly age: number
+    }
+  >
+  readonly queues: Readonly<Record<string, Record<(typeof STATS_COLUMNS)[number], number>>>
+  readonly total: Record<(typeof STATS_COLUMNS)[number], number>
+}): string => {
+  const header = ["", ...STATS_COLUMNS, "share", "report age ms"]
+  const rows: Array<Array<string>> = [header]
+  const counters = (c: Record<(typeof STATS_COLUMNS)[number], number>) => STATS_COLUMNS.map((k) => String(c[k]))
+  for (const r of stats.runners)
+    rows.push([`runner ${r.name}`, ...counters(r), String(r.share), String(Math.round(r.age))])
+  for (const name of Object.keys(stats.queues).sort())
+    rows.push([`queue ${name}`, ...counters(stats.queues[name]!), "", ""])
+  rows.push(["total", ...counters(stats.total), "", ""])
+  const widths = header.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
+  return rows
+    .map((row) =>
+      row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ").trimEnd()
+    )
+    .join("\n")
+}
