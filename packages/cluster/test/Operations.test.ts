@@ -109,6 +109,10 @@ describe("cluster operations (in-memory test runner, TestClock)", () => {
         yield* ClusterWorkqueue.send(new Step({ key: "short", n: 1, ms: 500 }), { key: "short-1" })
         yield* ClusterWorkqueue.send(new Step({ key: "long", n: 2, ms: 60_000 }), { key: "long-1" })
         while (log.length < 2) yield* TestClock.adjust(10)
+        // a first caller interrupted mid-wait ends only its own wait: the shutdown goes on
+        const first = yield* Effect.fork(ClusterWorkqueue.shutdown)
+        yield* TestClock.adjust(10)
+        yield* Fiber.interrupt(first)
         const fiber = yield* Effect.fork(Effect.flip(ClusterWorkqueue.shutdown))
         // sent while the runner shuts down: stored, not started here
         yield* ClusterWorkqueue.send(new Step({ key: "late", n: 3, ms: 1 }), { key: "late-1" })

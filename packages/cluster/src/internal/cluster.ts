@@ -335,6 +335,8 @@ export const makeRunner = <R>(
         // interrupts it without storing a reply, so the shard's next owner runs it
         state.closing ? Effect.never : Effect.flatMap(local(envelope.payload.queue), (wq) =>
           Effect.suspend(() => {
+            // checked again: a shutdown may have begun while `local` allocated the workqueue
+            if (state.closing) return Effect.never
             const m = envelope.payload
             const c = state.counters
             const q = state.countersOf(m.queue)
@@ -440,7 +442,9 @@ export const shutdownRunner = (state: RunnerState): Effect.Effect<void, RunnerSh
         tasks
       })
     })
-    return Effect.flatMap(Effect.exit(outcome), (exit) => Effect.zipRight(Deferred.done(done, exit), exit))
+    // the shutdown runs on a fiber of its own: interrupting a caller only ends that caller's wait,
+    // and the layer's finalizer (or a later call) still gets the outcome
+    return Effect.zipRight(Effect.forkDaemon(Effect.intoDeferred(outcome, done)), Deferred.await(done))
   })
 
 /** the board's handlers: the latest report of every runner, with the board's time of receipt */
