@@ -240,8 +240,12 @@ describe("WorkqueueMetrics", () => {
       const started = yield* Metric.value(
         Metric.tagged(WorkqueueMetrics.metrics.started, "cmwq.workqueue.name", "metered")
       )
+      // failures are counted per OpenTelemetry error.type (a plain string error is "_OTHER")
       const failed = yield* Metric.value(
-        Metric.tagged(WorkqueueMetrics.metrics.failed, "cmwq.workqueue.name", "metered")
+        WorkqueueMetrics.metrics.failed.pipe(
+          Metric.tagged("cmwq.workqueue.name", "metered"),
+          Metric.tagged("error.type", "_OTHER")
+        )
       )
       const inFlight = yield* Metric.value(Metric.tagged(WorkqueueMetrics.inFlight, "cmwq.workqueue.name", "metered"))
       return { started: started.count, failed: failed.count, inFlight: inFlight.value }
