@@ -122,12 +122,14 @@ describe("the monitor demo in tmux", () => {
     () =>
       Effect.gen(function*() {
         const name = yield* session("MONITOR_THREADS=2")
-        // both threads up and running tasks (a start under load can take seconds)
+        // both threads up and running Fetch tasks in one frame (a start under load can take
+        // seconds, and a frame can catch a thread between tasks, its next batch still on the way)
         const cellsOf = (screen: string, cpu: number) => row(screen, `thread ${cpu}`)
         const up = (screen: string) =>
           [0, 1].every((cpu) => {
             const cells = cellsOf(screen, cpu)
-            return cells !== undefined && Number.isInteger(Number(cells[1])) && Number(cells[3]) > 0
+            return cells !== undefined && Number.isInteger(Number(cells[1])) && Number(cells[3]) > 0 &&
+              /\bFetch \d+/.test(cells.slice(4).join(" "))
           })
         const ready = Effect.suspend(() => {
           const screen = capture(name)
