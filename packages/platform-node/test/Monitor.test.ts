@@ -2,6 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import type { Workqueue as Wq } from "@cmwq/core"
 import { Work, WorkerPool, Workqueue } from "@cmwq/core"
 import { Monitor } from "@cmwq/platform-node"
+import { formatThreadRows } from "../src/internal/threadRows.js"
+import { poolsDump } from "../src/internal/dump.js"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -215,5 +217,50 @@ describe("Monitor.dump", () => {
     Effect.gen(function*() {
       const text = yield* Monitor.dump
       expect(text).toContain("(none: allocate with the SYSFS flag to list a workqueue here)")
+    }).pipe(Effect.provide(WorkerPool.layer())))
+})
+
+describe("thread CPU rows", () => {
+  it.scoped("read from a thread's own dump: sums over its pools, what its busy workers run by name", () =>
+    Effect.gen(function*() {
+      const io = yield* Workqueue.alloc("io-rows")
+      const gate = yield* Deferred.make<void>()
+      const started = yield* Deferred.make<void>()
+      yield* Workqueue.queue(
+        io,
+        Work.make(Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(gate)), { name: "fetch a page" })
+      )
+      yield* Workqueue.queue(io, Work.make(Deferred.await(gate), { name: "crunch" }))
+      yield* Deferred.await(started)
+      yield* Effect.yieldNow()
+      const text = yield* poolsDump
+      const pools = yield* WorkerPool.snapshot
+      const sum = (f: (p: (typeof pools)[number]) => number) => pools.reduce((n, p) => n + f(p), 0)
+      const [header, row, down] = formatThreadRows([{ cpu: 3, text: "thread exited (code 1)" }, { cpu: 1, text }], [
+        0,
+        7
+      ]).split("\n")
+      expect(header!.split(/\s{2,}|\s(?=\S)/).filter((c) => c !== "")).toEqual([
+        "thread",
+        "CPUs",
+        "infl",
+        "workers",
+        "idle",
+        "running",
+        "tasks"
+      ])
+      const [name, ...cells] = row!.split(/\s{2,}/)
+      expect(name).toBe("thread 1")
+      expect(cells).toEqual([
+        "7",
+        String(sum((p) => p.workers)),
+        String(sum((p) => p.idle)),
+        String(sum((p) => p.running)),
+        "crunch 1, fetch a page 1"
+      ])
+      // a thread that answers no dump shows its answer in place of the numbers
+      expect(down!.split(/\s{2,}/)).toEqual(["thread 3", "0", "thread exited (code 1)"])
+      yield* Deferred.succeed(gate, undefined)
+      yield* Workqueue.flush(io)
     }).pipe(Effect.provide(WorkerPool.layer())))
 })

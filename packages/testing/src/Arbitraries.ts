@@ -36,8 +36,10 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import fc from "fast-check"
 import type { Policy } from "@cmwq/core"
@@ -456,6 +458,19 @@ export const checkScenario = (
 }
 
 /**
+ * A failed check inside a fast-check property: its typed failure is thrown
+ * as the property's failure (the first one, however the cause is composed);
+ * a cause with no typed failure (a defect, an interruption) is thrown as an
+ * error that names the property form and prints the cause.
+ */
+const throwIfFailed = (exit: Exit.Exit<unknown, unknown>, form: string): void => {
+  if (Exit.isSuccess(exit)) return
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isSome(failure)) throw failure.value
+  throw new Error(`Arbitraries.${form}: the check died: ${Cause.pretty(exit.cause)}`)
+}
+
+/**
  * A fast-check property: every scenario of `arbitrary`, simulated under the
  * policy, passes `checker`. On failure the predicate throws a
  * `ScenarioFailure`, whose message (violation, policy, scenario JSON,
@@ -484,10 +499,7 @@ export const property = (
 ): fc.IPropertyWithHooks<[ScenarioModule.Scenario]> =>
   fc.property(arbitrary, (s) => {
     const exit = Effect.runSyncExit(checkScenario(s, checker, options))
-    if (Exit.isFailure(exit)) {
-      if (exit.cause._tag === "Fail") throw exit.cause.error
-      throw new Error(`Arbitraries.property: the check died: ${String(exit.cause)}`)
-    }
+    throwIfFailed(exit, "property")
   })
 
 /**
@@ -613,10 +625,7 @@ export const propertyWithSchedules = (
 ): fc.IPropertyWithHooks<[ScenarioModule.Scenario, Simulation.Schedule]> =>
   fc.property(arbitrary, schedule(options), (s, sched) => {
     const exit = Effect.runSyncExit(checkScenario(s, checker, { ...options, schedule: sched }))
-    if (Exit.isFailure(exit)) {
-      if (exit.cause._tag === "Fail") throw exit.cause.error
-      throw new Error(`Arbitraries.propertyWithSchedules: the check died: ${String(exit.cause)}`)
-    }
+    throwIfFailed(exit, "propertyWithSchedules")
   })
 
 /**
@@ -718,8 +727,5 @@ export const propertyExhaustive = (
 ): fc.IPropertyWithHooks<[ScenarioModule.Scenario]> =>
   fc.property(arbitrary, (s) => {
     const exit = Effect.runSyncExit(exhaustive(s, checker, options))
-    if (Exit.isFailure(exit)) {
-      if (exit.cause._tag === "Fail") throw exit.cause.error
-      throw new Error(`Arbitraries.propertyExhaustive: the check died: ${String(exit.cause)}`)
-    }
+    throwIfFailed(exit, "propertyExhaustive")
   })

@@ -161,3 +161,28 @@ describe("Arbitraries", () => {
     })
   })
 })
+
+describe("a failed check inside a property", () => {
+  const violation = (invariant: string) =>
+    new Invariants.InvariantViolation({
+      invariant,
+      event: { t: 0, cpu: 0, worker: 1, work: "w0", event: "start" as const },
+      message: `${invariant} broken`
+    })
+  // two checks failing side by side: a composite cause, whose typed failure is still the property's failure
+  const composite: Invariants.Checker = () =>
+    Effect.all([Effect.fail(violation("first")), Effect.fail(violation("second"))], { concurrency: 2, mode: "default" })
+      .pipe(Effect.asVoid)
+
+  it("is thrown as its typed failure, also when the cause is composite", () => {
+    const result = fc.check(Arbitraries.property(Arbitraries.scenario({ works: { min: 1, max: 1 } }), composite), {
+      numRuns: 1,
+      seed: 1,
+      endOnFailure: true
+    })
+    expect(result.failed).toBe(true)
+    const error = result.errorInstance as { readonly _tag?: string; readonly message?: string }
+    expect(error._tag).toBe("ScenarioFailure")
+    expect(error.message).not.toContain("the check died")
+  })
+})

@@ -428,11 +428,14 @@ export const shutdownRunner = (state: RunnerState): Effect.Effect<void, RunnerSh
     state.shutdown = done
     state.closing = true
     const outcome = Effect.gen(function*() {
-      yield* state.leave
-      const finished = yield* Effect.sync(() => state.running.size === 0).pipe(
-        Effect.repeat({ until: (empty) => empty, schedule: Schedule.spaced("10 millis") }),
-        Effect.timeoutOption(state.shutdownTimeout)
-      )
+      // leaving the board counts against the timeout too
+      const finished = yield* Effect.zipRight(
+        state.leave,
+        Effect.repeat(Effect.sync(() => state.running.size === 0), {
+          until: (empty) => empty,
+          schedule: Schedule.spaced("10 millis")
+        })
+      ).pipe(Effect.timeoutOption(state.shutdownTimeout))
       if (Option.isSome(finished)) return
       const tasks = Array.from(state.running.values())
       yield* Deferred.succeed(state.deadline, undefined)

@@ -38,7 +38,7 @@ export const formatThreadRows = (
         running += Number(pool[3])
         continue
       }
-      const busy = /^ {2}\S+\s+.*: (\S+)$/.exec(line)
+      const busy = /^ {2}\S+\s+.*?: (.+)$/.exec(line) // worker, workqueue, then the whole item name
       if (busy !== null) tasks.set(busy[1]!, (tasks.get(busy[1]!) ?? 0) + 1)
     }
     const name = `thread ${d.cpu}`.padEnd(24)
