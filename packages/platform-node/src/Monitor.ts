@@ -219,8 +219,9 @@ export class InvalidMonitorOptions extends Schema.TaggedError<InvalidMonitorOpti
  * (the cursor goes back up over the previous frame); elsewhere (a pipe, a
  * log file) each frame is appended as plain lines. With `threads: true` and
  * thread CPUs (`NodeThreads.layer`), every frame also has a row per thread
- * CPU under the table: tasks in flight on it, its workers, idle and running
- * ones, and how many of each task its workers run now (read from that
+ * CPU under the table: tasks in flight on it, its workers, idle ones,
+ * running ones (not blocked: a worker whose task awaits is busy but not
+ * running), and how many of each task its busy workers run now (read from that
  * thread's own dump, as `dump` prints it). Runs until interrupted;
  * fails with `InvalidMonitorOptions` for an interval that is not positive.
  *
