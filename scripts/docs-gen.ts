@@ -12,11 +12,13 @@
  *    `Simulation.run`, as its `Trace.format` table and its `Trace.toSvg`
  *    diagram -> `docs/src/generated/scenarios.json` (the `Timeline`
  *    component shows them).
- * 3. The examples: every `docs/examples/*.ts` run with tsx from the
- *    repository root; a non-zero exit or a timeout fails the run. Their
- *    output -> `docs/src/generated/examples.json` (the `Example` component
- *    shows the file and its output). They are type-checked by
- *    `scripts/docs-check.ts`.
+ * 3. The examples a page shows (`<Example file="…" />` in
+ *    `docs/src/content/docs`): each run with tsx from the repository root;
+ *    a non-zero exit or a timeout fails the run. Their output ->
+ *    `docs/src/generated/examples.json` (the `Example` component shows the
+ *    file and its output). Every file of `docs/examples/` is type-checked by
+ *    `scripts/docs-check.ts`; one no page shows is not run here (the HTTP
+ *    server runs until stopped; its own test starts and stops it).
  *
  * It also empties Astro's content cache (`docs/node_modules/.astro`): the
  * cache keys pages by their text, so without this a change to the code-block
@@ -64,7 +66,20 @@ console.log(`docs-gen: ${timelines.length} scenario timelines and diagrams`)
 // 3. the examples
 const examples: Record<string, { readonly output: string }> = {}
 let failed = 0
-for (const file of fs.readdirSync(examplesDir).filter((f) => f.endsWith(".ts")).sort()) {
+const pagesDir = path.join(root, "docs", "src", "content", "docs")
+const shown = new Set<string>()
+for (const page of fs.readdirSync(pagesDir, { recursive: true, encoding: "utf8" })) {
+  if (!/\.mdx?$/.test(page)) continue
+  for (const m of fs.readFileSync(path.join(pagesDir, page), "utf8").matchAll(/<Example file="([^"]+)"/g)) {
+    shown.add(m[1]!)
+  }
+}
+for (const file of [...shown].sort()) {
+  if (!fs.existsSync(path.join(examplesDir, file))) {
+    console.error(`docs-gen: a page shows docs/examples/${file}, which does not exist`)
+    failed++
+    continue
+  }
   const started = Date.now()
   const run = spawnSync(process.execPath, [tsx, path.join(examplesDir, file)], {
     cwd: root,
