@@ -1,14 +1,14 @@
 /**
  * Soak the guarantee properties (packages/core/test/properties): run every
  * catalog entry, known-bug ones included, and the results properties
- * (runAll and run: properties/results.ts), with random seeds until the time is
+ * (runAll, run and submit: properties/results.ts), with random seeds until the time is
  * up, then report scenarios run, items executed and every violation found
  * (property, seed, the violation, the shrunk workload).
  *
  *   npm run soak -- --minutes 5            (random seeds, all entries)
  *   npm run soak -- --once                 (each entry once, with its CI seed and runs)
  *   npm run soak -- --only G13,G2 --runs 50
- *   npm run soak -- --once --only R1          (the results property: runAll and run)
+ *   npm run soak -- --once --only R1          (the results property: runAll, run and submit)
  *   npm run soak -- --histogram 500        (how often the generators produce each feature)
  *   npm run soak -- --once --noshrink      (stop at the first counterexample, unshrunk: for mutant runs)
  *   npm run soak -- --once --only G15 --seed 874404849   (replay a soak seed: its runs, default 10, as the soak ran it)

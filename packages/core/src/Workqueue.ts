@@ -1461,7 +1461,9 @@ export interface Submitted<A, E> {
  * `run` as a handle: queue `effect` as a one-shot item (waiting for room at
  * the `maxPending` bound) and return at once with a `Submitted` to await,
  * poll or cancel. The caller's interruption after `submit` returned does not
- * touch the item.
+ * touch the item; interrupted while it waits for room, `submit` returns no
+ * handle and leaves no item behind (one the release queued in that instant
+ * is cancelled, or interrupted and waited for, as `run` does).
  *
  * @example
  * ```ts

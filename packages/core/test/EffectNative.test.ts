@@ -507,6 +507,19 @@ describe("backpressure", () => {
     })).toBeNull()
   })
 
+  it("a submit caller interrupted in the instant the release queued its item (before it resumed) leaves no item behind", () => {
+    // the results property's counterexample for submit from before the fix: the same
+    // workload as the run case above; item 2's submit gets no handle, so nobody could
+    // cancel its item, which ran after the interruption returned
+    expect(checkScenario({
+      caller: "submit",
+      maxActive: 1,
+      maxPending: 2,
+      items: [{ sleep: 1, fails: false }, { sleep: null, fails: false }, { sleep: 1, fails: false }],
+      interruptAt: 1
+    })).toBeNull()
+  })
+
   it("queue fails with WorkqueueFull at the bound; awaitPendingBelow waits for room", () => {
     const result = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("bounded", { maxPending: 2, maxActive: 1 })

@@ -272,13 +272,24 @@ export const submit = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   options?: OneShotOptions
 ): Effect.Effect<Submitted<A, E>, Refused | Errors.InvalidWork, R> =>
-  Effect.withFiberRuntime((fiber) =>
-    Effect.map(makeOneShot(wq, "Workqueue.submit", effect, options, fiber), (shot): Submitted<A, E> => ({
-      await: Deferred.await(shot.deferred).pipe(Effect.exit),
-      join: Deferred.await(shot.deferred),
-      poll: Effect.sync(() => Option.fromNullable(shot.exit)),
-      cancel: Effect.uninterruptible(shot.abort())
-    }))
+  Effect.uninterruptibleMask((restore) =>
+    Effect.withFiberRuntime((fiber) => {
+      // as in `run`: a release can queue the item while the caller waits for room; a
+      // caller interrupted before it resumes gets no handle, so it aborts the item
+      let shot: OneShot<A, E> | null = null
+      const queued = makeOneShot(wq, "Workqueue.submit", effect, options, fiber, (s) => {
+        shot = s
+      })
+      return Effect.map(
+        restore(queued).pipe(Effect.onInterrupt(() => shot === null ? Effect.void : shot.abort())),
+        (shot): Submitted<A, E> => ({
+          await: Deferred.await(shot.deferred).pipe(Effect.exit),
+          join: Deferred.await(shot.deferred),
+          poll: Effect.sync(() => Option.fromNullable(shot.exit)),
+          cancel: Effect.uninterruptible(shot.abort())
+        })
+      )
+    })
   )
 
 // -----------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-/** The results properties (./results.ts): runAll and run over generated effects. */
+/** The results properties (./results.ts): runAll, run and submit over generated effects. */
 import { describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import { RESULTS_PROPERTIES } from "./results.js"
 
-describe("results: runAll and run", () => {
+describe("results: runAll, run and submit", () => {
   for (const p of RESULTS_PROPERTIES) {
     it(`${p.id}: ${p.title}`, () => {
       fc.assert(

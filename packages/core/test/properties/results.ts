@@ -1,6 +1,8 @@
 /**
  * The results properties: `Workqueue.runAll`, and `Workqueue.run` over the
- * same effects (one `run` per effect, `Effect.forEach` unbounded), on a
+ * same effects (one `run` per effect, `Effect.forEach` unbounded), and
+ * `Workqueue.submit` (one handle per effect, joined; a join given up
+ * cancels its handle), on a
  * bounded or unbounded workqueue, with synchronous and suspending items,
  * some failing, the caller sometimes interrupted. Checked after the caller
  * returned and the virtual clock ran on:
@@ -34,7 +36,7 @@ export interface ItemSpec {
 }
 
 export interface ResultsScenario {
-  readonly caller: "runAll" | "run"
+  readonly caller: "runAll" | "run" | "submit"
   readonly maxActive: number
   /** 0: unbounded */
   readonly maxPending: number
@@ -44,7 +46,7 @@ export interface ResultsScenario {
 }
 
 export const scenarioArb: fc.Arbitrary<ResultsScenario> = fc.record({
-  caller: fc.constantFrom("runAll" as const, "run" as const),
+  caller: fc.constantFrom("runAll" as const, "run" as const, "submit" as const),
   maxActive: fc.integer({ min: 1, max: 3 }),
   maxPending: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 })),
   items: fc.array(
@@ -84,9 +86,24 @@ export const checkScenario = (s: ResultsScenario): string | null => {
       maxActive: s.maxActive,
       ...(s.maxPending > 0 ? { maxPending: s.maxPending } : {})
     })
+    // submit: one handle per effect, joined; a join the caller gives up (the first failure
+    // interrupts the others, as for the runs) cancels its handle; a submit interrupted while
+    // it waits for room returns no handle, so it must leave no item behind
     const call: Effect.Effect<Array<number>, unknown> = s.caller === "runAll"
       ? Workqueue.runAll(wq, effects)
-      : Effect.forEach(effects, (e) => Workqueue.run(wq, e), { concurrency: "unbounded" })
+      : s.caller === "run"
+      ? Effect.forEach(effects, (e) => Workqueue.run(wq, e), { concurrency: "unbounded" })
+      : Effect.forEach(
+        effects,
+        (e) =>
+          Effect.uninterruptibleMask((restore) =>
+            Effect.flatMap(
+              restore(Workqueue.submit(wq, e)),
+              (h) => restore(h.join).pipe(Effect.onInterrupt(() => h.cancel))
+            )
+          ),
+        { concurrency: "unbounded" }
+      )
     const caller = yield* Effect.fork(call)
     let exit: Exit.Exit<Array<number>, unknown>
     let unfinishedOnReturn: Array<number> = []
@@ -151,7 +168,7 @@ export interface ResultsProperty {
 export const RESULTS_PROPERTIES: ReadonlyArray<ResultsProperty> = [
   {
     id: "R1",
-    title: "runAll and run: results match, nothing lost, nothing run twice, interruptions clean",
+    title: "runAll, run and submit: results match, nothing lost, nothing run twice, interruptions clean",
     arb: scenarioArb,
     check: checkScenario,
     seed: 2001,
