@@ -17,7 +17,7 @@
  *   service with C CPUs (`Workqueue.queueOn`), C = 1 .. 64.
  * Each row compares a point with the first point of its sweep (the peer is
  * that point): the ratio says how much more one item costs there. The
- * target is a flat curve, every ratio within 1.5. `scripts/scaling-plot.ts`
+ * target is a flat curve, every ratio within 1.5. `bench/scaling-plot.ts`
  * draws the curves from `bench/results/latest.json` into
  * `docs/public/scaling.svg`.
  */
