@@ -13,9 +13,11 @@
  * workqueue is destroyed, which drains it, so every queued mail is sent
  * before the process exits.
  *
- * Run it: `npx tsx --conditions=@cmwq/source docs/examples/http-server.ts`,
- * then `curl -X POST localhost:3000/signup/ada`.
- * Tested by packages/platform-node/test/HttpExample.test.ts.
+ * Run it: `npx tsx --conditions=@cmwq/source docs/examples/http-server.ts`
+ * (`PORT=8080` for another port than 3000), then
+ * `curl -X POST localhost:3000/signup/ada`.
+ * Tested by packages/platform-node/test/HttpExample.test.ts, in process and
+ * as a child process that gets SIGINT with mails still queued.
  */
 import { createServer } from "node:http"
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
@@ -84,5 +86,5 @@ export const ServerLive = (port: number) =>
   )
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/"))) {
-  Layer.launch(ServerLive(3000)).pipe(NodeRuntime.runMain)
+  Layer.launch(ServerLive(Number(process.env.PORT ?? 3000))).pipe(NodeRuntime.runMain)
 }
