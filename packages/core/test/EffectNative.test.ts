@@ -556,18 +556,17 @@ describe("backpressure", () => {
           const { ran } = runVirtualSync(Effect.gen(function*() {
             const wq = yield* Workqueue.alloc("fifo", { maxPending, maxActive })
             const ran: Array<number> = []
-            // producers arrive in index order, 1 ms apart
-            const fibers = yield* Effect.forEach(jobs, (duration, i) =>
-              Effect.fork(Effect.zipRight(
+            // producers arrive in index order, 1 ms apart; even ones run, odd ones submit and join
+            const fibers = yield* Effect.forEach(jobs, (duration, i) => {
+              const job = Effect.suspend(() => {
+                starts.push(i)
+                return Effect.zipRight(Effect.sleep(duration), Effect.sync(() => ran.push(i)))
+              })
+              return Effect.fork(Effect.zipRight(
                 Effect.sleep(i + 1),
-                Workqueue.run(
-                  wq,
-                  Effect.suspend(() => {
-                    starts.push(i)
-                    return Effect.zipRight(Effect.sleep(duration), Effect.sync(() => ran.push(i)))
-                  })
-                )
-              )))
+                i % 2 === 0 ? Workqueue.run(wq, job) : Effect.flatMap(Workqueue.submit(wq, job), (h) => h.join)
+              ))
+            })
             const sampler = yield* Effect.fork(Effect.forever(Effect.zipRight(
               Effect.flatMap(Workqueue.pendingCount(wq), (n) => Effect.sync(() => peak = Math.max(peak, n))),
               Effect.sleep(1)
