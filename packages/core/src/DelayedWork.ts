@@ -93,7 +93,11 @@ export const make = <A, E = never, R = never>(
  * timer, and `Work.cancelSync` stops it for good, even from the middle of a
  * run (the run's re-queue is refused while the cancel holds it disabled).
  * Each run's re-queue is chained queueing, so `drain` and `destroy` are not
- * held up by the next timer.
+ * held up by the next timer. A series that ended (the schedule is done, a
+ * run failed, the re-queue was refused) starts from the schedule's initial
+ * state when it is queued again; one stopped by `Work.cancel` while its
+ * timer was armed carries on from the state it had (for `Schedule.recurs(n)`,
+ * the recurrences left).
  *
  * @example
  * ```ts

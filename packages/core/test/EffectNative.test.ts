@@ -615,11 +615,35 @@ describe("periodic work on a Schedule", () => {
     const count = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("recurs")
       let n = 0
-      yield* Workqueue.queueDelayed(wq, DelayedWork.repeating(Effect.sync(() => n++), Schedule.recurs(3)), 0)
+      const series = DelayedWork.repeating(Effect.sync(() => n++), Schedule.recurs(3))
+      yield* Workqueue.queueDelayed(wq, series, 0)
       yield* Effect.sleep(10)
-      return n
+      const first = n
+      // queued again after it ended: a new series, from the schedule's initial state
+      yield* Workqueue.queueDelayed(wq, series, 0)
+      yield* Effect.sleep(10)
+      return [first, n]
     }))
-    expect(count).toBe(4)
+    expect(count).toEqual([4, 8])
+  })
+
+  it("a failed run ends the series; queued again, it starts from the schedule's initial state", () => {
+    const count = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("recurs-fail")
+      let n = 0
+      const series = DelayedWork.repeating(
+        Effect.suspend(() => ++n === 2 ? Effect.fail("boom") : Effect.void),
+        Schedule.recurs(3)
+      )
+      yield* Workqueue.queueDelayed(wq, series, 0)
+      yield* Effect.sleep(10)
+      const first = n
+      yield* Workqueue.queueDelayed(wq, series, 0)
+      yield* Effect.sleep(10)
+      return [first, n]
+    }))
+    // runs 1 and 2 (2 fails); then 4 runs of a fresh recurs(3)
+    expect(count).toEqual([2, 6])
   })
 })
 

@@ -33,7 +33,8 @@ export const repeating = <A, E, R, Out, R2>(
       (now) =>
         Effect.flatMap(schedule.step(now, a, state), ([s, _out, decision]) =>
           Effect.withFiberRuntime<void>((fiber) => {
-            state = s
+            // a series that ends starts from the schedule's initial state when queued again
+            state = schedule.initial
             if (ScheduleDecision.isDone(decision)) return Effect.void
             const worker = workerOf(fiber) ?? null
             const pwq = worker?.currentPwq ?? null
@@ -46,10 +47,15 @@ export const repeating = <A, E, R, Out, R2>(
             // refused (false) while a cancelSync holds the item disabled: the series stops for good
             if (queueDelayedWorkOn(cpu, wq, dwork, delay, wq.pools.localCpu(worker, fiber))) {
               dwork.ctx = capture(fiber, false, wq.pools, false)
+              state = s
             }
             return Effect.void
           }))
     )
-  dwork.effect = Effect.flatMap(effect, next) as Effect.Effect<unknown, unknown>
+  // a failed run ends the series too
+  const reset = Effect.sync(() => {
+    state = schedule.initial
+  })
+  dwork.effect = Effect.flatMap(Effect.tapErrorCause(effect, () => reset), next) as Effect.Effect<unknown, unknown>
   return dwork
 }
