@@ -260,7 +260,8 @@ export interface Options {
    * died or was interrupted (default `LogLevel.Error`; `LogLevel.None` logs
    * nothing). The failure is counted in `stats.failed`, kept in
    * `stats.lastFailure`, streamed by `failures` and reported to the observer
-   * at any level.
+   * at any level. A failure that `run`, `submit` or `runAll` hands to its
+   * caller is not logged: the caller has it.
    */
   readonly failureLogLevel?: LogLevel.LogLevel | undefined
 }
@@ -1238,8 +1239,8 @@ export interface WorkFailure<out E = unknown> {
  * even before the stream is consumed) and ends with the scope; the stream
  * ends after the last failure once the workqueue is destroyed. Every failure
  * is also counted in `stats`, logged at the workqueue's `failureLogLevel`
- * and reported to the pools' observer (untyped: one observer sees every
- * workqueue).
+ * (unless `run`, `submit` or `runAll` handed it to its caller) and reported
+ * to the pools' observer (untyped: one observer sees every workqueue).
  *
  * @example
  * ```ts

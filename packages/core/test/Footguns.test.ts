@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
@@ -145,17 +146,23 @@ describe("counters that say what they count, failures at the workqueue's log lev
     expect(stats).toMatchObject({ started: 5, finished: 5, completed: 5, failed: 2, dropped: 0 })
   })
 
-  const failureLogs = (options: Workqueue.Options) => {
+  const failureLogs = (
+    options: Workqueue.Options,
+    body: (wq: Workqueue.Workqueue) => Effect.Effect<unknown> = (wq) =>
+      Effect.zipRight(
+        Workqueue.queue(wq, Work.make(Effect.fail("expected"), { name: "flaky" })),
+        Workqueue.flush(wq)
+      )
+  ) => {
     const logs: Array<string> = []
     const logger = Logger.make<unknown, void>(({ logLevel, message }) => {
       const text = Array.isArray(message) ? String(message[0]) : String(message)
-      if (text.includes("failed")) logs.push(`${logLevel.label}: ${text}`)
+      if (text.includes("failed") || text.includes("interrupted")) logs.push(`${logLevel.label}: ${text}`)
     })
     VirtualTime.runSync(
       Effect.gen(function*() {
         const wq = yield* Workqueue.alloc("quiet", options)
-        yield* Workqueue.queue(wq, Work.make(Effect.fail("expected"), { name: "flaky" }))
-        yield* Workqueue.flush(wq)
+        yield* body(wq)
       }).pipe(
         Effect.scoped,
         Effect.provide(testPools()),
@@ -168,6 +175,29 @@ describe("counters that say what they count, failures at the workqueue's log lev
 
   it("by default a failure is logged at ERROR", () => {
     expect(failureLogs({})).toEqual(["ERROR: workqueue quiet: flaky failed; its worker carries on"])
+  })
+
+  it("a failure run, submit or runAll hands to its caller is counted, not logged; the others of runAll are logged", () => {
+    let failed = -1
+    const logs = failureLogs({ maxActive: 4 }, (wq) =>
+      Effect.gen(function*() {
+        yield* Effect.exit(Workqueue.run(wq, Effect.fail("to the caller"), { name: "ran" }))
+        const handle = yield* Workqueue.submit(wq, Effect.fail("to the handle"), { name: "submitted" })
+        yield* handle.await
+        // a running item interrupted because its caller gave up: handed back too
+        const slow = yield* Effect.fork(Workqueue.run(wq, Effect.never, { name: "abandoned" }))
+        yield* Effect.sleep(1)
+        yield* Fiber.interrupt(slow)
+        // runAll: the first failure goes to the caller, a later one of a running item is logged
+        yield* Effect.exit(Workqueue.runAll(wq, [
+          Effect.zipRight(Effect.sleep(1), Effect.fail("first")),
+          Effect.zipRight(Effect.sleep(2), Effect.fail("second"))
+        ]))
+        yield* Workqueue.flush(wq)
+        failed = (yield* Workqueue.stats(wq)).failed
+      }))
+    expect(failed).toBe(5)
+    expect(logs).toEqual(["ERROR: workqueue quiet: anonymous work failed; its worker carries on"])
   })
 
   it("failureLogLevel picks the level; None logs nothing", () => {

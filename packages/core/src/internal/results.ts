@@ -28,7 +28,7 @@ import * as Errors from "./errors.js"
 import { syncThunkOf } from "./fastpath.js"
 import { capture, type Captured } from "./item.js"
 import { queueWorkOn, refusalError } from "./queue.js"
-import { WorkImpl } from "./work.js"
+import { failureHandedBack, WorkImpl } from "./work.js"
 import type { WorkerImpl } from "./worker.js"
 import type { WorkqueueImpl } from "./workqueue.js"
 import { recordWait } from "./lockdep.js"
@@ -179,6 +179,7 @@ export class OneShot<A, E> {
   complete(exit: Exit.Exit<A, E>): void {
     if (this.exit !== null) return
     this.exit = exit
+    if (Exit.isFailure(exit)) failureHandedBack.add(this.work)
     Deferred.unsafeDone(this.deferred, exit)
   }
   /**
@@ -344,6 +345,7 @@ export const runAll = <A, E, R>(
             try {
               results[i] = thunk() as A
             } catch (e) {
+              if (failure === null) failureHandedBack.add(works[i]!)
               fail(Cause.die(e))
               throw e
             } finally {
@@ -354,6 +356,7 @@ export const runAll = <A, E, R>(
             // the caller gave up between this item's start and its body (a yield of the
             // worker fiber): it does not run
             if (failure !== null) {
+              failureHandedBack.add(works[i]!)
               settle()
               return Effect.failCause(Cause.interrupt(FiberId.none))
             }
@@ -364,7 +367,11 @@ export const runAll = <A, E, R>(
               return Effect.flatMap(child.await, (exit) => {
                 running.delete(child)
                 if (Exit.isSuccess(exit)) results[i] = exit.value
-                else fail(exit.cause)
+                else {
+                  // the first failure goes to the caller; so does an interruption it caused
+                  if (failure === null || Cause.isInterruptedOnly(exit.cause)) failureHandedBack.add(works[i]!)
+                  fail(exit.cause)
+                }
                 settle()
                 return exit
               })

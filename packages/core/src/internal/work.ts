@@ -117,6 +117,13 @@ export interface WorkLink {
 const names = new WeakMap<WorkImpl, string>()
 
 /**
+ * @internal the items whose failure went to a caller waiting for it (`run`,
+ * `submit`, `runAll`): counted and reported to the observer like any other,
+ * but not logged, since the caller has it. Filled on the failure path only.
+ */
+export const failureHandedBack = new WeakSet<object>()
+
+/**
  * @internal a work item (kernel `work_struct`): seven fields (two list links,
  * data, link, ctx, finishedAt, effect); the TypeId lives on the prototype
  */

@@ -31,6 +31,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import type * as FiberRefs from "effect/FiberRefs"
+import * as LogLevel from "effect/LogLevel"
 import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
@@ -59,6 +60,7 @@ import {
   type BarrierImpl,
   colorOf,
   effectOf,
+  failureHandedBack,
   moveLinkedWorks,
   thenableDefect,
   WORK_INACTIVE,
@@ -284,7 +286,13 @@ export const reportFailure = (
 ): void => {
   pwq.stats.failed++
   pwq.wq.itemFailed(work, cause)
-  pools.reportFailure(pwq.wq.name, workName(work), cause, pwq.wq.failureLogLevel)
+  // a failure a waiting caller got (run, submit, runAll) is not logged as well
+  pools.reportFailure(
+    pwq.wq.name,
+    workName(work),
+    cause,
+    failureHandedBack.has(work) ? LogLevel.None : pwq.wq.failureLogLevel
+  )
 }
 
 /**
