@@ -24,6 +24,10 @@ interface Meta {
   readonly quick: boolean
   readonly reps: number
   readonly date: string
+  /** cases re-run later and merged into the rows (`npm run bench -- --only=N --merge`) */
+  readonly merged?: ReadonlyArray<
+    { readonly cases: ReadonlyArray<number>; readonly quick: boolean; readonly date: string }
+  >
 }
 
 /** is `ours` at least as good as the peer? */
@@ -44,6 +48,12 @@ export const renderTable = (rows: ReadonlyArray<Row>, meta: Meta): string => {
       meta.quick ? "quick" : "full"
     } run, ${meta.reps} rounds, medians; ${meta.machine.cpu}, ${meta.machine.cores} cores, Node ${meta.machine.node}; ${
       meta.date.slice(0, 10)
+    }${
+      (meta.merged ?? []).map((m) =>
+        `; case${m.cases.length > 1 ? "s" : ""} ${m.cases.join(", ")} re-run ${m.date.slice(0, 10)}${
+          m.quick ? " (quick)" : ""
+        }`
+      ).join("")
     }). Ratio = ours / peer; the "better" column says which direction wins.`,
     "",
     "| case | ours | better | behind | ahead of | limit (no queue) |",

@@ -8,7 +8,10 @@
  * the default pools (no fiber per item: one item per effect, a worker runs
  * them on the fast path, one waiter for the lot); `Effect.forEach(effects,
  * identity)` sequentially (concurrency 1, its default) and with concurrency
- * 256 (a fiber per running effect); `Effect.all(effects)`.
+ * 256 (a fiber per running effect); `Effect.all(effects)`. A second row
+ * prices `Workqueue.run` itself: one `run` per effect under
+ * `Effect.forEach(…, { concurrency: 256 })`, against `Effect.forEach(256)`
+ * over the same effects without a workqueue.
  *
  * Timed region: from the call to the results being returned (workqueue
  * allocation and pool construction happen before it).
@@ -69,17 +72,36 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
       checkResults("ours", results, effects.length)
       return { ms }
     }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise))
+  const runEach = contender(
+    "ours (Workqueue.run per effect, Effect.forEach(256))",
+    (effects) =>
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("bench-run-each")
+        const t0 = now()
+        const results = yield* Effect.forEach(effects, (e) => Workqueue.run(wq, e), { concurrency: 256 })
+        const ms = now() - t0
+        checkResults("run per effect", results, effects.length)
+        return { ms }
+      }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise)
+  )
   const contenders = [
     ours,
     timedEffect("Effect.forEach(1)", (effects) => Effect.forEach(effects, identity)),
     timedEffect("Effect.forEach(256)", (effects) => Effect.forEach(effects, identity, { concurrency: 256 })),
-    timedEffect("Effect.all", (effects) => Effect.all(effects))
+    timedEffect("Effect.all", (effects) => Effect.all(effects)),
+    runEach
   ]
   const label = "6. run many for results, N=1e5"
+  const eachLabel = "6. Workqueue.run per effect, N=1e5"
   const results = await compare(label, contenders, options)
   const rate = results.map((r) => N / (med(r.samples, (s) => s.ms) / 1000))
+  const forEach256 = results.findIndex((r) => r.name === "Effect.forEach(256)")
+  const each = results.length - 1
   return {
-    rows: results.slice(1).map((r, i) => row(label, rate[0]!, r.name, rate[i + 1]!, "items/s", "higher")),
+    rows: [
+      ...results.slice(1, each).map((r, i) => row(label, rate[0]!, r.name, rate[i + 1]!, "items/s", "higher")),
+      row(eachLabel, rate[each]!, results[forEach256]!.name, rate[forEach256]!, "items/s", "higher")
+    ],
     tables: [{
       title: "Case 6: run many effects for their results (medians)",
       headers: ["contender", "N=1e5 items/s"],

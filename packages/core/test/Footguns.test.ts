@@ -148,7 +148,7 @@ describe("counters that say what they count, failures at the workqueue's log lev
 
   const failureLogs = (
     options: Workqueue.Options,
-    body: (wq: Workqueue.Workqueue) => Effect.Effect<unknown> = (wq) =>
+    body: (wq: Workqueue.Workqueue) => Effect.Effect<unknown, unknown> = (wq) =>
       Effect.zipRight(
         Workqueue.queue(wq, Work.make(Effect.fail("expected"), { name: "flaky" })),
         Workqueue.flush(wq)
