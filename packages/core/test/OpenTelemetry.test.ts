@@ -129,4 +129,37 @@ describe("OpenTelemetry", () => {
       Logger.withMinimumLogLevel(LogLevel.None)
     )
   })
+
+  it.live("with a tracer installed, synchronous items queued outside any span (unsafeQueue too) are spans as well", () => {
+    const exporter = new InMemorySpanExporter()
+    const otel = NodeSdk.layer(() => ({
+      resource: { serviceName: "cmwq-test" },
+      spanProcessor: new SimpleSpanProcessor(exporter)
+    }))
+    return Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("otel-sync")
+      let runs = 0
+      yield* Workqueue.queue(wq, Work.sync(() => runs++, { name: "plain-sync" }))
+      yield* Workqueue.queue(wq, Work.make(Effect.sync(() => runs++), { name: "effect-sync" }))
+      Workqueue.unsafeQueue(wq, Work.sync(() => runs++, { name: "unsafe-sync" }))
+      yield* Workqueue.flush(wq)
+      return runs
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(WorkerPool.layer()),
+      Effect.map((runs) => {
+        expect(runs).toBe(3)
+        const spans = exporter.getFinishedSpans()
+        for (const name of ["plain-sync", "effect-sync", "unsafe-sync"]) {
+          const span = spans.find((s) => s.name === name)
+          expect(span, name).toBeDefined()
+          expect(span!.parentSpanContext, name).toBeUndefined()
+          expect(span!.links, name).toEqual([])
+          expect(span!.attributes["messaging.destination.name"], name).toBe("otel-sync")
+        }
+      }),
+      Effect.provide(otel),
+      Logger.withMinimumLogLevel(LogLevel.None)
+    )
+  })
 })

@@ -6,13 +6,14 @@
  * annotations and the duration histograms of one item's run.
  *
  * Cost: nothing is captured for a synchronous item (`Work.sync`,
- * `Effect.sync`) queued from a fiber with no log annotation and no span
- * (or only spans of Effect's native tracer, which exports nothing) while
- * duration histograms are off (such an item cannot read its Context),
- * so the fast path (`fastpath.ts`) is untouched; `unsafeQueue` has no
- * calling fiber and captures only the time, when histograms are on. A span
- * is only made when the Tracer in effect is not Effect's default native
- * tracer (whose spans go nowhere) and tracing is enabled.
+ * `Effect.sync`) queued from a fiber with no log annotation and Effect's
+ * native tracer (whose spans export nothing) while duration histograms are
+ * off (such an item cannot read its Context), so the fast path
+ * (`fastpath.ts`) is untouched unless the worker fibers themselves have a
+ * real tracer (`PoolsImpl.tracing`); `unsafeQueue` has no calling fiber
+ * and captures only the time, when histograms are on. A span is only made
+ * when the Tracer in effect is not Effect's default native tracer and
+ * tracing is enabled: then every run is one, a synchronous item's too.
  *
  * @internal
  */
@@ -73,11 +74,8 @@ export const capture = (
   const span = fiber.currentSpan
   const annotations = fiber.getFiberRef(FiberRef.currentLogAnnotations)
   const tracer = fiber.currentTracer
-  // a span only matters to a synchronous item when a real tracer would export its link
-  if (
-    syncItem && (span === undefined || tracer === nativeTracer) && !pools.histograms &&
-    HashMap.size(annotations) === 0
-  ) return null
+  // a synchronous item needs nothing when no real tracer would export its span
+  if (syncItem && tracer === nativeTracer && !pools.histograms && HashMap.size(annotations) === 0) return null
   const context = fiber.currentContext
   const minLevel = fiber.getFiberRef(FiberRef.currentMinimumLogLevel)
   const loggers = fiber.getFiberRef(FiberRef.currentLoggers)

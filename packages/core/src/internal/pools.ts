@@ -17,6 +17,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -24,12 +25,15 @@ import * as LogLevel from "effect/LogLevel"
 import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
+import * as FiberRefs from "effect/FiberRefs"
 import * as Runtime from "effect/Runtime"
+import * as Tracer from "effect/Tracer"
 import * as C from "./constants.js"
 import { bhContext, currentFiber, workerOf, workersByFiber } from "./current.js"
 import * as Errors from "./errors.js"
 import { errorType, PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
+import { nativeTracer } from "./item.js"
 import type { PolicyImpl } from "./policy.js"
 import { deferredKick, WorkerPoolImpl } from "./pool.js"
 import { createWorker, type WorkerImpl } from "./worker.js"
@@ -129,6 +133,8 @@ export class PoolsImpl {
   freezing = false // P: kernel workqueue_freezing
   shuttingDown = false // P
   histograms = false // P: record the duration histograms (`WorkqueueMetrics.recordDurations`); queueing then captures the time
+  /** I: the worker fibers trace: their Tracer is not Effect's native one and tracing is on, so every run is a span (no fast path without a captured context) */
+  readonly tracing: boolean
   sliceStart: number // P: platform millis of the last known event-loop turn
   markerPending = false // P: a macrotask that will refresh sliceStart is scheduled
   readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency
@@ -157,6 +163,9 @@ export class PoolsImpl {
     workerCreation: ((pool: { readonly name: string; readonly cpu: number }) => Effect.Effect<boolean>) | undefined
   ) {
     this.timers = new TimerQueue(runtime, () => clock.unsafeCurrentTimeMillis())
+    const services = FiberRefs.getOrDefault(workerRuntime.fiberRefs, DefaultServices.currentServices)
+    this.tracing = FiberRefs.getOrDefault(workerRuntime.fiberRefs, FiberRef.currentTracerEnabled) &&
+      Context.get(services, Tracer.Tracer) !== nativeTracer
     this.allCpus = Array.from({ length: config.cpus }, (_, i) => i)
     this.touched = this.allCpus.map(() => -Infinity)
     this.sliceStart = platform.now()

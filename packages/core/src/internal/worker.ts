@@ -370,7 +370,7 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
     }
     // Q6a: what the queue call captured, taken before the body runs (it may queue itself again)
     const ctx = work.ctx
-    const thunk = ctx === null ? syncThunkOf(work.effect) : null
+    const thunk = ctx === null && !pools.tracing ? syncThunkOf(work.effect) : null
     if (thunk === null) {
       work.ctx = null
       return Effect.matchCauseEffect(wrap(worker, work, effectOf(work), ctx, pools.histograms), worker)
