@@ -1,0 +1,34 @@
+/**
+ * Time to find each of the three re-introduced invariant bugs by schedule
+ * exploration (the exploration guide's table): for each seed, exploration
+ * from `Arbitraries.scenario(Arbitraries.everything)` under drawn schedules,
+ * checked as `ExplorationFindsBugs.test.ts` checks it, until the first
+ * failing run or 60 s. Prints the runs and the seconds per seed.
+ *
+ *   npx tsx --conditions=@cmwq/source packages/core/test/explorationTimeToFind.ts stalePendingMark 8
+ */
+import fc from "fast-check"
+import { Arbitraries, Invariants } from "@cmwq/testing"
+import { mutants } from "../src/internal/mutants.js"
+
+const checker = Invariants.every(Invariants.checkers.nonReentrancy, Invariants.operations)
+const names = Object.keys(mutants) as Array<keyof typeof mutants>
+const mutant = process.argv[2] as keyof typeof mutants
+if (!names.includes(mutant)) {
+  console.error(`usage: explorationTimeToFind.ts <${names.join("|")}> [seeds]`)
+  process.exit(1)
+}
+const seeds = Number(process.argv[3] ?? 5)
+for (let seed = 1; seed <= seeds; seed++) {
+  mutants[mutant] = true
+  const t0 = performance.now()
+  const r = fc.check(
+    Arbitraries.propertyWithSchedules(Arbitraries.scenario(Arbitraries.everything), checker, { maxSteps: 300_000 }),
+    { seed, numRuns: 1_000_000, endOnFailure: true, interruptAfterTimeLimit: 60_000 }
+  )
+  mutants[mutant] = false
+  const s = ((performance.now() - t0) / 1000).toFixed(1)
+  console.log(
+    `${mutant} seed ${seed}: ${r.failed ? `found at run ${r.numRuns}` : `not found in ${r.numRuns} runs`}, ${s} s`
+  )
+}
