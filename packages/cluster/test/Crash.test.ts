@@ -9,14 +9,13 @@ import { WorkerPool } from "@cmwq/core"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as TestClock from "effect/TestClock"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { ClusterStorage, ClusterWorkqueue } from "@cmwq/cluster"
 import { awaitExit, killAll, spawnScoped } from "./fixtures/child.js"
-import { drive, handlers, log, resetLog } from "./fixtures/tasks.js"
+import { adjust, drive, handlers, log, resetLog } from "./fixtures/tasks.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 afterAll(killAll)
@@ -51,7 +50,7 @@ describe("a runner killed with SIGKILL (SQLite)", () => {
         yield* drive(
           Effect.gen(function*() {
             while (!log.some((r) => r.key === "crash" && r.end !== undefined))
-              yield* TestClock.adjust(1_000)
+              yield* adjust(1_000)
           }).pipe(Effect.provide(runner))
         )
         const executions = child.stdout().split("\n").filter((l) => l === "started crash").length +

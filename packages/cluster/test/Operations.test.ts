@@ -10,9 +10,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as TestClock from "effect/TestClock"
 import { ClusterWorkqueue } from "@cmwq/cluster"
-import { cluster, drive, log, resetLog, Step } from "./fixtures/tasks.js"
+import { adjust, cluster, drive, log, resetLog, Step } from "./fixtures/tasks.js"
 
 describe("cluster operations (in-memory test runner, TestClock)", () => {
   it.effect("clusterStats: per runner and per workqueue, from the runners' reports", () =>
@@ -26,8 +25,8 @@ describe("cluster operations (in-memory test runner, TestClock)", () => {
         )
         // a long one, running while the board is read (closing the runner's layer waits for it: driven)
         yield* ClusterWorkqueue.send(new Step({ key: "long", n: 9, ms: 5_000 }))
-        while (!log.some((r) => r.key === "long")) yield* TestClock.adjust(10)
-        yield* TestClock.adjust(1_500)
+        while (!log.some((r) => r.key === "long")) yield* adjust(10)
+        yield* adjust(1_500)
         const stats = yield* ClusterWorkqueue.clusterStats()
         const local = yield* ClusterWorkqueue.stats
         expect(stats.runners.map((r) => r.name)).toStrictEqual([local.name])
@@ -78,12 +77,12 @@ describe("cluster operations (in-memory test runner, TestClock)", () => {
         // running
         const long = new Step({ key: "long", n: 2, ms: 60_000 })
         yield* ClusterWorkqueue.send(long, { key: "long-1" })
-        while (!log.some((r) => r.key === "long")) yield* TestClock.adjust(10)
+        while (!log.some((r) => r.key === "long")) yield* adjust(10)
         expect(yield* ClusterWorkqueue.cancel(long, "long-1")).toBe(true)
         // not stored, and a second cancel of a cancelled one
         expect(yield* ClusterWorkqueue.cancel(later, "never-sent")).toBe(false)
         // past the delay: the cancelled message is not delivered
-        for (let i = 0; i < 3; i++) yield* TestClock.adjust(30_000)
+        for (let i = 0; i < 3; i++) yield* adjust(30_000)
         expect(yield* ClusterWorkqueue.cancel(later, "later-1")).toBe(false)
         expect(log.map((r) => [r.key, r.interrupted, r.end !== undefined])).toStrictEqual([["long", true, false]])
         const stats = yield* ClusterWorkqueue.stats
@@ -94,8 +93,8 @@ describe("cluster operations (in-memory test runner, TestClock)", () => {
         })
         // a finished one cannot be cancelled
         yield* ClusterWorkqueue.send(new Step({ key: "quick", n: 3, ms: 1 }), { key: "quick-1" })
-        while (!log.some((r) => r.key === "quick" && r.end !== undefined)) yield* TestClock.adjust(10)
-        yield* TestClock.adjust(1_000)
+        while (!log.some((r) => r.key === "quick" && r.end !== undefined)) yield* adjust(10)
+        yield* adjust(1_000)
         expect(yield* ClusterWorkqueue.cancel(new Step({ key: "quick", n: 3, ms: 1 }), "quick-1")).toBe(false)
         const empty = yield* Effect.flip(ClusterWorkqueue.cancel(later, ""))
         expect(empty._tag === "InvalidClusterOption" && empty.option).toBe("key")
@@ -108,15 +107,15 @@ describe("cluster operations (in-memory test runner, TestClock)", () => {
         resetLog()
         yield* ClusterWorkqueue.send(new Step({ key: "short", n: 1, ms: 500 }), { key: "short-1" })
         yield* ClusterWorkqueue.send(new Step({ key: "long", n: 2, ms: 60_000 }), { key: "long-1" })
-        while (log.length < 2) yield* TestClock.adjust(10)
+        while (log.length < 2) yield* adjust(10)
         // a first caller interrupted mid-wait ends only its own wait: the shutdown goes on
         const first = yield* Effect.fork(ClusterWorkqueue.shutdown)
-        yield* TestClock.adjust(10)
+        yield* adjust(10)
         yield* Fiber.interrupt(first)
         const fiber = yield* Effect.fork(Effect.flip(ClusterWorkqueue.shutdown))
         // sent while the runner shuts down: stored, not started here
         yield* ClusterWorkqueue.send(new Step({ key: "late", n: 3, ms: 1 }), { key: "late-1" })
-        for (let i = 0; i < 30; i++) yield* TestClock.adjust(100)
+        for (let i = 0; i < 30; i++) yield* adjust(100)
         const error = yield* Fiber.join(fiber)
         expect(error._tag).toBe("RunnerShutdownTimeout")
         expect(error.tasks).toStrictEqual(["Step long-1 (cluster)"])

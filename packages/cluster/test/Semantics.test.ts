@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import * as fc from "fast-check"
 import { ClusterWorkqueue } from "@cmwq/cluster"
-import { cluster, drive, inRuntime, Keyed, log, overlaps, peak, resetLog, Step } from "./fixtures/tasks.js"
+import { adjust, cluster, drive, inRuntime, Keyed, log, overlaps, peak, resetLog, Step } from "./fixtures/tasks.js"
 
 type Env = WorkerPool.WorkerPools | Task.Transport | ClusterWorkqueue.ClusterClient
 
@@ -35,7 +35,7 @@ describe("cluster semantics (in-memory test runner, TestClock)", () => {
               for (const gap of gaps) {
                 if (yield* Workqueue.queue(wq, work))
                   queuedTrue++
-                yield* TestClock.adjust(gap * 10)
+                yield* adjust(gap * 10)
               }
               yield* drive(Workqueue.flush(wq))
               const runs = log.filter((r) =>
@@ -107,7 +107,7 @@ describe("cluster semantics (in-memory test runner, TestClock)", () => {
                   r.end !== undefined
                 ).length < durations.length
               ) {
-                yield* TestClock.adjust(10)
+                yield* adjust(10)
               }
               expect(log.map((r) => r.n)).toStrictEqual(durations.map((_, n) => n))
               expect(overlaps(log)).toBe(false)
@@ -140,7 +140,7 @@ describe("cluster semantics (in-memory test runner, TestClock)", () => {
                 log.filter((r) =>
                   r.key === key
                 ).length < delays.length
-              ) yield* TestClock.adjust(500)
+              ) yield* adjust(500)
               for (const r of log) expect(r.start).toBeGreaterThanOrEqual(sentAt + delays[r.n]!)
             }))),
           RUNS
@@ -157,13 +157,13 @@ describe("cluster semantics (in-memory test runner, TestClock)", () => {
       const second = make(new Step({ key: "second", n: 2, ms: 10 }))
       expect(yield* Workqueue.queue(wq, first)).toBe(true)
       expect(yield* Workqueue.queue(wq, second)).toBe(true)
-      while (log.length === 0) yield* TestClock.adjust(1)
+      while (log.length === 0) yield* adjust(1)
       // second waits behind max_active 1: pending, so the cancel removes it
       expect(yield* Task.cancel(second)).toBe(true)
       // first runs on the runner: the cancel interrupts it there
       yield* Task.cancel(first)
       yield* Workqueue.flush(wq)
-      while ((yield* ClusterWorkqueue.stats).inFlight > 0) yield* TestClock.adjust(1)
+      while ((yield* ClusterWorkqueue.stats).inFlight > 0) yield* adjust(1)
       expect(log.map((r) => [r.key, r.interrupted])).toStrictEqual([["first", true]])
       const stats = yield* ClusterWorkqueue.stats
       expect({ received: stats.received, interrupted: stats.interrupted, inFlight: stats.inFlight }).toStrictEqual({

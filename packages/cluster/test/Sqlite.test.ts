@@ -8,12 +8,11 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import * as TestClock from "effect/TestClock"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { ClusterStorage, ClusterWorkqueue } from "@cmwq/cluster"
-import { drive, handlers, log, resetLog, Step } from "./fixtures/tasks.js"
+import { adjust, drive, handlers, log, resetLog, Step } from "./fixtures/tasks.js"
 
 const tempDb = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cmwq-cluster-")), "cmwq.db")
 
@@ -43,7 +42,7 @@ describe("ClusterStorage.layerSqlite", () => {
       expect(log).toStrictEqual([])
       // phase 2: a runner starts on the same file and runs them
       yield* drive(Effect.gen(function*() {
-        while (finished("stored").length < 5) yield* TestClock.adjust(100)
+        while (finished("stored").length < 5) yield* adjust(100)
         expect((yield* ClusterWorkqueue.stats).succeeded).toBe(5)
       })).pipe(Effect.provide(runner(file)))
       expect(finished("stored").map((r) => r.n).sort()).toStrictEqual([0, 1, 2, 3, 4])
@@ -57,13 +56,13 @@ describe("ClusterStorage.layerSqlite", () => {
       yield* drive(
         Effect.gen(function*() {
           yield* ClusterWorkqueue.send(new Step({ key: "long", n: 1, ms: 10_000 }))
-          while (log.length === 0) yield* TestClock.adjust(100)
-          yield* TestClock.adjust(1000)
+          while (log.length === 0) yield* adjust(100)
+          yield* adjust(1000)
         }).pipe(Effect.provide(runner(file)))
       )
       expect(finished("long").length).toBe(1)
       // phase 2: its reply is stored, so the restarted runner has nothing to run
-      yield* drive(TestClock.adjust(30_000)).pipe(Effect.provide(runner(file)))
+      yield* drive(adjust(30_000)).pipe(Effect.provide(runner(file)))
       expect(log.filter((r) => r.key === "long").length).toBe(1)
     }))
 
@@ -75,7 +74,7 @@ describe("ClusterStorage.layerSqlite", () => {
       const error = yield* drive(
         Effect.gen(function*() {
           yield* ClusterWorkqueue.send(new Step({ key: "long", n: 1, ms: 10_000 }), { key: "long-1" })
-          while (log.length === 0) yield* TestClock.adjust(100)
+          while (log.length === 0) yield* adjust(100)
           const fiber = yield* Effect.fork(Effect.flip(ClusterWorkqueue.shutdown))
           yield* ClusterWorkqueue.send(new Step({ key: "late", n: 2, ms: 5 }), { key: "late-1" })
           return yield* Fiber.join(fiber)
@@ -85,7 +84,7 @@ describe("ClusterStorage.layerSqlite", () => {
       expect(log.map((r) => [r.key, r.interrupted])).toStrictEqual([["long", true]])
       // phase 2: the next owner of the shards runs both: nothing accepted is lost
       yield* drive(Effect.gen(function*() {
-        while (finished("long").length + finished("late").length < 2) yield* TestClock.adjust(100)
+        while (finished("long").length + finished("late").length < 2) yield* adjust(100)
       })).pipe(Effect.provide(runner(file)))
       expect([finished("long").length, finished("late").length]).toStrictEqual([1, 1])
     }))
@@ -98,11 +97,11 @@ describe("ClusterStorage.layerSqlite", () => {
         for (let i = 0; i < 3; i++)
           yield* ClusterWorkqueue.send(new Step({ key: "idem", n: i, ms: 1 }), { key: "invoice-7" })
         while (finished("idem").length < 1)
-          yield* TestClock.adjust(100)
-        yield* TestClock.adjust(30_000)
+          yield* adjust(100)
+        yield* adjust(30_000)
         // after the first has run, the key still names it: a later send is a duplicate too
         yield* ClusterWorkqueue.send(new Step({ key: "idem", n: 9, ms: 1 }), { key: "invoice-7" })
-        yield* TestClock.adjust(30_000)
+        yield* adjust(30_000)
       })).pipe(Effect.provide(runner(file)))
       expect(log.filter((r) => r.key === "idem").map((r) => r.n)).toStrictEqual([0])
     }))
