@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import type * as Scope from "effect/Scope"
-import { Epoch, Work, type WorkerPool, Workqueue } from "@cmwq/core"
+import { Epoch, Work, type WorkerPool, Workqueue, type WorkqueueError } from "@cmwq/core"
 import { VirtualTime } from "@cmwq/testing"
 import { testPools } from "./helpers.js"
 
@@ -114,5 +114,58 @@ describe("dependency checking (lockdep style)", () => {
       { dependencyChecks: true }
     )
     expect(r.cycles.map((c) => c.operations)).toEqual([["flush", "flushWork"]])
+  })
+
+  it("item edges: w1 flushes w2 while w2 is idle, later w2 cancelSyncs w1: the items' cycle is reported", () => {
+    const r = run(
+      (a, b) =>
+        Effect.gen(function*() {
+          const items: { w1?: Work.Work<WorkqueueError.FlushDeadlock>; w2?: Work.Work<WorkqueueError.FlushDeadlock> } =
+            {}
+          items.w1 = Work.make(Effect.suspend(() => Work.flush(items.w2!)), { name: "w1" })
+          items.w2 = Work.make(Effect.suspend(() => Work.cancelSync(items.w1!)), { name: "w2" })
+          // neither workqueue is annotated (max_active is not 1): only the item edges make the cycle
+          yield* Workqueue.queue(a, items.w1)
+          yield* Workqueue.flush(a)
+          yield* Workqueue.queue(b, items.w2)
+          yield* Workqueue.flush(b)
+        }),
+      { dependencyChecks: true }
+    )
+    expect(r.cycles.map((c) => ({ chain: c.chain, operations: c.operations }))).toEqual([
+      { chain: ["item w2", "item w1", "item w2"], operations: ["cancelSync", "flushWork"] }
+    ])
+    expect(r.logs.filter((l) => l.includes("possible circular dependency"))).toEqual([
+      "workqueue: possible circular dependency: item w2 -[cancelSync]-> item w1 -[flushWork]-> item w2"
+    ])
+  })
+
+  it("a wait refused as a deadlock is still an edge: an item that flushes its own workqueue", () => {
+    const r = run(
+      (a) =>
+        Effect.gen(function*() {
+          const self = Work.make(Effect.either(Workqueue.flush(a)), { name: "self" })
+          yield* Workqueue.queue(a, self)
+          yield* Workqueue.flush(a)
+        }),
+      { dependencyChecks: true }
+    )
+    expect(r.cycles.map((c) => ({ chain: c.chain, operations: c.operations }))).toEqual([
+      { chain: ["a", "a"], operations: ["flush"] }
+    ])
+  })
+
+  it("cancelSync of an item of a max_active 1 workqueue adds no workqueue edge (the kernel skips it on cancel)", () => {
+    const r = run(
+      (a) =>
+        Effect.gen(function*() {
+          const ordered = yield* Workqueue.allocOrdered("o")
+          const w = Work.make(Effect.sleep(5), { name: "w" })
+          yield* waitFrom(a, Effect.zipRight(Workqueue.queue(ordered, w), Work.cancelSync(w)))
+          yield* waitFrom(ordered, Workqueue.flush(a))
+        }),
+      { dependencyChecks: true }
+    )
+    expect(r.cycles).toEqual([])
   })
 })

@@ -194,6 +194,44 @@ export interface OperationRecord {
 }
 
 /**
+ * A possible circular dependency that the engine's lockdep-style checking
+ * reported during a simulation (the pools' `DependencyCycle` event; the
+ * checking is always on under simulation): `chain[i]` waited for
+ * `chain[i + 1]`, through `operations[i]`. A workqueue appears by its
+ * name, an item as `item <name>`. `afterOperation` is the number of
+ * `Detailed.operations` records made before the report: the wait that
+ * closed the cycle is the last flush record before it.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Simulation } from "@cmwq/testing"
+ *
+ * const program = Effect.gen(function*() {
+ *   const detailed = yield* Simulation.runDetailed({
+ *     cpus: 1,
+ *     workqueues: [{ name: "a" }, { name: "b" }],
+ *     works: [
+ *       { name: "x", workqueue: "a", steps: [{ flush: "b" }] },
+ *       { name: "y", workqueue: "b", at: 5, steps: [{ flush: "a" }] }
+ *     ]
+ *   })
+ *   // one report: b -[flush]-> a -[flush]-> b, though nothing deadlocked
+ *   yield* Effect.log((detailed.dependencyCycles ?? []).map((c) => c.chain.join(" -> ")))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DependencyCycleRecord {
+  readonly t: number
+  readonly afterOperation: number
+  readonly chain: ReadonlyArray<string>
+  readonly operations: ReadonlyArray<string>
+}
+
+/**
  * A trace plus the engine's own log, for checks a trace cannot answer.
  *
  * @since 0.1.0
@@ -209,6 +247,8 @@ export interface Detailed {
   readonly operations?: ReadonlyArray<OperationRecord> | undefined
   /** with a `schedule`: every choice point of the run, its candidates `n` and the index `k` taken */
   readonly choicePoints?: ReadonlyArray<{ readonly n: number; readonly k: number }> | undefined
+  /** every possible circular dependency the engine reported, in order (empty if none) */
+  readonly dependencyCycles?: ReadonlyArray<DependencyCycleRecord> | undefined
 }
 
 /** a simulated CPU: who holds it, and who waits (highpri first, then FIFO) */
@@ -252,12 +292,14 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
   wqs: Array<Workqueue.Workqueue>
   cpus: Array<Cpu>
   readonly operations: Array<OperationRecord>
+  now: () => number
 }) =>
   Effect.gen(function*() {
     const pools = yield* WorkerPool.WorkerPools
     log.pools = pools
     const clock = yield* Effect.clock
     const now = () => clock.unsafeCurrentTimeMillis()
+    log.now = now
     const cpus = Array.from({ length: scenario.cpus }, () => new Cpu())
     log.cpus = cpus
     const wqByName = new Map<string, Workqueue.Workqueue>()
@@ -460,8 +502,10 @@ export const runDetailed = (
         pools: undefined as WorkerPool.WorkerPools | undefined,
         wqs: [] as Array<Workqueue.Workqueue>,
         cpus: [] as Array<Cpu>,
-        operations: [] as Array<OperationRecord>
+        operations: [] as Array<OperationRecord>,
+        now: () => 0
       }
+      const dependencyCycles: Array<DependencyCycleRecord> = []
       const quiescent: Array<QuiescentRecord> = []
       const program = scenarioProgram(scenario, log).pipe(
         Effect.scoped,
@@ -472,6 +516,15 @@ export const runDetailed = (
           watchdogThreshold: 0,
           // lockdep-style dependency checking is always on under simulation
           dependencyChecks: true,
+          observer: (event) => {
+            if (event._tag !== "DependencyCycle") return
+            dependencyCycles.push({
+              t: log.now(),
+              afterOperation: log.operations.length,
+              chain: event.chain,
+              operations: event.operations
+            })
+          },
           ...(options.policy !== undefined ? { policy: options.policy } : {})
         })),
         Logger.withMinimumLogLevel(LogLevel.None),
@@ -498,7 +551,8 @@ export const runDetailed = (
         quiescent,
         scenario,
         ...(log.operations.length > 0 ? { operations: log.operations } : {}),
-        ...(options.schedule !== undefined ? { choicePoints: points } : {})
+        ...(options.schedule !== undefined ? { choicePoints: points } : {}),
+        dependencyCycles
       })
     }))
 

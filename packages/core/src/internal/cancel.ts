@@ -25,6 +25,7 @@ import * as Flags from "./flags.js"
 import { cancelSyncDeadlock, flushWork, runnerPoolOf } from "./flush.js"
 import * as List from "./list.js"
 import { PoolEvent } from "./events.js"
+import { recordItemWait } from "./lockdep.js"
 import { kickPool } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
 import { pwqDecNrInFlight, pwqDropPending, type PoolWorkqueueImpl } from "./pwq.js"
@@ -156,7 +157,10 @@ export const cancelWorkSync = (
   Effect.suspend(() => {
     // C3: a typed error leaves nothing half-done: check for the deadlock before
     // cancelling or disabling anything
-    const deadlock = cancelSyncDeadlock(work, pools.currentWorker())
+    const caller = pools.currentWorker()
+    // lockdep: the item's map is taken before anything can be refused (kernel __flush_work)
+    recordItemWait(pools, caller, work, (cflags & Flags.WORK_CANCEL_DISABLE) !== 0 ? "disableSync" : "cancelSync")
+    const deadlock = cancelSyncDeadlock(work, caller)
     if (deadlock !== null) return Effect.fail(deadlock)
     const [wasPending, counted] = grabAndDisable(work, cflags | Flags.WORK_CANCEL_DISABLE)
     const wait = Effect.as(flushWork(pools, work, true), wasPending)

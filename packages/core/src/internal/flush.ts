@@ -35,7 +35,7 @@ import {
 } from "./work.js"
 import type { WaitTarget, WorkerImpl } from "./worker.js"
 import type { WorkqueueImpl } from "./workqueue.js"
-import { recordWait } from "./lockdep.js"
+import { recordItemWait, recordWait } from "./lockdep.js"
 import { mutants } from "./mutants.js"
 
 /** @internal wait for a flusher; interruption leaves it in line, unwaited */
@@ -240,6 +240,7 @@ export const checkFlushDependency = (
 export const flushWorkqueue = (wq: WorkqueueImpl): Effect.Effect<void, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
     const caller = wq.pools.currentWorker()
+    recordWait(wq.pools, caller, wq, "flush")
     if (caller !== null && caller.currentWork !== null) {
       if (flushWaitsFor(wq, wq.workColor, caller, new Set())) {
         return Effect.fail(
@@ -252,7 +253,6 @@ export const flushWorkqueue = (wq: WorkqueueImpl): Effect.Effect<void, Errors.Fl
         )
       }
     }
-    recordWait(wq.pools, caller, wq, "flush")
     const flusher = startFlush(wq)
     checkFlushDependency(wq, caller, false)
     if (flusher.done) return Effect.void
@@ -266,6 +266,7 @@ export const flushWorkqueue = (wq: WorkqueueImpl): Effect.Effect<void, Errors.Fl
 export const drainWorkqueue = (wq: WorkqueueImpl, operation = "drain"): Effect.Effect<void, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
     const caller = wq.pools.currentWorker()
+    recordWait(wq.pools, caller, wq, operation)
     if (caller !== null && caller.currentPwq !== null && caller.currentPwq.wq === wq) {
       return Effect.fail(
         new Errors.FlushDeadlock({
@@ -276,7 +277,6 @@ export const drainWorkqueue = (wq: WorkqueueImpl, operation = "drain"): Effect.E
         })
       )
     }
-    recordWait(wq.pools, caller, wq, operation)
     if (wq.nrDrainers++ === 0) wq.flags |= Flags.__WQ_DRAINING
     let tries = 0
     const loop: Effect.Effect<void, Errors.FlushDeadlock> = Effect.flatMap(flushWorkqueue(wq), () => {
@@ -350,6 +350,12 @@ export const startFlushWork = (
     runner = found
     pwq = found.currentPwq!
   }
+  // kernel start_flush_work: the workqueue's lockdep map is taken only by a flush (not a
+  // cancel), and only for max_active 1 or a rescuer; before a refusal, as the kernel takes it
+  // before it blocks
+  if (!fromCancel && (pwq.wq.savedMaxActive === 1 || pwq.wq.rescuer !== null)) {
+    recordWait(pwq.wq.pools, caller, pwq.wq, "flushWork")
+  }
   if (caller !== null && caller.currentWork !== null && workWaitsFor(work, caller, new Set())) {
     return new Errors.FlushDeadlock({
       operation: fromCancel ? "cancelSync" : "flushWork",
@@ -361,10 +367,6 @@ export const startFlushWork = (
     })
   }
   checkFlushDependency(pwq.wq, caller, fromCancel)
-  // kernel __flush_work: the workqueue's lockdep map is taken only for max_active 1 or a rescuer
-  if (pwq.wq.savedMaxActive === 1 || pwq.wq.rescuer !== null) {
-    recordWait(pwq.wq.pools, caller, pwq.wq, fromCancel ? "cancelSync" : "flushWork")
-  }
   const barrier = new BarrierImpl(work)
   // the barrier rides with its target (LINKED) or sits on the runner's list: no kick needed
   insertBarrier(pwq, barrier, work, runner)
@@ -444,6 +446,8 @@ export const flushWork = (
 ): Effect.Effect<boolean, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
     const caller = pools.currentWorker()
+    // kernel __flush_work: the item's lockdep map, idle or not (cancelSync records it itself)
+    if (!fromCancel) recordItemWait(pools, caller, work, "flushWork")
     const barrier = startFlushWork(work, caller, fromCancel)
     if (barrier === null) return Effect.succeed(false)
     if (!(barrier instanceof BarrierImpl)) return Effect.fail(barrier)

@@ -15,6 +15,7 @@ import { workerOf } from "./current.js"
 import type * as Errors from "./errors.js"
 import * as Flags from "./flags.js"
 import { flushWork } from "./flush.js"
+import { recordNeverQueuedWait } from "./lockdep.js"
 import { findWorkerExecutingWork, type WorkerPoolImpl } from "./pool.js"
 import type { PoolsImpl } from "./pools.js"
 import type { PoolWorkqueueImpl } from "./pwq.js"
@@ -68,7 +69,10 @@ export const cancelSync = (work: WorkImpl, disable: boolean): Effect.Effect<bool
     const flags = cancelFlags(work, disable ? Flags.WORK_CANCEL_DISABLE : 0)
     const pools = poolsOf(work)
     // never queued: nothing can be running, so the plain cancel is the whole job
-    if (pools === null) return Effect.sync(() => cancelWork(work, flags))
+    if (pools === null) {
+      recordNeverQueuedWait(work, disable ? "disableSync" : "cancelSync")
+      return Effect.sync(() => cancelWork(work, flags))
+    }
     return cancelWorkSync(pools, work, flags)
   })
 
@@ -92,7 +96,9 @@ export const enable = (work: WorkImpl): Effect.Effect<boolean> =>
 export const flush = (work: WorkImpl): Effect.Effect<boolean, Errors.FlushDeadlock> =>
   Effect.suspend(() => {
     const pools = poolsOf(work)
-    return pools === null ? Effect.succeed(false) : flushWork(pools, work, false)
+    if (pools !== null) return flushWork(pools, work, false)
+    recordNeverQueuedWait(work, "flushWork")
+    return Effect.succeed(false)
   })
 
 /** @internal kernel `flush_delayed_work` */
