@@ -168,4 +168,26 @@ describe("dependency checking (lockdep style)", () => {
     )
     expect(r.cycles).toEqual([])
   })
+
+  it("a second cycle over the same set of workqueues, through other edges, is not reported again", () => {
+    const r = run(
+      (a, b) =>
+        Effect.gen(function*() {
+          const c = yield* Workqueue.alloc("c")
+          const d = yield* Workqueue.alloc("d")
+          const edges: Array<readonly [Workqueue.Workqueue, Workqueue.Workqueue]> = [
+            [a, b],
+            [b, d],
+            [a, c],
+            [c, d],
+            [d, a], // closes d -> a -> b -> d
+            [b, c], // closes b -> c -> d -> a -> b
+            [c, b] // closes c -> b -> d -> a -> c: the same four workqueues
+          ]
+          for (const [from, to] of edges) yield* waitFrom(from, Workqueue.flush(to))
+        }),
+      { dependencyChecks: true }
+    )
+    expect(r.cycles.map((c) => c.chain)).toEqual([["d", "a", "b", "d"], ["b", "c", "d", "a", "b"]])
+  })
 })
