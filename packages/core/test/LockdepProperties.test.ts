@@ -190,7 +190,7 @@ describe("dependency checking: properties", () => {
             const items: Array<Work.Work<unknown>> = []
             g.items.forEach((spec, i) => {
               items.push(Work.make(
-                Effect.forEach(spec.waits, (w) => {
+                Effect.forEach(spec.waits, (w): Effect.Effect<unknown> => {
                   // a disabled item stays disabled: enable it again, so that later runs still run it
                   const target = items[w.target]!
                   switch (w.kind) {

@@ -27,7 +27,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import { Freezer, type Policy, Work, WorkerPool, Workqueue } from "@cmwq/core"
+import { Freezer, type Policy, type Recorder, Work, WorkerPool, Workqueue } from "@cmwq/core"
 import * as ScenarioModule from "./Scenario.js"
 import type { Event, Trace } from "./Trace.js"
 import * as VirtualTime from "./VirtualTime.js"
@@ -48,6 +48,13 @@ export interface Options {
    * instant (see `Schedule`; default: first in, first out)
    */
   readonly schedule?: Schedule | undefined
+  /**
+   * record the run into this recorder (`Recorder.make` of `@cmwq/core`), as
+   * a real run would be recorded: under virtual time, a recorded sleep is
+   * the item's sleep step, and a recorded burn its burn step plus the time
+   * it waited for its simulated CPU
+   */
+  readonly recorder?: Recorder.Recorder | undefined
 }
 
 /**
@@ -525,7 +532,8 @@ export const runDetailed = (
               operations: event.operations
             })
           },
-          ...(options.policy !== undefined ? { policy: options.policy } : {})
+          ...(options.policy !== undefined ? { policy: options.policy } : {}),
+          ...(options.recorder !== undefined ? { recorder: options.recorder } : {})
         })),
         Logger.withMinimumLogLevel(LogLevel.None),
         Effect.orDie
