@@ -6,6 +6,7 @@
  * failing run or 60 s. Prints the runs and the seconds per seed.
  *
  *   npx tsx --conditions=@cmwq/source packages/core/test/explorationTimeToFind.ts stalePendingMark 8
+ *   npx tsx --conditions=@cmwq/source packages/core/test/explorationTimeToFind.ts stalePendingMark 8 pct:3
  */
 import fc from "fast-check"
 import { Arbitraries, Invariants } from "@cmwq/testing"
@@ -19,11 +20,14 @@ if (!names.includes(mutant)) {
   process.exit(1)
 }
 const seeds = Number(process.argv[3] ?? 5)
+// a third argument "pct" or "pct:<depth>" explores with PCT schedules instead of choice lists
+const pctArg = process.argv[4]
+const pct = pctArg?.startsWith("pct") ? { depth: Number(pctArg.split(":")[1] ?? 3) } : undefined
 for (let seed = 1; seed <= seeds; seed++) {
   mutants[mutant] = true
   const t0 = performance.now()
   const r = fc.check(
-    Arbitraries.propertyWithSchedules(Arbitraries.scenario(Arbitraries.everything), checker, { maxSteps: 300_000 }),
+    Arbitraries.propertyWithSchedules(Arbitraries.scenario(Arbitraries.everything), checker, { maxSteps: 300_000, pct }),
     { seed, numRuns: 1_000_000, endOnFailure: true, interruptAfterTimeLimit: 60_000 }
   )
   mutants[mutant] = false

@@ -372,6 +372,7 @@ export class ScenarioFailure extends Schema.TaggedError<ScenarioFailure>("@cmwq/
     reason: Schema.Union(
       InvariantViolation,
       ScenarioModule.InvalidScenario,
+      Simulation.InvalidSchedule,
       VirtualTime.Deadlock,
       VirtualTime.StepLimit
     ),
@@ -391,7 +392,7 @@ const report = (
   scenario: unknown,
   policy: string,
   timeline: string,
-  schedule?: ReadonlyArray<number>
+  schedule?: Simulation.Schedule
 ): ScenarioFailure => {
   const headline = reason._tag === "InvariantViolation"
     ? `invariant ${reason.invariant} violated: ${reason.message}\noffending: ${describeOffender(reason.event)}`
@@ -401,7 +402,7 @@ const report = (
     `policy: ${policy}`,
     `scenario: ${JSON.stringify(scenario)}`,
     ...(schedule !== undefined
-      ? [`schedule: ${JSON.stringify({ choices: schedule })} (Simulation.run(scenario, { schedule }) replays it)`]
+      ? [`schedule: ${JSON.stringify(schedule)} (Simulation.run(scenario, { schedule }) replays it)`]
       : []),
     timeline === "" ? "timeline: none (the run did not complete)" : `timeline:\n${timeline}`
   ].join("\n")
@@ -434,7 +435,11 @@ export const checkScenario = (
 ): Effect.Effect<Simulation.Detailed, ScenarioFailure> => {
   const policy = options.policy?.name ?? "kernel"
   // the schedule printed to replay a failure: trailing default choices dropped (the same run)
-  const replayable = options.schedule?.choices !== undefined ? trimZeros(options.schedule.choices) : undefined
+  const replayable = options.schedule === undefined
+    ? undefined
+    : options.schedule.choices !== undefined
+    ? { ...options.schedule, choices: trimZeros(options.schedule.choices) }
+    : options.schedule
   return Simulation.runDetailed(scenario, {
     policy: options.policy,
     maxSteps: options.maxSteps,
@@ -450,7 +455,7 @@ export const checkScenario = (
             scenario,
             policy,
             Trace.format(detailed.trace, { queues: true }),
-            detailed.choicePoints !== undefined ? trimZeros(detailed.choicePoints.map((c) => c.k)) : undefined
+            detailed.choicePoints !== undefined ? { choices: trimZeros(detailed.choicePoints.map((c) => c.k)) } : undefined
           )
       )
     )
@@ -603,9 +608,31 @@ export const schedule = (
   }))
 
 /**
+ * PCT schedules (`Simulation.Schedule.pct`): a seed each, with the given
+ * depth and horizon. A seed does not shrink toward anything simpler, so a
+ * failure shrinks its scenario only; the failure's message still holds the
+ * choices that replay it.
+ *
+ * @example
+ * ```ts
+ * import * as fc from "fast-check"
+ * import { Arbitraries } from "@cmwq/testing"
+ *
+ * const schedules = Arbitraries.pctSchedule({ depth: 3, horizon: 100 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category arbitraries
+ */
+export const pctSchedule = (options: VirtualTime.PctOptions = {}): fc.Arbitrary<Simulation.Schedule> =>
+  fc.integer({ min: 0, max: 0x7fffffff }).map((seed) => ({ seed, pct: options }))
+
+/**
  * `property` over scenarios and schedules: each scenario runs under a drawn
- * schedule. A failure shrinks both and prints the scenario, the schedule
- * that replays it (`Simulation.run(scenario, { schedule })`) and the timeline.
+ * schedule: a list of choices (`schedule`), or with `pct`, a PCT schedule
+ * (`pctSchedule`). A failure shrinks both and prints the scenario, the
+ * schedule that replays it (`Simulation.run(scenario, { schedule })`) and
+ * the timeline.
  *
  * @example
  * ```ts
@@ -621,9 +648,12 @@ export const schedule = (
 export const propertyWithSchedules = (
   arbitrary: fc.Arbitrary<ScenarioModule.Scenario>,
   checker: Checker,
-  options: PropertyOptions & { readonly maxChoices?: number | undefined } = {}
+  options: PropertyOptions & {
+    readonly maxChoices?: number | undefined
+    readonly pct?: VirtualTime.PctOptions | undefined
+  } = {}
 ): fc.IPropertyWithHooks<[ScenarioModule.Scenario, Simulation.Schedule]> =>
-  fc.property(arbitrary, schedule(options), (s, sched) => {
+  fc.property(arbitrary, options.pct !== undefined ? pctSchedule(options.pct) : schedule(options), (s, sched) => {
     const exit = Effect.runSyncExit(checkScenario(s, checker, { ...options, schedule: sched }))
     throwIfFailed(exit, "propertyWithSchedules")
   })

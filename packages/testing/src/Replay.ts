@@ -532,7 +532,11 @@ export const whatIf = (
   options: Simulation.Options = {}
 ): Effect.Effect<
   Report,
-  ScenarioModule.InvalidScenario | InvalidOverride | VirtualTime.Deadlock | VirtualTime.StepLimit
+  | ScenarioModule.InvalidScenario
+  | InvalidOverride
+  | Simulation.InvalidSchedule
+  | VirtualTime.Deadlock
+  | VirtualTime.StepLimit
 > =>
   Effect.gen(function*() {
     const scenario = yield* ScenarioModule.decode(input)

@@ -27,9 +27,11 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as Schema from "effect/Schema"
 import { Freezer, type Policy, type Recorder, Work, WorkerPool, Workqueue } from "@cmwq/core"
 import * as ScenarioModule from "./Scenario.js"
 import type { Event, Trace } from "./Trace.js"
+import { seeded } from "./internal/random.js"
 import * as VirtualTime from "./VirtualTime.js"
 
 /**
@@ -63,13 +65,22 @@ export interface Options {
  * worker, whether the queueing fiber's next call, a cancel or a
  * `setMaxActive`, lands before or after them), and which of the timers due
  * together fires first. Each such moment with n > 1 candidates is a choice
- * point: the i-th takes `choices[i] % n`; past the end of `choices`, a
- * `seed` makes seeded random choices (a random walk), and without one the
- * first candidate goes (first in, first out, the default order).
+ * point: the i-th takes `choices[i] % n`. Past the end of `choices`:
+ *
+ * 1. with `pct`, a PCT scheduler (`VirtualTime.pct`: probabilistic concurrency testing, as in
+ *    AWS's shuttle), seeded by `seed` (default 0): every fiber gets a random
+ *    priority when first seen, and the ready fiber with the highest one
+ *    runs. At `depth - 1` choice points drawn among the first `horizon`,
+ *    the fiber about to run drops below every other, once each. A bug that
+ *    needs `d` ordering constraints is found by one run with probability at
+ *    least 1/(n·k^(d-1)) for n fibers and k choice points. Timers due
+ *    together are chosen at random;
+ * 2. else with a `seed`, seeded random choices (a random walk);
+ * 3. else the first candidate (first in, first out, the default order).
  *
  * `Detailed.choicePoints` lists the choice points of a run (n and the index
- * taken); `{ choices: detailed.choicePoints.map((c) => c.k) }` replays it.
- * See docs/guides/exploration.md.
+ * taken); `{ choices: detailed.choicePoints.map((c) => c.k) }` replays it,
+ * whatever chose. See docs/guides/exploration.md.
  *
  * @example
  * ```ts
@@ -81,6 +92,8 @@ export interface Options {
  *   const walk = yield* Simulation.runDetailed(scenario, { schedule: { seed: 7 } })
  *   // the same run again, from its recorded choices
  *   yield* Simulation.run(scenario, { schedule: { choices: (walk.choicePoints ?? []).map((c) => c.k) } })
+ *   // a PCT run: 3 priority changes among the first 100 choice points
+ *   yield* Simulation.run(scenario, { schedule: { seed: 7, pct: { depth: 3, horizon: 100 } } })
  * })
  * ```
  *
@@ -90,27 +103,58 @@ export interface Options {
 export interface Schedule {
   readonly choices?: ReadonlyArray<number> | undefined
   readonly seed?: number | undefined
+  readonly pct?: VirtualTime.PctOptions | undefined
 }
 
-/** mulberry32: a small seeded generator, enough to pick among a few candidates */
-const seeded = (seed: number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+/**
+ * A schedule that does not fit `Schedule`; `message` names the bad field.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Simulation } from "@cmwq/testing"
+ *
+ * const scenario = { cpus: 1, workqueues: [{ name: "q0" }], works: [] }
+ * const program = Simulation.run(scenario, { schedule: { pct: { depth: 0 } } }).pipe(
+ *   Effect.catchTag("InvalidSchedule", (e) => Effect.logError(e.message))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidSchedule extends Schema.TaggedError<InvalidSchedule>("@cmwq/testing/InvalidSchedule")(
+  "InvalidSchedule",
+  { message: Schema.String }
+) {}
+
+/** the problem with a schedule, or null */
+const scheduleProblem = (schedule: Schedule): string | null => {
+  const whole = (x: unknown) => typeof x === "number" && Number.isSafeInteger(x)
+  for (const [i, c] of (schedule.choices ?? []).entries()) {
+    if (!whole(c)) return `schedule.choices[${i}] is ${c}, not a whole number`
   }
+  if (schedule.seed !== undefined && !whole(schedule.seed)) return `schedule.seed is ${schedule.seed}, not a whole number`
+  const pct = schedule.pct
+  if (pct !== undefined) {
+    for (const key of ["depth", "horizon"] as const) {
+      const v = pct[key]
+      if (v !== undefined && !(whole(v) && v >= 1)) return `schedule.pct.${key} is ${v}, not a whole number, 1 or more`
+    }
+  }
+  return null
 }
 
 const chooser = (schedule: Schedule, points: Array<{ readonly n: number; readonly k: number }>) => {
   const choices = schedule.choices ?? []
-  const random = schedule.seed !== undefined ? seeded(schedule.seed) : undefined
-  return (n: number): number => {
+  const random = schedule.seed !== undefined || schedule.pct !== undefined ? seeded(schedule.seed ?? 0) : undefined
+  const pct = schedule.pct !== undefined ? VirtualTime.pct({ ...schedule.pct, random: random! }) : undefined
+  return (n: number, fibers?: ReadonlyArray<number>): number => {
     const i = points.length
     const k = i < choices.length
       ? Math.abs(Math.trunc(choices[i]!)) % n
+      : pct !== undefined
+      ? pct(n, fibers)
       : random !== undefined
       ? Math.floor(random() * n)
       : 0
@@ -500,9 +544,14 @@ const scenarioProgram = (scenario: ScenarioModule.Scenario, log: {
 export const runDetailed = (
   input: ScenarioModule.Scenario | unknown,
   options: Options = {}
-): Effect.Effect<Detailed, ScenarioModule.InvalidScenario | VirtualTime.Deadlock | VirtualTime.StepLimit> =>
+): Effect.Effect<
+  Detailed,
+  ScenarioModule.InvalidScenario | InvalidSchedule | VirtualTime.Deadlock | VirtualTime.StepLimit
+> =>
   Effect.flatMap(ScenarioModule.decode(input), (scenario) =>
-    Effect.suspend(() => {
+    Effect.suspend((): Effect.Effect<Detailed, InvalidSchedule | VirtualTime.Deadlock | VirtualTime.StepLimit> => {
+      const problem = options.schedule !== undefined ? scheduleProblem(options.schedule) : null
+      if (problem !== null) return Effect.fail(new InvalidSchedule({ message: problem }))
       const log = {
         trace: [] as Array<Event>,
         starts: [] as Array<StartRecord>,
@@ -585,8 +634,10 @@ export const runDetailed = (
 export const run = (
   input: ScenarioModule.Scenario | unknown,
   options: Options = {}
-): Effect.Effect<Trace, ScenarioModule.InvalidScenario | VirtualTime.Deadlock | VirtualTime.StepLimit> =>
-  Effect.map(runDetailed(input, options), (d) => d.trace)
+): Effect.Effect<
+  Trace,
+  ScenarioModule.InvalidScenario | InvalidSchedule | VirtualTime.Deadlock | VirtualTime.StepLimit
+> => Effect.map(runDetailed(input, options), (d) => d.trace)
 
 /**
  * `run` as a Promise.

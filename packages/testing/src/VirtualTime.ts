@@ -235,11 +235,17 @@ export class VirtualClock implements Clock.Clock {
  */
 export class VirtualScheduler implements Scheduler.Scheduler {
   private tasks: Array<Scheduler.Task> = []
+  /** with `choose` set: per task, the id of the fiber it runs (-1 when Effect does not say) */
+  private fibers: Array<number> = []
   steps = 0
-  /** when set, which of the `n` ready tasks runs next (schedule exploration); unset: first in, first out */
-  choose: ((n: number) => number) | undefined = undefined
-  scheduleTask(task: Scheduler.Task, _priority: number): void {
+  /**
+   * when set, which of the `n` ready tasks runs next (schedule exploration),
+   * given the id of the fiber each one runs; unset: first in, first out
+   */
+  choose: ((n: number, fibers?: ReadonlyArray<number>) => number) | undefined = undefined
+  scheduleTask(task: Scheduler.Task, _priority: number, fiber?: Fiber.RuntimeFiber<unknown, unknown>): void {
     this.tasks.push(task)
+    if (this.choose !== undefined) this.fibers.push(fiber !== undefined ? fiber.id().id : -1)
   }
   shouldYield(fiber: Fiber.RuntimeFiber<unknown, unknown>): number | false {
     return Scheduler.defaultShouldYield(fiber)
@@ -249,7 +255,8 @@ export class VirtualScheduler implements Scheduler.Scheduler {
     const choose = this.choose
     if (choose !== undefined) {
       while (this.tasks.length > 0) {
-        const k = this.tasks.length > 1 ? choose(this.tasks.length) : 0
+        const k = this.tasks.length > 1 ? choose(this.tasks.length, this.fibers) : 0
+        this.fibers.splice(k, 1)
         const task = this.tasks.splice(k, 1)[0]!
         task()
         if (++this.steps > limit) return false
@@ -272,6 +279,104 @@ export class VirtualScheduler implements Scheduler.Scheduler {
 }
 
 /**
+ * The knobs of a PCT chooser (`pct`, and `Simulation.Schedule.pct`).
+ *
+ * @example
+ * ```ts
+ * import type { VirtualTime } from "@cmwq/testing"
+ *
+ * const options: VirtualTime.PctOptions = { depth: 2, horizon: 64 }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PctOptions {
+  /** the bug depth aimed at: `depth - 1` priority change points (a whole number, 1 or more; default 3) */
+  readonly depth?: number | undefined
+  /** the change points are drawn among the first `horizon` choice points (a whole number, 1 or more; default 100) */
+  readonly horizon?: number | undefined
+}
+
+/**
+ * A PCT chooser for `RunOptions.choose` (probabilistic concurrency testing:
+ * Burckhardt, Kothari, Musuvathi and Nagarakatte, "A randomized scheduler
+ * with probabilistic guarantees of finding bugs", 2010; the scheduler of
+ * AWS's shuttle of that name), over the fibers of ready tasks:
+ *
+ * 1. a fiber seen for the first time gets a random priority in
+ *    (depth, depth + 1); a task whose fiber Effect does not name (-1) is a
+ *    fiber of its own, seen once;
+ * 2. at each choice point among ready tasks, the one whose fiber has the
+ *    highest priority runs;
+ * 3. the j-th of `depth - 1` change points, drawn among the first `horizon`
+ *    choice points, first sets the priority of the fiber that would run to
+ *    j (below every initial one), then picks again;
+ * 4. timers due together (no fibers given) are picked at random.
+ *
+ * A bug that needs `d` ordering constraints is found by one run of depth
+ * `d` with probability at least 1/(n·k^(d-1)), for n fibers and k choice
+ * points. `random` gives numbers in [0, 1): pass a seeded one to make runs
+ * reproducible.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { VirtualTime } from "@cmwq/testing"
+ *
+ * let state = 7
+ * const random = () => (state = (state * 16807) % 2147483647) / 2147483647
+ * const three = Effect.all([Effect.yieldNow(), Effect.yieldNow(), Effect.yieldNow()], { concurrency: "unbounded" })
+ * const exit = VirtualTime.runExit(three, { choose: VirtualTime.pct({ depth: 2, random }) })
+ * ```
+ *
+ * @since 0.1.0
+ * @category exploration
+ */
+export const pct = (
+  options: PctOptions & { readonly random: () => number }
+): (n: number, fibers?: ReadonlyArray<number>) => number => {
+  const { random } = options
+  const depth = options.depth ?? 3
+  const horizon = options.horizon ?? 100
+  const changes = new Map<number, number>() // choice point -> the priority its fiber drops to
+  for (let j = 1; j < depth; j++) {
+    const at = Math.floor(random() * horizon)
+    if (!changes.has(at)) changes.set(at, j)
+  }
+  const priorities = new Map<number, number>()
+  const priorityOf = (fiber: number) => {
+    if (fiber < 0) return depth + random()
+    let p = priorities.get(fiber)
+    if (p === undefined) priorities.set(fiber, p = depth + random())
+    return p
+  }
+  const highest = (n: number, fibers: ReadonlyArray<number>) => {
+    let k = 0
+    let best = Number.NEGATIVE_INFINITY
+    for (let i = 0; i < n; i++) {
+      const p = priorityOf(fibers[i]!)
+      if (p > best) {
+        best = p
+        k = i
+      }
+    }
+    return k
+  }
+  let step = 0
+  return (n, fibers) => {
+    if (fibers === undefined) return Math.floor(random() * n)
+    let k = highest(n, fibers)
+    const lowered = changes.get(step++)
+    if (lowered !== undefined && fibers[k]! >= 0) {
+      priorities.set(fibers[k]!, lowered)
+      k = highest(n, fibers)
+    }
+    return k
+  }
+}
+
+/**
  * Options of `run`.
  *
  * @since 0.1.0
@@ -285,9 +390,11 @@ export interface RunOptions {
   /**
    * schedule exploration: given `n` > 1 things that could happen next at the
    * same virtual instant (ready fibers, or timers due together), return the
-   * index, 0..n-1, of the one that goes first (default: first in, first out)
+   * index, 0..n-1, of the one that goes first (default: first in, first out).
+   * For ready fibers, `fibers` holds the id of each one's fiber (-1 where
+   * Effect does not name it); for timers it is absent.
    */
-  readonly choose?: ((n: number) => number) | undefined
+  readonly choose?: ((n: number, fibers?: ReadonlyArray<number>) => number) | undefined
 }
 
 /**

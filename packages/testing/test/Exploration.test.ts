@@ -7,7 +7,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as fc from "fast-check"
-import { Arbitraries, Invariants, Scenario, Simulation, Trace } from "@cmwq/testing"
+import * as Exit from "effect/Exit"
+import { Arbitraries, Invariants, Scenario, Simulation, Trace, VirtualTime } from "@cmwq/testing"
 
 const twoCpus = {
   cpus: 2,
@@ -199,5 +200,104 @@ describe("the generic generator with every feature on", () => {
       ),
       { seed: 99, numRuns: 40 }
     )
+  })
+})
+
+describe("schedule exploration: PCT", () => {
+  /** run `fibers` fibers of `yields` yields each under a PCT chooser; every choice point's candidates and pick */
+  const pctRun = (seed: number, depth: number, fibers = 4, yields = 12) => {
+    let state = seed
+    const random = () => {
+      state = (state * 48271) % 2147483647
+      return state / 2147483647
+    }
+    const choose = VirtualTime.pct({ depth, horizon: 40, random })
+    const picks: Array<{ readonly candidates: ReadonlyArray<number>; readonly picked: number }> = []
+    const exit = VirtualTime.runExit(
+      Effect.all(
+        Array.from({ length: fibers }, () => Effect.repeatN(Effect.yieldNow(), yields)),
+        { concurrency: "unbounded" }
+      ),
+      {
+        choose: (n, ids) => {
+          const k = choose(n, ids)
+          if (ids !== undefined) picks.push({ candidates: [...ids], picked: ids[k]! })
+          return k
+        }
+      }
+    )
+    expect(Exit.isSuccess(exit)).toBe(true)
+    return picks
+  }
+  /** pairs (winner, loser) of every choice point */
+  const beats = (picks: ReturnType<typeof pctRun>) =>
+    picks.flatMap((p) => p.candidates.filter((c) => c !== p.picked).map((c) => [p.picked, c] as const))
+
+  it("depth 1 is a fixed priority order: a fiber that beat another never loses to it", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const won = new Set(beats(pctRun(seed, 1)).map(([w, l]) => `${w}>${l}`))
+      for (const pair of won) {
+        const [w, l] = pair.split(">")
+        expect(won.has(`${l}>${w}`), `seed ${seed}: ${pair} and back`).toBe(false)
+      }
+    }
+  })
+
+  it("depth 3: each change point lowers one fiber below all others; some seeds reverse an order", () => {
+    let reversed = 0
+    for (let seed = 1; seed <= 20; seed++) {
+      const pairs = beats(pctRun(seed, 3))
+      const first = new Map<string, number>()
+      let flips = 0
+      pairs.forEach(([w, l], i) => {
+        if (first.has(`${l}>${w}`) && !first.has(`${w}>${l}`)) flips++
+        if (!first.has(`${w}>${l}`)) first.set(`${w}>${l}`, i)
+      })
+      // a lowered fiber loses to every other from then on: at most depth - 1 fibers fall, each flipping
+      // its order with the others it had beaten
+      expect(
+        new Set(pairs.filter(([w, l]) => first.get(`${l}>${w}`)! < first.get(`${w}>${l}`)!).map(([, l]) => l)).size
+      )
+        .toBeLessThanOrEqual(2)
+      if (flips > 0) reversed++
+    }
+    expect(reversed).toBeGreaterThan(0)
+  })
+
+  it("a PCT schedule is deterministic for its seed, replays from its choices, and seeds differ", () => {
+    const traces = new Set<string>()
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const schedule = { seed, pct: { depth: 2, horizon: 30 } }
+      expect(lines(schedule)).toEqual(lines(schedule))
+      const detailed = Effect.runSync(Simulation.runDetailed(twoCpus, { schedule }))
+      const replay = Effect.runSync(
+        Simulation.runDetailed(twoCpus, { schedule: { choices: detailed.choicePoints!.map((c) => c.k) } })
+      )
+      expect(Trace.lines(replay.trace, { queues: true })).toEqual(Trace.lines(detailed.trace, { queues: true }))
+      traces.add(lines(schedule).join("\n"))
+    }
+    expect(traces.size).toBeGreaterThan(1)
+  })
+
+  it("property: generated scenarios under PCT schedules keep every invariant", () => {
+    fc.assert(
+      Arbitraries.propertyWithSchedules(Arbitraries.scenario(), Invariants.all, { pct: { depth: 3 } }),
+      { seed: 17, numRuns: 60 }
+    )
+  })
+
+  it("refuses a schedule that is not one, naming the field", () => {
+    const bad: Array<readonly [Simulation.Schedule, string]> = [
+      [{ pct: { depth: 0 } }, "schedule.pct.depth is 0"],
+      [{ pct: { depth: 1.5 } }, "schedule.pct.depth is 1.5"],
+      [{ pct: { horizon: -1 } }, "schedule.pct.horizon is -1"],
+      [{ seed: 0.5 }, "schedule.seed is 0.5"],
+      [{ choices: [0, Number.NaN] }, "schedule.choices[1] is NaN"]
+    ]
+    for (const [schedule, message] of bad) {
+      const exit = Effect.runSyncExit(Simulation.run(twoCpus, { schedule }))
+      expect(Exit.isFailure(exit) && String(exit.cause)).toContain(message)
+      expect(Exit.isFailure(exit) && String(exit.cause)).toContain("InvalidSchedule")
+    }
   })
 })
