@@ -455,7 +455,9 @@ export const checkScenario = (
             scenario,
             policy,
             Trace.format(detailed.trace, { queues: true }),
-            detailed.choicePoints !== undefined ? { choices: trimZeros(detailed.choicePoints.map((c) => c.k)) } : undefined
+            detailed.choicePoints !== undefined
+              ? { choices: trimZeros(detailed.choicePoints.map((c) => c.k)) }
+              : undefined
           )
       )
     )

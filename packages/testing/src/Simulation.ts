@@ -134,7 +134,8 @@ const scheduleProblem = (schedule: Schedule): string | null => {
   for (const [i, c] of (schedule.choices ?? []).entries()) {
     if (!whole(c)) return `schedule.choices[${i}] is ${c}, not a whole number`
   }
-  if (schedule.seed !== undefined && !whole(schedule.seed)) return `schedule.seed is ${schedule.seed}, not a whole number`
+  if (schedule.seed !== undefined && !whole(schedule.seed))
+    return `schedule.seed is ${schedule.seed}, not a whole number`
   const pct = schedule.pct
   if (pct !== undefined) {
     for (const key of ["depth", "horizon"] as const) {
@@ -548,70 +549,73 @@ export const runDetailed = (
   Detailed,
   ScenarioModule.InvalidScenario | InvalidSchedule | VirtualTime.Deadlock | VirtualTime.StepLimit
 > =>
-  Effect.flatMap(ScenarioModule.decode(input), (scenario) =>
-    Effect.suspend((): Effect.Effect<Detailed, InvalidSchedule | VirtualTime.Deadlock | VirtualTime.StepLimit> => {
-      const problem = options.schedule !== undefined ? scheduleProblem(options.schedule) : null
-      if (problem !== null) return Effect.fail(new InvalidSchedule({ message: problem }))
-      const log = {
-        trace: [] as Array<Event>,
-        starts: [] as Array<StartRecord>,
-        pools: undefined as WorkerPool.WorkerPools | undefined,
-        wqs: [] as Array<Workqueue.Workqueue>,
-        cpus: [] as Array<Cpu>,
-        operations: [] as Array<OperationRecord>,
-        now: () => 0
-      }
-      const dependencyCycles: Array<DependencyCycleRecord> = []
-      const quiescent: Array<QuiescentRecord> = []
-      const program = scenarioProgram(scenario, log).pipe(
-        Effect.scoped,
-        Effect.provide(WorkerPool.layer({
-          cpus: scenario.cpus,
-          fairnessBudget: 0,
-          cpuIntensiveThreshold: 0,
-          watchdogThreshold: 0,
-          // lockdep-style dependency checking is always on under simulation
-          dependencyChecks: true,
-          observer: (event) => {
-            if (event._tag !== "DependencyCycle") return
-            dependencyCycles.push({
-              t: log.now(),
-              afterOperation: log.operations.length,
-              chain: event.chain,
-              operations: event.operations
-            })
-          },
-          ...(options.policy !== undefined ? { policy: options.policy } : {}),
-          ...(options.recorder !== undefined ? { recorder: options.recorder } : {})
-        })),
-        Logger.withMinimumLogLevel(LogLevel.None),
-        Effect.orDie
-      )
-      const points: Array<{ readonly n: number; readonly k: number }> = []
-      const exit = VirtualTime.runExit(program, {
-        maxSteps: options.maxSteps ?? 2_000_000,
-        choose: options.schedule !== undefined ? chooser(options.schedule, points) : undefined,
-        onQuiescent: (t) => {
-          if (log.pools === undefined) return
-          quiescent.push({
-            t,
-            pools: WorkerPool.unsafeSnapshot(log.pools),
-            workqueues: log.wqs.map((wq) => ({ name: wq.name, state: Workqueue.unsafeInspect(wq) })),
-            cpuBusy: log.cpus.map((c) => c.holder !== null)
-          })
+  Effect.flatMap(
+    ScenarioModule.decode(input),
+    (scenario) =>
+      Effect.suspend((): Effect.Effect<Detailed, InvalidSchedule | VirtualTime.Deadlock | VirtualTime.StepLimit> => {
+        const problem = options.schedule !== undefined ? scheduleProblem(options.schedule) : null
+        if (problem !== null) return Effect.fail(new InvalidSchedule({ message: problem }))
+        const log = {
+          trace: [] as Array<Event>,
+          starts: [] as Array<StartRecord>,
+          pools: undefined as WorkerPool.WorkerPools | undefined,
+          wqs: [] as Array<Workqueue.Workqueue>,
+          cpus: [] as Array<Cpu>,
+          operations: [] as Array<OperationRecord>,
+          now: () => 0
         }
+        const dependencyCycles: Array<DependencyCycleRecord> = []
+        const quiescent: Array<QuiescentRecord> = []
+        const program = scenarioProgram(scenario, log).pipe(
+          Effect.scoped,
+          Effect.provide(WorkerPool.layer({
+            cpus: scenario.cpus,
+            fairnessBudget: 0,
+            cpuIntensiveThreshold: 0,
+            watchdogThreshold: 0,
+            // lockdep-style dependency checking is always on under simulation
+            dependencyChecks: true,
+            observer: (event) => {
+              if (event._tag !== "DependencyCycle") return
+              dependencyCycles.push({
+                t: log.now(),
+                afterOperation: log.operations.length,
+                chain: event.chain,
+                operations: event.operations
+              })
+            },
+            ...(options.policy !== undefined ? { policy: options.policy } : {}),
+            ...(options.recorder !== undefined ? { recorder: options.recorder } : {})
+          })),
+          Logger.withMinimumLogLevel(LogLevel.None),
+          Effect.orDie
+        )
+        const points: Array<{ readonly n: number; readonly k: number }> = []
+        const exit = VirtualTime.runExit(program, {
+          maxSteps: options.maxSteps ?? 2_000_000,
+          choose: options.schedule !== undefined ? chooser(options.schedule, points) : undefined,
+          onQuiescent: (t) => {
+            if (log.pools === undefined) return
+            quiescent.push({
+              t,
+              pools: WorkerPool.unsafeSnapshot(log.pools),
+              workqueues: log.wqs.map((wq) => ({ name: wq.name, state: Workqueue.unsafeInspect(wq) })),
+              cpuBusy: log.cpus.map((c) => c.holder !== null)
+            })
+          }
+        })
+        if (Exit.isFailure(exit)) return exit as Exit.Exit<never, VirtualTime.Deadlock | VirtualTime.StepLimit>
+        return Effect.succeed({
+          trace: log.trace,
+          starts: log.starts,
+          quiescent,
+          scenario,
+          ...(log.operations.length > 0 ? { operations: log.operations } : {}),
+          ...(options.schedule !== undefined ? { choicePoints: points } : {}),
+          dependencyCycles
+        })
       })
-      if (Exit.isFailure(exit)) return exit as Exit.Exit<never, VirtualTime.Deadlock | VirtualTime.StepLimit>
-      return Effect.succeed({
-        trace: log.trace,
-        starts: log.starts,
-        quiescent,
-        scenario,
-        ...(log.operations.length > 0 ? { operations: log.operations } : {}),
-        ...(options.schedule !== undefined ? { choicePoints: points } : {}),
-        dependencyCycles
-      })
-    }))
+  )
 
 /**
  * Run a scenario and return its trace.
