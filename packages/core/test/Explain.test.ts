@@ -7,7 +7,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import { DelayedWork, Epoch, Explanation, Freezer, Work, Workqueue } from "@cmwq/core"
+import { DelayedWork, Epoch, Explanation, Freezer, Policy, Work, Workqueue } from "@cmwq/core"
 import { runVirtual, runVirtualSync } from "./helpers.js"
 
 describe("Work.explain", () => {
@@ -104,6 +104,68 @@ describe("Work.explain", () => {
     expect(out.frozen._tag).toBe("Frozen")
     expect(Explanation.isStuck(out.frozen)).toBe(true)
     expect(out.summary.stuck.map((e) => e.work)).toEqual(["w"])
+  })
+
+  it("on the worklist while an idle worker is woken and has not run yet", () => {
+    const out = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("wake", { flags: ["PERCPU"] })
+      // a first item leaves an idle worker behind
+      yield* Workqueue.queueOn(wq, 0, Work.sync(() => {}, { name: "first" }))
+      yield* Workqueue.flush(wq)
+      const w = Work.sync(() => {}, { name: "w" })
+      yield* Workqueue.queueOn(wq, 0, w)
+      // asked in the same step as the queue call: the woken worker's fiber has not run
+      const waking = yield* Work.explain(w)
+      yield* Workqueue.flush(wq)
+      return waking
+    }))
+    expect(out._tag).toBe("Worklist")
+    if (out._tag !== "Worklist") throw new Error("not on the worklist")
+    expect(out.reason._tag).toBe("WorkerWaking")
+    expect(out.message).toMatch(/kworker\/0:\d+/)
+  })
+
+  it("on the worklist because the pools' policy starts no worker, naming the policy", () => {
+    const lazy = Policy.make({ name: "never-wakes", needMoreWorker: () => false })
+    const out = runVirtualSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("lazy", { flags: ["PERCPU"] })
+        const w = Work.sync(() => {}, { name: "w" })
+        yield* Workqueue.queueOn(wq, 0, w)
+        yield* Effect.sleep(10)
+        const held = yield* Work.explain(w)
+        yield* Work.cancel(w)
+        return held
+      }),
+      { policy: lazy }
+    )
+    expect(out._tag).toBe("Worklist")
+    if (out._tag !== "Worklist") throw new Error("not on the worklist")
+    expect(out.reason).toEqual({ _tag: "Policy", policy: "never-wakes" })
+    expect(out.message).toContain("never-wakes")
+  })
+
+  it("plugged on an ordered workqueue after an attributes change, until the older items finish", () => {
+    const out = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.allocOrdered("plug")
+      const gate = yield* Deferred.make<void>()
+      const a = Work.make(Deferred.await(gate), { name: "a" })
+      const b = Work.sync(() => {}, { name: "b" })
+      yield* Workqueue.queue(wq, a)
+      yield* Effect.sleep(1)
+      yield* Workqueue.applyAttrs(wq, { affinityScope: "cpu" })
+      yield* Workqueue.queue(wq, b)
+      const plugged = yield* Work.explain(b)
+      const summary = yield* Workqueue.explain(wq)
+      yield* Deferred.succeed(gate, undefined)
+      yield* Workqueue.flush(wq)
+      const after = yield* Work.explain(b)
+      return { plugged, summary, after }
+    }))
+    expect(out.plugged).toMatchObject({ _tag: "Plugged", work: "b", workqueue: "plug" })
+    expect(Explanation.isStuck(out.plugged)).toBe(true)
+    expect(out.summary.stuck.map((e) => e.work)).toEqual(["b"])
+    expect(out.after._tag).toBe("Finished")
   })
 
   it("behind its predecessors on an ordered workqueue", () => {
