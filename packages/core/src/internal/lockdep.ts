@@ -60,6 +60,13 @@ const graphOf = (pools: PoolsImpl): Graph => {
   return g
 }
 
+/** give `node` its number and name on first sight: a workqueue by its name, an item as `item <name>` */
+const known = (g: Graph, node: Node, isWorkqueue: boolean): void => {
+  if (g.nodes.has(node)) return
+  const name = isWorkqueue ? (node as WorkqueueImpl).name : `item ${workName(node as WorkImpl)}`
+  g.nodes.set(node, { id: g.nodes.size, name })
+}
+
 /** a path from `from` to `to` along recorded edges (the nodes, `from` first), or null */
 const pathTo = (g: Graph, from: Node, to: Node): Array<Node> | null => {
   const seen = new Set<Node>()
@@ -117,13 +124,9 @@ const record = (
   const heldWq = caller.currentPwq?.wq ?? caller.rescueWq
   if (heldWq === null || heldWq === undefined) return
   const g = graphOf(pools)
-  // a workqueue appears in a chain by its name, an item as `item <name>`
-  const named = (node: Node, name: string) => {
-    if (!g.nodes.has(node)) g.nodes.set(node, { id: g.nodes.size, name })
-  }
-  named(heldWq, heldWq.name)
-  named(caller.currentWork, `item ${workName(caller.currentWork)}`)
-  named(target, targetIsWorkqueue ? (target as WorkqueueImpl).name : `item ${workName(target as WorkImpl)}`)
+  known(g, heldWq, true)
+  known(g, caller.currentWork, false)
+  known(g, target, targetIsWorkqueue)
   addEdge(pools, g, heldWq, target, operation)
   addEdge(pools, g, caller.currentWork, target, operation)
 }
