@@ -90,8 +90,17 @@ const scenario: Scenario.Scenario = {
 
 export const simulated: Effect.Effect<
   void,
-  Invariants.InvariantViolation | Scenario.InvalidScenario | VirtualTime.Deadlock | VirtualTime.StepLimit
+  | Invariants.InvariantViolation
+  | Scenario.InvalidScenario
+  | Simulation.InvalidSchedule
+  | VirtualTime.Deadlock
+  | VirtualTime.StepLimit
 > = Simulation.runDetailed(scenario, { policy: Policy.kernel }).pipe(Effect.flatMap(Invariants.all))
+
+// a PCT schedule, and the typed refusal of a bad one
+export const explored = Simulation.run(scenario, { schedule: { seed: 1, pct: { depth: 2, horizon: 20 } } }).pipe(
+  Effect.catchTag("InvalidSchedule", (e) => Effect.die(e.message))
+)
 
 export const timeline = (trace: Trace.Trace): string => {
   const line: string | undefined = Trace.lines(trace)[0] // noUncheckedIndexedAccess
