@@ -169,11 +169,14 @@ export interface Options {
   /** kernel workqueue.power_efficient: POWER_EFFICIENT workqueues become unbound (default false) */
   readonly powerEfficient?: boolean | undefined
   /**
-   * lockdep-style dependency checking: record "an item of workqueue A waits for
-   * workqueue B" (flush, drain, epoch await, `run`, and `Work.flush` /
-   * `cancelSync` where the kernel annotates them) and report the first cycle as
-   * a `DependencyCycle` event and a warning, even if no deadlock happened
-   * (default false; `@cmwq/testing`'s Simulation turns it on)
+   * lockdep-style dependency checking: record "a running item W of workqueue A
+   * waits for B" edges from A and from W (B a workqueue: flush, drain, epoch
+   * await, `run`; B an item: `Work.flush`, `cancelSync`, `disableSync`; and
+   * the item's workqueue where the kernel annotates it), and report the first
+   * cycle as a `DependencyCycle` event and a warning, even if no deadlock
+   * happened (default false; `@cmwq/testing`'s Simulation turns it on). The
+   * graph keeps every item it has seen: for tests and debugging, not for
+   * long runs
    */
   readonly dependencyChecks?: boolean | undefined
   /** kernel workqueue.default_affinity_scope: how unbound workqueues with scope "default" split their pools (default "cache") */

@@ -25,7 +25,11 @@
  * This complements the deadlock checks of `flush.ts`, which refuse only a
  * wait that can already never return. It is off unless the pools' option
  * `dependencyChecks` is on (`@cmwq/testing`'s Simulation turns it on). When
- * off, it costs one field read per wait.
+ * off, it costs one field read per wait; when on, its time cost was below
+ * noise (`bench/lockdep-cost.ts`), but the graph keeps every node it has
+ * seen: an item is a `Work` value (the kernel's nodes are lock classes,
+ * one per place in the code), so a long run that keeps making items grows
+ * it without bound. That is why it stays off by default.
  *
  * @internal
  */
