@@ -19,7 +19,7 @@
  * | `BehindPredecessors` | waits on an ordered workqueue behind `ahead` | they finish |
  * | `Plugged` | waits on an ordered workqueue for items queued before an attributes change | they finish |
  * | `Disabled` | is disabled `depth` times: it cannot be queued | as many enables |
- * | `Running` | runs on `worker` of `pool` since `since`, running or blocked on async | |
+ * | `Running` | runs on `worker` of `pool` since `since`, running or blocked on async; a task item's `where` says where its transport runs it (a thread CPU, a cluster entity) | |
  *
  * Times: `since`, `at` (and the durations computed from them) are on the
  * pools' platform clock (`WorkerPool.Platform`, `performance.now()` by

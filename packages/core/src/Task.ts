@@ -333,7 +333,8 @@ export type Target = internal.Target
 
 /**
  * One run of a task: the transport sets `interrupt` while the task is in
- * flight; `Task.cancel` calls it.
+ * flight (`Task.cancel` calls it), and may set `where`: where the task runs,
+ * in words (a thread CPU, a cluster entity), which `Work.explain` reports.
  *
  * @example
  * ```ts
@@ -341,6 +342,7 @@ export type Target = internal.Target
  *
  * declare const handle: Task.RunHandle
  * handle.interrupt = () => {} // set by a transport while the task is in flight
+ * handle.where = "thread CPU 1" // shown by Work.explain while it runs
  * ```
  *
  * @since 0.1.0

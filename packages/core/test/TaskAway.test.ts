@@ -37,6 +37,7 @@ const manual = () => {
       handle.interrupt = () => {
         sent.interrupted = true
       }
+      handle.where = `the manual transport, slot ${inFlight.length - 1}`
     }
   }
   /** end the i-th task in flight (its sum, or its interruption if it was interrupted) */
@@ -177,4 +178,54 @@ describe("Task items over a transport with send (away from the workers)", () => 
         { numRuns: 40, seed: 12 }
       )
     ))
+
+  it.live("Work.explain of a task in flight says where its transport runs it, on either path (send or run)", () => {
+    const m = manual()
+    return Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("away_where", { flags: ["UNBOUND"] })
+      const make = yield* Task.maker
+      const work = make(new Add({ a: 1, b: 2 }), { name: "add" })
+      yield* Workqueue.queue(wq, work)
+      yield* settle
+      const away = yield* Work.explain(work)
+      m.complete(0)
+      yield* Workqueue.flush(wq)
+      const after = yield* Work.explain(work)
+      return { away, after }
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(layerOf(m.transport)),
+      Effect.tap(({ after, away }) =>
+        Effect.sync(() => {
+          expect(away).toMatchObject({ _tag: "Running", work: "add", where: "the manual transport, slot 0" })
+          expect(away.message).toContain("the task runs at the manual transport, slot 0")
+          expect(after._tag).toBe("Finished")
+        })
+      ),
+      // the same through `run` (no `send`): the worker waits, and the handle says where
+      Effect.zipRight(Effect.suspend(() => {
+        let release: (() => void) | undefined
+        const transport: Task.Transport = {
+          run: (request, _target, handle) =>
+            Effect.async<unknown>((resume) => {
+              handle.where = "a remote place"
+              release = () => resume(Effect.succeed((request as Add).a + (request as Add).b))
+            })
+        }
+        return Effect.gen(function*() {
+          const wq = yield* Workqueue.alloc("run_where", { flags: ["UNBOUND"] })
+          const make = yield* Task.maker
+          const work = make(new Add({ a: 2, b: 2 }), { name: "add2" })
+          yield* Workqueue.queue(wq, work)
+          yield* settle
+          const running = yield* Work.explain(work)
+          release!()
+          yield* Workqueue.flush(wq)
+          expect(running).toMatchObject({ _tag: "Running", where: "a remote place" })
+          expect(running.message).toContain("blocked on async")
+          expect(yield* Work.explain(work)).toMatchObject({ _tag: "Finished" })
+        }).pipe(Effect.scoped, Effect.provide(layerOf(transport)))
+      }))
+    )
+  })
 })

@@ -105,7 +105,7 @@ layer(live, { timeout: "60 seconds", excludeTestServices: true })("NodeThreads (
       expect(done.length).toBe(5)
     }).pipe(Effect.scoped))
 
-  it.effect("cancel of a running task interrupts it inside its thread", () =>
+  it.effect("cancel of a running task interrupts it inside its thread; explain says which thread runs it", () =>
     Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("cancel")
       const before = yield* Task.runOn(wq, 0, new Interrupted())
@@ -114,6 +114,9 @@ layer(live, { timeout: "60 seconds", excludeTestServices: true })("NodeThreads (
       yield* Workqueue.queueOn(wq, 0, work)
       yield* Effect.sleep(100)
       expect(yield* Work.busy(work)).toEqual({ pending: false, running: true })
+      const explained = yield* Work.explain(work)
+      expect(explained).toMatchObject({ _tag: "Running", where: "thread CPU 0" })
+      expect(explained.message).toContain("the task runs at thread CPU 0")
       yield* Task.cancelSync(work)
       expect(yield* Work.busy(work)).toEqual({ pending: false, running: false })
       expect(done.length).toBe(1)

@@ -525,6 +525,20 @@ export class ClusterClient {
     const { id, serial } = this.target(request, messageKey)
     return serial ? this.clients.serial(id) : this.clients.spread(id)
   }
+  /**
+   * `route` for a run, with where the message goes in words (entity type and
+   * id, its shard) for `Work.explain`; takes a lane as `route` does
+   */
+  routed(request: Task.Request): { readonly client: RunClient; readonly where: string } {
+    const { id, serial } = this.target(request)
+    const entity = serial ? SerialTaskEntity : TaskEntity
+    const entityId = EntityId.make(id)
+    const shard = this.sharding.getShardId(entityId, entity.getShardGroup(entityId))
+    return {
+      client: serial ? this.clients.serial(id) : this.clients.spread(id),
+      where: `cluster entity ${entity.type}/${id} (shard ${shard.group}/${shard.id})`
+    }
+  }
 }
 
 /** @internal */
@@ -568,11 +582,13 @@ export const makeTransport = (client: ClusterClient): Task.Transport => ({
           id: String(id),
           deliverAt: 0
         })
-        const call = client.route(request).Run(message)
+        const { client: entity, where } = client.routed(request)
+        const call = entity.Run(message)
         return Effect.flatMap(Effect.fork(call), (fiber) => {
           handle.interrupt = () => {
             fiber.unsafeInterruptAsFork(FiberId.none)
           }
+          handle.where = `${where}, message ${id}, awaiting its reply`
           return Effect.flatMap(Fiber.join(fiber), (wire) => Task.decodeResult(request, wire as Task.WireResult))
         })
       })

@@ -118,6 +118,8 @@ export type Explanation =
     readonly forMs: number
     readonly blockedForMs: number | null
     readonly queuedAgain: boolean
+    /** a task item: where its transport says it runs (a thread CPU, a cluster entity); null otherwise */
+    readonly where: string | null
     readonly message: string
   }
 
@@ -190,7 +192,9 @@ export const format = (e: Omit<Explanation, "message"> & { readonly _tag: Explan
         round(x.since)
       } ms (${round(x.forMs)} ms), ${
         x.blockedForMs === null ? "running" : `blocked on async for ${round(x.blockedForMs)} ms`
-      }${x.queuedAgain ? "; it is queued again and runs once more after this run" : ""}`
+      }${x.where !== null ? `; the task runs at ${x.where}` : ""}${
+        x.queuedAgain ? "; it is queued again and runs once more after this run" : ""
+      }`
   }
 }
 
@@ -357,7 +361,9 @@ export const explain = (work: WorkImpl): Explanation => {
         since: runner.startedAt,
         forMs: now - runner.startedAt,
         blockedForMs: runner.blockedAt < 0 ? null : now - runner.blockedAt,
-        queuedAgain: (data & WORK_PENDING) !== 0
+        queuedAgain: (data & WORK_PENDING) !== 0,
+        // a task item's transport may say where it runs (RunHandle.where)
+        where: (work as { readonly where?: string | null | undefined }).where ?? null
       })
     }
   }

@@ -358,9 +358,14 @@ export interface Target {
   readonly cpuIntensive: boolean
 }
 
-/** @internal the handle of one run: the transport sets `interrupt` while the task is in flight */
+/**
+ * @internal the handle of one run: while the task is in flight the transport
+ * sets `interrupt`, and may set `where` (where the task runs, in words, for
+ * `Work.explain`)
+ */
 export interface RunHandle {
   interrupt: (() => void) | null
+  where?: string | null | undefined
 }
 
 /** @internal the transport service */
@@ -431,6 +436,7 @@ export const TaskWorkTypeId: unique symbol = Symbol.for("@cmwq/core/TaskWork")
 /** a run's end: record the Exit, hand it on, and decide what the item itself reports */
 const finish = (work: TaskWorkImpl, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void, unknown> => {
   work.interrupt = null
+  work.where = null
   work.last = exit
   if (work.onExit !== undefined) work.onExit(exit)
   if (Exit.isSuccess(exit) || work.delivered) return Effect.void
@@ -456,6 +462,8 @@ export class TaskWorkImpl extends WorkImpl implements RunHandle, AwayWork {
   declare readonly [TaskWorkTypeId]: typeof TaskWorkTypeId
   /** P: set by the transport while the task is in flight */
   interrupt: (() => void) | null = null
+  /** P: may be set by the transport while the task is in flight: where it runs */
+  where: string | null | undefined = null
   /** P: a cancel interrupted the current run (its interruption is not a failure) */
   cancelling = false
   /** P: the last run's Exit */
@@ -480,6 +488,7 @@ export class TaskWorkImpl extends WorkImpl implements RunHandle, AwayWork {
     if (carrier === null) return
     this.carrier = null
     this.interrupt = null
+    this.where = null
     this.last = exit
     if (this.onExit !== undefined) this.onExit(exit)
     const failed = Exit.isFailure(exit) && !this.delivered &&

@@ -373,6 +373,7 @@ export class ThreadTransport implements Task.Transport {
     }
     thread.send(entry)
     handle.interrupt = () => entry.thread.interrupt(entry)
+    handle.where = `thread CPU ${thread.cpu}`
     return entry
   }
 
@@ -425,6 +426,7 @@ export class ThreadTransport implements Task.Transport {
     }
     thread.send(entry)
     handle.interrupt = () => entry.thread.interrupt(entry)
+    handle.where = `thread CPU ${thread.cpu}`
   }
 
   readonly run = (
