@@ -32,6 +32,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { type ThreadExit, ThreadTransport } from "./internal/threads.js"
+import * as NodeTopology from "./NodeTopology.js"
 
 /**
  * Bad options for `layer`.
@@ -90,8 +91,20 @@ export interface Options {
   readonly exportName?: string | undefined
   /** how many threads, i.e. logical CPUs (default `os.availableParallelism()`) */
   readonly threads?: number | undefined
-  /** options of the queueing side's pools (`cpus` is set to `threads`) */
+  /**
+   * options of the queueing side's pools (`cpus` is set to `threads`; without
+   * a `topology` here, the pools get `topology`'s, below)
+   */
   readonly pools?: Omit<WorkerPool.Options, "cpus"> | undefined
+  /**
+   * the machine layout the thread CPUs' affinity scopes follow: thread CPU i
+   * stands for the machine's engine CPU i (`NodeTopology.forThreads`).
+   * Default: `NodeTopology.machine` (sysfs on Linux, else `os.cpus()`). Node
+   * cannot pin a thread to a core, so a scope groups the threads the way the
+   * machine groups its CPUs, and the operating system still decides where
+   * each thread runs
+   */
+  readonly topology?: NodeTopology.Topology | undefined
   /** options of each thread's own pools, in milliseconds (copied to the threads) */
   readonly threadPools?: {
     readonly fairnessBudget?: number | undefined
@@ -221,8 +234,17 @@ export const layer = (
     return Context.make(Task.TaskTransport, transport as Task.Transport).pipe(Context.add(NodeThreads, service))
   }))
   const threads = options.threads ?? availableParallelism()
-  return Layer.merge(
-    transportLayer,
-    WorkerPool.layer({ ...options.pools, cpus: Number.isInteger(threads) && threads >= 1 ? threads : 1 })
+  const cpus = Number.isInteger(threads) && threads >= 1 ? threads : 1
+  const poolsLayer = Layer.unwrapEffect(
+    Effect.map(
+      options.topology !== undefined ? Effect.succeed(options.topology) : NodeTopology.machine,
+      (topology) =>
+        WorkerPool.layer({
+          ...options.pools,
+          cpus,
+          topology: options.pools?.topology ?? NodeTopology.forThreads(topology, cpus)
+        })
+    )
   )
+  return Layer.merge(transportLayer, poolsLayer)
 }

@@ -457,6 +457,30 @@ export const poolOptions = (
 })
 
 /**
+ * The pools' `topology` for `cpus` logical CPUs that stand for the
+ * machine's first `cpus` engine CPUs (thread CPU i for engine CPU i, as
+ * `NodeThreads` uses it): every group keeps only the CPUs below `cpus`, and
+ * empty groups are dropped. A CPU beyond the machine's is in no group, so
+ * each scope gives it a pod of its own.
+ *
+ * @example
+ * ```ts
+ * import { NodeTopology } from "@cmwq/platform-node"
+ *
+ * const machine = { cpus: 4, smt: [[0, 1], [2, 3]], cache: [[0, 1, 2, 3]], numa: [[0, 1, 2, 3]], osCpus: [0, 1, 2, 3], source: "os" as const }
+ * NodeTopology.forThreads(machine, 3) // smt [[0, 1], [2]], cache [[0, 1, 2]], numa [[0, 1, 2]]
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const forThreads = (topology: Topology, cpus: number): NonNullable<WorkerPool.Options["topology"]> => {
+  const keep = (groups: ReadonlyArray<ReadonlyArray<number>>) =>
+    groups.map((g) => g.filter((cpu) => cpu < cpus)).filter((g) => g.length > 0)
+  return { smt: keep(topology.smt), cache: keep(topology.cache), numa: keep(topology.numa) }
+}
+
+/**
  * `WorkerPool.layer` with this machine's CPUs and topology (`machine`), and
  * the other pool options as given.
  *

@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Schema from "effect/Schema"
-import { Task, Work, Workqueue } from "@cmwq/core"
+import { Task, Work, WorkerPool, Workqueue } from "@cmwq/core"
 import { NodeThreads } from "@cmwq/platform-node"
 import { Add, Boom, Crash, Divide, Forever, Interrupted, Sleep, Spawn, WhereAmI } from "./fixtures/tasks.js"
 
@@ -224,4 +224,26 @@ layer(live, { timeout: "60 seconds", excludeTestServices: true })("NodeThreads (
       }).pipe(Effect.scoped),
     { timeout: 30_000 }
   )
+})
+
+// two thread CPUs standing for two hardware threads of one core: the "smt" scope puts both in one pod
+const oneCore = NodeThreads.layer({
+  threads: 2,
+  handlers: new URL("./fixtures/tasks.ts", import.meta.url),
+  topology: { cpus: 2, smt: [[0, 1]], cache: [[0, 1]], numa: [[0, 1]], osCpus: [0, 1], source: "os" }
+})
+
+layer(oneCore, { timeout: "60 seconds", excludeTestServices: true })("NodeThreads with a topology", (it) => {
+  it.effect("the thread CPUs' affinity scopes follow the machine layout given", () =>
+    Effect.gen(function*() {
+      const pools = yield* WorkerPool.WorkerPools
+      const wq = yield* Workqueue.alloc("smt", { flags: ["UNBOUND"], attrs: { affinityScope: "smt" } })
+      yield* Workqueue.queueOn(wq, 0, Work.sync(() => {}))
+      yield* Workqueue.queueOn(wq, 1, Work.sync(() => {}))
+      yield* Workqueue.flush(wq)
+      const unbound = WorkerPool.unsafeSnapshot(pools).filter((p) => p.cpu < 0).map((p) => p.name)
+      // one pod of both CPUs, not a pool per CPU
+      expect(unbound.some((name) => name.endsWith("[0,1]"))).toBe(true)
+      expect(unbound.some((name) => name.endsWith("[0]") || name.endsWith("[1]"))).toBe(false)
+    }).pipe(Effect.scoped))
 })

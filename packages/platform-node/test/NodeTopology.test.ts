@@ -168,4 +168,19 @@ describe("NodeTopology", () => {
       yield* Workqueue.flush(wq)
       expect(ran).toBe(10)
     }).pipe(Effect.scoped, Effect.provide(NodeTopology.layer({ idleTimeout: "1 second" }))))
+
+  it("forThreads keeps the groups' CPUs below the thread count and drops empty groups", () => {
+    const machine: NodeTopology.Topology = {
+      cpus: 4,
+      smt: [[0, 1], [2, 3]],
+      cache: [[0, 1], [2, 3]],
+      numa: [[0, 1, 2, 3]],
+      osCpus: [0, 1, 2, 3],
+      source: "os"
+    }
+    expect(NodeTopology.forThreads(machine, 3)).toEqual({ smt: [[0, 1], [2]], cache: [[0, 1], [2]], numa: [[0, 1, 2]] })
+    expect(NodeTopology.forThreads(machine, 2)).toEqual({ smt: [[0, 1]], cache: [[0, 1]], numa: [[0, 1]] })
+    // more threads than CPUs: the extra ones are in no group (each scope gives them a pod of their own)
+    expect(NodeTopology.forThreads(machine, 6)).toEqual({ smt: machine.smt, cache: machine.cache, numa: machine.numa })
+  })
 })
