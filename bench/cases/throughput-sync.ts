@@ -57,6 +57,8 @@ export interface Run {
 /** the pre-built items of one throughput case (see the module header) */
 export interface Items {
   readonly works: ReadonlyArray<Work.Work>
+  /** case 1: the same closures as `Work.sync(closures[i])` items (no Effect per item), for the `Work.sync` contender */
+  readonly syncWorks?: ReadonlyArray<Work.Work> | undefined
   readonly effects: ReadonlyArray<Effect.Effect<void>>
   /** what p-queue runs */
   readonly tasks: ReadonlyArray<() => unknown>
@@ -82,6 +84,8 @@ const UNBOUNDED_MAX_N = 100_000
 /** a throughput contender; `maxN`: the largest N it can run */
 export interface ThroughputContender extends Contender<Run> {
   readonly maxN: number
+  /** one of ours: its rows are named by this variant and compared with every peer (not with our other variants) */
+  readonly ours?: string
   /** the physical limit (the plain loop): its rows carry `limit: true` */
   readonly limit?: boolean
 }
@@ -103,11 +107,13 @@ export const throughputContenders = (
     name: string,
     run: (n: number) => Promise<Run>,
     maxN = Infinity,
-    limit = false
+    limit = false,
+    ours?: string
   ): ThroughputContender => ({
     name,
     maxN,
     limit,
+    ...(ours !== undefined ? { ours } : {}),
     run: async (warmup) => {
       const n = nOf(warmup)
       items.reset()
@@ -117,18 +123,32 @@ export const throughputContenders = (
     }
   })
 
-  const ours = checked("ours (unsafeQueue + flush)", (n) =>
+  const unsafeQueueAll = (name: string, works: ReadonlyArray<Work.Work>, variant: string) =>
+    checked(name, (n) =>
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("bench")
+        const eld = startEld()
+        const t0 = now()
+        for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wq, works[i]!)
+        const submitMs = now() - t0
+        yield* Workqueue.flush(wq)
+        const ms = now() - t0
+        return { ms, eld: eld.stop(), submitMs }
+      }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise), Infinity, false, variant)
+  const ours = unsafeQueueAll("ours (unsafeQueue + flush)", items.works, "")
+
+  // Workqueue.queueAll: the same items handed over in chunks, the event loop handed back between them
+  const oursQueueAll = checked("ours (Workqueue.queueAll + flush)", (n) =>
     Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("bench")
-      const works = items.works
+      const works = n === items.works.length ? items.works : items.works.slice(0, n)
       const eld = startEld()
       const t0 = now()
-      for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wq, works[i]!)
-      const submitMs = now() - t0
+      yield* Workqueue.queueAll(wq, works)
       yield* Workqueue.flush(wq)
       const ms = now() - t0
-      return { ms, eld: eld.stop(), submitMs }
-    }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise))
+      return { ms, eld: eld.stop(), submitMs: NaN }
+    }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.orDie, Effect.runPromise), Infinity, false, "Workqueue.queueAll")
 
   const pQueue = (concurrency: number) =>
     checked(`p-queue(${concurrency})`, (n) => {
@@ -216,6 +236,9 @@ export const throughputContenders = (
 
   return [
     ours,
+    ...(items.syncWorks !== undefined
+      ? [unsafeQueueAll("ours (Work.sync, unsafeQueue + flush)", items.syncWorks, "Work.sync"), oursQueueAll]
+      : []),
     pQueue(1),
     pQueue(256),
     fastQueue(1),
@@ -262,12 +285,19 @@ export const throughputCase = async (
     const rate = results.map((r) => n / (med(r.samples, (s) => s.ms) / 1000))
     const eld = results.map((r) => med(r.samples, (s) => s.eld))
     const submit = results.map((r) => med(r.samples, (s) => s.submitMs))
-    for (let i = 1; i < results.length; i++) {
-      rows.push(row(label, rate[0]!, results[i]!.name, rate[i]!, "items/s", "higher", limitAt(i)))
-    }
-    for (let i = 1; i < results.length; i++) {
-      rows.push(row(`${label}: event-loop max delay`, eld[0]!, results[i]!.name, eld[i]!, "ms", "lower", limitAt(i)))
-    }
+    // every variant of ours against every peer; the first variant's rows keep the plain label
+    run.forEach((o, k) => {
+      if (o.ours === undefined) return
+      const named = o.ours === "" ? label : `${title}, ${o.ours}, N=${expLabel(n)}`
+      for (let i = 0; i < results.length; i++) {
+        if (run[i]!.ours !== undefined) continue
+        rows.push(row(named, rate[k]!, results[i]!.name, rate[i]!, "items/s", "higher", limitAt(i)))
+      }
+      for (let i = 0; i < results.length; i++) {
+        if (run[i]!.ours !== undefined) continue
+        rows.push(row(`${named}: event-loop max delay`, eld[k]!, results[i]!.name, eld[i]!, "ms", "lower", limitAt(i)))
+      }
+    })
     results.forEach((r, i) => {
       const cells = perContender.get(r.name) ?? []
       cells.push(fmt(rate[i]!), fmt(eld[i]!), Number.isNaN(submit[i]!) ? "-" : fmt(submit[i]!))
@@ -308,14 +338,17 @@ export const buildSyncItems = (max: number): Items => {
   const closures: Array<() => void> = new Array(max)
   const effects: Array<Effect.Effect<void>> = new Array(max)
   const works: Array<Work.Work> = new Array(max)
+  const syncWorks: Array<Work.Work> = new Array(max)
   for (let i = 0; i < max; i++) {
     const f = incrementer()
     closures[i] = f
     effects[i] = Effect.sync(f)
     works[i] = Work.make(effects[i]!)
+    syncWorks[i] = Work.sync(f)
   }
   return {
     works,
+    syncWorks,
     effects,
     tasks: closures,
     plainLoop: (n) => {

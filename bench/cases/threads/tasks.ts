@@ -1,5 +1,5 @@
 /**
- * The tasks of bench case 6 as `Task` schemas and handlers; every CPU thread
+ * The tasks of bench case 7 (and of `bench/threads-fairness.ts`) as `Task` schemas and handlers; every CPU thread
  * of the cmwq contender loads this module.
  */
 import { Task } from "@cmwq/core"
@@ -28,6 +28,13 @@ export class BurnAwait extends Schema.TaggedRequest<BurnAwait>()("BurnAwait", {
   failure: Schema.Never
 }) {}
 
+/** burn `ms`, answering when it started and ended (`performance.timeOrigin` based): `bench/threads-fairness.ts` */
+export class Probe extends Schema.TaggedRequest<Probe>()("Probe", {
+  payload: { ms: Schema.Number },
+  success: Schema.Tuple(Schema.Number, Schema.Number),
+  failure: Schema.Never
+}) {}
+
 export const handlers = Task.registry(
   Task.handler(Add, ({ a, b }) => Effect.succeed(a + b)),
   Task.handler(Burn, ({ ms }) => Effect.sync(() => burnMs(ms))),
@@ -35,5 +42,11 @@ export const handlers = Task.registry(
     BurnAwait,
     ({ awaitMs, burnMs: ms }) =>
       Effect.sync(() => burnMs(ms)).pipe(Effect.zipRight(Effect.sleep(awaitMs)), Effect.as(0))
-  )
+  ),
+  Task.handler(Probe, ({ ms }) =>
+    Effect.sync(() => {
+      const start = performance.timeOrigin + performance.now()
+      burnMs(ms)
+      return [start, performance.timeOrigin + performance.now()] as const
+    }))
 )

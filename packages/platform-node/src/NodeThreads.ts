@@ -35,6 +35,19 @@ import { type ThreadExit, ThreadTransport } from "./internal/threads.js"
 import * as NodeTopology from "./NodeTopology.js"
 
 /**
+ * The default fairness budget of every thread's own pools, ms (the kernel's
+ * `wq_cpu_intensive_thresh_us` default). With the main thread's 2 ms, a
+ * thread that runs 2 ms tasks hands its loop back after every task, and a
+ * turn of a thread's loop (its result message, timers, Effect's resumption)
+ * cost about 0.35 ms there, against 0.04 ms between tasks run back to back.
+ * Measured by `bench/threads-fairness.ts` (2 threads on 2 cores, medians of
+ * 7 runs in each of 3 processes per budget, 2026-12-03, idle machine):
+ * 500 tasks of 2 ms took 655 ms at 2 ms and 573 ms at 10 ms; 1000 tasks
+ * that burn 1 ms and then await 5 ms took 793 and 685 ms.
+ */
+const THREAD_FAIRNESS_BUDGET_MS = 10
+
+/**
  * Bad options for `layer`.
  *
  * @example
@@ -105,7 +118,17 @@ export interface Options {
    * each thread runs
    */
   readonly topology?: NodeTopology.Topology | undefined
-  /** options of each thread's own pools, in milliseconds (copied to the threads) */
+  /**
+   * options of each thread's own pools, in milliseconds (copied to the
+   * threads). A thread's `fairnessBudget` defaults to 10 ms, not the main
+   * thread's 2 ms: a CPU thread's event loop carries only its own messages
+   * (new tasks, interrupts, results, which go out once per turn) and its
+   * tasks' timers, so it hands the loop back after as long as an item may
+   * run before it counts as CPU-intensive (`cpuIntensiveThreshold`'s
+   * default). A result then reaches the queueing side up to that long
+   * after its task ended when the thread is busy; pass 2 for the shorter
+   * wait. Why 10: see `THREAD_FAIRNESS_BUDGET_MS` in this module.
+   */
   readonly threadPools?: {
     readonly fairnessBudget?: number | undefined
     readonly cpuIntensiveThreshold?: number | undefined
@@ -210,7 +233,7 @@ export const layer = (
       return yield* new InvalidThreadsOptions({ option: "handlers", reason: "a module path or file URL" })
     }
     const tp = options.threadPools ?? {}
-    const threadPools: Record<string, unknown> = {}
+    const threadPools: Record<string, unknown> = { fairnessBudget: THREAD_FAIRNESS_BUDGET_MS }
     for (const [k, v] of Object.entries(tp)) if (v !== undefined) threadPools[k] = v
     const transport = yield* Effect.acquireRelease(
       Effect.sync(() =>

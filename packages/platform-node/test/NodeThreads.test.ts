@@ -7,7 +7,7 @@ import * as Fiber from "effect/Fiber"
 import * as Schema from "effect/Schema"
 import { Task, Work, WorkerPool, Workqueue } from "@cmwq/core"
 import { NodeThreads } from "@cmwq/platform-node"
-import { Add, Boom, Crash, Divide, Forever, Interrupted, Sleep, Spawn, WhereAmI } from "./fixtures/tasks.js"
+import { Add, Boom, Crash, Divide, Forever, Interrupted, Sleep, Spawn, Turned, WhereAmI } from "./fixtures/tasks.js"
 
 /** registered on the queueing side only: the threads have no handler for it */
 class NotRegistered extends Schema.TaggedRequest<NotRegistered>()("NotRegistered", {
@@ -247,3 +247,43 @@ layer(oneCore, { timeout: "60 seconds", excludeTestServices: true })("NodeThread
       expect(unbound.some((name) => name.endsWith("[0]") || name.endsWith("[1]"))).toBe(false)
     }).pipe(Effect.scoped))
 })
+
+// one thread, its pools at the default fairness budget, and one at 1 ms
+const budgetLayer = (fairnessBudget: number | undefined) =>
+  NodeThreads.layer({
+    threads: 1,
+    handlers: new URL("./fixtures/tasks.ts", import.meta.url),
+    threadPools: { fairnessBudget }
+  })
+
+/** six 2 ms tasks in one batch (one message): did the thread's loop turn before each? */
+const turnsBetween = Effect.gen(function*() {
+  const wq = yield* Workqueue.alloc("turns")
+  const exits = yield* Task.runAll(wq, Array.from({ length: 6 }, () => new Turned({ ms: 2 })))
+  return exits.map((e) => Exit.isSuccess(e) ? e.value : "failed")
+}).pipe(Effect.scoped)
+
+layer(budgetLayer(undefined), { timeout: "60 seconds", excludeTestServices: true })(
+  "NodeThreads: a thread's default fairness budget",
+  (it) => {
+    it.effect("a thread runs 2 ms tasks back to back, without handing its loop back after each", () =>
+      Effect.gen(function*() {
+        const turns = yield* turnsBetween
+        expect(turns).toHaveLength(6)
+        // the default (10 ms) lasts several 2 ms tasks: most run right after the one before. (The
+        // first check after an idle spell can hand the loop back at once: the slice is measured
+        // from the last turn the pools saw)
+        expect(turns.slice(1).filter((turned) => turned === false).length).toBeGreaterThanOrEqual(3)
+      }))
+  }
+)
+
+layer(budgetLayer(1), { timeout: "60 seconds", excludeTestServices: true })(
+  "NodeThreads: threadPools.fairnessBudget",
+  (it) => {
+    it.effect("a 1 ms budget hands the thread's loop back after every 2 ms task", () =>
+      Effect.gen(function*() {
+        expect((yield* turnsBetween).slice(1)).toEqual([true, true, true, true, true])
+      }))
+  }
+)
