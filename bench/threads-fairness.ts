@@ -14,11 +14,18 @@
  *   `/proc/self/task/<tid>/stat` (Linux only; empty elsewhere): the two
  *   busiest are the CPU threads, the rest the main thread and V8's helpers.
  *
+ * Then, for comparison, the same 500 tasks of 2 ms (the cpu row) with the
+ * same thread CPU accounting on two peers of bench case 7: raw
+ * `worker_threads` with one `postMessage` per task, round robin, and
+ * Piscina (`pool.run` per task, 2 threads).
+ *
  * Run (the machine otherwise idle):
  *   node --conditions=@cmwq/source --import tsx bench/threads-fairness.ts [reps] [rounds] [budgets]
  * e.g. `... bench/threads-fairness.ts 7 3 2,10`.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { Worker } from "node:worker_threads"
+import { Piscina } from "piscina"
 import { Deferred, Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
 import { Task, Workqueue } from "@cmwq/core"
 import { NodeThreads } from "@cmwq/platform-node"
@@ -118,6 +125,50 @@ const measure = async (budget: number) => {
   return { cpu: median(cpuMs), gap: median(gaps), io: median(ioMs), threads }
 }
 
+/** the cpu row on a peer: completion time and thread CPU, medians of REPS runs */
+const measurePeer = async (run: (n: number) => Promise<unknown>) => {
+  await run(2000)
+  const ms: Array<number> = []
+  const threadMs: Array<Array<number>> = []
+  for (let r = 0; r < REPS; r++) {
+    const before = threadCpu()
+    const t0 = performance.now()
+    await run(500)
+    ms.push(performance.now() - t0)
+    const after = threadCpu()
+    threadMs.push([...after].map(([tid, v]) => v - (before.get(tid) ?? 0)).filter((v) => v > 0).sort((a, b) => b - a))
+  }
+  return { cpu: median(ms), threads: threadMs[0]!.map((_, i) => median(threadMs.map((t) => t[i] ?? 0))) }
+}
+
+const rawPeer = async () => {
+  const workers = Array.from({ length: THREADS }, () => new Worker(new URL("./cases/threads/raw.mjs", import.meta.url)))
+  let onReply = () => {}
+  for (const w of workers) w.on("message", () => onReply())
+  const m = await measurePeer((n) =>
+    new Promise<void>((resolve) => {
+      let left = n
+      onReply = () => {
+        if (--left === 0) resolve()
+      }
+      for (let i = 0; i < n; i++) workers[i % THREADS]!.postMessage({ id: i, k: 1, a: 2, b: 0 })
+    })
+  )
+  await Promise.all(workers.map((w) => w.terminate()))
+  return m
+}
+
+const piscinaPeer = async () => {
+  const pool = new Piscina({
+    filename: new URL("./cases/threads/work.mjs", import.meta.url).href,
+    minThreads: THREADS,
+    maxThreads: THREADS
+  })
+  const m = await measurePeer((n) => Promise.all(Array.from({ length: n }, () => pool.run({ k: 1, a: 2, b: 0 }))))
+  await pool.destroy()
+  return m
+}
+
 const main = async () => {
   console.log(`${THREADS} threads; budgets ${BUDGETS.join(", ")} ms; ${REPS} runs per budget and round, ${ROUNDS} rounds`)
   for (let round = 1; round <= ROUNDS; round++) {
@@ -131,6 +182,10 @@ const main = async () => {
         }`
       )
     }
+  }
+  for (const [name, peer] of [["raw postMessage (1 msg/task)", rawPeer], ["piscina", piscinaPeer]] as const) {
+    const m = await peer()
+    console.log(`${name}: 500 x 2 ms ${m.cpu.toFixed(0)} ms; thread CPU, ms: ${m.threads.join(" ")}`)
   }
 }
 
