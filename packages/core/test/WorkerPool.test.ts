@@ -296,6 +296,46 @@ describe("event-loop fairness", () => {
       expect(doneWhenImmediateRan).toBeLessThan(items)
     }))
 
+  // Two CPUs' workers, each with its own long run of items, on a platform whose
+  // clock only items move (1 ms each). A ticker chained on setImmediate reads the
+  // clock once per turn of the event loop: the work done between two reads is
+  // what one turn ran. Both workers resume in the same turn; they share its slice.
+  it.live("workers that resume in the same turn share one slice", () =>
+    Effect.gen(function*() {
+      let clock = 0
+      const platform: WorkerPool.Platform = { now: () => clock, macrotask: (callback) => void setImmediate(callback) }
+      const budget = 5
+      const perTurn: Array<number> = []
+      let ticking = true
+      let last = 0
+      const tick = () => {
+        perTurn.push(clock - last)
+        last = clock
+        if (ticking) setImmediate(tick)
+      }
+      setImmediate(tick)
+      yield* Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("two-cpus")
+        for (let i = 0; i < 200; i++) {
+          for (const cpu of [0, 1]) {
+            yield* Workqueue.queueOn(wq, cpu, Work.sync(() => {
+              clock++
+            }))
+          }
+        }
+        yield* Workqueue.flush(wq)
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(
+          WorkerPool.layer({ cpus: 2, fairnessBudget: budget, cpuIntensiveThreshold: 0, watchdogThreshold: 0, platform })
+        )
+      )
+      ticking = false
+      expect(clock).toBe(400)
+      // a budget's worth, and at most one more item for the other worker (each checks after an item)
+      expect(Math.max(...perTurn)).toBeLessThanOrEqual(budget + 1)
+    }))
+
   it.live("without the budget the same run starves the event loop (control)", () =>
     Effect.gen(function*() {
       const { doneWhenImmediateRan } = yield* run(0)

@@ -11,7 +11,10 @@
  *   heap is emptied, and the driver and every worker fiber interrupted, when
  *   the service's scope closes (after the workqueues it served have been
  *   destroyed);
- * - the fairness slice is shared by all pools: they share the one JS thread.
+ * - the fairness slice is shared by all pools: they share the one JS thread;
+ *   it starts once per turn of the event loop (the marker macrotask), and the
+ *   fibers that handed the thread back are resumed together in that turn, so
+ *   one turn runs about one budget of work however many of them resume.
  *
  * @internal
  */
@@ -137,6 +140,12 @@ export class PoolsImpl {
   readonly tracing: boolean
   sliceStart: number // P: platform millis of the last known event-loop turn
   markerPending = false // P: a macrotask that will refresh sliceStart is scheduled
+  /**
+   * P: resumptions of the fibers that handed the thread back (`yieldToEventLoop`),
+   * run by the marker in its turn: fibers resumed in one turn share one slice, so a
+   * turn holds the thread for about one budget however many of them resume at once
+   */
+  yielded: Array<() => void> = []
   readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency
   readonly warnedPolicies = new Set<string>() // P: once per policy and reason: PolicyMisbehaved
   factory: WorkerFactory // P: kernel create_worker through the worker-creation service
@@ -184,6 +193,12 @@ export class PoolsImpl {
     this.markerCallback = () => {
       this.markerPending = false
       this.sliceStart = this.platform.now()
+      // everything that handed the thread back since the last turn goes on now, in
+      // one slice: each fiber resumed here checks the same `sliceStart`
+      const yielded = this.yielded
+      if (yielded.length === 0) return
+      this.yielded = []
+      for (let i = 0; i < yielded.length; i++) yielded[i]!()
     }
     this.kickCallback = () => {
       this.kickPending = false
@@ -407,11 +422,14 @@ export class PoolsImpl {
   yieldToEventLoop(worker: WorkerImpl | null): Effect.Effect<void> {
     return Effect.async<void>((resume) => {
       if (worker !== null) worker.nonBlocking++
-      this.platform.macrotask(() => {
-        this.sliceStart = this.platform.now()
+      this.yielded.push(() => {
         if (worker !== null) worker.nonBlocking--
         resume(Effect.void)
       })
+      if (!this.markerPending) {
+        this.markerPending = true
+        this.platform.macrotask(this.markerCallback)
+      }
     })
   }
 
