@@ -336,6 +336,55 @@ describe("event-loop fairness", () => {
       expect(Math.max(...perTurn)).toBeLessThanOrEqual(budget + 1)
     }))
 
+  // 50 items block on one promise, each on its own worker; when it settles, all 50
+  // workers are ready at once. Each then moves the clock 1 ms. The worker fibers'
+  // scheduler runs them while the slice lasts and defers the rest to later turns.
+  it.live("workers woken together run one budget per turn, not all at once", () =>
+    Effect.gen(function*() {
+      let clock = 0
+      const platform: WorkerPool.Platform = { now: () => clock, macrotask: (callback) => void setImmediate(callback) }
+      const budget = 5
+      const perTurn: Array<number> = []
+      let ticking = true
+      let last = 0
+      const tick = () => {
+        perTurn.push(clock - last)
+        last = clock
+        if (ticking) setImmediate(tick)
+      }
+      let open: () => void = () => {}
+      const gate = new Promise<void>((resolve) => {
+        open = resolve
+      })
+      yield* Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("woken-together", { maxActive: 64 })
+        for (let i = 0; i < 50; i++) {
+          yield* Workqueue.queue(
+            wq,
+            Work.make(Effect.zipRight(
+              Effect.promise(() => gate),
+              Effect.sync(() => {
+                clock++
+              })
+            ))
+          )
+        }
+        // let all 50 start and block
+        yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 20)))
+        setImmediate(tick)
+        open()
+        yield* Workqueue.flush(wq)
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(
+          WorkerPool.layer({ fairnessBudget: budget, cpuIntensiveThreshold: 0, watchdogThreshold: 0, platform })
+        )
+      )
+      ticking = false
+      expect(clock).toBe(50)
+      expect(Math.max(...perTurn)).toBeLessThanOrEqual(budget + 1)
+    }))
+
   it.live("without the budget the same run starves the event loop (control)", () =>
     Effect.gen(function*() {
       const { doneWhenImmediateRan } = yield* run(0)

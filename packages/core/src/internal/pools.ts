@@ -44,6 +44,7 @@ import { PoolWorkqueueImpl, putPwq } from "./pwq.js"
 import { maydayTimeout } from "./rescuer.js"
 import { CallbackTimer, type Timer, TimerQueue } from "./timers.js"
 import { startWatchdog } from "./watchdog.js"
+import { FairScheduler } from "./scheduler.js"
 import type { Options } from "../WorkerPool.js"
 import type { UnboundAttrs, WorkqueueImpl } from "./workqueue.js"
 import type { RecorderImpl } from "./recorder.js"
@@ -146,6 +147,8 @@ export class PoolsImpl {
    * turn holds the thread for about one budget however many of them resume at once
    */
   yielded: Array<() => void> = []
+  /** I: the scheduler of worker fibers while the fairness budget is on (`scheduler.ts`), else Effect's */
+  readonly scheduler: FairScheduler | null
   readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency
   readonly warnedPolicies = new Set<string>() // P: once per policy and reason: PolicyMisbehaved
   factory: WorkerFactory // P: kernel create_worker through the worker-creation service
@@ -190,6 +193,13 @@ export class PoolsImpl {
           return ok
         })
     startWatchdog(this)
+    this.scheduler = config.fairnessBudgetMs > 0
+      ? new FairScheduler(
+        FiberRefs.getOrDefault(workerRuntime.fiberRefs, FiberRef.currentScheduler),
+        () => this.fairnessDue(this.platform.now()),
+        (callback) => this.deferToNextTurn(callback)
+      )
+      : null
     this.markerCallback = () => {
       this.markerPending = false
       this.sliceStart = this.platform.now()
@@ -364,7 +374,8 @@ export class PoolsImpl {
   startWorkerFiber(worker: WorkerImpl, main: Effect.Effect<void>): void {
     // not immediate: the fiber must be registered before its first slice runs, and a
     // worker created by a manager must not run inside the manager's own slice
-    const fiber = Runtime.runFork(this.workerRuntime)(main, { immediate: false })
+    const body = this.scheduler === null ? main : Effect.withScheduler(main, this.scheduler)
+    const fiber = Runtime.runFork(this.workerRuntime)(body, { immediate: false })
     worker.fiber = fiber
     workersByFiber.set(fiber, worker)
   }
@@ -422,15 +433,20 @@ export class PoolsImpl {
   yieldToEventLoop(worker: WorkerImpl | null): Effect.Effect<void> {
     return Effect.async<void>((resume) => {
       if (worker !== null) worker.nonBlocking++
-      this.yielded.push(() => {
+      this.deferToNextTurn(() => {
         if (worker !== null) worker.nonBlocking--
         resume(Effect.void)
       })
-      if (!this.markerPending) {
-        this.markerPending = true
-        this.platform.macrotask(this.markerCallback)
-      }
     })
+  }
+
+  /** run `callback` in the next turn the pools see (the marker's), in that turn's slice */
+  deferToNextTurn(callback: () => void): void {
+    this.yielded.push(callback)
+    if (!this.markerPending) {
+      this.markerPending = true
+      this.platform.macrotask(this.markerCallback)
+    }
   }
 
   emit(event: PoolEvent): void {

@@ -530,7 +530,8 @@ export const interruptRunning = (work: TaskWorkImpl): boolean => {
 
 /**
  * @internal queue a fresh task item and wait for its Exit; interrupting the
- * caller cancels the task (pending: removed; running: interrupted where it runs)
+ * caller cancels the task (pending: removed; running: interrupted where it
+ * runs, and the caller's interruption ends once that run has)
  */
 export const run = (
   wq: WorkqueueImpl,
@@ -540,12 +541,17 @@ export const run = (
   Effect.flatMap(TaskTransportTag, (transport) => {
     let resume: ((exit: Exit.Exit<unknown, unknown>) => void) | null = null
     let result: Exit.Exit<unknown, unknown> | null = null
+    // set while an interrupted caller waits for the interrupted run to end
+    let ended: (() => void) | null = null
     const work = new TaskWorkImpl(
       request,
       transport,
       (exit) => {
         if (resume !== null) resume(exit)
-        else result = exit
+        else {
+          result = exit
+          if (ended !== null) ended()
+        }
       },
       undefined,
       true
@@ -560,9 +566,14 @@ export const run = (
       Effect.async<unknown, unknown>((cb) => {
         if (result !== null) return cb(result)
         resume = cb
-        return Effect.sync(() => {
+        return Effect.suspend(() => {
           resume = null
-          interruptRunning(work)
+          // running: interrupt it where it runs, and return once its run has ended (its
+          // Exit is back), as an interrupted fiber's finalizers have run once it is over
+          if (!interruptRunning(work) || result !== null) return Effect.void
+          return Effect.async<void>((done) => {
+            ended = () => done(Effect.void)
+          })
         })
       })
     )
@@ -743,7 +754,10 @@ export const makeInProcess = <R>(
         handle.interrupt = () => {
           fiber.unsafeInterruptAsFork(FiberId.none)
         }
-        return Effect.flatMap(Fiber.await(fiber), () => decodeResult(request, wire!))
+        // a run given up is over only once the handler is: interrupt it and wait for its finalizers
+        return Effect.flatMap(Fiber.await(fiber), () => decodeResult(request, wire!)).pipe(
+          Effect.onInterrupt(() => Fiber.interrupt(fiber))
+        )
       })
     })
 })

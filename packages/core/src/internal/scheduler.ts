@@ -1,0 +1,84 @@
+/**
+ * The Effect `Scheduler` of worker fibers while the event-loop fairness
+ * budget is on: the nearest JS gets to the kernel's preemption.
+ *
+ * Effect's default scheduler runs every fiber that became ready in one
+ * microtask run. When hundreds of workers resume together (their timers
+ * expired in one pass of the event loop, or their promises settled in one
+ * microtask checkpoint), each runs its item on to its next suspension before
+ * any of them reaches the fairness check between items, so one turn of the
+ * loop holds the thread for all of them.
+ *
+ * This scheduler wraps the one the workers would otherwise have (Effect's
+ * default, or VirtualTime's): it hands that one a batch of ready fibers,
+ * runs them in the order they became ready while the pools' fairness slice
+ * lasts. Once it is spent, the rest wait for the
+ * pools' next turn (the marker macrotask, `deferToNextTurn`), where they go
+ * on in that turn's slice. A fiber deferred this way has not run yet: a
+ * worker woken from a block stays counted as sleeping until it does, as the
+ * kernel counts a woken worker only once it is on the CPU
+ * (`wq_worker_running`).
+ *
+ * Invariants:
+ * - every scheduled task runs exactly once, in scheduling order;
+ * - tasks scheduled while a batch runs run in a later batch of the inner
+ *   scheduler (a later microtask with Effect's), so promise callbacks
+ *   interleave;
+ * - at most one microtask or one deferred turn is pending at a time;
+ * - a deferred batch runs at least its first task in its turn, whatever the
+ *   clock says (a clock that moves on every read cannot stall it).
+ *
+ * Measured by bench case 3 (the blocking mix) and case 1 with
+ * `Workqueue.queueAll`: see docs/performance.mdx.
+ *
+ * @internal
+ */
+import type * as Fiber from "effect/Fiber"
+import type * as Scheduler from "effect/Scheduler"
+
+/** @internal */
+export class FairScheduler implements Scheduler.Scheduler {
+  private tasks: Array<Scheduler.Task> = []
+  private pending = false
+  constructor(
+    /** the scheduler the worker fibers would otherwise have (Effect's, or VirtualTime's): it runs the batches */
+    private readonly inner: Scheduler.Scheduler,
+    /** has the current slice been spent? */
+    private readonly due: () => boolean,
+    /** run `callback` in the next turn of the pools' event loop */
+    private readonly deferToNextTurn: (callback: () => void) => void
+  ) {}
+
+  shouldYield(fiber: Fiber.RuntimeFiber<unknown, unknown>): number | false {
+    return this.inner.shouldYield(fiber)
+  }
+
+  scheduleTask(task: Scheduler.Task, priority: number): void {
+    this.tasks.push(task)
+    if (!this.pending) {
+      this.pending = true
+      this.inner.scheduleTask(this.run, priority)
+    }
+  }
+
+  /** run the ready tasks while the slice lasts; the rest in a later batch or turn */
+  private readonly run = (): void => this.runBatch(false)
+  /** in a turn of its own, the first task runs whatever the clock says: progress */
+  private readonly runDeferred = (): void => this.runBatch(true)
+
+  private runBatch(deferred: boolean): void {
+    const batch = this.tasks
+    this.tasks = []
+    for (let i = 0; i < batch.length; i++) {
+      if ((i > 0 || !deferred) && this.due()) {
+        // the slice is spent: the rest of this batch, then what came meanwhile, next turn
+        this.tasks = i === 0 ? batch.concat(this.tasks) : batch.slice(i).concat(this.tasks)
+        this.deferToNextTurn(this.runDeferred)
+        return
+      }
+      batch[i]!()
+    }
+    if (this.tasks.length === 0) this.pending = false
+    else this.inner.scheduleTask(this.run, 0)
+  }
+}
