@@ -11,7 +11,9 @@
  *   and payload `[tag, payload, ...]` (a `null` tag: a task that did not
  *   encode, answered with `null`)
  * - out: JSON of `[[id, WireResult, ...], [started ids]]` (a batch's result:
- *   the array of its tasks' WireResults, in order), `{ k: "ready" }`,
+ *   the array of its tasks' WireResults, in order); results go once per turn,
+ *   starts at the end of the microtask checkpoint they happened in (then
+ *   with no results: `[[], [started ids]]`), `{ k: "ready" }`,
  *   `{ k: "fatal", reason }`, `{ k: "dump", id, reason: text }`
  *
  * Every task of a batch is its own item of this thread's pools (blocking
@@ -93,6 +95,26 @@ const main = async (): Promise<void> => {
       setImmediate(flush)
     }
   }
+  // starts go out at the end of the current microtask checkpoint, before any timer of the
+  // task can fire: a task that kills its thread soon after it starts is then known to have
+  // started, and is failed rather than resent to the replacement (where it would run again)
+  let startedScheduled = false
+  const flushStarted = (): void => {
+    startedScheduled = false
+    const s = started.filter((id) => {
+      const e = entries.get(id)
+      return e !== undefined ? !e.done : batches.has(id)
+    })
+    started = []
+    if (s.length > 0) port.postMessage(JSON.stringify([[], s]))
+  }
+  const reportStarted = (id: number): void => {
+    started.push(id)
+    if (!startedScheduled) {
+      startedScheduled = true
+      queueMicrotask(flushStarted)
+    }
+  }
 
   const program = Effect.gen(function*() {
     const context = yield* Effect.context<WorkerPool.WorkerPools | Task.Transport>()
@@ -133,8 +155,7 @@ const main = async (): Promise<void> => {
         const batch = entry.batch
         if (batch === null || !batch.started) {
           if (batch !== null) batch.started = true
-          started.push(entry.id)
-          schedule()
+          reportStarted(entry.id)
         }
         return Task.serve(
           registry as Task.Registry<WorkerPool.WorkerPools | Task.Transport>,
