@@ -144,6 +144,21 @@ describe("Task (in-process transport)", () => {
       expect(running).toBe(0)
     }).pipe(Effect.scoped, Effect.provide(live)))
 
+  it.live("interrupting Task.run of a pending task drops it: it never runs", () =>
+    Effect.gen(function*() {
+      reset()
+      const wq = yield* Workqueue.alloc("one_at_a_time", { maxActive: 1 })
+      const first = yield* Effect.fork(Task.run(wq, new Sleep({ ms: 50, id: "first" })))
+      yield* Effect.sleep(5)
+      // max_active 1: the second waits on the inactive list behind the first
+      const second = yield* Effect.fork(Task.run(wq, new Sleep({ ms: 1, id: "second" })))
+      yield* Effect.sleep(5)
+      yield* Fiber.interrupt(second)
+      expect(yield* Fiber.join(first)).toBe("first")
+      yield* Workqueue.flush(wq)
+      expect(started).toEqual(["first"])
+    }).pipe(Effect.scoped, Effect.provide(live)))
+
   it.live("queueOn runs on the named CPU; a handler's own tasks use the same transport", () =>
     Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("tasks")

@@ -38,7 +38,7 @@ import { errorType, PoolEvent } from "./events.js"
 import * as Flags from "./flags.js"
 import { nativeTracer } from "./item.js"
 import type { PolicyImpl } from "./policy.js"
-import { deferredKick, WorkerPoolImpl } from "./pool.js"
+import { deferredKick, WorkerPoolImpl, workerRunning } from "./pool.js"
 import { createWorker, type WorkerImpl } from "./worker.js"
 import { PoolWorkqueueImpl, putPwq } from "./pwq.js"
 import { maydayTimeout } from "./rescuer.js"
@@ -197,7 +197,13 @@ export class PoolsImpl {
       ? new FairScheduler(
         FiberRefs.getOrDefault(workerRuntime.fiberRefs, FiberRef.currentScheduler),
         () => this.fairnessDue(this.platform.now()),
-        (callback) => this.deferToNextTurn(callback)
+        (callback) => this.deferToNextTurn(callback),
+        (fiber) => {
+          // CM2 at the wakeup, not when the fiber gets its turn: a worker whose wait has
+          // ended runs next, so no other worker is woken or created for it meanwhile
+          const worker = workersByFiber.get(fiber)
+          if (worker !== undefined && worker.sleeping) workerRunning(worker)
+        }
       )
       : null
     this.markerCallback = () => {

@@ -10,21 +10,24 @@
  * loop holds the thread for all of them.
  *
  * This scheduler wraps the one the workers would otherwise have (Effect's
- * default, or VirtualTime's): it hands that one a batch of ready fibers,
- * runs them in the order they became ready while the pools' fairness slice
- * lasts. Once it is spent, the rest wait for the
- * pools' next turn (the marker macrotask, `deferToNextTurn`), where they go
- * on in that turn's slice. A fiber deferred this way has not run yet: a
- * worker woken from a block stays counted as sleeping until it does, as the
- * kernel counts a woken worker only once it is on the CPU
- * (`wq_worker_running`).
+ * default, or VirtualTime's) and hands it one batch at a time. A batch runs
+ * its ready fibers in the order they became ready while the pools' fairness
+ * slice lasts. Once the slice is spent, the rest wait for the pools' next
+ * turn (the marker macrotask, `deferToNextTurn`) and go on in that turn's
+ * slice. A worker woken from a block counts as running again from the
+ * moment its resumption is scheduled (`ready`: the pools run their
+ * `wq_worker_running` there), not when it gets its turn: otherwise every
+ * kick while it waits would see no running worker and wake or create
+ * another (measured: 1024 workers for 10^5 items that await a promise,
+ * against 8 with Effect's scheduler).
  *
  * Invariants:
  * - every scheduled task runs exactly once, in scheduling order;
  * - tasks scheduled while a batch runs run in a later batch of the inner
  *   scheduler (a later microtask with Effect's), so promise callbacks
  *   interleave;
- * - at most one microtask or one deferred turn is pending at a time;
+ * - at most one batch (of the inner scheduler) or one deferred turn is
+ *   pending at a time;
  * - a deferred batch runs at least its first task in its turn, whatever the
  *   clock says (a clock that moves on every read cannot stall it).
  *
@@ -46,14 +49,17 @@ export class FairScheduler implements Scheduler.Scheduler {
     /** has the current slice been spent? */
     private readonly due: () => boolean,
     /** run `callback` in the next turn of the pools' event loop */
-    private readonly deferToNextTurn: (callback: () => void) => void
+    private readonly deferToNextTurn: (callback: () => void) => void,
+    /** a fiber became ready to run (its task is scheduled): a blocked worker's wait has ended */
+    private readonly ready: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => void
   ) {}
 
   shouldYield(fiber: Fiber.RuntimeFiber<unknown, unknown>): number | false {
     return this.inner.shouldYield(fiber)
   }
 
-  scheduleTask(task: Scheduler.Task, priority: number): void {
+  scheduleTask(task: Scheduler.Task, priority: number, fiber?: Fiber.RuntimeFiber<unknown, unknown>): void {
+    if (fiber !== undefined) this.ready(fiber)
     this.tasks.push(task)
     if (!this.pending) {
       this.pending = true

@@ -568,9 +568,13 @@ export const run = (
         resume = cb
         return Effect.suspend(() => {
           resume = null
+          if (result !== null) return Effect.void
+          // pending: off its queue, it never runs
+          if (cancelWork(work, 0)) return Effect.void
           // running: interrupt it where it runs, and return once its run has ended (its
           // Exit is back), as an interrupted fiber's finalizers have run once it is over
-          if (!interruptRunning(work) || result !== null) return Effect.void
+          interruptRunning(work)
+          if (result !== null) return Effect.void
           return Effect.async<void>((done) => {
             ended = () => done(Effect.void)
           })

@@ -19,7 +19,8 @@
  *
  * Invariants:
  * - an entry is in `inflight` of exactly one thread from dispatch until its
- *   result, its thread's loss, or its caller's interruption;
+ *   result, its thread's loss, its caller's interruption, or the transport's
+ *   close (then it ends as interrupted);
  * - an entry whose thread is lost is resent to the replacement unless the
  *   thread had reported it started, or it was already resent once (then it
  *   fails with `TaskCpuLost`);
@@ -40,6 +41,7 @@ import { Worker } from "node:worker_threads"
 import { Task } from "@cmwq/core"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 
 /** @internal */
 export interface ThreadExit {
@@ -481,6 +483,19 @@ export class ThreadTransport implements Task.Transport {
 
   close(): Promise<unknown> {
     this.closing = true
+    // what is still in flight ends as interrupted: its caller must not wait for a thread that is going
+    for (const c of this.cpus) {
+      for (const entry of c.inflight.values()) {
+        const resume = entry.resume
+        const resumeAll = entry.resumeAll
+        entry.resume = null
+        entry.resumeAll = null
+        if (resume !== null) resume(Exit.interrupt(FiberId.none))
+        if (resumeAll !== null) resumeAll(entry.requests!.map(() => Exit.interrupt(FiberId.none)))
+      }
+      c.inflight.clear()
+      c.load = 0
+    }
     return Promise.all(this.cpus.map((c) => c.worker.terminate()))
   }
 
