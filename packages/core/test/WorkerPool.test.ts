@@ -318,16 +318,26 @@ describe("event-loop fairness", () => {
         const wq = yield* Workqueue.alloc("two-cpus")
         for (let i = 0; i < 200; i++) {
           for (const cpu of [0, 1]) {
-            yield* Workqueue.queueOn(wq, cpu, Work.sync(() => {
-              clock++
-            }))
+            yield* Workqueue.queueOn(
+              wq,
+              cpu,
+              Work.sync(() => {
+                clock++
+              })
+            )
           }
         }
         yield* Workqueue.flush(wq)
       }).pipe(
         Effect.scoped,
         Effect.provide(
-          WorkerPool.layer({ cpus: 2, fairnessBudget: budget, cpuIntensiveThreshold: 0, watchdogThreshold: 0, platform })
+          WorkerPool.layer({
+            cpus: 2,
+            fairnessBudget: budget,
+            cpuIntensiveThreshold: 0,
+            watchdogThreshold: 0,
+            platform
+          })
         )
       )
       ticking = false
@@ -388,6 +398,42 @@ describe("event-loop fairness", () => {
       expect(clock).toBe(50)
       expect(Math.max(...perTurn)).toBeLessThanOrEqual(budget + 1)
     }))
+
+  // Items that await a settled promise, then move the clock 1 ms: the slice runs out
+  // every few items, so resumed workers keep waiting for the next turn. A worker
+  // whose wait has ended counts as running while it waits: no worker is added for it.
+  it.live("a worker waiting for its turn after its wait ended is not replaced", () =>
+    Effect.gen(function*() {
+      let clock = 0
+      const platform: WorkerPool.Platform = { now: () => clock, macrotask: (callback) => void setImmediate(callback) }
+      let peak = 0
+      const pools = yield* WorkerPool.make({
+        fairnessBudget: 5,
+        cpuIntensiveThreshold: 0,
+        watchdogThreshold: 0,
+        platform
+      })
+      const count = () => WorkerPool.unsafeSnapshot(pools).reduce((n, p) => n + p.workers, 0)
+      yield* Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("awaiting", { maxActive: 1024 })
+        for (let i = 0; i < 3000; i++) {
+          Workqueue.unsafeQueue(
+            wq,
+            Work.make(Effect.zipRight(
+              Effect.promise(() => Promise.resolve()),
+              Effect.sync(() => {
+                clock++
+                peak = Math.max(peak, count())
+              })
+            ))
+          )
+        }
+        yield* Workqueue.flush(wq)
+      }).pipe(Effect.provideService(WorkerPool.WorkerPools, pools))
+      expect(clock).toBe(3000)
+      // a handful of workers (the kernel's kicks for waits that did not end in time), not one per item
+      expect(peak).toBeLessThanOrEqual(16)
+    }).pipe(Effect.scoped))
 
   it.live("without the budget the same run starves the event loop (control)", () =>
     Effect.gen(function*() {
