@@ -105,7 +105,9 @@ const measure = async (budget: number) => {
     const spans = await runAll(500, () => new Probe({ ms: 2 }, true))
     cpuMs.push(performance.now() - t0)
     const after = threadCpu()
-    threadMs.push([...after].map(([tid, ms]) => ms - (before.get(tid) ?? 0)).filter((ms) => ms > 0).sort((a, b) => b - a))
+    threadMs.push(
+      [...after].map(([tid, ms]) => ms - (before.get(tid) ?? 0)).filter((ms) => ms > 0).sort((a, b) => b - a)
+    )
     // spans of one thread do not overlap: sorted by start, a gap is a start after the previous end
     const sorted = spans.slice().sort((a, b) => a[0] - b[0])
     const ends: Array<number> = []
@@ -170,7 +172,9 @@ const piscinaPeer = async () => {
 }
 
 const main = async () => {
-  console.log(`${THREADS} threads; budgets ${BUDGETS.join(", ")} ms; ${REPS} runs per budget and round, ${ROUNDS} rounds`)
+  console.log(
+    `${THREADS} threads; budgets ${BUDGETS.join(", ")} ms; ${REPS} runs per budget and round, ${ROUNDS} rounds`
+  )
   for (let round = 1; round <= ROUNDS; round++) {
     for (const budget of BUDGETS) {
       const m = await measure(budget)

@@ -124,31 +124,43 @@ export const throughputContenders = (
   })
 
   const unsafeQueueAll = (name: string, works: ReadonlyArray<Work.Work>, variant: string) =>
-    checked(name, (n) =>
-      Effect.gen(function*() {
-        const wq = yield* Workqueue.alloc("bench")
-        const eld = startEld()
-        const t0 = now()
-        for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wq, works[i]!)
-        const submitMs = now() - t0
-        yield* Workqueue.flush(wq)
-        const ms = now() - t0
-        return { ms, eld: eld.stop(), submitMs }
-      }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise), Infinity, false, variant)
+    checked(
+      name,
+      (n) =>
+        Effect.gen(function*() {
+          const wq = yield* Workqueue.alloc("bench")
+          const eld = startEld()
+          const t0 = now()
+          for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wq, works[i]!)
+          const submitMs = now() - t0
+          yield* Workqueue.flush(wq)
+          const ms = now() - t0
+          return { ms, eld: eld.stop(), submitMs }
+        }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise),
+      Infinity,
+      false,
+      variant
+    )
   const ours = unsafeQueueAll("ours (unsafeQueue + flush)", items.works, "")
 
   // Workqueue.queueAll: the same items handed over in chunks, the event loop handed back between them
-  const oursQueueAll = checked("ours (Workqueue.queueAll + flush)", (n) =>
-    Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("bench")
-      const works = n === items.works.length ? items.works : items.works.slice(0, n)
-      const eld = startEld()
-      const t0 = now()
-      yield* Workqueue.queueAll(wq, works)
-      yield* Workqueue.flush(wq)
-      const ms = now() - t0
-      return { ms, eld: eld.stop(), submitMs: NaN }
-    }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.orDie, Effect.runPromise), Infinity, false, "Workqueue.queueAll")
+  const oursQueueAll = checked(
+    "ours (Workqueue.queueAll + flush)",
+    (n) =>
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("bench")
+        const works = n === items.works.length ? items.works : items.works.slice(0, n)
+        const eld = startEld()
+        const t0 = now()
+        yield* Workqueue.queueAll(wq, works)
+        yield* Workqueue.flush(wq)
+        const ms = now() - t0
+        return { ms, eld: eld.stop(), submitMs: NaN }
+      }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.orDie, Effect.runPromise),
+    Infinity,
+    false,
+    "Workqueue.queueAll"
+  )
 
   const pQueue = (concurrency: number) =>
     checked(`p-queue(${concurrency})`, (n) => {
