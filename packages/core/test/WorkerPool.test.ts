@@ -260,6 +260,41 @@ describe("faults", () => {
   })
 })
 
+/**
+ * A platform whose clock only items move (`advance`, 1 ms each), and a meter of
+ * what each turn of the event loop ran: a ticker chained on setImmediate reads
+ * the clock once per turn, and the work done between two reads is one turn's.
+ * `maxPerTurn` stops it, counting the turn the run ended in (it may end before a tick).
+ */
+const itemClock = () => {
+  let clock = 0
+  let last = 0
+  let ticking = false
+  const perTurn: Array<number> = []
+  const tick = () => {
+    perTurn.push(clock - last)
+    last = clock
+    if (ticking) setImmediate(tick)
+  }
+  const platform: WorkerPool.Platform = { now: () => clock, macrotask: (callback) => void setImmediate(callback) }
+  return {
+    platform,
+    advance: () => {
+      clock++
+    },
+    now: () => clock,
+    startMeter: () => {
+      ticking = true
+      setImmediate(tick)
+    },
+    maxPerTurn: () => {
+      ticking = false
+      perTurn.push(clock - last)
+      return Math.max(...perTurn)
+    }
+  }
+}
+
 describe("event-loop fairness", () => {
   const burnMicros = (us: number) => {
     const end = performance.now() + us / 1000
@@ -296,35 +331,18 @@ describe("event-loop fairness", () => {
       expect(doneWhenImmediateRan).toBeLessThan(items)
     }))
 
-  // Two CPUs' workers, each with its own long run of items, on a platform whose
-  // clock only items move (1 ms each). A ticker chained on setImmediate reads the
-  // clock once per turn of the event loop: the work done between two reads is
-  // what one turn ran. Both workers resume in the same turn; they share its slice.
+  // Two CPUs' workers, each with its own long run of items (1 ms each). Both
+  // workers resume in the same turn; they share its slice.
   it.live("workers that resume in the same turn share one slice", () =>
     Effect.gen(function*() {
-      let clock = 0
-      const platform: WorkerPool.Platform = { now: () => clock, macrotask: (callback) => void setImmediate(callback) }
+      const meter = itemClock()
       const budget = 5
-      const perTurn: Array<number> = []
-      let ticking = true
-      let last = 0
-      const tick = () => {
-        perTurn.push(clock - last)
-        last = clock
-        if (ticking) setImmediate(tick)
-      }
-      setImmediate(tick)
+      meter.startMeter()
       yield* Effect.gen(function*() {
         const wq = yield* Workqueue.alloc("two-cpus")
         for (let i = 0; i < 200; i++) {
           for (const cpu of [0, 1]) {
-            yield* Workqueue.queueOn(
-              wq,
-              cpu,
-              Work.sync(() => {
-                clock++
-              })
-            )
+            yield* Workqueue.queueOn(wq, cpu, Work.sync(meter.advance))
           }
         }
         yield* Workqueue.flush(wq)
@@ -336,16 +354,14 @@ describe("event-loop fairness", () => {
             fairnessBudget: budget,
             cpuIntensiveThreshold: 0,
             watchdogThreshold: 0,
-            platform
+            platform: meter.platform
           })
         )
       )
-      ticking = false
-      // what ran since the last tick counts as one more turn (the run may end before a tick)
-      perTurn.push(clock - last)
-      expect(clock).toBe(400)
+      const max = meter.maxPerTurn()
+      expect(meter.now()).toBe(400)
       // a budget's worth, and at most one more item for the other worker (each checks after an item)
-      expect(Math.max(...perTurn)).toBeLessThanOrEqual(budget + 1)
+      expect(max).toBeLessThanOrEqual(budget + 1)
     }))
 
   // 50 items block on one promise, each on its own worker; when it settles, all 50
@@ -353,17 +369,8 @@ describe("event-loop fairness", () => {
   // scheduler runs them while the slice lasts and defers the rest to later turns.
   it.live("workers woken together run one budget per turn, not all at once", () =>
     Effect.gen(function*() {
-      let clock = 0
-      const platform: WorkerPool.Platform = { now: () => clock, macrotask: (callback) => void setImmediate(callback) }
+      const meter = itemClock()
       const budget = 5
-      const perTurn: Array<number> = []
-      let ticking = true
-      let last = 0
-      const tick = () => {
-        perTurn.push(clock - last)
-        last = clock
-        if (ticking) setImmediate(tick)
-      }
       let open: () => void = () => {}
       const gate = new Promise<void>((resolve) => {
         open = resolve
@@ -371,32 +378,27 @@ describe("event-loop fairness", () => {
       yield* Effect.gen(function*() {
         const wq = yield* Workqueue.alloc("woken-together", { maxActive: 64 })
         for (let i = 0; i < 50; i++) {
-          yield* Workqueue.queue(
-            wq,
-            Work.make(Effect.zipRight(
-              Effect.promise(() => gate),
-              Effect.sync(() => {
-                clock++
-              })
-            ))
-          )
+          yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.promise(() => gate), Effect.sync(meter.advance))))
         }
         // let all 50 start and block
         yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 20)))
-        setImmediate(tick)
+        meter.startMeter()
         open()
         yield* Workqueue.flush(wq)
       }).pipe(
         Effect.scoped,
         Effect.provide(
-          WorkerPool.layer({ fairnessBudget: budget, cpuIntensiveThreshold: 0, watchdogThreshold: 0, platform })
+          WorkerPool.layer({
+            fairnessBudget: budget,
+            cpuIntensiveThreshold: 0,
+            watchdogThreshold: 0,
+            platform: meter.platform
+          })
         )
       )
-      ticking = false
-      // what ran since the last tick counts as one more turn (the run may end before a tick)
-      perTurn.push(clock - last)
-      expect(clock).toBe(50)
-      expect(Math.max(...perTurn)).toBeLessThanOrEqual(budget + 1)
+      const max = meter.maxPerTurn()
+      expect(meter.now()).toBe(50)
+      expect(max).toBeLessThanOrEqual(budget + 1)
     }))
 
   // Items that await a settled promise, then move the clock 1 ms: the slice runs out
@@ -404,8 +406,7 @@ describe("event-loop fairness", () => {
   // whose wait has ended counts as running while it waits: no worker is added for it.
   it.live("a worker waiting for its turn after its wait ended is not replaced", () =>
     Effect.gen(function*() {
-      let clock = 0
-      const platform: WorkerPool.Platform = { now: () => clock, macrotask: (callback) => void setImmediate(callback) }
+      const { advance, now, platform } = itemClock()
       let peak = 0
       const pools = yield* WorkerPool.make({
         fairnessBudget: 5,
@@ -422,7 +423,7 @@ describe("event-loop fairness", () => {
             Work.make(Effect.zipRight(
               Effect.promise(() => Promise.resolve()),
               Effect.sync(() => {
-                clock++
+                advance()
                 peak = Math.max(peak, count())
               })
             ))
@@ -430,7 +431,7 @@ describe("event-loop fairness", () => {
         }
         yield* Workqueue.flush(wq)
       }).pipe(Effect.provideService(WorkerPool.WorkerPools, pools))
-      expect(clock).toBe(3000)
+      expect(now()).toBe(3000)
       // a handful of workers (the kernel's kicks for waits that did not end in time), not one per item
       expect(peak).toBeLessThanOrEqual(16)
     }).pipe(Effect.scoped))

@@ -79,12 +79,14 @@ const main = async (): Promise<void> => {
   let done: Array<unknown> = []
   let started: Array<number> = []
   let scheduled = false
+  /** started and not yet answered: a start is reported only while its task (or batch) runs */
+  const stillRunning = (id: number): boolean => {
+    const e = entries.get(id)
+    return e !== undefined ? !e.done : batches.has(id)
+  }
   const flush = (): void => {
     scheduled = false
-    const s = started.filter((id) => {
-      const e = entries.get(id)
-      return e !== undefined ? !e.done : batches.has(id)
-    })
+    const s = started.filter(stillRunning)
     port.postMessage(JSON.stringify([done, s]))
     done = []
     started = []
@@ -101,10 +103,7 @@ const main = async (): Promise<void> => {
   let startedScheduled = false
   const flushStarted = (): void => {
     startedScheduled = false
-    const s = started.filter((id) => {
-      const e = entries.get(id)
-      return e !== undefined ? !e.done : batches.has(id)
-    })
+    const s = started.filter(stillRunning)
     started = []
     if (s.length > 0) port.postMessage(JSON.stringify([[], s]))
   }
