@@ -39,11 +39,12 @@ import * as NodeTopology from "./NodeTopology.js"
  * `wq_cpu_intensive_thresh_us` default). With the main thread's 2 ms, a
  * thread that runs 2 ms tasks hands its loop back after every task, and a
  * turn of a thread's loop (its result message, timers, Effect's resumption)
- * cost about 0.35 ms there, against 0.04 ms between tasks run back to back.
- * Measured by `bench/threads-fairness.ts` (2 threads on 2 cores, medians of
- * 7 runs in each of 3 processes per budget, 2026-12-03, idle machine):
- * 500 tasks of 2 ms took 655 ms at 2 ms and 573 ms at 10 ms; 1000 tasks
- * that burn 1 ms and then await 5 ms took 793 and 685 ms.
+ * cost a median 337 to 401 µs between tasks there, against 184 to 208 µs at
+ * 10 ms. Measured by `bench/threads-fairness.ts 7 3 2,10` (2 threads on 2
+ * cores, medians of 7 runs per budget and round, 3 rounds, 2026-12-03, idle
+ * machine): 500 tasks of 2 ms took 620 to 659 ms at 2 ms and 592 to 619 ms
+ * at 10 ms; 1000 tasks that burn 1 ms and then await 5 ms took 717 to 812
+ * and 689 to 712 ms.
  */
 const THREAD_FAIRNESS_BUDGET_MS = 10
 
