@@ -138,7 +138,8 @@ describe("Task (in-process transport)", () => {
       reset()
       const wq = yield* Workqueue.alloc("tasks")
       const fiber = yield* Effect.fork(Task.run(wq, new Sleep({ ms: 10_000, id: "r" })))
-      yield* Effect.sleep(5)
+      // until its handler runs (a first run also compiles the codecs), at most 2 s
+      for (let waited = 0; running === 0 && waited < 2000; waited += 5) yield* Effect.sleep(5)
       expect(running).toBe(1)
       yield* Fiber.interrupt(fiber)
       expect(running).toBe(0)
