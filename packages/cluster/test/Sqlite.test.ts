@@ -5,6 +5,7 @@
  */
 import { WorkerPool } from "@cmwq/core"
 import { describe, expect, it } from "@effect/vitest"
+import * as SqlClient from "@effect/sql/SqlClient"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -104,6 +105,30 @@ describe("ClusterStorage.layerSqlite", () => {
         yield* adjust(30_000)
       })).pipe(Effect.provide(runner(file)))
       expect(log.filter((r) => r.key === "idem").map((r) => r.n)).toStrictEqual([0])
+    }))
+
+  it.effect("every open sets synchronous: full unless asked for normal, on a new file and on a reopened one", () =>
+    Effect.gen(function*() {
+      const file = tempDb()
+      const level = (layer: Layer.Layer<SqlClient.SqlClient, unknown>) =>
+        Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ synchronous: number }>`PRAGMA synchronous`).pipe(
+          Effect.map((rows) => rows[0]!.synchronous),
+          Effect.provide(layer),
+          Effect.orDie
+        )
+      // 2 is FULL, 1 is NORMAL; the second open finds the file already in WAL mode, which
+      // better-sqlite3 would open with NORMAL on its own
+      const opens = [
+        yield* level(sqlite(file)),
+        yield* level(sqlite(file)),
+        yield* level(ClusterStorage.layerSqlite({ filename: file, synchronous: "normal" })),
+        yield* level(ClusterStorage.layerSqlite({ filename: file, synchronous: "full" }))
+      ]
+      expect(opens).toStrictEqual([2, 2, 1, 2])
+      const bad = yield* Effect.flip(
+        Layer.build(ClusterStorage.layerSqlite({ filename: file, synchronous: "off" as "full" }))
+      ).pipe(Effect.scoped)
+      expect(bad.message).toBe('cluster option synchronous = off: expected one of "full", "normal"')
     }))
 
   it.effect("bad options name the option", () =>
