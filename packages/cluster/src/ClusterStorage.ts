@@ -32,9 +32,9 @@ import { InvalidClusterOption } from "./internal/errors.js"
  *   be lost (as with Redis's `appendfsync everysec`). Faster: no fsync per
  *   message and per reply.
  *
- * Set explicitly because SQLite's own default depends on the file: the
- * `better-sqlite3` build opens a file that is already in WAL mode with
- * `normal`, and a new file with `full`.
+ * Set explicitly because the `better-sqlite3` build's own default for a
+ * database in WAL mode is `normal` (it is compiled with
+ * `SQLITE_DEFAULT_WAL_SYNCHRONOUS=1`): left alone, no commit would be synced.
  *
  * @since 0.1.0
  * @category models

@@ -116,8 +116,7 @@ describe("ClusterStorage.layerSqlite", () => {
           Effect.provide(layer),
           Effect.orDie
         )
-      // 2 is FULL, 1 is NORMAL; the second open finds the file already in WAL mode, which
-      // better-sqlite3 would open with NORMAL on its own
+      // 2 is FULL, 1 is NORMAL; left alone, better-sqlite3 runs a database in WAL mode with NORMAL
       const opens = [
         yield* level(sqlite(file)),
         yield* level(sqlite(file)),
