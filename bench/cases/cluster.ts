@@ -2,18 +2,22 @@
  * Case 10: tasks on a cluster, side by side with BullMQ on Redis.
  *
  * Contenders:
- * - cmwq cluster, SQLite: `ClusterWorkqueue.layerTransport` + `layerRunner`
- *   over `ClusterStorage.layerSqlite` (the embedded default: every task a
- *   persisted message in a SQLite file in WAL mode, SQLite's default
- *   `synchronous`, so every commit reaches the disk);
+ * - cmwq cluster, SQLite synchronous full: `ClusterWorkqueue.layerTransport` +
+ *   `layerRunner` over `ClusterStorage.layerSqlite` (the embedded default:
+ *   every task a persisted message in a SQLite file in WAL mode,
+ *   `synchronous: "full"`, so every commit is synced to the disk);
+ * - cmwq cluster, SQLite synchronous normal (one runner): the same with
+ *   `synchronous: "normal"` (no fsync per commit: a process crash loses
+ *   nothing, an operating-system crash or power cut can lose the last
+ *   commits);
  * - cmwq cluster, in memory: the same over `ClusterStorage.layerMemory`
  *   (nothing stored): the difference is the cost of durability;
  * - BullMQ on a `redis-server` this case starts on a loopback port, with the
  *   append-only file on and `appendfsync always` (every write reaches the
- *   disk before the reply: the same durability as the SQLite contender), and
- *   with one runner once more on a second Redis with `appendfsync everysec`
- *   (Redis's default when the append-only file is on: up to a second of
- *   acknowledged jobs can be lost).
+ *   disk before the reply: the peer of synchronous full), and with one runner
+ *   once more on a second Redis with `appendfsync everysec` (Redis's default
+ *   when the append-only file is on: a process crash loses nothing, a power
+ *   cut up to a second of acknowledged jobs: the peer of synchronous normal).
  *
  * One runner: the runner (or BullMQ `Worker`) is in the producer's process,
  * as in the package's README. Three runners: for ours, three
@@ -62,8 +66,9 @@ import { Task, WorkerPool, Workqueue } from "@cmwq/core"
 import * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Queue, QueueEvents, Worker } from "bullmq"
-import { Effect, Exit, Layer, ManagedRuntime, Option, Scope } from "effect"
+import { Context, Effect, Exit, Layer, ManagedRuntime, Option, Scope } from "effect"
 import {
   type CaseOptions,
   type CaseResult,
@@ -211,10 +216,10 @@ const oursOn = async (
 }
 
 /** one runner, in the producer's process (the README's embedded layer) */
-const oursOneRunner = (storage: "sqlite" | "memory", dir: string) => () => {
-  const cluster = storage === "sqlite"
-    ? ClusterStorage.layerSqlite({ filename: join(dir, "one-runner.db") })
-    : ClusterStorage.layerMemory
+const oursOneRunner = (storage: ClusterStorage.Synchronous | "memory", dir: string) => () => {
+  const cluster = storage === "memory"
+    ? ClusterStorage.layerMemory
+    : ClusterStorage.layerSqlite({ filename: join(dir, `one-runner-${storage}.db`), synchronous: storage })
   return oursOn(
     Layer.mergeAll(
       ClusterWorkqueue.layerTransport(),
@@ -285,7 +290,11 @@ const settle = async (system: System, runners: number, what: string) => {
  * transactions instead.
  */
 const oursThreeRunners = (dir: string) => async (): Promise<System> => {
-  const sql = ManagedRuntime.make(Layer.orDie(SqliteClient.layer({ filename: join(dir, "three-runners.db") })))
+  // every commit synced, as `ClusterStorage.layerSqlite` does by default (the driver's own WAL default is NORMAL)
+  const client = SqliteClient.layer({ filename: join(dir, "three-runners.db") }).pipe(
+    Layer.tap((context) => Effect.asVoid(Context.get(context, SqlClient.SqlClient).unsafe("PRAGMA synchronous = FULL")))
+  )
+  const sql = ManagedRuntime.make(Layer.orDie(client))
   const shared = Layer.succeedContext((await sql.runtime()).context)
   const runtimes: Array<ManagedRuntime.ManagedRuntime<unknown, never>> = []
   const closeAll = async () => {
@@ -452,10 +461,13 @@ const hasRedis = (): boolean => spawnSync("redis-server", ["--version"]).status 
 interface Setup {
   readonly name: string
   readonly ours: boolean
+  /** ours: the contenders its rows compare with (peers of the same durability) */
+  readonly peers?: ReadonlyArray<string>
   readonly make: () => Promise<System>
 }
 
-const OURS_SQLITE = "cmwq cluster, SQLite"
+const OURS_SQLITE = "cmwq cluster, SQLite synchronous full"
+const OURS_SQLITE_NORMAL = "cmwq cluster, SQLite synchronous normal"
 const OURS_MEMORY = "cmwq cluster, in memory"
 const BULL_ALWAYS = `${BULLMQ}, Redis AOF fsync always`
 const BULL_EVERYSEC = `${BULLMQ}, Redis AOF fsync everysec`
@@ -485,8 +497,10 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     {
       runners: 1,
       setups: [
-        { name: OURS_SQLITE, ours: true, make: oursOneRunner("sqlite", dir) },
-        { name: OURS_MEMORY, ours: true, make: oursOneRunner("memory", dir) },
+        { name: OURS_SQLITE, ours: true, peers: [BULL_ALWAYS], make: oursOneRunner("full", dir) },
+        { name: OURS_SQLITE_NORMAL, ours: true, peers: [BULL_EVERYSEC], make: oursOneRunner("normal", dir) },
+        // the in-memory cluster's peer is our own durable one: what durability costs
+        { name: OURS_MEMORY, ours: true, peers: [OURS_SQLITE], make: oursOneRunner("memory", dir) },
         ...(redisAvailable
           ? [
             { name: BULL_ALWAYS, ours: false, make: bullmq(portOf("always"), 1, "in-process") },
@@ -498,7 +512,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     {
       runners: 3,
       setups: [
-        { name: OURS_SQLITE, ours: true, make: oursThreeRunners(dir) },
+        { name: OURS_SQLITE, ours: true, peers: [BULL_ALWAYS, BULL_PROCESSES], make: oursThreeRunners(dir) },
         ...(redisAvailable
           ? [
             { name: BULL_ALWAYS, ours: false, make: bullmq(portOf("always"), 3, "in-process") },
@@ -540,12 +554,10 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
         const where = runners === 1 ? "1 runner" : "3 runners"
         for (const [kind, label] of kinds) {
           const ours = setups.filter((s) => s.ours)
-          const peers = setups.filter((s) => !s.ours)
           for (const o of ours) {
             const tName = `10. ${label}, burst of ${fmt(n)}, ${where}, ${o.name}: throughput`
             const lName = `10. ${label} at ${RATE}/s, ${where}, ${o.name}: p99 queue-to-finish latency`
-            // the in-memory cluster's peer is our own durable one: what durability costs
-            const against = o.name === OURS_MEMORY ? setups.filter((s) => s.name === OURS_SQLITE) : peers
+            const against = setups.filter((s) => o.peers?.includes(s.name))
             for (const p of against) {
               rows.push(row(
                 tName,
@@ -603,7 +615,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
         CONCURRENCY / 3
       } per runner over three; BullMQ Worker concurrency ${CONCURRENCY}, or ${
         CONCURRENCY / 3
-      } for each of three workers: the same in flight per runner on both sides, and more than either side's rate needs). Throughput: a burst of ${n} tasks queued at once (BullMQ: addBulk), until the producer has every result. Latency: ${pacedN} tasks queued at ${RATE}/s, from the queueing call to the end of the task's body. Ours on SQLite: WAL, default synchronous (an fsync per commit); BullMQ's Redis with the append-only file, fsync always (the same durability) or everysec (up to a second of acknowledged jobs lost on a crash). One runner: in the producer's process. Three runners: ours are three cluster members (each its own socket, Sharding and pools) in the producer's process on one SQLite connection, because runner processes sharing one SQLite file failed with "database is locked" under a burst; BullMQ: three Workers in the producer's process, and three worker processes. ${
+      } for each of three workers: the same in flight per runner on both sides, and more than either side's rate needs). Throughput: a burst of ${n} tasks queued at once (BullMQ: addBulk), until the producer has every result. Latency: ${pacedN} tasks queued at ${RATE}/s, from the queueing call to the end of the task's body. Ours on SQLite: WAL, synchronous full (an fsync per commit), compared with BullMQ's Redis with the append-only file and fsync always (the same durability); and synchronous normal (no fsync per commit), compared with fsync everysec (both: nothing lost when the process crashes, the last commits or up to a second of acknowledged jobs when the machine does). One runner: in the producer's process. Three runners: ours are three cluster members (each its own socket, Sharding and pools) in the producer's process on one SQLite connection, because runner processes sharing one SQLite file failed with "database is locked" under a burst; BullMQ: three Workers in the producer's process, and three worker processes. ${
         redisAvailable ? "" : "redis-server was not installed: no BullMQ rows. "
       }The 1 ms task awaits a 1 ms timer. The in-memory cluster is @effect/cluster's TestRunner, whose storage is a test driver.`
     ]
