@@ -17,7 +17,7 @@
  * aid; the results files are written all the same). `--only=8,9 --merge`
  * instead replaces only those cases' rows and tables in the results files,
  * keeps every other case's, and records the partial run in the meta file's
- * `merged` list. BENCH_VERBOSE=1 prints the wall time of every run.
+ * `merged` list (an earlier entry keeps only the cases no later run replaced). BENCH_VERBOSE=1 prints the wall time of every run.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
@@ -139,14 +139,15 @@ const main = async () => {
       .map((t, i) => ({ t, i }))
       .sort((a, b) => (caseIdOf(a.t.title) - caseIdOf(b.t.title)) || a.i - b.i)
       .map(({ t }) => t)
-    meta.notes = [...meta.notes.filter((n) => !ran(n)), ...notes]
+    // a note shared by several cases ("Cases 1-2: ...") is kept once
+    meta.notes = [...new Set([...meta.notes.filter((n) => !ran(n)), ...notes])]
     meta.timings = { ...meta.timings, ...timings }
-    meta.merged = [...(meta.merged ?? []), {
+    meta.merged = supersede([...((meta.merged ?? []) as Array<MergedRun>), {
       cases: [...only],
       quick,
       reps: options.reps,
       date: new Date().toISOString()
-    }]
+    }])
     writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`)
     console.log(`merged the rows of cases ${[...only].join(", ")} into ${rowsPath}`)
     if (only.has(9)) console.log(`plot: ${writeScalingPlot(join(dir, "..", ".."))}`)
@@ -168,6 +169,25 @@ const main = async () => {
     writeReadmeTable(join(dir, "..", ".."))
     console.log("README.md: performance table regenerated from bench/results/latest.json")
   }
+}
+
+/** one partial run merged into the results files */
+interface MergedRun {
+  readonly cases: ReadonlyArray<number>
+  readonly [key: string]: unknown
+}
+
+/** the merged runs, each listing only the cases no later run replaced (runs left with none are dropped) */
+const supersede = (runs: ReadonlyArray<MergedRun>): Array<MergedRun> => {
+  const later = new Set<number>()
+  const kept: Array<MergedRun> = []
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const run = runs[i]!
+    const cases = run.cases.filter((id) => !later.has(id))
+    for (const id of run.cases) later.add(id)
+    if (cases.length > 0) kept.unshift({ ...run, cases })
+  }
+  return kept
 }
 
 main().then(
