@@ -90,7 +90,9 @@ export const layerSqlite = (options: {
   const client = SqliteClient.layer({ filename: options.filename }).pipe(
     Layer.tap((context) =>
       // the connection is the client's only one: the pragma holds for every statement it runs
-      Effect.asVoid(Context.get(context, SqlClient.SqlClient).unsafe(`PRAGMA synchronous = ${synchronous.toUpperCase()}`))
+      Effect.asVoid(
+        Context.get(context, SqlClient.SqlClient).unsafe(`PRAGMA synchronous = ${synchronous.toUpperCase()}`)
+      )
     )
   )
   return SingleRunner.layer({ shardingConfig: options.shardingConfig, runnerStorage: "memory" }).pipe(

@@ -208,6 +208,20 @@ export interface RunnerOptions<R> {
    * shutdown fails with `RunnerShutdownTimeout` naming them.
    */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  /**
+   * where a received task runs:
+   * - `"in-process"` (the default): its handler from `handlers` runs on this
+   *   thread, as a work item of the runner's local workqueue;
+   * - `"transport"`: the task is decoded here with `handlers`' schemas and
+   *   queued on the local workqueue as a `Task` item, run by the
+   *   `Task.TaskTransport` found in the runner's context when its layer is
+   *   built: the worker threads of `NodeThreads.layer` (the runner's thread
+   *   CPUs), say. That transport's own handlers module must serve the same
+   *   tasks. Its `TaskError`s (`TaskCpuLost` when a thread dies) reach the
+   *   caller typed. The cluster's own transport (`layerTransport`) is
+   *   refused: every task would go back to the cluster.
+   */
+  readonly runOn?: "in-process" | "transport" | undefined
 }
 
 /**
@@ -273,14 +287,36 @@ export interface Runner {
  * )
  * ```
  *
+ * With thread CPUs: `runOn: "transport"` runs the received tasks through
+ * the transport below the runner, here `NodeThreads.layer`'s worker threads
+ * (from `@cmwq/platform-node`, which also provides the runner's pools, one
+ * CPU per thread):
+ *
+ * ```ts
+ * import { Layer } from "effect"
+ * import type { Task } from "@cmwq/core"
+ * import { ClusterStorage, ClusterWorkqueue } from "@cmwq/cluster"
+ * import { NodeThreads } from "@cmwq/platform-node"
+ *
+ * declare const handlers: Task.Registry // what ./handlers.js exports: the threads load that module
+ *
+ * const runner = ClusterWorkqueue.layerRunner({ handlers, maxActive: 32, cpus: 4, clusterCpus: 12, runOn: "transport" })
+ *   .pipe(
+ *     Layer.provide(NodeThreads.layer({ threads: 4, handlers: new URL("./handlers.js", import.meta.url) })),
+ *     Layer.provide(ClusterStorage.layerSqlite({ filename: "cmwq.db" }))
+ *   )
+ * ```
+ *
  * Closing the layer shuts the runner down gracefully (see `shutdown`); a
  * shutdown past its `shutdownTimeout` is logged as `RunnerShutdownTimeout`.
  *
  * Fails with `InvalidClusterOption` for a `maxActive`, `cpus` or
  * `clusterCpus` that is not an integer in range, a `clusterCpus` below
  * `cpus`, `handlers` that are not a `Task.registry(...)`, an empty `name`,
- * a `statsInterval` that is not above 0 and a `shutdownTimeout` that is not
- * a finite duration of 0 or more.
+ * a `statsInterval` that is not above 0, a `shutdownTimeout` that is not
+ * a finite duration of 0 or more, and a `runOn` that is neither
+ * `"in-process"` nor `"transport"`, or `"transport"` with no
+ * `Task.TaskTransport` in the context or with the cluster's own.
  *
  * @since 0.1.0
  * @category layers

@@ -856,13 +856,25 @@ export const decodeResult: <A, E>(request: Request, wire: WireResult) => Exit.Ex
  * serving fiber is interrupted from outside). Transport implementations run
  * this effect as a work item of the serving CPU's own pools.
  *
+ * With `run`, the decoded request goes to `run` instead of its handler: a
+ * serving side that hands the task on (to its own thread CPUs, say) with
+ * `Task.run`. A `TaskError` that `run` fails with (a lost CPU, say) is
+ * replied as such, so the caller gets it typed; every other outcome is
+ * encoded with the request's schemas, as a handler's is.
+ *
  * @example
  * ```ts
  * import { Effect } from "effect"
- * import { Task } from "@cmwq/core"
+ * import { Task, type Workqueue } from "@cmwq/core"
  *
  * declare const handlers: Task.Registry
+ * declare const wq: Workqueue.Workqueue
+ * declare const threads: Task.Transport
  * const served = Task.serve(handlers, "Add", { _tag: "Add", a: 1, b: 2 }, (result) => console.log(result))
+ * // decoded here, run on the CPUs behind `threads`
+ * const handedOn = Task.serve(handlers, "Add", { _tag: "Add", a: 1, b: 2 }, (result) => console.log(result), {
+ *   run: (request) => Task.run(wq, request).pipe(Effect.provideService(Task.TaskTransport, threads))
+ * })
  * ```
  *
  * @since 0.1.0
@@ -872,5 +884,10 @@ export const serve = <R>(
   registry: Registry<R>,
   tag: string,
   payload: unknown,
-  reply: (result: WireResult) => void
-): Effect.Effect<void, never, R> => internal.serve(registry as unknown as internal.RegistryImpl<R>, tag, payload, reply)
+  reply: (result: WireResult) => void,
+  options?: {
+    /** run the decoded request with this instead of its handler */
+    readonly run?: ((request: Request) => Effect.Effect<unknown, unknown, R>) | undefined
+  }
+): Effect.Effect<void, never, R> =>
+  internal.serve(registry as unknown as internal.RegistryImpl<R>, tag, payload, reply, options?.run)

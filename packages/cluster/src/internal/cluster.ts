@@ -174,6 +174,16 @@ export interface RunnerOptions<R> {
   readonly name?: string | undefined
   readonly statsInterval?: Duration.DurationInput | undefined
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+  readonly runOn?: "in-process" | "transport" | undefined
+}
+
+/** @internal the transports `makeTransport` made: a runner must not hand its tasks back to the cluster */
+const clusterTransports = new WeakSet<object>()
+
+/** the refusals of a local workqueue, which it makes only while the runner shuts down */
+const isRefusal = (e: unknown): boolean => {
+  const tag = (e as { readonly _tag?: unknown } | null)?._tag
+  return tag === "WorkqueueDestroyed" || tag === "WorkqueueDraining" || tag === "WorkqueueFull"
 }
 
 /**
@@ -294,6 +304,36 @@ export const makeRunner = <R>(
         })
       }
       const shutdownTimeout = yield* checkDuration("shutdownTimeout", options.shutdownTimeout, Duration.seconds(30))
+      const runOn = options.runOn ?? "in-process"
+      if (runOn !== "in-process" && runOn !== "transport") {
+        return yield* new InvalidClusterOption({
+          option: "runOn",
+          value: String(options.runOn),
+          reason: `expected "in-process" or "transport"`
+        })
+      }
+      // runOn "transport": the transport below this layer (thread CPUs, say), captured now
+      let transport: Task.Transport | undefined
+      if (runOn === "transport") {
+        const found = yield* Effect.serviceOption(Task.TaskTransport)
+        if (Option.isNone(found)) {
+          return yield* new InvalidClusterOption({
+            option: "runOn",
+            value: "transport",
+            reason:
+              "no Task.TaskTransport in the runner's context: provide one below layerRunner (NodeThreads.layer, say)"
+          })
+        }
+        if (clusterTransports.has(found.value)) {
+          return yield* new InvalidClusterOption({
+            option: "runOn",
+            value: "transport",
+            reason: "the Task.TaskTransport in the runner's context is the cluster's own (layerTransport): " +
+              "every task would be sent to the cluster again"
+          })
+        }
+        transport = found.value
+      }
       const share = shareOf(options.maxActive ?? Workqueue.WQ_DFL_ACTIVE, cpus, clusterCpus)
       const sharding = yield* Sharding
       const config = yield* Effect.serviceOption(ShardingConfig)
@@ -347,13 +387,27 @@ export const makeRunner = <R>(
             q.received++
             q.inFlight++
             let wire: Task.WireResult | undefined
-            const served = Effect.provide(
-              Task.serve(options.handlers, m.tag, m.request, (r) => {
-                wire = r
-              }),
-              context as Context<R>
-            )
-            const localRun = Workqueue.run(wq, served).pipe(
+            const reply = (r: Task.WireResult) => {
+              wire = r
+            }
+            // in process: the handler runs as a work item of the local workqueue. On a transport:
+            // the decoded task is a Task item of the local workqueue, run where the transport runs it
+            const run = transport === undefined
+              ? Workqueue.run(
+                wq,
+                Effect.provide(Task.serve(options.handlers, m.tag, m.request, reply), context as Context<R>)
+              )
+              : Effect.provide(
+                Task.serve(options.handlers, m.tag, m.request, reply, {
+                  run: (request) =>
+                    Task.run(wq, request).pipe(
+                      Effect.provideService(Task.TaskTransport, transport),
+                      Effect.catchIf(isRefusal, () => Effect.interrupt)
+                    )
+                }),
+                context as Context<R>
+              )
+            const localRun = run.pipe(
               // the local workqueue refuses only while the runner shuts down: the message stays stored, for the next owner
               Effect.catchAll(() => Effect.interrupt),
               Effect.onExit((exit) =>
@@ -565,35 +619,39 @@ export const makeClient = (
 export const TaskTransportTag = Task.TaskTransport
 
 /** @internal the transport: every task run is a `Run` message; its reply is the task's result */
-export const makeTransport = (client: ClusterClient): Task.Transport => ({
-  run: (request, _target, handle) =>
-    Effect.suspend(() => {
-      let payload: unknown
-      try {
-        payload = Task.encodeRequest(request)
-      } catch (e) {
-        return Effect.fail(e)
-      }
-      return Effect.flatMap(client.sharding.getSnowflake, (id) => {
-        const message = new TaskMessage({
-          queue: client.queue,
-          tag: request._tag,
-          request: payload,
-          id: String(id),
-          deliverAt: 0
-        })
-        const { client: entity, where } = client.routed(request)
-        const call = entity.Run(message)
-        return Effect.flatMap(Effect.fork(call), (fiber) => {
-          handle.interrupt = () => {
-            fiber.unsafeInterruptAsFork(FiberId.none)
-          }
-          handle.where = `${where}, message ${id}, awaiting its reply`
-          return Effect.flatMap(Fiber.join(fiber), (wire) => Task.decodeResult(request, wire as Task.WireResult))
+export const makeTransport = (client: ClusterClient): Task.Transport => {
+  const transport: Task.Transport = {
+    run: (request, _target, handle) =>
+      Effect.suspend(() => {
+        let payload: unknown
+        try {
+          payload = Task.encodeRequest(request)
+        } catch (e) {
+          return Effect.fail(e)
+        }
+        return Effect.flatMap(client.sharding.getSnowflake, (id) => {
+          const message = new TaskMessage({
+            queue: client.queue,
+            tag: request._tag,
+            request: payload,
+            id: String(id),
+            deliverAt: 0
+          })
+          const { client: entity, where } = client.routed(request)
+          const call = entity.Run(message)
+          return Effect.flatMap(Effect.fork(call), (fiber) => {
+            handle.interrupt = () => {
+              fiber.unsafeInterruptAsFork(FiberId.none)
+            }
+            handle.where = `${where}, message ${id}, awaiting its reply`
+            return Effect.flatMap(Fiber.join(fiber), (wire) => Task.decodeResult(request, wire as Task.WireResult))
+          })
         })
       })
-    })
-})
+  }
+  clusterTransports.add(transport)
+  return transport
+}
 
 /** @internal */
 export interface SendOptions {

@@ -189,10 +189,12 @@ export type WireResult =
   | { readonly ok: true; readonly exit: unknown }
   | { readonly ok: false; readonly error: unknown }
 
-const ServeError = Schema.Union(TaskHandlerMissing, TaskCodecError)
+const ServeError = Schema.Union(TaskHandlerMissing, TaskCodecError, TaskCpuLost)
 const encodeServeError = Schema.encodeSync(ServeError)
 const decodeServeError = Schema.decodeUnknownSync(ServeError)
-const failWire = (error: TaskHandlerMissing | TaskCodecError): WireResult => ({
+const isTaskError = (u: unknown): u is TaskError =>
+  u instanceof TaskHandlerMissing || u instanceof TaskCodecError || u instanceof TaskCpuLost
+const failWire = (error: TaskError): WireResult => ({
   ok: false,
   error: encodeServeError(error)
 })
@@ -307,15 +309,18 @@ export const decodeResult = <A, E>(request: AnyRequest, wire: WireResult): Exit.
 }
 
 /**
- * @internal serve one task: decode, run the handler, encode its Exit, and
- * hand it to `reply` (also when the fiber is interrupted from outside: the
- * reply is an `onExit` finalizer).
+ * @internal serve one task: decode, run the handler (or `run`, which gets
+ * the decoded request), encode its Exit, and hand it to `reply` (also when
+ * the fiber is interrupted from outside: the reply is an `onExit`
+ * finalizer). A `TaskError` that `run` fails with is sent as a serving-side
+ * error, so it reaches the caller typed.
  */
 export const serve = <R>(
   registry: RegistryImpl<R>,
   tag: string,
   payload: unknown,
-  reply: (result: WireResult) => void
+  reply: (result: WireResult) => void,
+  run?: (request: AnyRequest) => Effect.Effect<unknown, unknown, R>
 ): Effect.Effect<void, never, R> => {
   const h = registry.byTag.get(tag)
   if (h === undefined) {
@@ -331,8 +336,13 @@ export const serve = <R>(
       reply(failWire(new TaskCodecError({ task: tag, stage: "decode-request", reason: reasonOf(e) })))
     )
   }
-  return Effect.asVoid(Effect.exit(Effect.onExit(Effect.suspend(() => h.handle(request)), (exit) =>
+  const body = run === undefined ? () => h.handle(request) : () => run(request)
+  return Effect.asVoid(Effect.exit(Effect.onExit(Effect.suspend(body), (exit) =>
     Effect.sync(() => {
+      if (run !== undefined && Exit.isFailure(exit)) {
+        const failure = Cause.failureOption(exit.cause)
+        if (failure._tag === "Some" && isTaskError(failure.value)) return reply(failWire(failure.value))
+      }
       let encoded: unknown
       try {
         encoded = codecOf(request).encodeExit(exit)
