@@ -71,6 +71,8 @@ for (let r = 0; r < rounds; r++) {
   console.log(`round ${r}: ${rate.toFixed(0)} tasks/s, first task done after ${first.toFixed(0)} ms`)
 }
 rates.sort((a, b) => a - b)
-console.log(`${storage}: median ${rates[Math.floor(rates.length / 2)]!.toFixed(0)} tasks/s over rounds 1..${rounds - 1}`)
+console.log(
+  `${storage}: median ${rates[Math.floor(rates.length / 2)]!.toFixed(0)} tasks/s over rounds 1..${rounds - 1}`
+)
 await runtime.dispose()
 rmSync(dir, { recursive: true, force: true })

@@ -127,7 +127,7 @@ describe("ClusterStorage.layerSqlite", () => {
       const bad = yield* Effect.flip(
         Layer.build(ClusterStorage.layerSqlite({ filename: file, synchronous: "off" as "full" }))
       ).pipe(Effect.scoped)
-      expect(bad.message).toBe('cluster option synchronous = off: expected one of "full", "normal"')
+      expect(bad.message).toBe("cluster option synchronous = off: expected one of \"full\", \"normal\"")
     }))
 
   it.effect("bad options name the option", () =>

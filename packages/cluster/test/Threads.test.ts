@@ -33,30 +33,40 @@ describe("ClusterWorkqueue.layerRunner runOn transport", () => {
       expect(new Set(ids).size).toBeLessThanOrEqual(2)
     }).pipe(Effect.scoped, Effect.provide(live)), 60_000)
 
-  it.live("a thread lost mid-task fails the caller with TaskCpuLost, typed across the cluster", () =>
-    Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("lose", { flags: ["UNBOUND"] })
-      const error = yield* Effect.flip(Task.run(wq, new LoseThread()))
-      expect(error._tag).toBe("TaskCpuLost")
-    }).pipe(Effect.scoped, Effect.provide(live)), 60_000)
+  it.live(
+    "a thread lost mid-task fails the caller with TaskCpuLost, typed across the cluster",
+    () =>
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("lose", { flags: ["UNBOUND"] })
+        const error = yield* Effect.flip(Task.run(wq, new LoseThread()))
+        expect(error._tag).toBe("TaskCpuLost")
+      }).pipe(Effect.scoped, Effect.provide(live)),
+    60_000
+  )
 
-  it.live("runOn is checked: a bad value, no transport below the runner, the cluster's own transport", () =>
-    Effect.gen(function*() {
-      const build = (layer: Layer.Layer<unknown, ClusterWorkqueue.InvalidClusterOption>) =>
-        Effect.flip(Layer.build(layer)).pipe(Effect.scoped, Effect.map((e) => e.message))
-      const pools = Layer.merge(ClusterStorage.layerMemory, WorkerPool.layer())
-      const bad = yield* build(
-        ClusterWorkqueue.layerRunner({ handlers, runOn: "threads" as "transport" }).pipe(Layer.provide(pools))
-      )
-      expect(bad).toBe(`cluster option runOn = threads: expected "in-process" or "transport"`)
-      const none = yield* build(ClusterWorkqueue.layerRunner({ handlers, runOn: "transport" }).pipe(Layer.provide(pools)))
-      expect(none).toMatch(/^cluster option runOn = transport: no Task.TaskTransport in the runner's context/)
-      const own = yield* build(
-        ClusterWorkqueue.layerRunner({ handlers, runOn: "transport" }).pipe(
-          Layer.provide(ClusterWorkqueue.layerTransport()),
-          Layer.provide(pools)
+  it.live(
+    "runOn is checked: a bad value, no transport below the runner, the cluster's own transport",
+    () =>
+      Effect.gen(function*() {
+        const build = <A, E extends { readonly message: string }>(layer: Layer.Layer<A, E>) =>
+          Effect.flip(Layer.build(layer)).pipe(Effect.scoped, Effect.map((e) => e.message))
+        const pools = Layer.merge(ClusterStorage.layerMemory, WorkerPool.layer())
+        const bad = yield* build(
+          ClusterWorkqueue.layerRunner({ handlers, runOn: "threads" as "transport" }).pipe(Layer.provide(pools))
         )
-      )
-      expect(own).toMatch(/is the cluster's own \(layerTransport\)/)
-    }), 60_000)
+        expect(bad).toBe(`cluster option runOn = threads: expected "in-process" or "transport"`)
+        const none = yield* build(
+          ClusterWorkqueue.layerRunner({ handlers, runOn: "transport" }).pipe(Layer.provide(pools))
+        )
+        expect(none).toMatch(/^cluster option runOn = transport: no Task.TaskTransport in the runner's context/)
+        const own = yield* build(
+          ClusterWorkqueue.layerRunner({ handlers, runOn: "transport" }).pipe(
+            Layer.provide(ClusterWorkqueue.layerTransport()),
+            Layer.provide(pools)
+          )
+        )
+        expect(own).toMatch(/is the cluster's own \(layerTransport\)/)
+      }),
+    60_000
+  )
 })
