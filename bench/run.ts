@@ -64,7 +64,7 @@ const CASES: ReadonlyArray<readonly [number, string, (options: CaseOptions) => P
 const caseIdOf = (label: string): number => Number(/^(?:Case )?(\d+)/.exec(label)?.[1] ?? NaN)
 
 /** --quick: a contender whose measured run takes longer than this is measured once (see lib.compare) */
-const QUICK_SLOW_RUN_MS = 500
+const QUICK_SLOW_RUN_MS = 250
 
 const main = async () => {
   const quick = process.argv.includes("--quick")

@@ -1,5 +1,5 @@
 /**
- * Case 3: a blocking mix. N = 10^4 items; item i burns BURN_US of CPU, sleeps
+ * Case 3: a blocking mix. N = 10^4 items (1000 with --quick); item i burns BURN_US of CPU, sleeps
  * `sleeps[i]` ms on a real timer (0, 1 or 2 ms from a seeded PRNG, so every
  * contender gets the same sequence; Node runs a 0 ms timer after about 1 ms),
  * then burns BURN_US again.
@@ -50,7 +50,10 @@ import {
   startWorkerSampler
 } from "../lib.js"
 
-const N = 10_000
+/** the most items of a run: the full case's */
+const N_FULL = 10_000
+/** items per run: N_FULL, or 1000 with --quick (set by `run`) */
+let N = N_FULL
 /** items in a warm-up run */
 const WARMUP_N = 2_000
 const BURN_US = 25
@@ -68,8 +71,8 @@ interface Run {
 }
 
 // per-run recording, shared by the pre-built items
-const queuedAt = new Float64Array(N)
-const startedAt = new Float64Array(N)
+const queuedAt = new Float64Array(N_FULL)
+const startedAt = new Float64Array(N_FULL)
 let inFlight = 0
 let peakInFlight = 0
 let done = 0
@@ -95,7 +98,7 @@ const end = () => {
 }
 
 const random = prng(SEED)
-const sleeps = Array.from({ length: N }, () => random() % 3)
+const sleeps = Array.from({ length: N_FULL }, () => random() % 3)
 const effects: ReadonlyArray<Effect.Effect<void>> = sleeps.map((ms, i) =>
   Effect.sync(() => begin(i)).pipe(
     Effect.zipRight(Effect.sleep(Duration.millis(ms))),
@@ -128,7 +131,7 @@ const contenders = (maxActive: number): Array<Contender<Run>> => {
   const ours: Contender<Run> = {
     name: `ours (maxActive ${maxActive === 0 ? "default" : maxActive})`,
     run: (warmup) => {
-      const n = warmup ? WARMUP_N : N
+      const n = warmup ? Math.min(WARMUP_N, N) : N
       reset()
       return Effect.gen(function*() {
         const wq = yield* Workqueue.alloc("bench", { maxActive })
@@ -149,7 +152,7 @@ const contenders = (maxActive: number): Array<Contender<Run>> => {
   const pQueue: Contender<Run> = {
     name: `p-queue(${concurrency})`,
     run: async (warmup) => {
-      const n = warmup ? WARMUP_N : N
+      const n = warmup ? Math.min(WARMUP_N, N) : N
       reset()
       const queue = new PQueue({ concurrency })
       const eld = startEld()
@@ -167,7 +170,7 @@ const contenders = (maxActive: number): Array<Contender<Run>> => {
   const forEach: Contender<Run> = {
     name: `Effect.forEach(${concurrency})`,
     run: (warmup) => {
-      const n = warmup ? WARMUP_N : N
+      const n = warmup ? Math.min(WARMUP_N, N) : N
       const items = effects.slice(0, n)
       reset()
       return Effect.runPromise(Effect.suspend(() => {
@@ -186,7 +189,7 @@ const contenders = (maxActive: number): Array<Contender<Run>> => {
     name: `fastq(${concurrency})`,
     run: (warmup) =>
       new Promise<Run>((resolve) => {
-        const n = warmup ? WARMUP_N : N
+        const n = warmup ? Math.min(WARMUP_N, N) : N
         reset()
         // plain callbacks: the worker calls back when the task's promise settles
         const queue = fastq<unknown, () => Promise<void>>(
@@ -212,7 +215,7 @@ const contenders = (maxActive: number): Array<Contender<Run>> => {
   const promiseLimit: Contender<Run> = {
     name: `p-limit(${concurrency})`,
     run: async (warmup) => {
-      const n = warmup ? WARMUP_N : N
+      const n = warmup ? Math.min(WARMUP_N, N) : N
       reset()
       const limit = pLimit(concurrency)
       const all: Array<Promise<void>> = new Array(n)
@@ -240,6 +243,7 @@ const METRICS: ReadonlyArray<readonly [string, string, (r: Run) => number]> = [
 ]
 
 export const run = async (options: CaseOptions): Promise<CaseResult> => {
+  N = options.quick ? 1_000 : N_FULL
   const rows: Array<Row> = []
   const details: Array<Array<string>> = []
   for (const maxActive of [16, 256, 0]) {

@@ -1,6 +1,6 @@
 /**
  * Case 4: heap bytes per queued-but-not-started item, at N = 10^6 pending
- * items.
+ * items (10^5 with --quick).
  *
  * Each contender builds and queues its N items inside one synchronous block
  * framed by `global.gc()` + `process.memoryUsage().heapUsed`; the difference,
@@ -40,7 +40,8 @@ import PQueue from "p-queue"
 import { Work, Workqueue, WorkerPool } from "@cmwq/core"
 import { type CaseOptions, type CaseResult, check, compare, type Contender, fmt, gc, med, row } from "../lib.js"
 
-const N = 1_000_000
+/** pending items per run: 10^6, or 10^5 with --quick (set by `run`) */
+let N = 1_000_000
 const WARMUP_N = 20_000
 
 let counter = 0
@@ -230,9 +231,11 @@ const bareItems = (withEffect: boolean): number => {
 }
 
 export const run = async (options: CaseOptions): Promise<CaseResult> => {
+  N = options.quick ? 100_000 : 1_000_000
+  const nLabel = `1e${Math.log10(N)}`
   const results = await compare("4. memory", contenders, options)
   const bytes = results.map((r) => med(r.samples, (b) => b))
-  const label = "4. heap per pending item, N=1e6"
+  const label = `4. heap per pending item, N=${nLabel}`
   // the first two contenders are ours (Work.make(Effect.sync(f)) and Work.sync(f)); the rest are peers
   const rows = [0, 1].flatMap((o) =>
     results.slice(2).map((r, i) =>
@@ -265,7 +268,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   return {
     rows,
     tables: [{
-      title: "Case 4: heap bytes per pending item at N=1e6 (medians)",
+      title: `Case 4: heap bytes per pending item at N=${nLabel} (medians)`,
       headers: ["contender", "bytes/item"],
       rows: [
         ...results.map((r, i) => [r.name, fmt(bytes[i]!)]),

@@ -1,5 +1,5 @@
 /**
- * Case 6: run many effects and collect their results. N = 10^5 effects,
+ * Case 6: run many effects and collect their results. N = 10^5 effects (10^4 with --quick),
  * effect i is `Effect.sync(() => i)` (built once, before timing, shared by
  * every contender); each contender returns the N results in input order,
  * checked after the run.
@@ -21,8 +21,8 @@ import { identity } from "effect/Function"
 import { WorkerPool, Workqueue } from "@cmwq/core"
 import { type CaseOptions, type CaseResult, compare, type Contender, fmt, med, now, row } from "../lib.js"
 
-const N = 100_000
-const WARMUP_N = 20_000
+const N_FULL = 100_000
+const WARMUP_N_FULL = 20_000
 
 interface Run {
   readonly ms: number
@@ -43,8 +43,11 @@ const checkResults = (name: string, results: ReadonlyArray<number>, n: number): 
 }
 
 export const run = async (options: CaseOptions): Promise<CaseResult> => {
+  // --quick: 10^4 effects (one Workqueue.run per effect takes seconds at 10^5)
+  const N = options.quick ? 10_000 : N_FULL
+  const nLabel = `1e${Math.log10(N)}`
   const all = makeEffects(N)
-  const warm = all.slice(0, WARMUP_N)
+  const warm = all.slice(0, Math.min(WARMUP_N_FULL, N / 5))
   const pick = (warmup: boolean) => warmup ? warm : all
   const contender = (
     name: string,
@@ -91,8 +94,8 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     timedEffect("Effect.all", (effects) => Effect.all(effects)),
     runEach
   ]
-  const label = "6. run many for results, N=1e5"
-  const eachLabel = "6. Workqueue.run per effect, N=1e5"
+  const label = `6. run many for results, N=${nLabel}`
+  const eachLabel = `6. Workqueue.run per effect, N=${nLabel}`
   const results = await compare(label, contenders, options)
   const rate = results.map((r) => N / (med(r.samples, (s) => s.ms) / 1000))
   const forEach256 = results.findIndex((r) => r.name === "Effect.forEach(256)")
@@ -104,7 +107,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     ],
     tables: [{
       title: "Case 6: run many effects for their results (medians)",
-      headers: ["contender", "N=1e5 items/s"],
+      headers: ["contender", `N=${nLabel} items/s`],
       rows: results.map((r, i) => [r.name, fmt(rate[i]!)])
     }],
     notes: [

@@ -4,12 +4,12 @@
  * load of other processes does not enter it), from the first queue call
  * until the last item has run:
  * - N: N `Work.sync` items pending at once (queued with
- *   `Workqueue.unsafeQueue`, then run), N = 10^3 .. 10^6 (10^7 pending
+ *   `Workqueue.unsafeQueue`, then run), N = 10^3 .. 10^6 (10^5 with --quick; 10^7 pending
  *   `Work.sync` items exhausted the default V8 heap in a full run);
  *   small N are repeated in batches so that every point runs at least
  *   TOTAL items;
  * - workqueues: 10^5 items queued round-robin over W workqueues,
- *   W = 1 .. 10^4;
+ *   W = 1 .. 10^4 (10^3 with --quick);
  * - pending delayed: 10^4 delayed items (delays of 1 to 4 ms) armed with
  *   `Workqueue.queueDelayed` and run, while P other delayed items sit armed
  *   far in the future, P = 10^2 .. 10^6 (10^5 with --quick);
@@ -142,18 +142,18 @@ interface Sweep {
 
 export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const q = options.quick
-  const total = q ? 200_000 : 1_000_000
-  const items = q ? 50_000 : 100_000
+  const total = q ? 100_000 : 1_000_000
+  const items = q ? 20_000 : 100_000
   const delayed = q ? 5_000 : 10_000
   const sweeps: ReadonlyArray<Sweep> = [
     {
       name: "N pending",
-      points: [1e3, 1e4, 1e5, 1e6],
+      points: q ? [1e3, 1e4, 1e5] : [1e3, 1e4, 1e5, 1e6],
       run: (n, warmup) => pendingAtOnce(warmup ? Math.min(n, 1e4) : n, warmup ? 1e4 : Math.max(n, total))
     },
     {
       name: "workqueues",
-      points: [1, 10, 100, 1000, 10_000],
+      points: q ? [1, 10, 100, 1000] : [1, 10, 100, 1000, 10_000],
       run: (w, warmup) => roundRobin(warmup ? 10 : w, warmup ? 1e4 : items)
     },
     {

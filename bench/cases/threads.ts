@@ -259,9 +259,9 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const q = options.quick
   const rows: Array<Row> = []
   const tables: Array<Table> = []
-  const tiny: Spec = { k: 0, n: q ? 10_000 : 100_000, a: 0, b: 1 }
-  const cpu: Spec = { k: 1, n: q ? 100 : 500, a: 2, b: 0 }
-  const io: Spec = { k: 2, n: q ? 100 : 1000, a: 1, b: 5 }
+  const tiny: Spec = { k: 0, n: q ? 5_000 : 100_000, a: 0, b: 1 }
+  const cpu: Spec = { k: 1, n: q ? 50 : 500, a: 2, b: 0 }
+  const io: Spec = { k: 2, n: q ? 50 : 1000, a: 1, b: 5 }
   const sweep = q ? [8] : [2, 4, 8, 16, 64]
 
   const setups: Array<Setup> = [

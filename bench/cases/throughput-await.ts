@@ -1,5 +1,5 @@
 /**
- * Case 2: throughput of items that await once, N = 10^5, in two variants.
+ * Case 2: throughput of items that await once, N = 10^5 (10^4 with --quick), in two variants.
  *
  * Items are built BEFORE timing, once per variant, and shared by every
  * contender (same scheme as case 1): item i has a closure `inc` (increments
@@ -56,7 +56,7 @@ const buildAwaitItems = (n: number, variant: "yieldNow" | "promise"): Items => {
 }
 
 export const run = async (options: CaseOptions): Promise<CaseResult> => {
-  const n = 100_000
+  const n = options.quick ? 10_000 : 100_000
   const rows: Array<Row> = []
   const tables: Array<Table> = []
   for (const variant of ["yieldNow", "promise"] as const) {
