@@ -394,6 +394,27 @@ describe("results", () => {
     expect(Exit.isInterrupted(result.queuedExit)).toBe(true)
   })
 
+  it("a submitted item's result reaches every waiter; a waiter interrupted meanwhile leaves the others waiting", () => {
+    const result = runVirtualSync(Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("waiters", { maxActive: 1 })
+      const slow = yield* Workqueue.submit(wq, Effect.as(Effect.sleep(100), "slow"))
+      const joins = yield* Effect.forEach([0, 1, 2], () => Effect.fork(slow.join))
+      const awaits = yield* Effect.forEach([0, 1], () => Effect.fork(slow.await))
+      yield* Effect.sleep(50)
+      // one waiter gives up before the result: the item runs on, the others still get it
+      yield* Fiber.interrupt(joins[1]!)
+      const joined = yield* Effect.forEach([joins[0]!, joins[2]!], Fiber.join)
+      const awaited = yield* Effect.forEach(awaits, Fiber.join)
+      // a waiter that comes after the result gets it at once
+      const late = yield* slow.join
+      return { joined, awaited, late, polled: yield* slow.poll }
+    }))
+    expect(result.joined).toStrictEqual(["slow", "slow"])
+    expect(result.awaited.map((e) => Exit.isSuccess(e) && e.value)).toStrictEqual(["slow", "slow"])
+    expect(result.late).toBe("slow")
+    expect(Option.isSome(result.polled)).toBe(true)
+  })
+
   it("runAll collects results in order; the first failure cancels what is still pending", () => {
     const result = runVirtualSync(Effect.gen(function*() {
       const wq = yield* Workqueue.alloc("run-all", { maxActive: 2 })

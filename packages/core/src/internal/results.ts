@@ -139,15 +139,31 @@ const queueWaiting = (
 // One-shot items: run and submit
 // -----------------------------------------------------------------------------
 
-/** @internal the state of a one-shot item (`run`, `submit`) */
+/**
+ * @internal the state of a one-shot item (`run`, `submit`). Its result is
+ * awaited through `wait`, not a `Deferred`: `Deferred.unsafeMake` copies
+ * Effect's commit prototype into every instance, and that copy was the
+ * largest single cost of a `Workqueue.run` (15% of the samples of bench
+ * case 6's one-run-per-effect contender, `--cpu-prof`).
+ */
 export class OneShot<A, E> {
   queued = false // P: the item was queued (it will run or be cancelled)
   interrupted = false // P: its caller gave up: do not start the body
   fiber: Fiber.RuntimeFiber<A, E> | null = null // P: the body's fiber while it runs (non-synchronous effects)
   exit: Exit.Exit<A, E> | null = null // P: the result, once
+  /** P: who waits for `exit` (`wait`), until it is set */
+  private waiters: Array<(exit: Exit.Exit<A, E>) => void> | null = null
   readonly work: WorkImpl
+  /** the result, once the item has finished (at once if it has) */
+  readonly wait: Effect.Effect<A, E> = Effect.async<A, E>((resume) => {
+    if (this.exit !== null) return resume(this.exit)
+    const waiter = (exit: Exit.Exit<A, E>) => resume(exit)
+    ;(this.waiters ??= []).push(waiter)
+    return Effect.sync(() => {
+      if (this.waiters !== null) remove(this.waiters, waiter)
+    })
+  })
   constructor(
-    readonly deferred: Deferred.Deferred<A, E>,
     effect: Effect.Effect<A, E, unknown>,
     name: string | undefined
   ) {
@@ -180,7 +196,9 @@ export class OneShot<A, E> {
     if (this.exit !== null) return
     this.exit = exit
     if (Exit.isFailure(exit)) failureHandedBack.add(this.work)
-    Deferred.unsafeDone(this.deferred, exit)
+    const waiters = this.waiters
+    this.waiters = null
+    if (waiters !== null) { for (const waiter of waiters) waiter(exit) }
   }
   /**
    * P4: the caller gives up: remove the item if still pending, else interrupt
@@ -195,7 +213,7 @@ export class OneShot<A, E> {
       }
       this.interrupted = true
       const fiber = this.fiber
-      const wait = Effect.as(Deferred.await(this.deferred).pipe(Effect.exit), false)
+      const wait = Effect.as(Effect.exit(this.wait), false)
       return fiber === null ? wait : Effect.zipRight(fiber.interruptAsFork(FiberId.none), wait)
     })
   }
@@ -227,7 +245,7 @@ const makeOneShot = <A, E, R>(
 ): Effect.Effect<OneShot<A, E>, Refused | Errors.InvalidWork> => {
   const invalid = checkEffect(operation, effect)
   if (invalid !== null) return Effect.fail(invalid)
-  const shot = new OneShot<A, E>(Deferred.unsafeMake<A, E>(fiber.id()), effect, options?.name)
+  const shot = new OneShot<A, E>(effect, options?.name)
   if (created !== undefined) created(shot)
   const ctx = capture(fiber, syncThunkOf(effect as Effect.Effect<unknown, unknown>) !== null, wq.pools, true)
   return Effect.as(
@@ -253,7 +271,7 @@ export const run = <A, E, R>(
       const queued = makeOneShot(wq, "Workqueue.run", effect, options, fiber, (s) => {
         shot = s
       })
-      return Effect.flatMap(restore(queued), (s) => restore(Deferred.await(s.deferred))).pipe(
+      return Effect.flatMap(restore(queued), (s) => restore(s.wait)).pipe(
         Effect.onInterrupt(() => shot === null ? Effect.void : shot.abort())
       )
     })
@@ -284,8 +302,8 @@ export const submit = <A, E, R>(
       return Effect.map(
         restore(queued).pipe(Effect.onInterrupt(() => shot === null ? Effect.void : shot.abort())),
         (shot): Submitted<A, E> => ({
-          await: Deferred.await(shot.deferred).pipe(Effect.exit),
-          join: Deferred.await(shot.deferred),
+          await: Effect.exit(shot.wait),
+          join: shot.wait,
           poll: Effect.sync(() => Option.fromNullable(shot.exit)),
           cancel: Effect.uninterruptible(shot.abort())
         })
