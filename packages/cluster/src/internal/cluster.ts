@@ -397,16 +397,24 @@ export const makeRunner = <R>(
                 wq,
                 Effect.provide(Task.serve(options.handlers, m.tag, m.request, reply), context as Context<R>)
               )
-              : Effect.provide(
-                Task.serve(options.handlers, m.tag, m.request, reply, {
+              : Effect.suspend(() => {
+                // a refusal is no result to reply: the handler is interrupted instead (below), as in process
+                let refused = false
+                const served = Task.serve(options.handlers, m.tag, m.request, reply, {
                   run: (request) =>
                     Task.run(wq, request).pipe(
                       Effect.provideService(Task.TaskTransport, transport),
-                      Effect.catchIf(isRefusal, () => Effect.interrupt)
+                      Effect.catchIf(isRefusal, () => {
+                        refused = true
+                        return Effect.interrupt
+                      })
                     )
-                }),
-                context as Context<R>
-              )
+                })
+                return Effect.flatMap(
+                  Effect.provide(served, context as Context<R>),
+                  () => refused ? Effect.interrupt : Effect.void
+                )
+              })
             const localRun = run.pipe(
               // the local workqueue refuses only while the runner shuts down: the message stays stored, for the next owner
               Effect.catchAll(() => Effect.interrupt),
