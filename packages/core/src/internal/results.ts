@@ -157,10 +157,9 @@ export class OneShot<A, E> {
   /** the result, once the item has finished (at once if it has) */
   readonly wait: Effect.Effect<A, E> = Effect.async<A, E>((resume) => {
     if (this.exit !== null) return resume(this.exit)
-    const waiter = (exit: Exit.Exit<A, E>) => resume(exit)
-    ;(this.waiters ??= []).push(waiter)
+    ;(this.waiters ??= []).push(resume)
     return Effect.sync(() => {
-      if (this.waiters !== null) remove(this.waiters, waiter)
+      if (this.waiters !== null) remove(this.waiters, resume)
     })
   })
   constructor(
