@@ -1,9 +1,12 @@
 /**
  * Bursts of tiny tasks on a one-runner cluster, for profiling case 10's
  * throughput rows: `node --conditions=@cmwq/source --import tsx
- * bench/cluster-bursts.ts [storage] [n] [rounds]` with `storage` one of
- * `full` (SQLite, `synchronous: "full"`, the default), `normal` (SQLite,
- * `synchronous: "normal"`) or `memory`; add `--cpu-prof` to node for a
+ * bench/cluster-bursts.ts [storage] [n] [rounds] [pools]` with `storage` one
+ * of `full` (SQLite, `synchronous: "full"`, the default), `normal` (SQLite,
+ * `synchronous: "normal"`) or `memory`, and `pools` one of `shared` (the
+ * queueing side and the runner on one `WorkerPool.layer()`, as in case 10
+ * and the package's README; the default) or `separate` (the runner on pools
+ * of its own); add `--cpu-prof` to node for a
  * profile (read it with `bench/cpu-prof-top.ts`). Prints each round's
  * tasks/s and when its first task finished, then the median over every round
  * but the first (warm-up). The producer is set up as in case 10: every task
@@ -20,9 +23,11 @@ import { handlers, Tiny } from "./cases/cluster/tasks.js"
 const storage = process.argv[2] ?? "full"
 const n = Number(process.argv[3] ?? 300)
 const rounds = Number(process.argv[4] ?? 10)
+const pools = process.argv[5] ?? "shared"
 if (storage !== "full" && storage !== "normal" && storage !== "memory") {
   throw new Error(`storage: expected full, normal or memory, got ${storage}`)
 }
+if (pools !== "shared" && pools !== "separate") throw new Error(`pools: expected shared or separate, got ${pools}`)
 if (!Number.isInteger(n) || n < 1 || !Number.isInteger(rounds) || rounds < 2) {
   throw new Error("n: an integer of 1 or more; rounds: an integer of 2 or more")
 }
@@ -31,10 +36,15 @@ const dir = mkdtempSync(join(tmpdir(), "cmwq-cluster-bursts-"))
 const cluster = storage === "memory"
   ? ClusterStorage.layerMemory
   : ClusterStorage.layerSqlite({ filename: join(dir, "bursts.db"), synchronous: storage })
-const live = Layer.mergeAll(
-  ClusterWorkqueue.layerTransport(),
-  ClusterWorkqueue.layerRunner({ handlers, maxActive: 48 })
-).pipe(Layer.provideMerge(WorkerPool.layer()), Layer.provideMerge(cluster))
+const live = pools === "shared"
+  ? Layer.mergeAll(
+    ClusterWorkqueue.layerTransport(),
+    ClusterWorkqueue.layerRunner({ handlers, maxActive: 48 })
+  ).pipe(Layer.provideMerge(WorkerPool.layer()), Layer.provideMerge(cluster))
+  : Layer.mergeAll(
+    ClusterWorkqueue.layerTransport().pipe(Layer.provideMerge(WorkerPool.layer())),
+    ClusterWorkqueue.layerRunner({ handlers, maxActive: 48 }).pipe(Layer.provide(WorkerPool.layer()))
+  ).pipe(Layer.provideMerge(cluster))
 const runtime = ManagedRuntime.make(Layer.orDie(live))
 const { make, wq } = await runtime.runPromise(Effect.gen(function*() {
   const scope = yield* Scope.make()
@@ -72,7 +82,9 @@ for (let r = 0; r < rounds; r++) {
 }
 rates.sort((a, b) => a - b)
 console.log(
-  `${storage}: median ${rates[Math.floor(rates.length / 2)]!.toFixed(0)} tasks/s over rounds 1..${rounds - 1}`
+  `${storage}, ${pools} pools: median ${rates[Math.floor(rates.length / 2)]!.toFixed(0)} tasks/s over rounds 1..${
+    rounds - 1
+  }`
 )
 await runtime.dispose()
 rmSync(dir, { recursive: true, force: true })
