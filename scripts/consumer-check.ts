@@ -14,16 +14,18 @@
  *    example or `.tsbuildinfo`.
  * 3. Creates a scratch project outside the repository and installs the
  *    tarballs there, with `effect` and `fast-check` (the peers) from the
- *    registry (`--prefer-offline`).
+ *    registry (`--prefer-offline`), without install scripts: the only one
+ *    that matters, `better-sqlite3`'s (under `@cmwq/cluster`), builds its
+ *    native module from source where no prebuilt binary can be fetched
+ *    (about 2.5 minutes on a 2-core machine). The repository's own install
+ *    built the same version for this Node, and that build is copied in.
  * 4. Runs `scripts/consumer/run.mjs` there with plain `node`: a workqueue
  *    under `WorkerPool.layer()`, items queued and flushed, through the
  *    published `dist/` (and `@cmwq/testing`, `@cmwq/platform-node`); and
  *    `scripts/consumer/require.cjs`: the same from CommonJS, through Node's
  *    `require(esm)`; and the `## Example` of each installed package's
  *    README.md, compiled by the repository's TypeScript (`tsc` with
- *    `scripts/consumer/tsconfig.emit.json`) and run with `node`. Installing
- *    `@cmwq/cluster` builds `better-sqlite3` from source when no prebuilt
- *    binary can be fetched (about 2.5 minutes on a 2-core machine).
+ *    `scripts/consumer/tsconfig.emit.json`) and run with `node`.
  * 5. Type-checks `scripts/consumer/check.ts` and the README examples there with the repository's
  *    TypeScript and `scripts/consumer/tsconfig.json` (strict,
  *    noUncheckedIndexedAccess, exactOptionalPropertyTypes, skipLibCheck
@@ -193,10 +195,25 @@ const main = (): void => {
   const installed = step(
     "install",
     npm,
-    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--no-package-lock", ...specs],
+    ["install", "--prefer-offline", "--no-audit", "--no-fund", "--no-package-lock", "--ignore-scripts", ...specs],
     project
   )
   if (installed === undefined) return
+  // better-sqlite3's native module: the repository's build of the same version (see step 3 above)
+  const sqlite = (base: string) => path.join(base, "node_modules", "better-sqlite3")
+  const version = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).version as string
+  if (version(sqlite(root)) !== version(sqlite(project))) {
+    failures.push(
+      `install: better-sqlite3 ${version(sqlite(project))} installed, the repository built ${version(sqlite(root))}`
+    )
+    return
+  }
+  const release = path.join(sqlite(project), "build", "Release")
+  fs.mkdirSync(release, { recursive: true })
+  fs.copyFileSync(
+    path.join(sqlite(root), "build", "Release", "better_sqlite3.node"),
+    path.join(release, "better_sqlite3.node")
+  )
   for (const file of ["run.mjs", "require.cjs", "check.ts", "tsconfig.json"]) {
     fs.copyFileSync(path.join(fixtures, file), path.join(project, file))
   }
