@@ -124,7 +124,8 @@ describe("Task (in-process transport)", () => {
       const exits: Array<Exit.Exit<string, unknown>> = []
       const work = yield* Task.make(new Sleep({ ms: 10_000, id: "long" }), { onExit: (e) => exits.push(e) })
       yield* Workqueue.queue(wq, work)
-      yield* Effect.sleep(5)
+      // until its handler runs (a first run also compiles the codecs), at most 2 s
+      for (let waited = 0; started.length === 0 && waited < 2000; waited += 5) yield* Effect.sleep(5)
       expect(started).toEqual(["long"])
       expect(yield* Task.cancelSync(work)).toBe(false)
       expect(running).toBe(0)
