@@ -46,7 +46,7 @@
  * - throughput: a burst of N tasks queued at once, N over the time from the
  *   first queueing call until the producer has seen the last result (our
  *   task's reply; BullMQ's `completed` event through `QueueEvents`);
- * - latency: `PACED` tasks queued at a fixed `RATE` per second, below every
+ * - latency: 25 tasks (10 with --quick) queued at a fixed `RATE` per second, below every
  *   contender's throughput; queue-to-finish is the time from the queueing
  *   call to the end of the task's body (in the runner's process; epoch
  *   times, `performance.timeOrigin + performance.now()`, comparable across
@@ -123,7 +123,9 @@ interface M {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** a burst of `n` tasks, all queued at once */
-const burst = (system: System, kind: Kind, n: number) => async (): Promise<M> => {
+const burst = (system: System, kind: Kind, full: number) => async (warmup: boolean): Promise<M> => {
+  // a warm-up burst is a fifth of a measured one
+  const n = warmup ? Math.ceil(full / 5) : full
   const runners = new Set<string>()
   let failed = 0
   const t0 = now()
@@ -144,7 +146,9 @@ const burst = (system: System, kind: Kind, n: number) => async (): Promise<M> =>
 }
 
 /** `n` tasks queued one at a time, `RATE` per second; queue-to-finish latency of each */
-const paced = (system: System, kind: Kind, n: number) => async (): Promise<M> => {
+const paced = (system: System, kind: Kind, full: number) => async (warmup: boolean): Promise<M> => {
+  // a warm-up sends a fifth as many tasks at the same rate
+  const n = warmup ? Math.ceil(full / 5) : full
   const latencies: Array<number> = []
   const runners = new Set<string>()
   let failed = 0
@@ -272,7 +276,7 @@ const workerScript = new URL("./cluster/bullmq-worker.mjs", import.meta.url).pat
 const settle = async (system: System, runners: number, what: string) => {
   const t0 = now()
   for (;;) {
-    const m = await burst(system, "tiny", 200)()
+    const m = await burst(system, "tiny", 200)(false)
     if (m.runners >= runners) return
     if (now() - t0 > 60_000) throw new Error(`${what}: tasks ran on ${m.runners} of ${runners} runners after 60 s`)
     await sleepMs(500)
@@ -476,9 +480,10 @@ const BULL_PROCESSES = `${BULLMQ}, 3 worker processes, Redis AOF fsync always`
 export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const q = options.quick
   const reps = q ? 2 : options.reps
-  // full: 5 rounds of 7 contenders x 2 kinds x (burst + paced) stay near 3 minutes on a quiet 2-core machine
+  // full: 5 rounds of 8 contenders x 2 kinds x (burst + paced), about 2 minutes on a quiet 2-core machine
   const n = q ? 60 : 300
-  const pacedN = q ? 10 : 40
+  // 40 until the full run had to fit in ten minutes; the p99 (nearest rank) of 25 or of 40 tasks is their slowest
+  const pacedN = q ? 10 : 25
   const dir = mkdtempSync(join(tmpdir(), "cmwq-bench-cluster-"))
   const redisAvailable = hasRedis()
   if (!redisAvailable) {
