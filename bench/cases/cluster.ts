@@ -481,7 +481,8 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const q = options.quick
   const reps = q ? 2 : options.reps
   // full: 5 rounds of 8 contenders x 2 kinds x (burst + paced), about 2 minutes on a quiet 2-core machine
-  const n = q ? 60 : 300
+  // bursts of 300 until the full run had to fit in ten minutes
+  const n = q ? 60 : 200
   // 40 until the full run had to fit in ten minutes; the p99 (nearest rank) of 25 or of 40 tasks is their slowest
   const pacedN = q ? 10 : 25
   const dir = mkdtempSync(join(tmpdir(), "cmwq-bench-cluster-"))

@@ -26,7 +26,7 @@
  * Scaling. The mail's runs had 15 s of load (cycles 454/125/42 = 15 s / cycle /
  * factor) beside a 25.6 s mencoder run. Here the foreground job is a fixed
  * chunked SHA-256 (FG_CHUNK_BYTES per chunk, one `setImmediate` between
- * chunks; FG_CHUNKS_FULL chunks, about 0.6 s alone on the 2-core AMD EPYC of
+ * chunks; FG_CHUNKS_FULL chunks, about 0.45 s alone on the 2-core AMD EPYC of
  * the project's runs, FG_CHUNKS_QUICK, about 0.1 s, with --quick), and the load
  * runs for exactly as long as the foreground job: all works are queued (delay
  * 0, like the module's trigger) right before the job starts, and requeue
@@ -128,8 +128,8 @@ const SEED = 2010
 // -----------------------------------------------------------------------------
 
 const FG_CHUNK_BYTES = 256 * 1024
-/** 8000 (1.2 s) until the full run had to fit in ten minutes: 12 configurations x 3 contenders x 6 runs */
-const FG_CHUNKS_FULL = 4000
+/** 8000 (1.2 s) until the full run had to fit in ten minutes: 10 configurations x 3 contenders x 5 rounds */
+const FG_CHUNKS_FULL = 3000
 const FG_CHUNKS_QUICK = 700
 
 const fgBuffer = (() => {

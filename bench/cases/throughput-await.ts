@@ -61,7 +61,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const tables: Array<Table> = []
   for (const variant of ["yieldNow", "promise"] as const) {
     const items = buildAwaitItems(n, variant)
-    const result = await throughputCase(`2. items awaiting once (${variant})`, items, [n], options)
+    const result = await throughputCase(`2. items awaiting once (${variant})`, () => items, [n], options)
     rows.push(...result.rows)
     tables.push({ ...result.table, title: `Case 2 (${variant}): items that await once (medians)` })
   }
