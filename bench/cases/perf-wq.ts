@@ -37,7 +37,8 @@
  * wait for them (delayed works are cancelled with `Work.cancelSync`); nothing
  * after the job's end is measured.
  *
- * Contenders per workload and burn: the job alone ("no load"), with the load
+ * Contenders per workload and burn: the job alone ("no load", measured beside
+ * the first configuration only: it is the same run under each), with the load
  * on `WorkerPool.layer({ policy: Policy.kernel })` and with the load on
  * `WorkerPool.layer({ policy: Policy.legacy })` (one dedicated worker per
  * workqueue per CPU, items strictly one after another even while one sleeps:
@@ -271,17 +272,25 @@ const loaded = (workload: string, size: "L" | "S", policy: Policy.Policy, chunks
     return { fgMs, peakWorkers, cyclesPerSec: (cyclesRun / fgMs) * 1000, eld: eldMax }
   }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer({ policy, cpus: availableParallelism() })), Effect.runPromise)
 
-const contenders = (workload: string, size: "L" | "S", chunks: number): Array<Contender<Run>> => {
+/**
+ * The contenders of one configuration. The job alone ("no load") is the same
+ * run under every configuration, so it runs beside the first one only, and
+ * the others share its samples (it took a fifth of the case's time when it ran
+ * beside each).
+ */
+const contenders = (workload: string, size: "L" | "S", chunks: number, alone: boolean): Array<Contender<Run>> => {
   const chunksOf = (warmup: boolean) => (warmup ? Math.ceil(chunks / 4) : chunks)
   return [
-    {
-      name: "no load",
-      run: async (warmup) => {
-        const eld = startEld()
-        const fgMs = await foreground(chunksOf(warmup))
-        return { fgMs, peakWorkers: 0, cyclesPerSec: 0, eld: eld.stop() }
-      }
-    },
+    ...(alone
+      ? [{
+        name: "no load",
+        run: async (warmup: boolean): Promise<Run> => {
+          const eld = startEld()
+          const fgMs = await foreground(chunksOf(warmup))
+          return { fgMs, peakWorkers: 0, cyclesPerSec: 0, eld: eld.stop() }
+        }
+      }]
+      : []),
     { name: "Policy.kernel", run: (warmup) => loaded(workload, size, Policy.kernel, chunksOf(warmup)) },
     { name: "Policy.legacy", run: (warmup) => loaded(workload, size, Policy.legacy, chunksOf(warmup)) }
   ]
@@ -295,11 +304,14 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const details: Array<Array<string>> = []
   // --quick: the heaviest load (wl0), a middle one and the lightest (wl5)
   const configs = options.quick ? CONFIGS.filter(([w, s]) => `${w}${s}` in QUICK_CONFIGS) : CONFIGS
+  let aloneSamples: Array<Run> = []
   for (const [k, [workload, size]] of configs.entries()) {
     const label = `5. perf-wq ${workload} burn/${size}`
     // the contenders' code is the same for every configuration: warm it up once, on the first
-    const results = await compare(label, contenders(workload, size, chunks), options, k === 0)
-    const [alone, kernel, legacy] = [results[0]!, results[1]!, results[2]!]
+    const results = await compare(label, contenders(workload, size, chunks, k === 0), options, k === 0)
+    if (k === 0) aloneSamples = results.shift()!.samples
+    const alone = { name: "no load", samples: aloneSamples }
+    const [kernel, legacy] = [results[0]!, results[1]!]
     const m = (r: typeof alone, f: (run: Run) => number) => med(r.samples, f)
     const fg: [number, number, number] = [m(alone, (r) => r.fgMs), m(kernel, (r) => r.fgMs), m(legacy, (r) => r.fgMs)]
     const workers: [number, number] = [m(kernel, (r) => r.peakWorkers), m(legacy, (r) => r.peakWorkers)]
