@@ -46,7 +46,7 @@
  * - throughput: a burst of N tasks queued at once, N over the time from the
  *   first queueing call until the producer has seen the last result (our
  *   task's reply; BullMQ's `completed` event through `QueueEvents`);
- * - latency: 25 tasks (10 with --quick) queued at a fixed `RATE` per second, below every
+ * - latency: 20 tasks (10 with --quick) queued at a fixed `RATE` per second, below every
  *   contender's throughput; queue-to-finish is the time from the queueing
  *   call to the end of the task's body (in the runner's process; epoch
  *   times, `performance.timeOrigin + performance.now()`, comparable across
@@ -483,8 +483,8 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   // full: 5 rounds of 8 contenders x 2 kinds x (burst + paced), about 2 minutes on a quiet 2-core machine
   // bursts of 300 until the full run had to fit in ten minutes
   const n = q ? 60 : 200
-  // 40 until the full run had to fit in ten minutes; the p99 (nearest rank) of 25 or of 40 tasks is their slowest
-  const pacedN = q ? 10 : 25
+  // 40 until the full run had to fit in ten minutes; the p99 (nearest rank) of 20 or of 40 tasks is their slowest
+  const pacedN = q ? 10 : 20
   const dir = mkdtempSync(join(tmpdir(), "cmwq-bench-cluster-"))
   const redisAvailable = hasRedis()
   if (!redisAvailable) {

@@ -12,7 +12,8 @@
  *   W = 1 .. 10^4 (10^3 with --quick);
  * - pending delayed: 10^4 delayed items (delays of 1 to 4 ms) armed with
  *   `Workqueue.queueDelayed` and run, while P other delayed items sit armed
- *   far in the future, P = 10^2 .. 10^6 (10^5 with --quick);
+ *   far in the future, P = 10^2 .. 10^6 (10^5 with --quick; the P items
+ *   are armed once per point, on one pools service kept for its rounds);
  * - CPUs: 10^5 items queued round-robin over the logical CPUs of a pools
  *   service with C CPUs (`Workqueue.queueOn`), C = 1 .. 64.
  * Each row compares a point with the first point of its sweep (the peer is
@@ -21,7 +22,7 @@
  * draws the curves from `bench/results/latest.json` into
  * `docs/public/scaling.svg`.
  */
-import { Effect } from "effect"
+import { Effect, Exit, ManagedRuntime, Scope } from "effect"
 import { DelayedWork, Work, Workqueue, WorkerPool } from "@cmwq/core"
 import { type CaseOptions, type CaseResult, compare, fmt, gc, med, type Row, row } from "../lib.js"
 
@@ -99,27 +100,44 @@ const roundRobin = (w: number, n: number): Promise<number> =>
 
 const FAR_MS = 3_600_000
 
-/** m delayed items armed and run while p others are armed an hour ahead */
-const withPendingDelayed = (p: number, m: number): Promise<number> =>
-  Effect.gen(function*() {
-    const wq = yield* Workqueue.alloc("scaling")
-    const far: Array<DelayedWork.DelayedWork> = []
+/**
+ * One point of the pending-delayed sweep: a pools service with p delayed
+ * items armed an hour ahead, kept for all the rounds of the point (arming
+ * 10^6 of them again for every run took about 3 s a run). `run(m)` arms m
+ * delayed items of 1 to 4 ms beside them and measures until they have run.
+ */
+const pendingDelayedPoint = async (p: number) => {
+  const runtime = ManagedRuntime.make(WorkerPool.layer())
+  const scope = await runtime.runPromise(Scope.make())
+  const far: Array<DelayedWork.DelayedWork> = []
+  const wq = await runtime.runPromise(Effect.gen(function*() {
+    const wq = yield* Workqueue.alloc("scaling").pipe(Scope.extend(scope))
     for (let i = 0; i < p; i++) {
       const dwork = DelayedWork.make(Effect.void)
       far.push(dwork)
       yield* Workqueue.queueDelayed(wq, dwork, FAR_MS + i)
     }
-    const near: Array<DelayedWork.DelayedWork> = []
-    for (let i = 0; i < m; i++) near.push(DelayedWork.make(Effect.sync(inc)))
-    const ns = yield* measure(
-      m,
-      Effect.gen(function*() {
-        for (let i = 0; i < m; i++) yield* Workqueue.queueDelayed(wq, near[i]!, 1 + (i % 4))
-      })
-    )
-    for (const dwork of far) yield* Work.cancel(dwork)
-    return ns
-  }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise)
+    return wq
+  }))
+  return {
+    run: (m: number): Promise<number> =>
+      runtime.runPromise(Effect.gen(function*() {
+        const near: Array<DelayedWork.DelayedWork> = []
+        for (let i = 0; i < m; i++) near.push(DelayedWork.make(Effect.sync(inc)))
+        return yield* measure(
+          m,
+          Effect.gen(function*() {
+            for (let i = 0; i < m; i++) yield* Workqueue.queueDelayed(wq, near[i]!, 1 + (i % 4))
+          })
+        )
+      })),
+    close: async (): Promise<void> => {
+      await runtime.runPromise(Effect.forEach(far, (dwork) => Work.cancel(dwork), { discard: true }))
+      await runtime.runPromise(Scope.close(scope, Exit.void))
+      await runtime.dispose()
+    }
+  }
+}
 
 /** n items round-robin over the c CPUs of the pools */
 const overCpus = (c: number, n: number): Promise<number> =>
@@ -137,8 +155,16 @@ interface Sweep {
   /** the swept variable, as it appears in the row labels */
   readonly name: string
   readonly points: ReadonlyArray<number>
-  readonly run: (x: number, warmup: boolean) => Promise<number>
+  /** set up one point, measured for all its rounds, then closed */
+  readonly point: (x: number) => Promise<{
+    readonly run: (warmup: boolean) => Promise<number>
+    readonly close?: () => Promise<void>
+  }>
 }
+
+/** a point that sets nothing up: every run builds what it measures */
+const each = (run: (x: number, warmup: boolean) => Promise<number>) => (x: number) =>
+  Promise.resolve({ run: (warmup: boolean) => run(x, warmup) })
 
 export const run = async (options: CaseOptions): Promise<CaseResult> => {
   const q = options.quick
@@ -149,22 +175,25 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     {
       name: "N pending",
       points: q ? [1e3, 1e4, 1e5] : [1e3, 1e4, 1e5, 1e6],
-      run: (n, warmup) => pendingAtOnce(warmup ? Math.min(n, 1e4) : n, warmup ? 1e4 : Math.max(n, total))
+      point: each((n, warmup) => pendingAtOnce(warmup ? Math.min(n, 1e4) : n, warmup ? 1e4 : Math.max(n, total)))
     },
     {
       name: "workqueues",
       points: q ? [1, 10, 100, 1000] : [1, 10, 100, 1000, 10_000],
-      run: (w, warmup) => roundRobin(warmup ? 10 : w, warmup ? 1e4 : items)
+      point: each((w, warmup) => roundRobin(warmup ? 10 : w, warmup ? 1e4 : items))
     },
     {
       name: "pending delayed",
       points: q ? [1e2, 1e3, 1e4, 1e5] : [1e2, 1e3, 1e4, 1e5, 1e6],
-      run: (p, warmup) => withPendingDelayed(warmup ? 100 : p, warmup ? 1000 : delayed)
+      point: async (p) => {
+        const point = await pendingDelayedPoint(p)
+        return { run: (warmup) => point.run(warmup ? 1000 : delayed), close: point.close }
+      }
     },
     {
       name: "CPUs",
       points: [1, 4, 16, 64],
-      run: (c, warmup) => overCpus(warmup ? 4 : c, warmup ? 1e4 : items)
+      point: each((c, warmup) => overCpus(warmup ? 4 : c, warmup ? 1e4 : items))
     }
   ]
   const rows: Array<Row> = []
@@ -173,7 +202,9 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
     const values: Array<number> = []
     for (const [k, x] of sweep.points.entries()) {
       const label = `9. scaling, ${sweep.name} = ${fmt(x)}`
-      const [result] = await compare(label, [{ name: "ours", run: (warmup) => sweep.run(x, warmup) }], options, k === 0)
+      const point = await sweep.point(x)
+      const [result] = await compare(label, [{ name: "ours", run: point.run }], options, k === 0)
+      await point.close?.()
       values.push(med(result!.samples, (ns) => ns))
     }
     const x0 = sweep.points[0]!
