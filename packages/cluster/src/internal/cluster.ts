@@ -350,7 +350,7 @@ export const makeRunner = <R>(
         name,
         shutdownTimeout,
         yield* Deferred.make<void>(),
-        Effect.ignore(Effect.timeout(Effect.suspend(() => board.Leave({ runner: name })), "1 second"))
+        bestEffort(Effect.timeout(Effect.suspend(() => board.Leave({ runner: name })), "1 second"))
       )
       const context = yield* Effect.context<WorkerPool.WorkerPools | R>()
       const lock = yield* Effect.makeSemaphore(1)
@@ -462,7 +462,7 @@ export const makeRunner = <R>(
       )
       // report this runner's counters to the board now and every statsInterval
       yield* Effect.suspend(() => board.Report(state.report())).pipe(
-        Effect.ignore,
+        bestEffort,
         Effect.repeat(Schedule.spaced(statsInterval)),
         Effect.interruptible,
         Effect.forkIn(scope)
@@ -475,6 +475,17 @@ export const makeRunner = <R>(
       return state
     })
   )
+
+/**
+ * @internal a call to the stats board that may fail without consequence: its
+ * failures and its defects are dropped. The RPC client turns a transport's
+ * write error into a defect (`Effect.orDie`), which `Effect.ignore` lets
+ * through: a runner in a process whose other cluster members had closed
+ * their sockets failed its own shutdown with "write EPIPE" from `Leave`, and
+ * one such error would have ended the report loop for good
+ */
+export const bestEffort = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<void, never, R> =>
+  Effect.catchAllCause(Effect.asVoid(effect), () => Effect.void)
 
 /**
  * @internal a runner's graceful shutdown: stop starting messages, leave the
