@@ -10,7 +10,8 @@
  * - no accepted task is lost: every task's effect row is committed;
  * - the executions that ran twice are counted and printed (at least once);
  * - with the idempotency key, no key has two committed effects, and a task
- *   sent twice with one `send` key is stored once;
+ *   sent twice with one `send` key is stored once (one row in the cluster's
+ *   message table);
  * - a flush issued after the burst returns only when everything queued
  *   before it has finished.
  *
@@ -101,6 +102,12 @@ describe.skipIf(url === undefined && !inCI)("cluster over PostgreSQL, 3 runner p
               yield* ClusterWorkqueue.send(new Charge({ key: `s-${i}`, ms: TASK_MS }), { key: `s-${i}` })
             }
           }
+          // a task sent twice with one key is stored once: one message row per sent key (the runners may
+          // already be running them, but a stored message stays until its reply is stored, and after)
+          const sql = yield* SqlClient.SqlClient
+          const storedSent = yield* sql<{ readonly n: number }>`
+          SELECT count(*)::int AS n FROM cluster_messages WHERE payload LIKE ${'%"key":"s-%'}`
+          expect(storedSent[0]!.n).toBe(SENT)
           // mid-burst: once a third of the queued tasks have started, kill runner-1 with SIGKILL
           yield* until("a third of the burst started", 45_000, Effect.map(count("cmwq_start"), (n) => n >= QUEUED / 3))
           const victim = runners[1]!
@@ -113,7 +120,6 @@ describe.skipIf(url === undefined && !inCI)("cluster over PostgreSQL, 3 runner p
           // the flush, issued after the burst: when it returns, every task queued before it has finished
           const doneAtFlush = yield* count("cmwq_done")
           yield* Workqueue.flush(wq)
-          const sql = yield* SqlClient.SqlClient
           const committed = yield* sql<{ readonly key: string }>`SELECT key FROM cmwq_effect WHERE key LIKE 'q-%'`
           expect(committed.length).toBe(QUEUED)
           // the stored tasks: every key runs (they are not covered by this process's flush)
