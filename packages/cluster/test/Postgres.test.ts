@@ -106,7 +106,7 @@ describe.skipIf(url === undefined && !inCI)("cluster over PostgreSQL, 3 runner p
           // already be running them, but a stored message stays until its reply is stored, and after)
           const sql = yield* SqlClient.SqlClient
           const storedSent = yield* sql<{ readonly n: number }>`
-          SELECT count(*)::int AS n FROM cluster_messages WHERE payload LIKE ${'%"key":"s-%'}`
+          SELECT count(*)::int AS n FROM cluster_messages WHERE payload LIKE ${"%\"key\":\"s-%"}`
           expect(storedSent[0]!.n).toBe(SENT)
           // mid-burst: once a third of the queued tasks have started, kill runner-1 with SIGKILL
           yield* until("a third of the burst started", 45_000, Effect.map(count("cmwq_start"), (n) => n >= QUEUED / 3))
