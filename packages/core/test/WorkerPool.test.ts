@@ -401,6 +401,44 @@ describe("event-loop fairness", () => {
       expect(max).toBeLessThanOrEqual(budget + 1)
     }))
 
+  // 50 items each move the clock 1 ms and then block on one promise: every start
+  // blocks its worker, and concurrency management starts a new worker for the next
+  // item. The new workers' first runs go through the fibers' scheduler too, so the
+  // ramp-up holds the thread for one budget per turn, not for all 50 starts.
+  it.live("workers started one after another run one budget per turn", () =>
+    Effect.gen(function*() {
+      const meter = itemClock()
+      const budget = 5
+      let open: () => void = () => {}
+      const gate = new Promise<void>((resolve) => {
+        open = resolve
+      })
+      yield* Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("ramp-up", { maxActive: 64 })
+        meter.startMeter()
+        for (let i = 0; i < 50; i++) {
+          yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.sync(meter.advance), Effect.promise(() => gate))))
+        }
+        // let all 50 start and block
+        while (meter.now() < 50) yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
+        open()
+        yield* Workqueue.flush(wq)
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(
+          WorkerPool.layer({
+            fairnessBudget: budget,
+            cpuIntensiveThreshold: 0,
+            watchdogThreshold: 0,
+            platform: meter.platform
+          })
+        )
+      )
+      const max = meter.maxPerTurn()
+      expect(meter.now()).toBe(50)
+      expect(max).toBeLessThanOrEqual(budget + 1)
+    }))
+
   // Items that await a settled promise, then move the clock 1 ms: the slice runs out
   // every few items, so resumed workers keep waiting for the next turn. A worker
   // whose wait has ended counts as running while it waits: no worker is added for it.

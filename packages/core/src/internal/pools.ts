@@ -149,6 +149,8 @@ export class PoolsImpl {
   yielded: Array<() => void> = []
   /** I: the scheduler of worker fibers while the fairness budget is on (`scheduler.ts`), else Effect's */
   readonly scheduler: FairScheduler | null
+  /** I: `workerRuntime` with `scheduler` as every worker fiber's scheduler from its start */
+  readonly workerFiberRuntime: Runtime.Runtime<never>
   readonly warnedFlushDeps = new Set<string>() // P: WARN_ONCE for check_flush_dependency
   readonly warnedPolicies = new Set<string>() // P: once per policy and reason: PolicyMisbehaved
   factory: WorkerFactory // P: kernel create_worker through the worker-creation service
@@ -206,6 +208,13 @@ export class PoolsImpl {
         }
       )
       : null
+    // the scheduler is in the runtime each worker fiber starts from, not set by
+    // `Effect.withScheduler` inside the fiber: that copies the fiber's FiberRefs and keeps
+    // both copies while the worker lives (2.3 kB more per blocked worker, case 4), and the
+    // fiber's first run went through Effect's scheduler, past the fairness budget
+    this.workerFiberRuntime = this.scheduler === null
+      ? workerRuntime
+      : Runtime.setFiberRef(workerRuntime, FiberRef.currentScheduler, this.scheduler)
     this.markerCallback = () => {
       this.markerPending = false
       this.sliceStart = this.platform.now()
@@ -380,8 +389,7 @@ export class PoolsImpl {
   startWorkerFiber(worker: WorkerImpl, main: Effect.Effect<void>): void {
     // not immediate: the fiber must be registered before its first slice runs, and a
     // worker created by a manager must not run inside the manager's own slice
-    const body = this.scheduler === null ? main : Effect.withScheduler(main, this.scheduler)
-    const fiber = Runtime.runFork(this.workerRuntime)(body, { immediate: false })
+    const fiber = Runtime.runFork(this.workerFiberRuntime)(main, { immediate: false })
     worker.fiber = fiber
     workersByFiber.set(fiber, worker)
   }
