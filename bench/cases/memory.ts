@@ -51,6 +51,24 @@ const incrementer = (): () => void => () => {
   counter++
 }
 
+/**
+ * Each run starts after 20 ms of timers and immediates: the previous run's
+ * objects can stay reachable for a turn or two after it returned (a pools
+ * service's last marker macrotask still refers to it), and a collection
+ * right away would leave them to be freed inside this run's measurement. In
+ * the runs before this wait, our blocked items left about 40 MB that the next
+ * contender's measurement then freed: `Effect.forEach(unbounded)` read
+ * 1.7 kB per fiber right after ours and 6.6 kB alone
+ */
+const settledFirst = <M>(contenders: ReadonlyArray<Contender<M>>): Array<Contender<M>> =>
+  contenders.map((c) => ({
+    name: c.name,
+    run: async (warmup) => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      return c.run(warmup)
+    }
+  }))
+
 /** heap growth per item of `build(n)`, which must not yield */
 const perItem = (n: number, build: (n: number) => void): number => {
   gc()
@@ -235,7 +253,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
   N = options.quick ? 100_000 : 500_000
   const e = Math.floor(Math.log10(N))
   const nLabel = `${N / 10 ** e}e${e}`
-  const results = await compare("4. memory", contenders, options)
+  const results = await compare("4. memory", settledFirst(contenders), options)
   const bytes = results.map((r) => med(r.samples, (b) => b))
   const label = `4. heap per pending item, N=${nLabel}`
   // the first two contenders are ours (Work.make(Effect.sync(f)) and Work.sync(f)); the rest are peers
@@ -251,7 +269,7 @@ export const run = async (options: CaseOptions): Promise<CaseResult> => {
       )
     )
   )
-  const blocked = await compare("4. memory, blocked items", blockedContenders, options)
+  const blocked = await compare("4. memory, blocked items", settledFirst(blockedContenders), options)
   const blockedBytes = blocked.map((r) => med(r.samples, (b) => b))
   rows.push(
     ...blocked.slice(1).map((r, i) =>
