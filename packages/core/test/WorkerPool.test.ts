@@ -364,41 +364,61 @@ describe("event-loop fairness", () => {
       expect(max).toBeLessThanOrEqual(budget + 1)
     }))
 
-  // 50 items block on one promise, each on its own worker; when it settles, all 50
-  // workers are ready at once. Each then moves the clock 1 ms. The worker fibers'
-  // scheduler runs them while the slice lasts and defers the rest to later turns.
-  it.live("workers woken together run one budget per turn, not all at once", () =>
+  /**
+   * 50 items on one workqueue, each built from the gate (a promise opened once all 50
+   * have started and blocked) and the meter's `advance`, under a 5 ms budget on the
+   * meter's clock; `meterFromStart`: measure the starts too, else only what runs after
+   * the gate opens. Returns the longest turn and the clock at the end.
+   */
+  const gated = (
+    item: (gate: Effect.Effect<void>, advance: Effect.Effect<void>) => Effect.Effect<void>,
+    meterFromStart: boolean
+  ) =>
     Effect.gen(function*() {
       const meter = itemClock()
-      const budget = 5
       let open: () => void = () => {}
       const gate = new Promise<void>((resolve) => {
         open = resolve
       })
+      let started = 0
+      const startedThenGate = Effect.zipRight(Effect.sync(() => started++), Effect.promise(() => gate))
       yield* Effect.gen(function*() {
-        const wq = yield* Workqueue.alloc("woken-together", { maxActive: 64 })
+        const wq = yield* Workqueue.alloc("gated", { maxActive: 64 })
+        if (meterFromStart) meter.startMeter()
         for (let i = 0; i < 50; i++) {
-          yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.promise(() => gate), Effect.sync(meter.advance))))
+          yield* Workqueue.queue(wq, Work.make(item(startedThenGate, Effect.sync(meter.advance))))
         }
-        // let all 50 start and block
-        yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 20)))
-        meter.startMeter()
+        // let all 50 start and block (and, to meter only the wakeups, the pools go quiet)
+        const pause = (ms: number) => Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
+        while (started < 50) yield* pause(1)
+        if (!meterFromStart) {
+          yield* pause(20)
+          meter.startMeter()
+        }
         open()
         yield* Workqueue.flush(wq)
       }).pipe(
         Effect.scoped,
         Effect.provide(
           WorkerPool.layer({
-            fairnessBudget: budget,
+            fairnessBudget: 5,
             cpuIntensiveThreshold: 0,
             watchdogThreshold: 0,
             platform: meter.platform
           })
         )
       )
-      const max = meter.maxPerTurn()
-      expect(meter.now()).toBe(50)
-      expect(max).toBeLessThanOrEqual(budget + 1)
+      return { max: meter.maxPerTurn(), clock: meter.now() }
+    })
+
+  // 50 items block on one promise, each on its own worker; when it settles, all 50
+  // workers are ready at once. Each then moves the clock 1 ms. The worker fibers'
+  // scheduler runs them while the slice lasts and defers the rest to later turns.
+  it.live("workers woken together run one budget per turn, not all at once", () =>
+    Effect.gen(function*() {
+      const { clock, max } = yield* gated((gate, advance) => Effect.zipRight(gate, advance), false)
+      expect(clock).toBe(50)
+      expect(max).toBeLessThanOrEqual(5 + 1)
     }))
 
   // 50 items each move the clock 1 ms and then block on one promise: every start
@@ -407,36 +427,9 @@ describe("event-loop fairness", () => {
   // ramp-up holds the thread for one budget per turn, not for all 50 starts.
   it.live("workers started one after another run one budget per turn", () =>
     Effect.gen(function*() {
-      const meter = itemClock()
-      const budget = 5
-      let open: () => void = () => {}
-      const gate = new Promise<void>((resolve) => {
-        open = resolve
-      })
-      yield* Effect.gen(function*() {
-        const wq = yield* Workqueue.alloc("ramp-up", { maxActive: 64 })
-        meter.startMeter()
-        for (let i = 0; i < 50; i++) {
-          yield* Workqueue.queue(wq, Work.make(Effect.zipRight(Effect.sync(meter.advance), Effect.promise(() => gate))))
-        }
-        // let all 50 start and block
-        while (meter.now() < 50) yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
-        open()
-        yield* Workqueue.flush(wq)
-      }).pipe(
-        Effect.scoped,
-        Effect.provide(
-          WorkerPool.layer({
-            fairnessBudget: budget,
-            cpuIntensiveThreshold: 0,
-            watchdogThreshold: 0,
-            platform: meter.platform
-          })
-        )
-      )
-      const max = meter.maxPerTurn()
-      expect(meter.now()).toBe(50)
-      expect(max).toBeLessThanOrEqual(budget + 1)
+      const { clock, max } = yield* gated((gate, advance) => Effect.zipRight(advance, gate), true)
+      expect(clock).toBe(50)
+      expect(max).toBeLessThanOrEqual(5 + 1)
     }))
 
   // Items that await a settled promise, then move the clock 1 ms: the slice runs out
