@@ -170,14 +170,13 @@ describe("Monitor.dump", () => {
       const io = yield* Workqueue.alloc("io-dumped", { flags: ["SYSFS"] })
       const batch = yield* Workqueue.alloc("batch-dumped", { flags: ["UNBOUND", "SYSFS"], maxActive: 4 })
       const gate = yield* Deferred.make<void>()
-      const started = yield* Deferred.make<void>()
-      yield* Workqueue.queue(
-        io,
-        Work.make(Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(gate)), { name: "slow-read" })
-      )
-      yield* Workqueue.queue(batch, Work.make(Deferred.await(gate), { name: "compress" }))
-      yield* Deferred.await(started)
-      yield* Effect.yieldNow()
+      // each item says when it has started: a new worker's first run may wait for the next turn
+      const started = [yield* Deferred.make<void>(), yield* Deferred.make<void>()] as const
+      const startThenWait = (i: 0 | 1) => Effect.zipRight(Deferred.succeed(started[i], undefined), Deferred.await(gate))
+      yield* Workqueue.queue(io, Work.make(startThenWait(0), { name: "slow-read" }))
+      yield* Workqueue.queue(batch, Work.make(startThenWait(1), { name: "compress" }))
+      yield* Deferred.await(started[0])
+      yield* Deferred.await(started[1])
       const text = yield* Monitor.dump
       const lines = text.split("\n")
       expect(lines.slice(0, 2)).toEqual(["Worker Pools", "============"])
@@ -225,14 +224,13 @@ describe("thread CPU rows", () => {
     Effect.gen(function*() {
       const io = yield* Workqueue.alloc("io-rows")
       const gate = yield* Deferred.make<void>()
-      const started = yield* Deferred.make<void>()
-      yield* Workqueue.queue(
-        io,
-        Work.make(Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(gate)), { name: "fetch a page" })
-      )
-      yield* Workqueue.queue(io, Work.make(Deferred.await(gate), { name: "crunch" }))
-      yield* Deferred.await(started)
-      yield* Effect.yieldNow()
+      // each item says when it has started: a new worker's first run may wait for the next turn
+      const started = [yield* Deferred.make<void>(), yield* Deferred.make<void>()] as const
+      const startThenWait = (i: 0 | 1) => Effect.zipRight(Deferred.succeed(started[i], undefined), Deferred.await(gate))
+      yield* Workqueue.queue(io, Work.make(startThenWait(0), { name: "fetch a page" }))
+      yield* Workqueue.queue(io, Work.make(startThenWait(1), { name: "crunch" }))
+      yield* Deferred.await(started[0])
+      yield* Deferred.await(started[1])
       const text = yield* poolsDump
       const pools = yield* WorkerPool.snapshot
       const sum = (f: (p: (typeof pools)[number]) => number) => pools.reduce((n, p) => n + f(p), 0)
