@@ -36,6 +36,25 @@ const recorder = (isTTY: boolean) => {
 }
 
 /** the cells of the row of `name` in a rendered table */
+/**
+ * queue two named items that start and then wait for `gate`, and return once both
+ * have started (a new worker's first run may wait for the next turn of the event loop)
+ */
+const bothStarted = (
+  gate: Deferred.Deferred<void>,
+  ...items: ReadonlyArray<readonly [Workqueue.Workqueue, string]>
+) =>
+  Effect.gen(function*() {
+    for (const [wq, name] of items) {
+      const started = yield* Deferred.make<void>()
+      yield* Workqueue.queue(
+        wq,
+        Work.make(Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(gate)), { name })
+      )
+      yield* Deferred.await(started)
+    }
+  })
+
 const row = (text: string, name: string) =>
   // eslint-disable-next-line no-control-regex -- the terminal's escape sequences
   text.replace(/\x1b\[\d*[A-Za-z]/g, "").split("\n").find((l) => l.startsWith(name.padEnd(24)))?.slice(24).trim().split(
@@ -170,13 +189,7 @@ describe("Monitor.dump", () => {
       const io = yield* Workqueue.alloc("io-dumped", { flags: ["SYSFS"] })
       const batch = yield* Workqueue.alloc("batch-dumped", { flags: ["UNBOUND", "SYSFS"], maxActive: 4 })
       const gate = yield* Deferred.make<void>()
-      // each item says when it has started: a new worker's first run may wait for the next turn
-      const started = [yield* Deferred.make<void>(), yield* Deferred.make<void>()] as const
-      const startThenWait = (i: 0 | 1) => Effect.zipRight(Deferred.succeed(started[i], undefined), Deferred.await(gate))
-      yield* Workqueue.queue(io, Work.make(startThenWait(0), { name: "slow-read" }))
-      yield* Workqueue.queue(batch, Work.make(startThenWait(1), { name: "compress" }))
-      yield* Deferred.await(started[0])
-      yield* Deferred.await(started[1])
+      yield* bothStarted(gate, [io, "slow-read"], [batch, "compress"])
       const text = yield* Monitor.dump
       const lines = text.split("\n")
       expect(lines.slice(0, 2)).toEqual(["Worker Pools", "============"])
@@ -224,13 +237,7 @@ describe("thread CPU rows", () => {
     Effect.gen(function*() {
       const io = yield* Workqueue.alloc("io-rows")
       const gate = yield* Deferred.make<void>()
-      // each item says when it has started: a new worker's first run may wait for the next turn
-      const started = [yield* Deferred.make<void>(), yield* Deferred.make<void>()] as const
-      const startThenWait = (i: 0 | 1) => Effect.zipRight(Deferred.succeed(started[i], undefined), Deferred.await(gate))
-      yield* Workqueue.queue(io, Work.make(startThenWait(0), { name: "fetch a page" }))
-      yield* Workqueue.queue(io, Work.make(startThenWait(1), { name: "crunch" }))
-      yield* Deferred.await(started[0])
-      yield* Deferred.await(started[1])
+      yield* bothStarted(gate, [io, "fetch a page"], [io, "crunch"])
       const text = yield* poolsDump
       const pools = yield* WorkerPool.snapshot
       const sum = (f: (p: (typeof pools)[number]) => number) => pools.reduce((n, p) => n + f(p), 0)

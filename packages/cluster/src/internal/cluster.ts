@@ -477,14 +477,14 @@ export const makeRunner = <R>(
   )
 
 /**
- * @internal a call to the stats board that may fail without consequence: its
+ * a call to the stats board that may fail without consequence: its
  * failures and its defects are dropped. The RPC client turns a transport's
  * write error into a defect (`Effect.orDie`), which `Effect.ignore` lets
  * through: a runner in a process whose other cluster members had closed
  * their sockets failed its own shutdown with "write EPIPE" from `Leave`, and
  * one such error would have ended the report loop for good
  */
-export const bestEffort = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<void, never, R> =>
+const bestEffort = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<void, never, R> =>
   Effect.catchAllCause(Effect.asVoid(effect), () => Effect.void)
 
 /**
