@@ -16,17 +16,28 @@
  * promise jobs).
  *
  *   node --expose-gc --conditions=@cmwq/source --import tsx \
- *     bench/blocking-mix-delay.ts [concurrency=1024] [n=5000] [runs=5]
+ *     bench/blocking-mix-delay.ts [concurrency=1024] [n=5000] [runs=5] [--profile]
+ *
+ * With `--profile`, every measured run is also CPU-profiled (every 50 us,
+ * `gap-profile.ts`), and the samples inside each contender's longest gaps
+ * are summed over its runs, by module and by function. Run it bundled to
+ * get the functions' names:
+ *
+ *   npx esbuild bench/blocking-mix-delay.ts --bundle --platform=node \
+ *     --format=esm --conditions=@cmwq/source --outfile=/tmp/bmd.mjs
+ *   node --expose-gc /tmp/bmd.mjs 1024 5000 5 --profile
  */
-import { PerformanceObserver } from "node:perf_hooks"
 import { Duration, Effect } from "effect"
 import PQueue from "p-queue"
 import { Work, Workqueue, WorkerPool } from "@cmwq/core"
+import { printShares, recordGcs, samplesWithin, startProfile, stopProfile, within } from "./gap-profile.js"
 import { burn, gc, median, now, prng, sleepMs } from "./lib.js"
 
-const concurrency = Number(process.argv[2] ?? "1024")
-const n = Number(process.argv[3] ?? "5000")
-const runs = Number(process.argv[4] ?? "5")
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"))
+const profiling = process.argv.includes("--profile")
+const concurrency = Number(args[0] ?? "1024")
+const n = Number(args[1] ?? "5000")
+const runs = Number(args[2] ?? "5")
 /** case 3's constants (`cases/blocking-mix.ts`) */
 const BURN_US = 25
 const SEED = 0x3c3c
@@ -48,11 +59,7 @@ const end = () => {
 }
 
 /** the gc entries of the current run: [start, end] pairs, on the same clock as `now` */
-const gcs: Array<number> = []
-const observer = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcs.push(e.startTime, e.startTime + e.duration)
-})
-observer.observe({ entryTypes: ["gc"] })
+const gcs = recordGcs()
 
 /** run `body`, sampling the loop every 1 ms; the longest gap between two turns */
 const sampled = async (body: () => Promise<void>): Promise<{ from: number; to: number }> => {
@@ -68,21 +75,6 @@ const sampled = async (body: () => Promise<void>): Promise<{ from: number; to: n
   const t = now()
   if (t - last > longest.to - longest.from) longest = { from: last, to: t }
   return longest
-}
-
-/** the part of [from, to] covered by the [start, end] pairs of `spans` */
-const within = (spans: ReadonlyArray<number>, from: number, to: number): { count: number; ms: number } => {
-  let count = 0
-  let ms = 0
-  for (let i = 0; i < spans.length; i += 2) {
-    const a = Math.max(from, spans[i]!)
-    const b = Math.min(to, spans[i + 1]!)
-    if (b > a) {
-      count++
-      ms += b - a
-    }
-  }
-  return { count, ms }
 }
 
 const effects = sleeps.map((ms) =>
@@ -112,20 +104,30 @@ interface Reading {
   readonly burnsIn: number
   readonly burnMs: number
   readonly gcMs: number
+  /** with --profile: the samples inside the gap, by module and by function */
+  readonly inGap?: ReturnType<typeof samplesWithin>
 }
 
 const measure = async (body: () => Promise<void>): Promise<Reading> => {
   gc()
   burns.length = 0
-  gcs.length = 0
+  gcs.spans.length = 0
   done = 0
+  const toMono = profiling ? await startProfile() : null
   const gap = await sampled(body)
+  const recorded = toMono === null ? null : await stopProfile(toMono)
   // let the observer deliver the run's last entries
   await sleepMs(20)
   if (done !== n) throw new Error(`expected ${n} items, ${done} ran`)
   const b = within(burns, gap.from, gap.to)
-  const g = within(gcs, gap.from, gap.to)
-  return { gapMs: gap.to - gap.from, burnsIn: b.count, burnMs: b.ms, gcMs: g.ms }
+  const g = within(gcs.spans, gap.from, gap.to)
+  const reading = { gapMs: gap.to - gap.from, burnsIn: b.count, burnMs: b.ms, gcMs: g.ms }
+  return recorded === null ? reading : { ...reading, inGap: samplesWithin(recorded, gap.from, gap.to) }
+}
+
+/** add `from`'s counts into `into` */
+const addInto = (into: Map<string, number>, from: Map<string, number>): void => {
+  for (const [key, k] of from) into.set(key, (into.get(key) ?? 0) + k)
 }
 
 const main = async () => {
@@ -158,8 +160,21 @@ const main = async () => {
         m((r) => r.gcMs)
       } ms, rest ${m((r) => r.gapMs - r.burnMs - r.gcMs)} ms`
     )
+    if (profiling) {
+      const byModule = new Map<string, number>()
+      const byFunction = new Map<string, number>()
+      let total = 0
+      for (const r of rs) {
+        total += r.inGap!.total
+        addInto(byModule, r.inGap!.byModule)
+        addInto(byFunction, r.inGap!.byFunction)
+      }
+      console.log(`  profile samples inside the ${rs.length} longest gaps:`)
+      printShares("by module", total, byModule, 15)
+      printShares("by function", total, byFunction, 20)
+    }
   }
-  observer.disconnect()
+  gcs.stop()
 }
 
 main().then(() => process.exit(0), (e) => {

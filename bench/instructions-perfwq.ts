@@ -18,12 +18,22 @@
  * The delays are real milliseconds (as in case 5); under callgrind the
  * program runs slower than the clock, so more timers are due together than
  * in case 5, but every cycle still arms one sleep and one delayed re-queue.
+ *
+ * A third argument `bare` runs the same cycles with no workqueue at all:
+ * each work is one plain fiber that sleeps, then waits out its reschedule
+ * delay with `Effect.sleep` and loops. A cycle's count in `bare` mode is
+ * what Effect alone charges for the workload's own sleep and a timer; the
+ * difference to the default mode (`engine`) is what the workqueue adds:
+ * queueing, the delayed re-queue on the pools' timer heap, the worker's
+ * dispatch, the item's context and the blocking detection.
  */
 import { Effect } from "effect"
 import { DelayedWork, Workqueue, WorkerPool } from "@cmwq/core"
 
 const cyclesPerWork = Number(process.argv[2] ?? "0")
 const cpus = Number(process.argv[3] ?? "2")
+const mode = process.argv[4] ?? "engine"
+if (mode !== "engine" && mode !== "bare") throw new Error(`mode must be engine or bare, not ${mode}`)
 
 /** the bench's PRNG (lib.ts `prng`, mulberry32), inlined so the bundle is this file and the library */
 const prng = (seed: number): () => number => {
@@ -84,6 +94,24 @@ const cycle = (run: Run): Effect.Effect<unknown, unknown> =>
     })
   })
 
+/** `bare` mode: one cycle as `cycle` does it, with `Effect.sleep` for the re-queue's delay */
+const bareLoop = (run: Run): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const spec = run.spec
+    const sleep = Math.floor((spec.meanSleepMs * (run.random() % 200)) / 100)
+    run.random() // the burn split of case 5
+    return Effect.flatMap(Effect.sleep(sleep), () => {
+      run.cycles++
+      total++
+      if (run.cycles >= cyclesPerWork) {
+        if (--running === 0) done()
+        return Effect.void
+      }
+      const delay = Math.floor((spec.meanReschedMs * (run.random() % 200)) / 100)
+      return Effect.flatMap(Effect.sleep(delay), () => bareLoop(run))
+    })
+  })
+
 const program = Effect.gen(function*() {
   const runs: Array<Run> = []
   let wqId = 0
@@ -102,7 +130,11 @@ const program = Effect.gen(function*() {
   }
   if (cyclesPerWork > 0) {
     running = runs.length
-    for (const run of runs) yield* Workqueue.queueDelayed(run.wq, run.dwork!, 0)
+    if (mode === "bare") {
+      for (const run of runs) yield* Effect.fork(bareLoop(run))
+    } else {
+      for (const run of runs) yield* Workqueue.queueDelayed(run.wq, run.dwork!, 0)
+    }
     yield* Effect.promise(() => allDone)
   }
   for (const run of runs) yield* Workqueue.flush(run.wq)

@@ -156,25 +156,32 @@ export const ELD_RESOLUTION_MS = 1
  * never yields to the event loop during its whole run) would read 0: `stop()`
  * therefore also counts the time since the loop last turned, and the gaps
  * between the ticks of a 1 ms interval timer started with it (the histogram
- * also misses a block that starts before its first sample).
+ * also misses a block that starts before its first sample). `gap()`, after
+ * `stop()`, is the longest of those interval gaps (the tail included) as
+ * its start and end (`now()`), for tools that look inside it.
  */
-export const startEld = (): { readonly stop: () => number } => {
+export const startEld = (): {
+  readonly stop: () => number
+  readonly gap: () => { readonly from: number; readonly to: number }
+} => {
   const histogram = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS })
   histogram.enable()
   let lastTurn = now()
-  let longestGap = 0
+  let longest = { from: lastTurn, to: lastTurn }
   const timer = setInterval(() => {
     const t = now()
-    if (t - lastTurn > longestGap) longestGap = t - lastTurn
+    if (t - lastTurn > longest.to - longest.from) longest = { from: lastTurn, to: t }
     lastTurn = t
   }, ELD_RESOLUTION_MS)
   return {
     stop: () => {
-      const tail = now() - lastTurn
+      const t = now()
+      if (t - lastTurn > longest.to - longest.from) longest = { from: lastTurn, to: t }
       clearInterval(timer)
       histogram.disable()
-      return Math.max(histogram.max / 1e6, longestGap, tail)
-    }
+      return Math.max(histogram.max / 1e6, longest.to - longest.from)
+    },
+    gap: () => longest
   }
 }
 

@@ -223,15 +223,19 @@ const cycle = (run: TestRun, timers: Timers): Effect.Effect<unknown, unknown> =>
     })
   })
 
-interface Run {
+/** one run's readings */
+export interface Run {
   readonly fgMs: number
   readonly peakWorkers: number
   /** load cycles completed per second while the job ran */
   readonly cyclesPerSec: number
   readonly eld: number
+  /** the longest gap between two turns of the loop, as `now()` readings (`startEld`'s `gap`) */
+  readonly gap?: { readonly from: number; readonly to: number }
 }
 
-const loaded = (workload: string, size: "L" | "S", policy: Policy.Policy, chunks: number): Promise<Run> =>
+/** one run of a workload beside the foreground job (`bench/perf-wq-delay.ts` runs it too) */
+export const loaded = (workload: string, size: "L" | "S", policy: Policy.Policy, chunks: number): Promise<Run> =>
   Effect.gen(function*() {
     const timers = new Timers()
     const runs: Array<TestRun> = []
@@ -269,7 +273,7 @@ const loaded = (workload: string, size: "L" | "S", policy: Policy.Policy, chunks
     for (const run of runs) yield* Work.cancelSync(run.dwork!)
     const failed = yield* Effect.forEach(runs, (r) => Effect.map(Workqueue.stats(r.wq), (s) => s.failed))
     check("failed cycles", failed.reduce((a, b) => a + b, 0), 0)
-    return { fgMs, peakWorkers, cyclesPerSec: (cyclesRun / fgMs) * 1000, eld: eldMax }
+    return { fgMs, peakWorkers, cyclesPerSec: (cyclesRun / fgMs) * 1000, eld: eldMax, gap: eld.gap() }
   }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer({ policy, cpus: availableParallelism() })), Effect.runPromise)
 
 /**
