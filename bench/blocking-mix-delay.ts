@@ -4,9 +4,10 @@
  * sequence, burn BURN_US) at one concurrency, on our workqueue and on
  * p-queue, and records:
  *
- * - every turn of a 1 ms interval timer (as `startEld` in `lib.ts` samples
- *   the loop), so the longest gap between two turns is found with its start
- *   and end;
+ * - the longest gap between two turns of the loop, with its start and end
+ *   (`startEld`'s `gap` in `lib.ts`), sampled from where case 3 starts
+ *   sampling: for ours after the pools' layer and the workqueue are built,
+ *   so the queueing loop is inside, the layer's construction is not;
  * - every item's start and end time (its two burns);
  * - every garbage collection (`PerformanceObserver` of `gc` entries).
  *
@@ -31,7 +32,7 @@ import { Duration, Effect } from "effect"
 import PQueue from "p-queue"
 import { Work, Workqueue, WorkerPool } from "@cmwq/core"
 import { printShares, recordGcs, samplesWithin, startProfile, stopProfile, within } from "./gap-profile.js"
-import { burn, gc, median, now, prng, sleepMs } from "./lib.js"
+import { burn, gc, median, now, prng, sleepMs, startEld } from "./lib.js"
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"))
 const profiling = process.argv.includes("--profile")
@@ -61,20 +62,22 @@ const end = () => {
 /** the gc entries of the current run: [start, end] pairs, on the same clock as `now` */
 const gcs = recordGcs()
 
-/** run `body`, sampling the loop every 1 ms; the longest gap between two turns */
-const sampled = async (body: () => Promise<void>): Promise<{ from: number; to: number }> => {
-  let last = now()
-  let longest = { from: last, to: last }
-  const timer = setInterval(() => {
-    const t = now()
-    if (t - last > longest.to - longest.from) longest = { from: last, to: t }
-    last = t
-  }, 1)
-  await body()
-  clearInterval(timer)
-  const t = now()
-  if (t - last > longest.to - longest.from) longest = { from: last, to: t }
-  return longest
+/**
+ * `body(start)` runs one contender and calls `start()` where the case starts
+ * its loop-delay sampler (`startEld`); the longest gap between two turns of
+ * the 1 ms sampling timer from then on
+ */
+const sampled = async (
+  body: (start: () => void) => Promise<void>
+): Promise<{ readonly from: number; readonly to: number; readonly startedAt: number }> => {
+  let eld: ReturnType<typeof startEld> | null = null
+  await body(() => {
+    eld = startEld()
+  })
+  if (eld === null) throw new Error("the contender never started the sampler")
+  const started: ReturnType<typeof startEld> = eld
+  started.stop()
+  return started.gap()
 }
 
 const effects = sleeps.map((ms) =>
@@ -86,14 +89,24 @@ const tasks = sleeps.map((ms) => async () => {
   end()
 })
 
-const ours = (): Promise<void> =>
+/** how long each run's synchronous queueing loop took (ours) */
+const queueLoopMs: Array<number> = []
+
+/** as case 3 runs ours: the pools' layer and the workqueue are built before the sampler starts */
+const ours = (start: () => void): Promise<void> =>
   Effect.gen(function*() {
     const wq = yield* Workqueue.alloc("bench", { maxActive: concurrency })
-    for (const effect of effects) Workqueue.unsafeQueue(wq, Work.make(effect))
+    // the items are built before sampling starts, as case 3's are
+    const works = effects.map((effect) => Work.make(effect))
+    start()
+    const t0 = now()
+    for (const work of works) Workqueue.unsafeQueue(wq, work)
+    queueLoopMs.push(now() - t0)
     yield* Workqueue.flush(wq)
   }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer()), Effect.runPromise)
 
-const pQueue = async (): Promise<void> => {
+const pQueue = async (start: () => void): Promise<void> => {
+  start()
   const queue = new PQueue({ concurrency })
   for (const task of tasks) void queue.add(task)
   await queue.onIdle()
@@ -101,6 +114,8 @@ const pQueue = async (): Promise<void> => {
 
 interface Reading {
   readonly gapMs: number
+  /** when the gap began, from the start of sampling */
+  readonly atMs: number
   readonly burnsIn: number
   readonly burnMs: number
   readonly gcMs: number
@@ -108,7 +123,7 @@ interface Reading {
   readonly inGap?: ReturnType<typeof samplesWithin>
 }
 
-const measure = async (body: () => Promise<void>): Promise<Reading> => {
+const measure = async (body: (start: () => void) => Promise<void>): Promise<Reading> => {
   gc()
   burns.length = 0
   gcs.spans.length = 0
@@ -121,7 +136,13 @@ const measure = async (body: () => Promise<void>): Promise<Reading> => {
   if (done !== n) throw new Error(`expected ${n} items, ${done} ran`)
   const b = within(burns, gap.from, gap.to)
   const g = within(gcs.spans, gap.from, gap.to)
-  const reading = { gapMs: gap.to - gap.from, burnsIn: b.count, burnMs: b.ms, gcMs: g.ms }
+  const reading = {
+    gapMs: gap.to - gap.from,
+    atMs: gap.from - gap.startedAt,
+    burnsIn: b.count,
+    burnMs: b.ms,
+    gcMs: g.ms
+  }
   return recorded === null ? reading : { ...reading, inGap: samplesWithin(recorded, gap.from, gap.to) }
 }
 
@@ -131,7 +152,7 @@ const addInto = (into: Map<string, number>, from: Map<string, number>): void => 
 }
 
 const main = async () => {
-  const contenders: ReadonlyArray<readonly [string, () => Promise<void>]> = [
+  const contenders: ReadonlyArray<readonly [string, (start: () => void) => Promise<void>]> = [
     [`ours (maxActive ${concurrency})`, ours],
     [`p-queue(${concurrency})`, pQueue]
   ]
@@ -149,7 +170,7 @@ const main = async () => {
     for (const r of rs) {
       const rest = r.gapMs - r.burnMs - r.gcMs
       console.log(
-        `  gap ${r.gapMs.toFixed(1)} ms: ${r.burnsIn} burns ${r.burnMs.toFixed(1)} ms, gc ${
+        `  gap ${r.gapMs.toFixed(1)} ms at +${r.atMs.toFixed(1)} ms: ${r.burnsIn} burns ${r.burnMs.toFixed(1)} ms, gc ${
           r.gcMs.toFixed(1)
         } ms, rest ${rest.toFixed(1)} ms`
       )
@@ -160,6 +181,14 @@ const main = async () => {
         m((r) => r.gcMs)
       } ms, rest ${m((r) => r.gapMs - r.burnMs - r.gcMs)} ms`
     )
+    if (name.startsWith("ours")) {
+      // the last `runs` loops are the measured runs' (the first is the warm-up's)
+      console.log(
+        `  the queueing loop (${n} unsafeQueue calls): median ${median(queueLoopMs.slice(-runs)).toFixed(1)} ms (${
+          queueLoopMs.map((x) => x.toFixed(1)).join(" ")
+        })`
+      )
+    }
     if (profiling) {
       const byModule = new Map<string, number>()
       const byFunction = new Map<string, number>()

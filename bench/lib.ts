@@ -158,15 +158,17 @@ export const ELD_RESOLUTION_MS = 1
  * between the ticks of a 1 ms interval timer started with it (the histogram
  * also misses a block that starts before its first sample). `gap()`, after
  * `stop()`, is the longest of those interval gaps (the tail included) as
- * its start and end (`now()`), for tools that look inside it.
+ * its start and end (`now()`) with the time `startEld` was called, for
+ * tools that look inside it.
  */
 export const startEld = (): {
   readonly stop: () => number
-  readonly gap: () => { readonly from: number; readonly to: number }
+  readonly gap: () => { readonly from: number; readonly to: number; readonly startedAt: number }
 } => {
   const histogram = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS })
   histogram.enable()
-  let lastTurn = now()
+  const startedAt = now()
+  let lastTurn = startedAt
   let longest = { from: lastTurn, to: lastTurn }
   const timer = setInterval(() => {
     const t = now()
@@ -181,7 +183,7 @@ export const startEld = (): {
       histogram.disable()
       return Math.max(histogram.max / 1e6, longest.to - longest.from)
     },
-    gap: () => longest
+    gap: () => ({ ...longest, startedAt })
   }
 }
 

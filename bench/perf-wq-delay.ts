@@ -57,8 +57,8 @@ const main = async () => {
     gaps.push(gap.to - gap.from)
     gcIn.push(g.ms)
     console.log(
-      `  run ${r + 1}: longest delay ${run.eld.toFixed(2)} ms; gap ${
-        (gap.to - gap.from).toFixed(2)
+      `  run ${r + 1}: longest delay ${run.eld.toFixed(2)} ms; gap ${(gap.to - gap.from).toFixed(2)} ms at +${
+        (gap.from - gap.startedAt).toFixed(1)
       } ms, ${g.count} collections in it (${g.ms.toFixed(2)} ms), rest ${
         (gap.to - gap.from - g.ms).toFixed(2)
       } ms; peak workers ${run.peakWorkers}`

@@ -231,7 +231,7 @@ export interface Run {
   readonly cyclesPerSec: number
   readonly eld: number
   /** the longest gap between two turns of the loop, as `now()` readings (`startEld`'s `gap`) */
-  readonly gap?: { readonly from: number; readonly to: number }
+  readonly gap?: { readonly from: number; readonly to: number; readonly startedAt: number }
 }
 
 /** one run of a workload beside the foreground job (`bench/perf-wq-delay.ts` runs it too) */
