@@ -474,3 +474,46 @@ describe("event-loop fairness", () => {
       expect(doneWhenImmediateRan).toBe(-1)
     }))
 })
+
+describe("clock reads", () => {
+  // each item moves the platform clock by 1 ms and counts the reads made meanwhile; the
+  // end of one synchronous item serves as the start of the next, so a batch reads the
+  // clock about once per item, and the workqueue's CPU time is still each item's own
+  it("a run of synchronous items reads the platform clock about once per item, with CPU time unchanged", async () => {
+    let reads = 0
+    let clock = 0
+    const platform: WorkerPool.Platform = {
+      now: () => {
+        reads++
+        return clock
+      },
+      macrotask: (callback) => void setImmediate(callback)
+    }
+    const n = 1000
+    let ran = 0
+    const { readsDuringRun, cpuTimeMs } = await Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("clock")
+      const before = reads
+      for (let i = 0; i < n; i++) {
+        Workqueue.unsafeQueue(
+          wq,
+          Work.sync(() => {
+            ran++
+            clock++
+          })
+        )
+      }
+      yield* Workqueue.flush(wq)
+      const readsDuringRun = reads - before
+      const stats = yield* Workqueue.stats(wq)
+      return { readsDuringRun, cpuTimeMs: stats.cpuTimeMs }
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(WorkerPool.layer({ platform, fairnessBudget: 0, watchdogThreshold: 0, cpuIntensiveThreshold: 0 })),
+      Effect.runPromise
+    )
+    expect(ran).toBe(n)
+    expect(readsDuringRun).toBeLessThanOrEqual(n + 20)
+    expect(cpuTimeMs).toBe(n)
+  })
+})

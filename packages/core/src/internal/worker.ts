@@ -223,8 +223,17 @@ export const assignWork = (work: WorkImpl, worker: WorkerImpl): boolean => {
   return true
 }
 
-/** @internal Q5, kernel `process_one_work`: the part before the item's function runs */
-export const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
+/**
+ * @internal Q5, kernel `process_one_work`: the part before the item's
+ * function runs. `now` is the platform time; `nextWork` passes the time it
+ * read when the item before ended, in the same synchronous stretch, so a
+ * batch of synchronous items reads the clock once per item, not twice.
+ */
+export const startWork = (
+  worker: WorkerImpl,
+  work: WorkImpl,
+  now: number = worker.pool.pools.platform.now()
+): void => {
   const pool = worker.pool
   const pwq = work.link as PoolWorkqueueImpl
   const data = work.data
@@ -232,7 +241,7 @@ export const startWork = (worker: WorkerImpl, work: WorkImpl): void => {
   worker.currentPwq = pwq
   worker.currentData = data
   worker.currentColor = colorOf(data)
-  worker.currentAt = worker.startedAt = pool.pools.platform.now()
+  worker.currentAt = worker.startedAt = now
   worker.offCpu = false
   List.remove(work)
   if ((pwq.wq.flags & Flags.WQ_CPU_INTENSIVE) !== 0) setFlags(worker, Flags.WORKER_CPU_INTENSIVE)
@@ -338,6 +347,8 @@ const highpriWaiting = (pool: WorkerPoolImpl): boolean => {
 const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
   const pool = worker.pool
   const pools = pool.pools
+  // the time the previous synchronous item of this stretch ended, or -1: read the clock
+  let ended = -1
   for (;;) {
     let work = List.first<WorkImpl>(worker.scheduled)
     if (work === null) {
@@ -361,7 +372,8 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
       if (pause !== null) return pause
       continue
     }
-    startWork(worker, work)
+    if (ended < 0) startWork(worker, work)
+    else startWork(worker, work, ended)
     if (pool.bh) {
       // BH items run synchronously in a fiber of their own, with the recorded context (Q6a)
       const ctx = work.ctx
@@ -402,6 +414,7 @@ const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
     }
     const pause = pauseAfterWork(worker, now)
     if (pause !== null) return pause
+    ended = now
   }
   setFlags(worker, Flags.WORKER_PREP)
   return goIdle(worker)
