@@ -77,7 +77,14 @@ const allDone = new Promise<void>((resolve) => {
 })
 let running = 0
 
-const cycle = (run: Run): Effect.Effect<unknown, unknown> =>
+/**
+ * one cycle of a work: its sleep, then `requeue(delay)` with the reschedule
+ * delay, until the work has run `cyclesPerWork` cycles
+ */
+const cycleThen = (
+  run: Run,
+  requeue: (delay: number) => Effect.Effect<unknown, unknown>
+): Effect.Effect<unknown, unknown> =>
   Effect.suspend(() => {
     const spec = run.spec
     const sleep = Math.floor((spec.meanSleepMs * (run.random() % 200)) / 100)
@@ -89,28 +96,17 @@ const cycle = (run: Run): Effect.Effect<unknown, unknown> =>
         if (--running === 0) done()
         return Effect.void
       }
-      const delay = Math.floor((spec.meanReschedMs * (run.random() % 200)) / 100)
-      return Workqueue.queueDelayed(run.wq, run.dwork!, delay)
+      return requeue(Math.floor((spec.meanReschedMs * (run.random() % 200)) / 100))
     })
   })
 
-/** `bare` mode: one cycle as `cycle` does it, with `Effect.sleep` for the re-queue's delay */
-const bareLoop = (run: Run): Effect.Effect<void> =>
-  Effect.suspend(() => {
-    const spec = run.spec
-    const sleep = Math.floor((spec.meanSleepMs * (run.random() % 200)) / 100)
-    run.random() // the burn split of case 5
-    return Effect.flatMap(Effect.sleep(sleep), () => {
-      run.cycles++
-      total++
-      if (run.cycles >= cyclesPerWork) {
-        if (--running === 0) done()
-        return Effect.void
-      }
-      const delay = Math.floor((spec.meanReschedMs * (run.random() % 200)) / 100)
-      return Effect.flatMap(Effect.sleep(delay), () => bareLoop(run))
-    })
-  })
+/** `engine` mode: the work's item, re-queued as delayed work */
+const cycle = (run: Run): Effect.Effect<unknown, unknown> =>
+  cycleThen(run, (delay) => Workqueue.queueDelayed(run.wq, run.dwork!, delay))
+
+/** `bare` mode: one plain fiber per work, waiting out the reschedule delay with `Effect.sleep` */
+const bareLoop = (run: Run): Effect.Effect<unknown, unknown> =>
+  cycleThen(run, (delay) => Effect.flatMap(Effect.sleep(delay), () => bareLoop(run)))
 
 const program = Effect.gen(function*() {
   const runs: Array<Run> = []

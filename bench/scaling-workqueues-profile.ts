@@ -12,24 +12,11 @@
  */
 import { Effect } from "effect"
 import { Work, WorkerPool, Workqueue } from "@cmwq/core"
+import { expectRuns, inc, waitForAll } from "./cases/scaling.js"
 
 const w = Number(process.argv[2] ?? "1")
 const n = Number(process.argv[3] ?? "100000")
 const reps = Number(process.argv[4] ?? "10")
-
-let count = 0
-let target = 0
-let done: (() => void) | null = null
-const inc = (): void => {
-  if (++count === target && done !== null) done()
-}
-const waitForAll: Effect.Effect<void> = Effect.async<void>((resume) => {
-  if (count >= target) return resume(Effect.void)
-  done = () => {
-    done = null
-    resume(Effect.void)
-  }
-})
 
 const program = Effect.gen(function*() {
   const wqs: Array<Workqueue.Workqueue> = []
@@ -37,8 +24,7 @@ const program = Effect.gen(function*() {
   const perRep: Array<number> = []
   for (let r = 0; r < reps; r++) {
     const c0 = process.cpuUsage()
-    count = 0
-    target = n
+    expectRuns(n)
     for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wqs[i % w]!, Work.sync(inc))
     yield* waitForAll
     const d = process.cpuUsage(c0)

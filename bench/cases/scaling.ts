@@ -35,11 +35,17 @@ const cpuUs = (from: NodeJS.CpuUsage): number => {
 let count = 0
 let target = 0
 let done: (() => void) | null = null
-const inc = (): void => {
+/** the items' function: counts one run (also used by `bench/scaling-workqueues-profile.ts`) */
+export const inc = (): void => {
   if (++count === target && done !== null) done()
 }
-/** resolves once `target` items have run (the caller reset `count` and set `target` first) */
-const waitForAll: Effect.Effect<void> = Effect.async<void>((resume) => {
+/** the next `waitForAll` waits for `n` runs of `inc` */
+export const expectRuns = (n: number): void => {
+  count = 0
+  target = n
+}
+/** resolves once the runs `expectRuns` announced have happened */
+export const waitForAll: Effect.Effect<void> = Effect.async<void>((resume) => {
   if (count >= target) return resume(Effect.void)
   done = () => {
     done = null
@@ -64,8 +70,7 @@ const measure = <R>(
     yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 50)))
     const c0 = process.cpuUsage()
     for (let b = 0; b < batches; b++) {
-      count = 0
-      target = n
+      expectRuns(n)
       yield* queueAll
       yield* waitForAll
     }
