@@ -10,7 +10,7 @@
  * | `_tag` | the item | starts after |
  * | --- | --- | --- |
  * | `NeverQueued` | was never queued | |
- * | `Finished` | is idle; its last run finished at `at` | |
+ * | `Finished` | is idle; its last run finished at `at` (whole milliseconds, rounded down) | |
  * | `OnTimer` | is a delayed item whose timer fires at `until` | `until` |
  * | `Worklist` | is on a pool's worklist at `position`; `reason` says why no worker took it | a worker is free |
  * | `Assigned` | is assigned to a worker, behind the item it runs (non-reentrancy, barriers) | that item |

@@ -7,7 +7,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import { DelayedWork, Epoch, Explanation, Freezer, Policy, Work, Workqueue } from "@cmwq/core"
+import { DelayedWork, Epoch, Explanation, Freezer, Policy, Work, WorkerPool, Workqueue } from "@cmwq/core"
 import { runVirtual, runVirtualSync } from "./helpers.js"
 
 describe("Work.explain", () => {
@@ -326,5 +326,26 @@ describe("flush epochs", () => {
     expect(out.flushers).toBe(40)
     // item i finishes at t = i + 1 (one at a time); mark i waits for items 0..i
     out.done.forEach(([i, t]) => expect(t).toBeGreaterThanOrEqual(i + 1))
+  })
+})
+
+describe("Work.explain: finish times", () => {
+  it("Finished.at is the whole millisecond the last run finished in, on a platform clock with fractions", async () => {
+    // the engine keeps an item's finish time in whole millis, so that the
+    // item's field stays a small integer (see `WorkImpl.finishedAt`)
+    let clock = 1000.75
+    const platform: WorkerPool.Platform = { now: () => clock, macrotask: (f) => void setImmediate(f) }
+    const out = await Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("frac")
+      const work = Work.sync(() => {
+        clock += 0.5
+      }, { name: "f" })
+      yield* Workqueue.queue(wq, work)
+      yield* Workqueue.flush(wq)
+      clock = 1010.25
+      return yield* Work.explain(work)
+    }).pipe(Effect.scoped, Effect.provide(WorkerPool.layer({ platform })), Effect.runPromise)
+    expect(out).toMatchObject({ _tag: "Finished", work: "f", at: 1001, agoMs: 9.25 })
+    expect(out.message).toBe(Explanation.format(out))
   })
 })

@@ -276,7 +276,7 @@ export const finishWork = (worker: WorkerImpl, now: number = worker.pool.pools.p
   pwq.wq.running--
   clearFlags(worker, Flags.WORKER_CPU_INTENSIVE)
   work.data -= WORK_RUNNING_ONE
-  work.finishedAt = now
+  work.finishedAt = Math.floor(now) // whole millis: see `WorkImpl.finishedAt`
   worker.currentWork = null
   worker.currentPwq = null
   worker.currentColor = -1
