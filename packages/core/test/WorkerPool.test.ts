@@ -5,6 +5,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
+import * as Supervisor from "effect/Supervisor"
 import * as TestClock from "effect/TestClock"
 import { Work, WorkerPool, Workqueue, WorkqueueError } from "@cmwq/core"
 import { assertFiberInternals, isBlocked } from "../src/internal/detector.js"
@@ -54,6 +55,35 @@ describe("blocking detector", () => {
       return { yielding, blocking: workersSeen.size }
     }))
     expect(result).toEqual({ yielding: 1, blocking: 4 })
+  })
+
+  it("works beside a supervisor the caller installed, which still sees the worker fibers", () => {
+    // the worker fibers' supervisor is the detector alone when none is installed, and
+    // the caller's zipped with the detector when one is
+    class SeesResumes extends Supervisor.AbstractSupervisor<void> {
+      readonly value = Effect.void
+      readonly resumed = new Set<string>()
+      override onResume(fiber: Fiber.RuntimeFiber<unknown, unknown>): void {
+        this.resumed.add(String(fiber.id().id))
+      }
+    }
+    const mine = new SeesResumes()
+    const result = VirtualTime.runSync(
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("supervised")
+        const workerFibers = new Set<string>()
+        const note = Effect.flatMap(Effect.fiberId, (id) =>
+          Effect.sync(() => {
+            if (id._tag === "Runtime") workerFibers.add(String(id.id))
+          }))
+        for (let i = 0; i < 4; i++) yield* Workqueue.queue(wq, Work.make(Effect.zipRight(note, Effect.sleep(5))))
+        yield* Workqueue.flush(wq)
+        return workerFibers
+      }).pipe(Effect.scoped, Effect.provide(testPools()), Effect.supervised(mine))
+    )
+    // concurrency management still sees each block: four items, four workers
+    expect(result.size).toBe(4)
+    for (const id of result) expect(mine.resumed.has(id)).toBe(true)
   })
 })
 
@@ -515,5 +545,53 @@ describe("clock reads", () => {
     expect(ran).toBe(n)
     expect(readsDuringRun).toBeLessThanOrEqual(n + 20)
     expect(cpuTimeMs).toBe(n)
+  })
+
+  // an Effect item that blocks once: one read when it blocks (its blocked time and the
+  // end of its CPU time), one when it resumes, and one when it finishes, which is
+  // also the start of the next item; its CPU time is the 2 ms it moved the clock
+  it("an item that blocks once costs three clock reads, with CPU time unchanged", async () => {
+    let reads = 0
+    let clock = 0
+    const platform: WorkerPool.Platform = {
+      now: () => {
+        reads++
+        return clock
+      },
+      macrotask: (callback) => void setImmediate(callback)
+    }
+    const n = 200
+    let ran = 0
+    const tick = Effect.sync(() => {
+      clock++
+    })
+    const body = Effect.zipRight(
+      tick,
+      Effect.zipRight(
+        Effect.promise(() => Promise.resolve()),
+        Effect.zipRight(
+          tick,
+          Effect.sync(() => {
+            ran++
+          })
+        )
+      )
+    )
+    const { readsDuringRun, cpuTimeMs } = await Effect.gen(function*() {
+      const wq = yield* Workqueue.alloc("clock-blocking")
+      const before = reads
+      for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wq, Work.make(body))
+      yield* Workqueue.flush(wq)
+      const readsDuringRun = reads - before
+      const stats = yield* Workqueue.stats(wq)
+      return { readsDuringRun, cpuTimeMs: stats.cpuTimeMs }
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(WorkerPool.layer({ platform, fairnessBudget: 0, watchdogThreshold: 0, cpuIntensiveThreshold: 0 })),
+      Effect.runPromise
+    )
+    expect(ran).toBe(n)
+    expect(readsDuringRun).toBeLessThanOrEqual(3 * n + 40)
+    expect(cpuTimeMs).toBe(2 * n)
   })
 })

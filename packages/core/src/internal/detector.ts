@@ -74,8 +74,9 @@ class BlockingDetector extends Supervisor.AbstractSupervisor<void> {
       if (worker.currentWork !== null) {
         worker.blockedAt = worker.pool.pools.platform.now()
         if (worker.pool.pools.recorder !== null) worker.pool.pools.recorder.worker(worker.blockedAt, "sleep", worker)
-      }
-      workerSleeping(worker)
+        // the same read stops the item's CPU time
+        workerSleeping(worker, worker.blockedAt)
+      } else workerSleeping(worker)
     } else if (worker.currentWork !== null) workerTick(worker)
   }
 }

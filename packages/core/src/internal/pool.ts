@@ -135,15 +135,16 @@ export const clearFlags = (worker: WorkerImpl, flags: number): void => {
 /**
  * @internal CM1, kernel `wq_worker_sleeping`: a busy worker blocked on async. If it
  * was the last running worker and work is pending, another worker is woken.
- * CONTEXT: called by the blocking detector when the worker's fiber suspends.
+ * CONTEXT: called by the blocking detector when the worker's fiber suspends;
+ * `now` is the platform time the detector read for it, if it read one.
  */
-export const workerSleeping = (worker: WorkerImpl): void => {
+export const workerSleeping = (worker: WorkerImpl, now?: number): void => {
   const pool = worker.pool
   const pwq = worker.currentPwq
   // CPU time stops for every busy worker that blocks, CM or not (unbound, ordered and
   // CPU_INTENSIVE workers are NOT_RUNNING, but their blocked time is no more CPU time)
   if (pwq !== null && !worker.offCpu) {
-    pwq.stats.cpuTimeMs += pool.pools.platform.now() - worker.currentAt
+    pwq.stats.cpuTimeMs += (now ?? pool.pools.platform.now()) - worker.currentAt
     worker.offCpu = true
   }
   if ((worker.flags & Flags.WORKER_NOT_RUNNING) !== 0 || worker.sleeping) return

@@ -116,7 +116,7 @@ export class WorkerImpl extends List.ListNode {
       restoreRefs(this)
       const now = this.pool.pools.platform.now()
       finishWork(this, now)
-      return pauseAfterWork(this, now) ?? nextWork(this)
+      return pauseAfterWork(this, now) ?? nextWork(this, now)
     }
     this.onFailure = (cause) => {
       restoreRefs(this)
@@ -125,7 +125,7 @@ export class WorkerImpl extends List.ListNode {
       const now = this.pool.pools.platform.now()
       finishWork(this, now)
       reportFailure(this.pool.pools, pwq, work, cause)
-      return pauseAfterWork(this, now) ?? nextWork(this)
+      return pauseAfterWork(this, now) ?? nextWork(this, now)
     }
     this.nextThunk = () => nextWork(this)
     this.wokeUpThunk = () => wokeUp(this)
@@ -342,13 +342,13 @@ const highpriWaiting = (pool: WorkerPoolImpl): boolean => {
 /**
  * @internal the kernel's `do { assign_work; process_scheduled_works } while
  * (keep_working)`, one item at a time: returns the effect that runs the next
- * item, or puts the worker to sleep.
+ * item, or puts the worker to sleep. `ended` is the platform time the item
+ * before ended, read by whoever finished it (-1: read the clock): one read
+ * serves both its finish and the next item's start.
  */
-const nextWork = (worker: WorkerImpl): Effect.Effect<void> => {
+const nextWork = (worker: WorkerImpl, ended = -1): Effect.Effect<void> => {
   const pool = worker.pool
   const pools = pool.pools
-  // the time the previous synchronous item of this stretch ended, or -1: read the clock
-  let ended = -1
   for (;;) {
     let work = List.first<WorkImpl>(worker.scheduled)
     if (work === null) {

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as Supervisor from "effect/Supervisor"
 import type { Options } from "../WorkerPool.js"
 import { workerOf } from "./current.js"
 import { detector } from "./detector.js"
@@ -59,7 +60,14 @@ export const make = (options: Options): Effect.Effect<PoolsImpl, Errors.InvalidP
       }
     }
     const runtime = yield* Effect.runtime<never>()
-    const workerRuntime = yield* Effect.supervised(detector)(Effect.runtime<never>())
+    // the detector alone when no other supervisor is installed (`Effect.supervised`
+    // would wrap it and the no-op `Supervisor.none` in a `Zip`, which every fiber
+    // suspension and resumption of every worker then goes through)
+    const workerRuntime = yield* Effect.locallyWith(
+      Effect.runtime<never>(),
+      FiberRef.currentSupervisor,
+      (current) => current === Supervisor.none ? detector : current.zip(detector)
+    )
     const clock = yield* Effect.clock
     const platform = (options.platform as PlatformImpl | undefined) ?? (yield* FiberRef.get(currentPlatform))
     const policy = options.policy === undefined ? kernelPolicy : (options.policy as unknown as PolicyImpl)
