@@ -20,10 +20,14 @@ import { type Items, throughputCase } from "./throughput-sync.js"
 let counter = 0
 
 // factories, not named closures in the loop (see `incrementer` in throughput-sync.ts)
-const incrementer = (): () => void => () => {
+/** a fresh closure that counts one item run (`counter`, read with `runs`) */
+export const incrementer = (): () => void => () => {
   counter++
 }
-const awaitingOnce = (inc: () => void): () => Promise<void> => async () => {
+/** how many items the closures of `incrementer` counted */
+export const runs = (): number => counter
+/** `async () => { await null; inc() }`: one promise tick */
+export const awaitingOnce = (inc: () => void): () => Promise<void> => async () => {
   await null
   inc()
 }

@@ -506,10 +506,12 @@ describe("event-loop fairness", () => {
 })
 
 describe("clock reads", () => {
-  // each item moves the platform clock by 1 ms and counts the reads made meanwhile; the
-  // end of one synchronous item serves as the start of the next, so a batch reads the
-  // clock about once per item, and the workqueue's CPU time is still each item's own
-  it("a run of synchronous items reads the platform clock about once per item, with CPU time unchanged", async () => {
+  /**
+   * a platform clock that only the items move (`tick`: 1 ms), counting its reads; `run`
+   * queues `items(tick)` on a fresh workqueue and returns the reads made from the first
+   * queue call until the flush returned, and the workqueue's CPU time
+   */
+  const countingClock = () => {
     let reads = 0
     let clock = 0
     const platform: WorkerPool.Platform = {
@@ -519,29 +521,41 @@ describe("clock reads", () => {
       },
       macrotask: (callback) => void setImmediate(callback)
     }
+    const tick = (): void => {
+      clock++
+    }
+    const run = (items: ReadonlyArray<Work.Work>) =>
+      Effect.gen(function*() {
+        const wq = yield* Workqueue.alloc("clock")
+        const before = reads
+        for (const item of items) Workqueue.unsafeQueue(wq, item)
+        yield* Workqueue.flush(wq)
+        const readsDuringRun = reads - before
+        const stats = yield* Workqueue.stats(wq)
+        return { readsDuringRun, cpuTimeMs: stats.cpuTimeMs }
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(
+          WorkerPool.layer({ platform, fairnessBudget: 0, watchdogThreshold: 0, cpuIntensiveThreshold: 0 })
+        ),
+        Effect.runPromise
+      )
+    return { tick, run }
+  }
+
+  // each item moves the platform clock by 1 ms and counts the reads made meanwhile; the
+  // end of one synchronous item serves as the start of the next, so a batch reads the
+  // clock about once per item, and the workqueue's CPU time is still each item's own
+  it("a run of synchronous items reads the platform clock about once per item, with CPU time unchanged", async () => {
+    const { run, tick } = countingClock()
     const n = 1000
     let ran = 0
-    const { readsDuringRun, cpuTimeMs } = await Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("clock")
-      const before = reads
-      for (let i = 0; i < n; i++) {
-        Workqueue.unsafeQueue(
-          wq,
-          Work.sync(() => {
-            ran++
-            clock++
-          })
-        )
-      }
-      yield* Workqueue.flush(wq)
-      const readsDuringRun = reads - before
-      const stats = yield* Workqueue.stats(wq)
-      return { readsDuringRun, cpuTimeMs: stats.cpuTimeMs }
-    }).pipe(
-      Effect.scoped,
-      Effect.provide(WorkerPool.layer({ platform, fairnessBudget: 0, watchdogThreshold: 0, cpuIntensiveThreshold: 0 })),
-      Effect.runPromise
-    )
+    const items = Array.from({ length: n }, () =>
+      Work.sync(() => {
+        ran++
+        tick()
+      }))
+    const { readsDuringRun, cpuTimeMs } = await run(items)
     expect(ran).toBe(n)
     expect(readsDuringRun).toBeLessThanOrEqual(n + 20)
     expect(cpuTimeMs).toBe(n)
@@ -551,45 +565,17 @@ describe("clock reads", () => {
   // end of its CPU time), one when it resumes, and one when it finishes, which is
   // also the start of the next item; its CPU time is the 2 ms it moved the clock
   it("an item that blocks once costs three clock reads, with CPU time unchanged", async () => {
-    let reads = 0
-    let clock = 0
-    const platform: WorkerPool.Platform = {
-      now: () => {
-        reads++
-        return clock
-      },
-      macrotask: (callback) => void setImmediate(callback)
-    }
+    const { run, tick } = countingClock()
     const n = 200
     let ran = 0
-    const tick = Effect.sync(() => {
-      clock++
-    })
-    const body = Effect.zipRight(
-      tick,
-      Effect.zipRight(
-        Effect.promise(() => Promise.resolve()),
-        Effect.zipRight(
-          tick,
-          Effect.sync(() => {
-            ran++
-          })
-        )
-      )
+    const body = Effect.sync(tick).pipe(
+      Effect.zipRight(Effect.promise(() => Promise.resolve())),
+      Effect.zipRight(Effect.sync(tick)),
+      Effect.zipRight(Effect.sync(() => {
+        ran++
+      }))
     )
-    const { readsDuringRun, cpuTimeMs } = await Effect.gen(function*() {
-      const wq = yield* Workqueue.alloc("clock-blocking")
-      const before = reads
-      for (let i = 0; i < n; i++) Workqueue.unsafeQueue(wq, Work.make(body))
-      yield* Workqueue.flush(wq)
-      const readsDuringRun = reads - before
-      const stats = yield* Workqueue.stats(wq)
-      return { readsDuringRun, cpuTimeMs: stats.cpuTimeMs }
-    }).pipe(
-      Effect.scoped,
-      Effect.provide(WorkerPool.layer({ platform, fairnessBudget: 0, watchdogThreshold: 0, cpuIntensiveThreshold: 0 })),
-      Effect.runPromise
-    )
+    const { readsDuringRun, cpuTimeMs } = await run(Array.from({ length: n }, () => Work.make(body)))
     expect(ran).toBe(n)
     expect(readsDuringRun).toBeLessThanOrEqual(3 * n + 40)
     expect(cpuTimeMs).toBe(2 * n)
